@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"deputylink/config"
+	"deputylink/models"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
+)
+
+// app holds the long-lived dependencies of one process.
+type app struct {
+	cfg      config.Config
+	log      *slog.Logger
+	db       *gorm.DB
+	redis    *redis.Client
+	mini     *miniredis.Miniredis // the in-process Redis, when no URL is set
+	registry *prometheus.Registry
+}
+
+// loadConfig reads the environment and builds the logger.
+func loadConfig(getenv func(string) string) (config.Config, *slog.Logger, error) {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return cfg, nil, err
+	}
+	return cfg, newLogger(cfg, os.Stderr), nil
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler
+	if cfg.LogFormat == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	} else {
+		h = slog.NewTextHandler(w, opts)
+	}
+	return slog.New(h)
+}
+
+// openApp connects to the database (and migrates it when migrate is true)
+// and to Redis, starting an in-process Redis when no URL is configured.
+func openApp(ctx context.Context, getenv func(string) string, migrate bool) (*app, error) {
+	cfg, log, err := loadConfig(getenv)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: log}
+	a.registry = prometheus.NewRegistry()
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
+	}
+	dbCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	a.db, err = models.Open(dbCtx, cfg.DatabaseURL, models.OpenOptions{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		n, err := models.Migrate(dbCtx, a.db)
+		if err != nil {
+			a.close()
+			return nil, err
+		}
+		if n > 0 {
+			log.Info("Database migrated", "applied", n, "version", models.SchemaVersion())
+		}
+	}
+	if err := a.openRedis(ctx); err != nil {
+		a.close()
+		return nil, err
+	}
+	log.Info("Connected", "database", string(models.DialectOf(a.db)), "redis", a.redisKind(), "version", versionString())
+	return a, nil
+}
+
+func (a *app) openRedis(ctx context.Context) error {
+	var opt *redis.Options
+	if a.cfg.RedisURL == "" {
+		// No Redis configured: run one inside this process. It keeps
+		// sessions and dedupe keys in memory only, which suits one
+		// process on a laptop; production sets DEPUTYLINK_REDIS_URL.
+		a.mini = miniredis.NewMiniRedis()
+		if err := a.mini.StartAddr("127.0.0.1:0"); err != nil {
+			return fmt.Errorf("start in-process redis: %w", err)
+		}
+		opt = &redis.Options{Addr: a.mini.Addr()}
+	} else {
+		var err error
+		opt, err = redis.ParseURL(a.cfg.RedisURL)
+		if err != nil {
+			return &config.Error{Var: "DEPUTYLINK_REDIS_URL", Msg: err.Error()}
+		}
+	}
+	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = 3*time.Second, 3*time.Second, 3*time.Second
+	a.redis = redis.NewClient(opt)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := a.redis.Ping(pctx).Err(); err != nil {
+		return fmt.Errorf("redis at %s: %w", opt.Addr, err)
+	}
+	return nil
+}
+
+func (a *app) redisKind() string {
+	if a.mini != nil {
+		return "in-process"
+	}
+	return "external"
+}
+
+// close releases everything; it is safe on a half-opened app.
+func (a *app) close() {
+	var errs []error
+	if a.redis != nil {
+		errs = append(errs, a.redis.Close())
+	}
+	if a.mini != nil {
+		a.mini.Close()
+	}
+	if a.db != nil {
+		errs = append(errs, models.Close(a.db))
+	}
+	if err := errors.Join(errs...); err != nil && a.log != nil {
+		a.log.Warn("Closing connections", "err", err)
+	}
+}

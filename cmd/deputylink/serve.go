@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"deputylink/handlers"
+	"deputylink/models"
+)
+
+type serveOptions struct {
+	demo bool
+	jobs bool
+}
+
+// serve runs the HTTP server until SIGINT/SIGTERM, then stops accepting,
+// drains in-flight requests (up to DEPUTYLINK_SHUTDOWN_TIMEOUT, default 10 s),
+// waits for running jobs and closes the database and Redis.
+func serve(ctx context.Context, getenv func(string) string, opt serveOptions) error {
+	started := time.Now()
+	a, err := openApp(ctx, getenv, true)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if opt.demo {
+		st, err := models.LoadDemo(ctx, a.db)
+		if err != nil {
+			return fmt.Errorf("load demo data: %w", err)
+		}
+		a.log.Info("Demo data ready", "stations", st.Stations, "deputies", st.Deputies, "created", st.Created())
+	}
+
+	router := handlers.NewRouter(handlers.Deps{
+		DB: a.db, Redis: a.redis, RedisPrefix: a.cfg.RedisPrefix, Log: a.log, Registry: a.registry,
+		BodyLimit: a.cfg.BodyLimit, Location: a.cfg.Timezone, Version: versionString(),
+	})
+	srv := &http.Server{
+		Handler:           router,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (DEPUTYLINK_ADDR): %w", a.cfg.Addr, err)
+	}
+
+	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
+	var jobsDone sync.WaitGroup
+	if opt.jobs {
+		jobsDone.Go(func() { a.runJobs(jobsCtx) })
+	}
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	a.log.Info("Serving", "addr", ln.Addr().String(), "startup_ms", time.Since(started).Milliseconds(), "jobs", opt.jobs)
+
+	select {
+	case err := <-serveErr:
+		stopJobs()
+		jobsDone.Wait()
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	a.log.Info("Shutting down: draining requests", "timeout", a.cfg.ShutdownTimeout)
+	shCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(shCtx)
+	stopJobs()
+	jobsDone.Wait()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	a.log.Info("Stopped")
+	return nil
+}
+
+// worker runs only the background jobs, for scale-out.
+func worker(ctx context.Context, getenv func(string) string) error {
+	a, err := openApp(ctx, getenv, true)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	a.log.Info("Worker running")
+	a.runJobs(ctx)
+	a.log.Info("Worker stopped")
+	return nil
+}
+
+func migrateCmd(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	a, err := openApp(ctx, getenv, false)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	n, err := models.Migrate(ctx, a.db)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "schema at version %d (%d migrations applied)\n", models.SchemaVersion(), n)
+	return nil
+}
+
+func demoCmd(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	a, err := openApp(ctx, getenv, true)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	st, err := models.LoadDemo(ctx, a.db)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "demo county loaded: %d stations, %d communities, %d deputies, %d codes (%d rows created)\n",
+		st.Stations, st.Communities, st.Deputies, st.Codes, st.Created())
+	return nil
+}

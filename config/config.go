@@ -1,0 +1,413 @@
+// Package config loads deputylink's configuration from the environment.
+//
+// It uses the standard library only and keeps no globals: Load returns a
+// Config value that cmd/deputylink passes down as plain parameters.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole runtime configuration of one deputylink process.
+type Config struct {
+	Env      string // "development" or "production"
+	Addr     string
+	LogLevel string // debug, info, warn, error
+	// LogFormat is "json" or "text"; it defaults to json in production.
+	LogFormat string
+	DataDir   string
+
+	DatabaseURL string
+	RedisURL    string
+	// RedisPrefix namespaces every key deputylink writes to Redis.
+	RedisPrefix string
+
+	Timezone *time.Location
+
+	OA            OfficialAccount
+	MP            MiniProgram
+	WeChatAPIBase string
+
+	// BodyLimit caps the size of an HTTP request body in bytes.
+	BodyLimit       int64
+	ShutdownTimeout time.Duration
+
+	Jobs      Jobs
+	Templates Templates
+}
+
+// OfficialAccount holds the WeChat official account (公众号) credentials.
+type OfficialAccount struct {
+	AppID  string
+	Secret Secret
+	Token  Secret
+	AESKey Secret
+}
+
+// MiniProgram holds the WeChat mini-program (小程序) credentials.
+type MiniProgram struct {
+	AppID  string
+	Secret Secret
+}
+
+// Jobs configures the background jobs and the notification dispatcher.
+type Jobs struct {
+	// SendRate is the most notifications sent per second by one process.
+	SendRate float64
+	// MaxAttempts is how many delivery attempts a notification gets before it is dead.
+	MaxAttempts int
+	// Batch is how many due notifications one dispatcher pass claims.
+	Batch int
+	// Lease is how long a claimed notification may stay "sending" before it is taken up again.
+	Lease time.Duration
+	// Tick is how often the dispatcher looks for due notifications.
+	Tick time.Duration
+	// DigestHour is the local hour at which the daily stuck-notification digest is sent.
+	DigestHour int
+}
+
+// Templates maps deployment-specific WeChat template ids and keyword names.
+// Each entry is "template_id|ourfield=keyword,ourfield=keyword".
+type Templates struct {
+	// StaffAlert is the official-account template used for messages to staff.
+	StaffAlert TemplateSpec
+}
+
+// TemplateSpec is one WeChat template and how our fields map to its keywords.
+type TemplateSpec struct {
+	ID     string
+	Fields map[string]string
+}
+
+// Secret is a string that never prints its value.
+type Secret string
+
+// String redacts the secret so it cannot leak through fmt or slog.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// LogValue keeps slog from printing the value.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// Value returns the secret itself, for the few places that must use it.
+func (s Secret) Value() string { return string(s) }
+
+// Error names the variable that holds a bad value.
+type Error struct {
+	Var string
+	Msg string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("config: %s: %s", e.Var, e.Msg) }
+
+// Default returns the configuration used when no variable is set.
+func Default() Config {
+	return Config{
+		Env:             "development",
+		Addr:            ":8080",
+		LogLevel:        "info",
+		DataDir:         "data",
+		DatabaseURL:     "sqlite://data/deputylink.db",
+		RedisPrefix:     "dl:",
+		WeChatAPIBase:   "https://api.weixin.qq.com",
+		BodyLimit:       1 << 20,
+		ShutdownTimeout: 10 * time.Second,
+		Jobs: Jobs{
+			SendRate:    50,
+			MaxAttempts: 8,
+			Batch:       100,
+			Lease:       2 * time.Minute,
+			Tick:        time.Second,
+			DigestHour:  8,
+		},
+	}
+}
+
+// Load reads the configuration from getenv (os.Getenv in production) and
+// validates it. Every error names the variable that caused it.
+func Load(getenv func(string) string) (Config, error) {
+	c := Default()
+	l := loader{getenv: getenv}
+
+	l.str("DEPUTYLINK_ENV", &c.Env)
+	l.str("DEPUTYLINK_ADDR", &c.Addr)
+	l.str("DEPUTYLINK_LOG_LEVEL", &c.LogLevel)
+	l.str("DEPUTYLINK_LOG_FORMAT", &c.LogFormat)
+	l.str("DEPUTYLINK_DATA_DIR", &c.DataDir)
+	dbSet := l.str("DEPUTYLINK_DATABASE_URL", &c.DatabaseURL)
+	l.secretURL("DEPUTYLINK_DATABASE_URL", &c.DatabaseURL, dbSet)
+	l.str("DEPUTYLINK_REDIS_URL", &c.RedisURL)
+	l.secretURL("DEPUTYLINK_REDIS_URL", &c.RedisURL, c.RedisURL != "")
+	l.str("DEPUTYLINK_REDIS_PREFIX", &c.RedisPrefix)
+	l.str("DEPUTYLINK_OA_APPID", &c.OA.AppID)
+	l.secret("DEPUTYLINK_OA_SECRET", &c.OA.Secret)
+	l.secret("DEPUTYLINK_OA_TOKEN", &c.OA.Token)
+	l.secret("DEPUTYLINK_OA_AES_KEY", &c.OA.AESKey)
+	l.str("DEPUTYLINK_MP_APPID", &c.MP.AppID)
+	l.secret("DEPUTYLINK_MP_SECRET", &c.MP.Secret)
+	l.str("DEPUTYLINK_WECHAT_API_BASE", &c.WeChatAPIBase)
+	l.bytes("DEPUTYLINK_BODY_LIMIT", &c.BodyLimit)
+	l.duration("DEPUTYLINK_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
+	l.float("DEPUTYLINK_SEND_RATE", &c.Jobs.SendRate)
+	l.integer("DEPUTYLINK_SEND_MAX_ATTEMPTS", &c.Jobs.MaxAttempts)
+	l.integer("DEPUTYLINK_SEND_BATCH", &c.Jobs.Batch)
+	l.duration("DEPUTYLINK_SEND_LEASE", &c.Jobs.Lease)
+	l.duration("DEPUTYLINK_JOBS_TICK", &c.Jobs.Tick)
+	l.integer("DEPUTYLINK_DIGEST_HOUR", &c.Jobs.DigestHour)
+	l.template("DEPUTYLINK_TPL_STAFF_ALERT", &c.Templates.StaffAlert)
+
+	tz := "Asia/Shanghai"
+	l.str("DEPUTYLINK_TIMEZONE", &tz)
+	if loc, err := time.LoadLocation(tz); err != nil {
+		l.fail("DEPUTYLINK_TIMEZONE", fmt.Sprintf("unknown time zone %q", tz))
+	} else {
+		c.Timezone = loc
+	}
+
+	if len(l.errs) > 0 {
+		return Config{}, errors.Join(l.errs...)
+	}
+	if c.LogFormat == "" {
+		c.LogFormat = "text"
+		if c.Env == "production" {
+			c.LogFormat = "json"
+		}
+	}
+	return c, c.Validate()
+}
+
+// Validate checks the values that Load cannot check one by one.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(v, msg string) { errs = append(errs, &Error{Var: v, Msg: msg}) }
+
+	switch c.Env {
+	case "development", "production":
+	default:
+		bad("DEPUTYLINK_ENV", fmt.Sprintf("must be development or production, not %q", c.Env))
+	}
+	if c.Addr == "" || !strings.Contains(c.Addr, ":") {
+		bad("DEPUTYLINK_ADDR", fmt.Sprintf("must be host:port or :port, not %q", c.Addr))
+	} else if _, port, _ := strings.Cut(c.Addr[strings.LastIndex(c.Addr, ":"):], ":"); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			bad("DEPUTYLINK_ADDR", fmt.Sprintf("bad port %q", port))
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("DEPUTYLINK_LOG_LEVEL", fmt.Sprintf("must be debug, info, warn or error, not %q", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "json", "text", "":
+	default:
+		bad("DEPUTYLINK_LOG_FORMAT", fmt.Sprintf("must be json or text, not %q", c.LogFormat))
+	}
+	if c.DataDir == "" {
+		bad("DEPUTYLINK_DATA_DIR", "must not be empty")
+	}
+	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "sqlite" && u.Scheme != "mysql") {
+		bad("DEPUTYLINK_DATABASE_URL", "must be sqlite://PATH or mysql://user:pass@host:port/db")
+	} else if u.Scheme == "mysql" && (u.Host == "" || strings.Trim(u.Path, "/") == "") {
+		bad("DEPUTYLINK_DATABASE_URL", "a mysql URL needs a host and a database name")
+	} else if u.Scheme == "sqlite" && u.Host+u.Path == "" && u.Opaque == "" {
+		bad("DEPUTYLINK_DATABASE_URL", "a sqlite URL needs a file path")
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			bad("DEPUTYLINK_REDIS_URL", "must be empty (in-process Redis) or redis://host:port/db")
+		}
+	}
+	if u, err := url.Parse(c.WeChatAPIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("DEPUTYLINK_WECHAT_API_BASE", "must be an http(s) URL")
+	}
+	if c.OA.AESKey != "" && len(c.OA.AESKey) != 43 {
+		bad("DEPUTYLINK_OA_AES_KEY", "an EncodingAESKey has 43 characters")
+	}
+	if (c.OA.AppID == "") != (c.OA.Secret == "") {
+		bad("DEPUTYLINK_OA_SECRET", "DEPUTYLINK_OA_APPID and DEPUTYLINK_OA_SECRET go together")
+	}
+	if (c.MP.AppID == "") != (c.MP.Secret == "") {
+		bad("DEPUTYLINK_MP_SECRET", "DEPUTYLINK_MP_APPID and DEPUTYLINK_MP_SECRET go together")
+	}
+	if c.BodyLimit < 1024 {
+		bad("DEPUTYLINK_BODY_LIMIT", "must be at least 1KB")
+	}
+	if c.ShutdownTimeout <= 0 {
+		bad("DEPUTYLINK_SHUTDOWN_TIMEOUT", "must be positive")
+	}
+	if c.Jobs.SendRate <= 0 {
+		bad("DEPUTYLINK_SEND_RATE", "must be positive")
+	}
+	if c.Jobs.MaxAttempts < 1 || c.Jobs.MaxAttempts > 50 {
+		bad("DEPUTYLINK_SEND_MAX_ATTEMPTS", "must be between 1 and 50")
+	}
+	if c.Jobs.Batch < 1 || c.Jobs.Batch > 10000 {
+		bad("DEPUTYLINK_SEND_BATCH", "must be between 1 and 10000")
+	}
+	if c.Jobs.Lease < time.Second {
+		bad("DEPUTYLINK_SEND_LEASE", "must be at least 1s")
+	}
+	if c.Jobs.Tick < 10*time.Millisecond {
+		bad("DEPUTYLINK_JOBS_TICK", "must be at least 10ms")
+	}
+	if c.Jobs.DigestHour < 0 || c.Jobs.DigestHour > 23 {
+		bad("DEPUTYLINK_DIGEST_HOUR", "must be an hour from 0 to 23")
+	}
+	return errors.Join(errs...)
+}
+
+// SQLitePath returns the file path of a sqlite:// database URL, or "" for MySQL.
+func (c Config) SQLitePath() string {
+	rest, ok := strings.CutPrefix(c.DatabaseURL, "sqlite://")
+	if !ok {
+		return ""
+	}
+	path, _, _ := strings.Cut(rest, "?")
+	return path
+}
+
+type loader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (l *loader) fail(v, msg string) { l.errs = append(l.errs, &Error{Var: v, Msg: msg}) }
+
+// lookup returns the variable, or the contents of the file named by NAME_FILE.
+func (l *loader) lookup(name string, fileOK bool) (string, bool) {
+	if v := l.getenv(name); v != "" {
+		return v, true
+	}
+	if !fileOK {
+		return "", false
+	}
+	path := l.getenv(name + "_FILE")
+	if path == "" {
+		return "", false
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		l.fail(name+"_FILE", fmt.Sprintf("cannot read the file: %v", err))
+		return "", false
+	}
+	return strings.TrimSpace(string(b)), true
+}
+
+func (l *loader) str(name string, dst *string) bool {
+	v, ok := l.lookup(name, false)
+	if ok {
+		*dst = strings.TrimSpace(v)
+	}
+	return ok
+}
+
+// secretURL accepts NAME_FILE for URLs that may carry a password.
+func (l *loader) secretURL(name string, dst *string, already bool) {
+	if already {
+		return
+	}
+	if v, ok := l.lookup(name, true); ok {
+		*dst = v
+	}
+}
+
+func (l *loader) secret(name string, dst *Secret) {
+	if v, ok := l.lookup(name, true); ok {
+		*dst = Secret(v)
+	}
+}
+
+func (l *loader) integer(name string, dst *int) {
+	if v, ok := l.lookup(name, false); ok {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			l.fail(name, fmt.Sprintf("must be a whole number, not %q", v))
+			return
+		}
+		*dst = n
+	}
+}
+
+func (l *loader) float(name string, dst *float64) {
+	if v, ok := l.lookup(name, false); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil {
+			l.fail(name, fmt.Sprintf("must be a number, not %q", v))
+			return
+		}
+		*dst = f
+	}
+}
+
+func (l *loader) duration(name string, dst *time.Duration) {
+	if v, ok := l.lookup(name, false); ok {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil {
+			l.fail(name, fmt.Sprintf("must be a duration such as 10s or 2m, not %q", v))
+			return
+		}
+		*dst = d
+	}
+}
+
+// bytes parses a size such as 1048576, 512KB or 1MB.
+func (l *loader) bytes(name string, dst *int64) {
+	v, ok := l.lookup(name, false)
+	if !ok {
+		return
+	}
+	s := strings.ToUpper(strings.TrimSpace(v))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		n      int64
+	}{{"MB", 1 << 20}, {"KB", 1 << 10}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.n
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		l.fail(name, fmt.Sprintf("must be a size such as 1MB or 65536, not %q", v))
+		return
+	}
+	*dst = n * mult
+}
+
+// template parses "template_id|field=keyword,field=keyword".
+func (l *loader) template(name string, dst *TemplateSpec) {
+	v, ok := l.lookup(name, false)
+	if !ok {
+		return
+	}
+	id, rest, _ := strings.Cut(strings.TrimSpace(v), "|")
+	if id == "" {
+		l.fail(name, "must be TEMPLATE_ID or TEMPLATE_ID|field=keyword,...")
+		return
+	}
+	spec := TemplateSpec{ID: id, Fields: map[string]string{}}
+	if rest != "" {
+		for _, pair := range strings.Split(rest, ",") {
+			k, kw, ok := strings.Cut(strings.TrimSpace(pair), "=")
+			if !ok || k == "" || kw == "" {
+				l.fail(name, fmt.Sprintf("bad field mapping %q: want field=keyword", pair))
+				return
+			}
+			spec.Fields[k] = kw
+		}
+	}
+	*dst = spec
+}

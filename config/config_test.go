@@ -1,0 +1,123 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if c.Addr != ":8080" || c.DatabaseURL != "sqlite://data/deputylink.db" || c.RedisURL != "" {
+		t.Errorf("defaults: addr=%q db=%q redis=%q", c.Addr, c.DatabaseURL, c.RedisURL)
+	}
+	if c.Timezone == nil || c.Timezone.String() != "Asia/Shanghai" {
+		t.Errorf("timezone = %v, want Asia/Shanghai", c.Timezone)
+	}
+	if c.WeChatAPIBase != "https://api.weixin.qq.com" || c.LogFormat != "text" {
+		t.Errorf("api base %q, log format %q", c.WeChatAPIBase, c.LogFormat)
+	}
+	if c.SQLitePath() != "data/deputylink.db" {
+		t.Errorf("SQLitePath = %q", c.SQLitePath())
+	}
+}
+
+func TestLoadProductionValues(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"DEPUTYLINK_ENV":             "production",
+		"DEPUTYLINK_DATABASE_URL":    "mysql://dl:pw@db.internal:3306/deputylink",
+		"DEPUTYLINK_REDIS_URL":       "redis://cache:6379/2",
+		"DEPUTYLINK_OA_APPID":        "wx123",
+		"DEPUTYLINK_OA_SECRET":       "s3cret",
+		"DEPUTYLINK_OA_AES_KEY":      "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+		"DEPUTYLINK_BODY_LIMIT":      "2MB",
+		"DEPUTYLINK_SEND_RATE":       "20.5",
+		"DEPUTYLINK_TPL_STAFF_ALERT": "TPL1|title=thing1,count=number2",
+	}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if c.LogFormat != "json" || c.BodyLimit != 2<<20 || c.Jobs.SendRate != 20.5 {
+		t.Errorf("format %q limit %d rate %v", c.LogFormat, c.BodyLimit, c.Jobs.SendRate)
+	}
+	if c.OA.Secret.Value() != "s3cret" || c.SQLitePath() != "" {
+		t.Errorf("secret or sqlite path wrong")
+	}
+	if c.Templates.StaffAlert.ID != "TPL1" || c.Templates.StaffAlert.Fields["count"] != "number2" {
+		t.Errorf("template = %+v", c.Templates.StaffAlert)
+	}
+}
+
+// Ensure every invalid value is reported with the variable's name.
+func TestLoadInvalidNamesVariable(t *testing.T) {
+	cases := map[string]map[string]string{
+		"DEPUTYLINK_ENV":               {"DEPUTYLINK_ENV": "staging"},
+		"DEPUTYLINK_ADDR":              {"DEPUTYLINK_ADDR": "8080"},
+		"DEPUTYLINK_LOG_LEVEL":         {"DEPUTYLINK_LOG_LEVEL": "loud"},
+		"DEPUTYLINK_LOG_FORMAT":        {"DEPUTYLINK_LOG_FORMAT": "xml"},
+		"DEPUTYLINK_DATABASE_URL":      {"DEPUTYLINK_DATABASE_URL": "postgres://x/y"},
+		"DEPUTYLINK_REDIS_URL":         {"DEPUTYLINK_REDIS_URL": "memcache://x"},
+		"DEPUTYLINK_WECHAT_API_BASE":   {"DEPUTYLINK_WECHAT_API_BASE": "ftp://x"},
+		"DEPUTYLINK_OA_AES_KEY":        {"DEPUTYLINK_OA_AES_KEY": "short"},
+		"DEPUTYLINK_OA_SECRET":         {"DEPUTYLINK_OA_APPID": "wx1"},
+		"DEPUTYLINK_MP_SECRET":         {"DEPUTYLINK_MP_APPID": "wx2"},
+		"DEPUTYLINK_TIMEZONE":          {"DEPUTYLINK_TIMEZONE": "Mars/Olympus"},
+		"DEPUTYLINK_BODY_LIMIT":        {"DEPUTYLINK_BODY_LIMIT": "lots"},
+		"DEPUTYLINK_SHUTDOWN_TIMEOUT":  {"DEPUTYLINK_SHUTDOWN_TIMEOUT": "10"},
+		"DEPUTYLINK_SEND_RATE":         {"DEPUTYLINK_SEND_RATE": "-1"},
+		"DEPUTYLINK_SEND_MAX_ATTEMPTS": {"DEPUTYLINK_SEND_MAX_ATTEMPTS": "x"},
+		"DEPUTYLINK_SEND_BATCH":        {"DEPUTYLINK_SEND_BATCH": "0"},
+		"DEPUTYLINK_SEND_LEASE":        {"DEPUTYLINK_SEND_LEASE": "1ms"},
+		"DEPUTYLINK_JOBS_TICK":         {"DEPUTYLINK_JOBS_TICK": "1ns"},
+		"DEPUTYLINK_DIGEST_HOUR":       {"DEPUTYLINK_DIGEST_HOUR": "25"},
+		"DEPUTYLINK_TPL_STAFF_ALERT":   {"DEPUTYLINK_TPL_STAFF_ALERT": "T|novalue"},
+		"DEPUTYLINK_OA_SECRET_FILE":    {"DEPUTYLINK_OA_APPID": "wx1", "DEPUTYLINK_OA_SECRET_FILE": "/nonexistent/secret"},
+	}
+	for want, vars := range cases {
+		t.Run(want, func(t *testing.T) {
+			_, err := Load(env(vars))
+			if err == nil {
+				t.Fatal("Load accepted a bad value")
+			}
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %v is not a *config.Error", err)
+			}
+			if !strings.Contains(err.Error(), want+":") {
+				t.Errorf("error %q does not name %s", err, want)
+			}
+		})
+	}
+}
+
+func TestSecretFromFileAndRedaction(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(path, []byte("topsecret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(env(map[string]string{"DEPUTYLINK_MP_APPID": "wxmp", "DEPUTYLINK_MP_SECRET_FILE": path}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if c.MP.Secret.Value() != "topsecret" {
+		t.Errorf("secret from file = %q", c.MP.Secret.Value())
+	}
+	for _, s := range []string{c.MP.Secret.String(), strings.TrimSpace(sprintf(c.MP.Secret)), sprintf(c)} {
+		if strings.Contains(s, "topsecret") {
+			t.Errorf("secret leaked in %q", s)
+		}
+	}
+	if c.ShutdownTimeout != 10*time.Second {
+		t.Errorf("shutdown timeout %v", c.ShutdownTimeout)
+	}
+}
