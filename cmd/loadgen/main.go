@@ -1,0 +1,68 @@
+// Command loadgen measures deputylink: start-up and idle memory, the
+// official-account push endpoint under a fixed request rate or saturation,
+// and (later) booking bursts. It also serves the "protocol floor": a bare gin
+// handler that only verifies, decrypts and answers a fixed encrypted reply,
+// the baseline the push endpoint is compared with in the same run.
+//
+// It only ever talks to addresses on this machine.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `loadgen: measure deputylink on this machine.
+
+Usage:
+  loadgen floor   --addr 127.0.0.1:18090 [--token T --aes-key K --appid A]
+  loadgen startup --bin ./deputylink [--runs 5]
+  loadgen push    --url http://127.0.0.1:8080/wechat/official --codes C1,C2 [--rate 1000] [--duration 20s] [--concurrency 64] [--voters 5000]
+`
+
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if errors.Is(err, errUsage) {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errUsage
+	}
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	switch args[0] {
+	case "floor":
+		return floorCmd(ctx, fs, args[1:], stdout)
+	case "startup":
+		return startupCmd(ctx, fs, args[1:], stdout)
+	case "push":
+		return pushCmd(ctx, fs, args[1:], stdout)
+	}
+	return errUsage
+}
+
+// Demo WeChat push credentials shared by loadgen and the server it measures.
+// They are WeChat's published sample values, never real secrets.
+const (
+	defaultToken  = "spamtest"
+	defaultAESKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+	defaultAppID  = "wx2c2769f8efd9abc2"
+)

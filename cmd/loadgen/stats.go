@@ -1,0 +1,49 @@
+package main
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// recorder keeps every latency of the measured window.
+type recorder struct {
+	mu      sync.Mutex
+	lats    []time.Duration
+	errors  int
+	dropped atomic.Int64
+}
+
+func (r *recorder) add(d time.Duration, ok bool) {
+	r.mu.Lock()
+	r.lats = append(r.lats, d)
+	if !ok {
+		r.errors++
+	}
+	r.mu.Unlock()
+}
+
+func (r *recorder) report(w io.Writer, window time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	slices.Sort(r.lats)
+	n := len(r.lats)
+	pct := func(p float64) time.Duration {
+		if n == 0 {
+			return 0
+		}
+		return r.lats[min(n-1, int(p*float64(n)))]
+	}
+	fmt.Fprintf(w, "requests=%d errors=%d dropped=%d window=%.1fs throughput=%.0f/s\n",
+		n, r.errors, r.dropped.Load(), window.Seconds(), float64(n)/window.Seconds())
+	fmt.Fprintf(w, "latency p50=%s p90=%s p99=%s p99.9=%s max=%s\n",
+		ms(pct(.50)), ms(pct(.90)), ms(pct(.99)), ms(pct(.999)), ms(pct(1)))
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
+
+func xmlUnmarshal(b []byte, v any) error { return xml.Unmarshal(b, v) }
