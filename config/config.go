@@ -387,27 +387,16 @@ func (l *loader) bytes(name string, dst *int64) {
 	*dst = n * mult
 }
 
-// template parses "template_id|field=keyword,field=keyword".
+// template parses a DEPUTYLINK_TPL_* variable (see ParseTemplateSpec).
 func (l *loader) template(name string, dst *TemplateSpec) {
 	v, ok := l.lookup(name, false)
 	if !ok {
 		return
 	}
-	id, rest, _ := strings.Cut(strings.TrimSpace(v), "|")
-	if id == "" {
-		l.fail(name, "must be TEMPLATE_ID or TEMPLATE_ID|field=keyword,...")
+	spec, err := ParseTemplateSpec(v)
+	if err != nil {
+		l.fail(name, err.Error())
 		return
-	}
-	spec := TemplateSpec{ID: id, Fields: map[string]string{}}
-	if rest != "" {
-		for _, pair := range strings.Split(rest, ",") {
-			k, kw, ok := strings.Cut(strings.TrimSpace(pair), "=")
-			if !ok || k == "" || kw == "" {
-				l.fail(name, fmt.Sprintf("bad field mapping %q: want field=keyword", pair))
-				return
-			}
-			spec.Fields[k] = kw
-		}
 	}
 	*dst = spec
 }

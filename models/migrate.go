@@ -22,6 +22,9 @@ var migrations = []migration{
 		return tx.AutoMigrate(&Station{}, &Community{}, &Deputy{}, &Code{}, &Staff{},
 			&Voter{}, &Category{}, &Department{}, &AuditLog{})
 	}},
+	{2, "notifications outbox and consents", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&Notification{}, &SubscribeConsent{})
+	}},
 }
 
 // SchemaMigration records an applied migration.

@@ -1,0 +1,82 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// WeChat templates are deployment configuration: each official account or
+// mini-program is granted its own template ids, and each template names its
+// keywords (thing1, time2, …) its own way. Code therefore speaks in our own
+// field names (title, count, time, …) and a TemplateSpec maps them onto the
+// granted template's keywords.
+//
+// A spec is written "TEMPLATE_ID|field=keyword,field=keyword", e.g.
+//
+//	DEPUTYLINK_TPL_STAFF_ALERT="Xy12…|title=thing1,count=number2,time=time3"
+//
+// A spec without a mapping passes our field names through as keywords.
+
+// Configured reports whether the template id is set.
+func (t TemplateSpec) Configured() bool { return t.ID != "" }
+
+// Data maps values keyed by our field names onto the template's keywords.
+// Fields the spec does not map are left out (the template has no place for
+// them); with no mapping at all every value keeps its own name.
+func (t TemplateSpec) Data(values map[string]string) map[string]string {
+	out := make(map[string]string, len(values))
+	if len(t.Fields) == 0 {
+		for k, v := range values {
+			out[k] = v
+		}
+		return out
+	}
+	for field, keyword := range t.Fields {
+		if v, ok := values[field]; ok {
+			out[keyword] = v
+		}
+	}
+	return out
+}
+
+// String renders the spec in the form ParseTemplateSpec reads, with the
+// mapping sorted so the output is stable.
+func (t TemplateSpec) String() string {
+	if len(t.Fields) == 0 {
+		return t.ID
+	}
+	pairs := make([]string, 0, len(t.Fields))
+	for k, v := range t.Fields {
+		pairs = append(pairs, k+"="+v)
+	}
+	slices.Sort(pairs)
+	return t.ID + "|" + strings.Join(pairs, ",")
+}
+
+// ParseTemplateSpec parses "TEMPLATE_ID" or "TEMPLATE_ID|field=keyword,…",
+// the format of every DEPUTYLINK_TPL_* variable.
+func ParseTemplateSpec(s string) (TemplateSpec, error) {
+	id, rest, _ := strings.Cut(strings.TrimSpace(s), "|")
+	id = strings.TrimSpace(id)
+	if id == "" {
+		return TemplateSpec{}, errors.New("must be TEMPLATE_ID or TEMPLATE_ID|field=keyword,field=keyword")
+	}
+	spec := TemplateSpec{ID: id, Fields: map[string]string{}}
+	if strings.TrimSpace(rest) == "" {
+		return spec, nil
+	}
+	for _, pair := range strings.Split(rest, ",") {
+		k, kw, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		k, kw = strings.TrimSpace(k), strings.TrimSpace(kw)
+		if !ok || k == "" || kw == "" {
+			return TemplateSpec{}, fmt.Errorf("bad field mapping %q: want field=keyword", pair)
+		}
+		if _, dup := spec.Fields[k]; dup {
+			return TemplateSpec{}, fmt.Errorf("field %q is mapped twice", k)
+		}
+		spec.Fields[k] = kw
+	}
+	return spec, nil
+}

@@ -1,0 +1,124 @@
+package models
+
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// ConsentCap is the most one-time consents counted per voter and template.
+//
+// WeChat adds one send for every "accept" in wx.requestSubscribeMessage and
+// offers no API to read the balance, so we count them ourselves. The cap
+// keeps a voter who taps "accept" many times from building up a large
+// balance; under-counting only means we send less than we could.
+const ConsentCap = 10
+
+// SubscribeConsent counts the subscribe-message sends a voter allowed for
+// one template (one per "accept" in the mini-program's consent dialog).
+type SubscribeConsent struct {
+	ID uint64 `gorm:"primaryKey"`
+	// OpenID is the voter's mini-program openid, the recipient of the sends.
+	OpenID     string `gorm:"column:openid;size:64;not null;uniqueIndex:idx_consent_user_tpl,priority:1"`
+	TemplateID string `gorm:"size:64;not null;uniqueIndex:idx_consent_user_tpl,priority:2"`
+	Remaining  int    `gorm:"not null;default:0"`
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// GrantConsents records one accepted consent for each template: the count
+// goes up by one, up to ConsentCap. It is one upsert per template, safe
+// under concurrent grants.
+func GrantConsents(ctx context.Context, db *gorm.DB, openid string, templateIDs []string, now time.Time) error {
+	if openid == "" {
+		return Invalid("openid", "缺少用户标识")
+	}
+	now = now.UTC()
+	seen := map[string]bool{}
+	for _, tpl := range templateIDs {
+		if tpl == "" || seen[tpl] {
+			continue
+		}
+		seen[tpl] = true
+		if len(tpl) > 64 {
+			return Invalid("template_id", "消息模板编号过长")
+		}
+		row := SubscribeConsent{OpenID: openid, TemplateID: tpl, Remaining: 1, CreatedAt: now, UpdatedAt: now}
+		// In both SQLite's DO UPDATE and MySQL's ON DUPLICATE KEY UPDATE a
+		// bare column name is the existing row's value.
+		err := db.WithContext(ctx).Clauses(clause.OnConflict{
+			Columns: []clause.Column{{Name: "openid"}, {Name: "template_id"}},
+			DoUpdates: clause.Assignments(map[string]any{
+				"remaining":  gorm.Expr("CASE WHEN remaining >= ? THEN ? ELSE remaining + 1 END", ConsentCap, ConsentCap),
+				"updated_at": now,
+			}),
+		}).Create(&row).Error
+		if err != nil {
+			return translate(err)
+		}
+	}
+	return nil
+}
+
+// ConsentsLeft reports how many sends of template tpl openid still allows.
+func ConsentsLeft(ctx context.Context, db *gorm.DB, openid, tpl string) (int, error) {
+	var n []int
+	err := db.WithContext(ctx).Model(&SubscribeConsent{}).
+		Where("openid = ? AND template_id = ?", openid, tpl).Pluck("remaining", &n).Error
+	if err != nil || len(n) == 0 {
+		return 0, translate(err)
+	}
+	return n[0], nil
+}
+
+// UseConsent spends one consent if any is left and reports whether it did.
+// The decrement is one conditional UPDATE, so two concurrent senders can
+// never spend the same consent.
+func UseConsent(ctx context.Context, tx *gorm.DB, openid, tpl string, now time.Time) (bool, error) {
+	res := tx.WithContext(ctx).Model(&SubscribeConsent{}).
+		Where("openid = ? AND template_id = ? AND remaining > 0", openid, tpl).
+		Updates(map[string]any{"remaining": gorm.Expr("remaining - 1"), "updated_at": now.UTC()})
+	if res.Error != nil {
+		return false, translate(res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// DropConsent sets the count to zero: WeChat answered 43101, so whatever we
+// counted is not there (the voter turned the template off, or a send was
+// made outside our count).
+func DropConsent(ctx context.Context, db *gorm.DB, openid, tpl string, now time.Time) error {
+	return translate(db.WithContext(ctx).Model(&SubscribeConsent{}).
+		Where("openid = ? AND template_id = ? AND remaining <> 0", openid, tpl).
+		Updates(map[string]any{"remaining": 0, "updated_at": now.UTC()}).Error)
+}
+
+// SpendConsent spends one consent for a claimed subscribe notification and
+// reports whether the send may go ahead. A notification spends at most one
+// consent over all its attempts: the first successful call marks the row
+// (in the same transaction as the decrement), and later attempts of the
+// same row go ahead without spending another. It returns ErrStaleClaim if
+// the row was claimed again by another worker.
+func SpendConsent(ctx context.Context, db *gorm.DB, n Notification, now time.Time) (bool, error) {
+	if n.ConsentUsed {
+		return true, nil
+	}
+	ok := false
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		used, err := UseConsent(ctx, tx, n.ToUser, n.TemplateID, now)
+		if err != nil || !used {
+			return err
+		}
+		if err := markClaimed(ctx, tx, n, map[string]any{"consent_used": true, "updated_at": now.UTC()}); err != nil {
+			return err
+		}
+		ok = true
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return ok, nil
+}
