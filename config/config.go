@@ -5,6 +5,8 @@
 package config
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,6 +33,10 @@ type Config struct {
 
 	Timezone *time.Location
 
+	// DataKey encrypts personal data at rest (32 bytes, base64 or hex).
+	// Empty means a key file generated in DataDir (see cmd/deputylink).
+	DataKey Secret
+
 	OA            OfficialAccount
 	MP            MiniProgram
 	WeChatAPIBase string
@@ -41,6 +47,10 @@ type Config struct {
 
 	Jobs      Jobs
 	Templates Templates
+	// Notify and OpinionNotify are the templates of the reception-day and
+	// opinion notifications (DEPUTYLINK_TPL_*; see notify.go).
+	Notify        NotifyTemplates
+	OpinionNotify OpinionNotify
 }
 
 // OfficialAccount holds the WeChat official account (公众号) credentials.
@@ -150,6 +160,7 @@ func Load(getenv func(string) string) (Config, error) {
 	l.str("DEPUTYLINK_REDIS_URL", &c.RedisURL)
 	l.secretURL("DEPUTYLINK_REDIS_URL", &c.RedisURL, c.RedisURL != "")
 	l.str("DEPUTYLINK_REDIS_PREFIX", &c.RedisPrefix)
+	l.secret("DEPUTYLINK_DATA_KEY", &c.DataKey)
 	l.str("DEPUTYLINK_OA_APPID", &c.OA.AppID)
 	l.secret("DEPUTYLINK_OA_SECRET", &c.OA.Secret)
 	l.secret("DEPUTYLINK_OA_TOKEN", &c.OA.Token)
@@ -175,6 +186,13 @@ func Load(getenv func(string) string) (Config, error) {
 		c.Timezone = loc
 	}
 
+	var err error
+	if c.Notify, err = LoadNotify(getenv); err != nil {
+		l.errs = append(l.errs, err)
+	}
+	if c.OpinionNotify, err = LoadOpinionNotify(getenv); err != nil {
+		l.errs = append(l.errs, err)
+	}
 	if len(l.errs) > 0 {
 		return Config{}, errors.Join(l.errs...)
 	}
@@ -240,6 +258,11 @@ func (c Config) Validate() error {
 	}
 	if (c.MP.AppID == "") != (c.MP.Secret == "") {
 		bad("DEPUTYLINK_MP_SECRET", "DEPUTYLINK_MP_APPID and DEPUTYLINK_MP_SECRET go together")
+	}
+	if c.DataKey != "" {
+		if _, err := ParseDataKey(c.DataKey.Value()); err != nil {
+			bad("DEPUTYLINK_DATA_KEY", err.Error())
+		}
 	}
 	if c.BodyLimit < 1024 {
 		bad("DEPUTYLINK_BODY_LIMIT", "must be at least 1KB")
@@ -399,4 +422,18 @@ func (l *loader) template(name string, dst *TemplateSpec) {
 		return
 	}
 	*dst = spec
+}
+
+// ParseDataKey decodes a 32-byte key given as base64 (std or URL) or hex.
+func ParseDataKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if b, err := hex.DecodeString(s); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil && len(b) == 32 {
+			return b, nil
+		}
+	}
+	return nil, errors.New("must be 32 bytes as base64 or 64 hex digits (openssl rand -base64 32)")
 }

@@ -121,3 +121,18 @@ func TestSecretFromFileAndRedaction(t *testing.T) {
 		t.Errorf("shutdown timeout %v", c.ShutdownTimeout)
 	}
 }
+
+func TestDataKey(t *testing.T) {
+	good := "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=" // 32 bytes, base64
+	c, err := Load(env(map[string]string{"DEPUTYLINK_DATA_KEY": good}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if k, err := ParseDataKey(c.DataKey.Value()); err != nil || len(k) != 32 {
+		t.Errorf("ParseDataKey: %v", err)
+	}
+	_, err = Load(env(map[string]string{"DEPUTYLINK_DATA_KEY": "c2hvcnQ="}))
+	if err == nil || !strings.Contains(err.Error(), "DEPUTYLINK_DATA_KEY:") {
+		t.Errorf("short key: %v", err)
+	}
+}

@@ -21,24 +21,39 @@ import (
 type testEnv struct {
 	t   *testing.T
 	db  *gorm.DB
+	rd  *wechattest.TestRedis
 	srv *httptest.Server
 }
 
 func newEnv(t *testing.T) *testEnv {
 	t.Helper()
+	return newEnvWith(t, wechattest.NewRedis(t), nil)
+}
+
+// newEnvWith builds the env, letting the test adjust the dependencies.
+func newEnvWith(t *testing.T, rd *wechattest.TestRedis, adjust func(*handlers.Deps)) *testEnv {
+	t.Helper()
 	db := modelstest.NewDB(t)
-	rd := wechattest.NewRedis(t)
-	r := handlers.NewRouter(handlers.Deps{
+	d := handlers.Deps{
 		DB: db, Redis: rd.Client, RedisPrefix: rd.Prefix, BodyLimit: 64 << 10,
 		Now: func() time.Time { return time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC) },
-	})
-	srv := httptest.NewServer(r)
+	}
+	if adjust != nil {
+		adjust(&d)
+	}
+	srv := httptest.NewServer(handlers.NewRouter(d))
 	t.Cleanup(srv.Close)
-	return &testEnv{t: t, db: db, srv: srv}
+	return &testEnv{t: t, db: db, rd: rd, srv: srv}
 }
 
 // do sends a request and decodes a JSON answer into out (if not nil).
 func (e *testEnv) do(method, path, body string, out any) *http.Response {
+	e.t.Helper()
+	return e.doAuth(method, path, "", body, out)
+}
+
+// doAuth is do with a Bearer token (none when token is empty).
+func (e *testEnv) doAuth(method, path, token, body string, out any) *http.Response {
 	e.t.Helper()
 	req, err := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
 	if err != nil {
@@ -46,6 +61,9 @@ func (e *testEnv) do(method, path, body string, out any) *http.Response {
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -66,13 +66,26 @@ func statusOf(kind error) int {
 		return http.StatusConflict
 	case errors.Is(kind, models.ErrInvalid):
 		return http.StatusBadRequest
+	case errors.Is(kind, models.ErrUnauthorized):
+		return http.StatusUnauthorized
+	case errors.Is(kind, errUnavailable):
+		return http.StatusServiceUnavailable
+	case errors.Is(kind, errRateLimited):
+		return http.StatusTooManyRequests
 	}
 	return http.StatusInternalServerError
 }
 
+// logger is the request's logger, carrying its request id.
 func logger(c *gin.Context) *slog.Logger {
 	if l, ok := c.Get(ctxLogger); ok {
 		return l.(*slog.Logger)
 	}
-	return slog.Default()
+	base := slog.Default()
+	if b, ok := c.Get(ctxBaseLogger); ok {
+		base = b.(*slog.Logger)
+	}
+	l := base.With("request_id", requestID(c))
+	c.Set(ctxLogger, l)
+	return l
 }

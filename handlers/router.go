@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"deputylink/config"
 	"deputylink/models"
 
 	"github.com/gin-gonic/gin"
@@ -33,6 +34,26 @@ type Deps struct {
 	// Now is the clock; tests inject a fixed one.
 	Now     func() time.Time
 	Version string
+	// MP is the mini-program side of WeChat (login, phone number).
+	MP MiniProgram
+	// Sealer encrypts personal data at rest.
+	Sealer *models.Sealer
+	// Limits are the abuse limits; the zero value turns them all off.
+	Limits RateLimits
+	// OA configures the official-account push endpoint and its bot.
+	OA OAConfig
+	// DataDir is the data directory; uploaded photos live under
+	// <DataDir>/uploads. Empty turns uploads off (503).
+	DataDir string
+	// Routes caches what opinion routing needs (stations, communities,
+	// deputies, codes); nil loads it for every filing.
+	Routes *models.RouteWorldCache
+	// OpinionNotify configures the opinion notifications
+	// (config.LoadOpinionNotify); unconfigured templates are skipped.
+	OpinionNotify config.OpinionNotify
+	// Notify holds the templates of the reception-day notifications
+	// (config.LoadNotify); unconfigured templates are skipped.
+	Notify NotifyTemplates
 }
 
 // Handlers holds the dependencies of every handler.
@@ -83,6 +104,11 @@ func NewRouter(d Deps) *gin.Engine {
 	api.GET("/deputies/:id", h.getDeputy)
 	api.GET("/stations", h.listStations)
 	api.GET("/stations/:id", h.getStation)
+	h.sessionRoutes(api)
+	h.bookingRoutes(api)
+	h.opinionRoutes(api)
+	r.Any("/wechat/official", h.wechatOfficial())
+	h.consoleRoutes(r)
 	return r
 }
 

@@ -79,6 +79,12 @@ type Options struct {
 	// MiniprogramState is sent with subscribe messages: developer, trial or
 	// formal ("" = formal).
 	MiniprogramState string
+	// Opinion configures the opinion notifications the opinion jobs queue
+	// and the "解决了吗?" delay (config.LoadOpinionNotify).
+	Opinion config.OpinionNotify
+	// Reception holds the templates of the reception-day reminders and
+	// staff rosters (config.LoadNotify); unconfigured ones are skipped.
+	Reception config.NotifyTemplates
 }
 
 // OptionsFrom builds Options from the loaded configuration.
@@ -88,6 +94,7 @@ func OptionsFrom(c config.Config) Options {
 		Lease: c.Jobs.Lease, Tick: c.Jobs.Tick, DigestHour: c.Jobs.DigestHour,
 		StaffAlertTemplate: c.Templates.StaffAlert, Location: c.Timezone,
 		MiniProgramAppID: c.MP.AppID,
+		Opinion:          c.OpinionNotify, Reception: c.Notify,
 	}
 }
 
@@ -176,7 +183,13 @@ const (
 	JobDispatch    = "dispatch"
 	JobStuckDigest = "stuck-digest"
 	JobGauges      = "outbox-gauges"
+	JobDrainScans  = "drain-scans"
 )
+
+// drainScansJob moves queued QR scans from Redis into the database.
+func drainScansJob(ctx context.Context, d Deps, now time.Time) (int, error) {
+	return DrainScans(ctx, d.DB, d.Redis, d.Prefix, now)
+}
 
 // All returns deputylink's jobs configured by opt.
 func All(opt Options) []Job {
@@ -187,6 +200,15 @@ func All(opt Options) []Job {
 		{Name: JobStuckDigest, Every: 24 * time.Hour, Run: StuckDigest, poll: time.Minute,
 			slot: func(now time.Time) time.Time { return dailySlot(now, hour, loc) }},
 		{Name: JobGauges, Every: 15 * time.Second, Run: RefreshGauges, Concurrent: true},
+		// drain-scans takes its own Redis lock, so it may run everywhere.
+		{Name: JobDrainScans, Every: time.Second, Run: drainScansJob, Concurrent: true},
+		{Name: JobOpinionOverdue, Every: 10 * time.Minute, Run: OpinionOverdue},
+		{Name: JobOpinionAskResult, Every: time.Hour, Run: OpinionAskResult},
+		{Name: JobOpinionDeadlines, Every: time.Hour, Run: RecomputeDeadlines},
+		dailyJob(JobReceptionDays, generateHour, loc, GenerateReceptionDays),
+		dailyJob(JobCloseReceptionDays, closeHour, loc, CloseReceptionDays),
+		dailyJob(JobReceptionReminders, ReminderHour, loc, ReceptionReminders),
+		dailyJob(JobStaffRoster, RosterHour, loc, StaffRoster),
 	}
 }
 

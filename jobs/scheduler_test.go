@@ -209,10 +209,12 @@ func TestSchedulerRejectsBadJobs(t *testing.T) {
 
 func TestAllAndRunOnce(t *testing.T) {
 	all := All(Options{Tick: 2 * time.Second, DigestHour: 8})
-	if got := strings.Join(Names(all), ","); got != "dispatch,stuck-digest,outbox-gauges" {
+	want := "dispatch,stuck-digest,outbox-gauges,drain-scans,opinion-overdue,opinion-ask-result,opinion-deadlines," +
+		"reception-days,close-reception-days,reception-reminders,staff-roster"
+	if got := strings.Join(Names(all), ","); got != want {
 		t.Fatalf("jobs = %s", got)
 	}
-	if !all[0].Concurrent || all[0].Every != 2*time.Second || all[1].Concurrent || !all[2].Concurrent {
+	if !all[0].Concurrent || all[0].Every != 2*time.Second || all[1].Concurrent || !all[2].Concurrent || !all[3].Concurrent {
 		t.Fatalf("job settings: %+v", all)
 	}
 	_, err := RunOnce(context.Background(), Deps{}, "nope", time.Now())

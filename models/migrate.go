@@ -25,6 +25,27 @@ var migrations = []migration{
 	{2, "notifications outbox and consents", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&Notification{}, &SubscribeConsent{})
 	}},
+	{3, "reception days and bookings", func(tx *gorm.DB) error {
+		if err := tx.AutoMigrate(&Holiday{}, &ReceptionRule{}, &ReceptionDay{}, &Slot{}, &RosterEntry{},
+			&Booking{}, &WalkIn{}, &ReceptionRecord{}); err != nil {
+			return err
+		}
+		_, err := EnsureHolidays(tx.Statement.Context, tx)
+		return err
+	}},
+	{4, "scans and bot", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&ScanEvent{})
+	}},
+	{5, "opinions", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&Opinion{}, &OpinionCounter{}, &OpinionPhoto{}, &OpinionNote{},
+			&OpinionTimelineEntry{}, &OpinionDepartment{}, &OpinionRating{}, &StationContact{})
+	}},
+	{6, "staff credentials", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&StaffCredential{})
+	}},
+	{7, "uploads", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&Upload{})
+	}},
 }
 
 // SchemaMigration records an applied migration.

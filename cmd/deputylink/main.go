@@ -27,6 +27,18 @@ Usage:
   deputylink demo                         load the demo county (idempotent)
   deputylink jobs run NAME                run one background job once (for cron and ops)
   deputylink jobs list                    list the background jobs
+  deputylink codes generate               give every deputy and station without a code one
+  deputylink codes board --deputy ID --label TEXT
+                                          create the code of one printed notice board
+  deputylink codes images (--deputy ID | --code CODE | --all) [--force]
+                                          fetch and keep the codes' WeChat images
+  deputylink codes print (--deputy ID | --code CODE) [--out FILE] [--county NAME]
+                                          write a printable A4 notice board (HTML)
+  deputylink wechat menu [--dry-run]      publish the official account's custom menu
+  deputylink admin invite --station ID --name NAME [--role clerk|head] [--ttl 72h]
+                                          create a staff member and their one-time invite QR
+  deputylink admin create-user --username U --role clerk|head|admin [--station ID ...] --name NAME [--password-file FILE]
+                                          create a console login (password from stdin or the file)
   deputylink version                      print the version
 
 Configuration comes from DEPUTYLINK_* environment variables; see README.md.
@@ -88,6 +100,12 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return demoCmd(ctx, getenv, stdout)
 	case "jobs":
 		return jobsCmd(ctx, getenv, rest, stdout, stderr)
+	case "codes":
+		return codesCmd(ctx, getenv, rest, stdout, stderr)
+	case "wechat":
+		return wechatCmd(ctx, getenv, rest, stdout, stderr)
+	case "admin":
+		return adminCmd(ctx, getenv, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "deputylink", versionString())
 		return nil

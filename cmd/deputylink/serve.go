@@ -34,13 +34,17 @@ func serve(ctx context.Context, getenv func(string) string, opt serveOptions) er
 		if err != nil {
 			return fmt.Errorf("load demo data: %w", err)
 		}
+		if err := models.LoadDemoReception(ctx, a.db, time.Now(), a.cfg.Timezone); err != nil {
+			return fmt.Errorf("load demo reception days: %w", err)
+		}
 		a.log.Info("Demo data ready", "stations", st.Stations, "deputies", st.Deputies, "created", st.Created())
 	}
 
-	router := handlers.NewRouter(handlers.Deps{
-		DB: a.db, Redis: a.redis, RedisPrefix: a.cfg.RedisPrefix, Log: a.log, Registry: a.registry,
-		BodyLimit: a.cfg.BodyLimit, Location: a.cfg.Timezone, Version: versionString(),
-	})
+	deps, err := a.handlerDeps()
+	if err != nil {
+		return err
+	}
+	router := handlers.NewRouter(deps)
 	srv := &http.Server{
 		Handler:           router,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -120,7 +124,39 @@ func demoCmd(ctx context.Context, getenv func(string) string, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
+	if err := models.LoadDemoReception(ctx, a.db, time.Now(), a.cfg.Timezone); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "demo county loaded: %d stations, %d communities, %d deputies, %d codes (%d rows created)\n",
 		st.Stations, st.Communities, st.Deputies, st.Codes, st.Created())
 	return nil
+}
+
+// handlerDeps wires the HTTP layer.
+func (a *app) handlerDeps() (handlers.Deps, error) {
+	d := handlers.Deps{
+		DB: a.db, Redis: a.redis, RedisPrefix: a.cfg.RedisPrefix, Log: a.log, Registry: a.registry,
+		BodyLimit: a.cfg.BodyLimit, Location: a.cfg.Timezone, Version: versionString(),
+		Limits:  handlers.DefaultRateLimits(),
+		DataDir: a.cfg.DataDir, Notify: a.cfg.Notify, OpinionNotify: a.cfg.OpinionNotify,
+		Routes: &models.RouteWorldCache{TTL: time.Minute},
+		OA: handlers.OAConfig{
+			AppID: a.cfg.OA.AppID, Token: a.cfg.OA.Token.Value(), AESKey: a.cfg.OA.AESKey.Value(),
+			MPAppID: a.cfg.MP.AppID,
+		},
+	}
+	var err error
+	if d.Sealer, err = a.sealer(); err != nil {
+		return d, err
+	}
+	if a.cfg.OA.AppID != "" || a.cfg.MP.AppID != "" {
+		wc, err := a.wechatClient()
+		if err != nil {
+			return d, err
+		}
+		if a.cfg.MP.AppID != "" {
+			d.MP = wc
+		}
+	}
+	return d, nil
 }

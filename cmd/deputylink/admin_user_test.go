@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"deputylink/models"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Ensure "admin create-user" reads the password from stdin or a file, never
+// a flag, prints only the new id on stdout, and that the user can log in.
+func TestAdminCreateUser(t *testing.T) {
+	old := models.PasswordCost
+	models.PasswordCost = bcrypt.MinCost
+	t.Cleanup(func() { models.PasswordCost = old })
+	e := newCLIEnv(t)
+	ctx := context.Background()
+	d := e.demoDeputy()
+	getenv := func(k string) string { return e.env[k] }
+	create := func(stdin string, args ...string) (string, string, error) {
+		var out, errb bytes.Buffer
+		err := adminCreateUser(ctx, getenv, args, strings.NewReader(stdin), &out, &errb)
+		return out.String(), errb.String(), err
+	}
+
+	out, errs, err := create("clerk password 1\n", "--username", "Clerk.One", "--role", "clerk", "--station", idArg(d.StationID), "--name", "章佳怡")
+	if err != nil {
+		t.Fatalf("create: %v %s", err, errs)
+	}
+	id, perr := strconv.ParseUint(strings.TrimSpace(out), 10, 64)
+	if perr != nil || !strings.Contains(errs, "clerk.one") || !strings.Contains(errs, "联络员") {
+		t.Fatalf("stdout %q stderr %q", out, errs)
+	}
+	s, err := models.AuthenticateStaff(ctx, e.db, "clerk.one", "clerk password 1", time.Now())
+	if err != nil || s.ID != id || len(s.Stations) != 1 || s.Stations[0].ID != d.StationID {
+		t.Fatalf("login as the new user: %+v %v", s, err)
+	}
+
+	// An admin from a password file (CRLF line ending, a second line ignored),
+	// through the whole command line.
+	pw := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pw, []byte("admin password 1\r\nignored\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := e.run("admin", "create-user", "--username", "boss", "--role", "admin", "--name", "项海燕", "--password-file", pw)
+	if code != 0 {
+		t.Fatalf("admin from file: exit %d %s", code, errs)
+	}
+	if _, err := models.AuthenticateStaff(ctx, e.db, "boss", "admin password 1", time.Now()); err != nil {
+		t.Fatalf("admin login: %v (stdout %q)", err, out)
+	}
+
+	// Two stations, repeated and comma-separated.
+	var other models.Station
+	e.db.Where("id <> ?", d.StationID).Order("id").First(&other)
+	_, errs, err = create("head password 1", "--username", "head2", "--role", "head", "--name", "两站站长",
+		"--station", idArg(d.StationID), "--station", idArg(other.ID)+","+idArg(d.StationID))
+	if err != nil || !strings.Contains(errs, "、") {
+		t.Fatalf("two stations: %v %s", err, errs)
+	}
+
+	for _, c := range []struct {
+		name, stdin string
+		args        []string
+		usage       bool
+		want        string
+	}{
+		{"no username", "password 12345", []string{"--role", "clerk", "--name", "甲", "--station", "1"}, true, "required"},
+		{"bad role", "password 12345", []string{"--username", "x1x", "--role", "boss", "--name", "甲"}, true, "--role"},
+		{"bad station", "password 12345", []string{"--username", "x1x", "--role", "clerk", "--name", "甲", "--station", "abc"}, true, "not a station id"},
+		{"a password flag", "password 12345", []string{"--username", "x1x", "--role", "clerk", "--name", "甲", "--password", "p"}, true, "not defined"},
+		{"empty stdin", "", []string{"--username", "x1x", "--role", "clerk", "--name", "甲", "--station", "1"}, false, "no password"},
+		{"short password", "short\n", []string{"--username", "x1x", "--role", "clerk", "--name", "甲", "--station", idArg(d.StationID)}, false, "invalid password"},
+		{"taken username", "another password", []string{"--username", "CLERK.ONE", "--role", "clerk", "--name", "甲", "--station", idArg(d.StationID)}, false, "username_taken"},
+		{"clerk without station", "another password", []string{"--username", "x1x", "--role", "clerk", "--name", "甲"}, false, "invalid station"},
+		{"unknown station", "another password", []string{"--username", "x1x", "--role", "clerk", "--name", "甲", "--station", "99999"}, false, "station_not_found"},
+		{"missing password file", "", []string{"--username", "x1x", "--role", "admin", "--name", "甲", "--password-file", filepath.Join(t.TempDir(), "nope")}, false, "password file"},
+	} {
+		out, errs, err := create(c.stdin, c.args...)
+		msg := errs
+		if err != nil {
+			msg += err.Error()
+		}
+		if err == nil || (err == errUsage) != c.usage || !strings.Contains(msg, c.want) || out != "" {
+			t.Errorf("%s: err %v stdout %q stderr %q; want usage=%v and %q", c.name, err, out, errs, c.usage, c.want)
+		}
+	}
+	var n int64
+	e.db.Model(&models.Staff{}).Where("username IS NOT NULL").Count(&n)
+	if n != 3 {
+		t.Errorf("%d console users, want 3", n)
+	}
+}

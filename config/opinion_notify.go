@@ -1,0 +1,106 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// OpinionNotify configures the opinion notifications (DESIGN §2 Notify). A
+// template that is not configured is skipped with a debug log: the console
+// and the mini-program still show everything.
+//
+// Templates are written like every DEPUTYLINK_TPL_* variable (see
+// ParseTemplateSpec), "TEMPLATE_ID|ourfield=keyword,…", with our field
+// names: title, no, summary, station, status, due, time (see
+// models.OpinionField*). Text values are cut to 20 characters.
+type OpinionNotify struct {
+	// Staff is the official-account template of the staff messages: a new,
+	// returned or reopened item, a transfer lead, an overdue or escalated
+	// item (DEPUTYLINK_TPL_OPINION_STAFF).
+	Staff TemplateSpec
+	// Result is the mini-program subscribe template of the voter messages:
+	// accepted, replied, closed and "解决了吗?"
+	// (DEPUTYLINK_TPL_OPINION_RESULT). Sent only while the voter has a
+	// consent left for it.
+	Result TemplateSpec
+	// VoterOA is the official-account template for voters who follow the
+	// account but have no consent left (DEPUTYLINK_TPL_OPINION_VOTER).
+	VoterOA TemplateSpec
+	// PublicURL is the site's absolute base URL, e.g. https://rd.example.gov.cn
+	// (DEPUTYLINK_PUBLIC_URL); staff messages link to
+	// <PublicURL>/console/opinions/<id>. Empty: staff messages carry no link.
+	PublicURL string
+	// Page is the mini-program page of one opinion; "?id=<id>" is appended
+	// (DEPUTYLINK_MP_OPINION_PAGE, default pages/opinion/detail).
+	Page string
+	// AskResultDays is how many days after the reply the voter is asked
+	// "解决了吗?" (DEPUTYLINK_OPINION_ASK_RESULT_DAYS, default 7).
+	AskResultDays int
+}
+
+// The variables LoadOpinionNotify reads.
+const (
+	EnvTplOpinionStaff      = "DEPUTYLINK_TPL_OPINION_STAFF"
+	EnvTplOpinionResult     = "DEPUTYLINK_TPL_OPINION_RESULT"
+	EnvTplOpinionVoter      = "DEPUTYLINK_TPL_OPINION_VOTER"
+	EnvPublicURL            = "DEPUTYLINK_PUBLIC_URL"
+	EnvOpinionPage          = "DEPUTYLINK_MP_OPINION_PAGE"
+	EnvOpinionAskResultDays = "DEPUTYLINK_OPINION_ASK_RESULT_DAYS"
+)
+
+// DefaultOpinionPage is the mini-program page of one opinion.
+const DefaultOpinionPage = "pages/opinion/detail"
+
+const (
+	defaultOpinionAskDays = 7
+	maxOpinionAskDays     = 90
+	// maxPublicURLBytes leaves room in a notification's 500-byte link for
+	// "/console/opinions/<id>".
+	maxPublicURLBytes = 400
+	// maxOpinionPageBytes leaves room in the 255-byte page for "?id=<id>".
+	maxOpinionPageBytes = 200
+)
+
+// LoadOpinionNotify reads the opinion notification settings from getenv
+// (os.Getenv in production). Unset variables take their defaults; a
+// malformed one is an error naming the variable.
+func LoadOpinionNotify(getenv func(string) string) (OpinionNotify, error) {
+	n := OpinionNotify{Page: DefaultOpinionPage, AskResultDays: defaultOpinionAskDays}
+	l := loader{getenv: getenv}
+	l.template(EnvTplOpinionStaff, &n.Staff)
+	l.template(EnvTplOpinionResult, &n.Result)
+	l.template(EnvTplOpinionVoter, &n.VoterOA)
+	l.str(EnvPublicURL, &n.PublicURL)
+	l.str(EnvOpinionPage, &n.Page)
+	if v, ok := l.lookup(EnvOpinionAskResultDays, false); ok {
+		d, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || d < 1 || d > maxOpinionAskDays {
+			l.fail(EnvOpinionAskResultDays, fmt.Sprintf("must be a whole number of days from 1 to %d, not %q", maxOpinionAskDays, v))
+		} else {
+			n.AskResultDays = d
+		}
+	}
+	n.PublicURL = strings.TrimRight(n.PublicURL, "/")
+	if n.PublicURL != "" {
+		u, err := url.Parse(n.PublicURL)
+		switch {
+		case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+			l.fail(EnvPublicURL, "must be an absolute http(s) URL such as https://rd.example.gov.cn")
+		case u.RawQuery != "" || u.Fragment != "":
+			l.fail(EnvPublicURL, "must not carry a query or a fragment")
+		case len(n.PublicURL) > maxPublicURLBytes:
+			l.fail(EnvPublicURL, "is too long")
+		}
+	}
+	n.Page = strings.TrimPrefix(n.Page, "/")
+	if n.Page == "" || len(n.Page) > maxOpinionPageBytes || strings.ContainsAny(n.Page, " \t\r\n") {
+		l.fail(EnvOpinionPage, "must be a mini-program page path such as pages/opinion/detail")
+	}
+	if len(l.errs) > 0 {
+		return OpinionNotify{}, errors.Join(l.errs...)
+	}
+	return n, nil
+}

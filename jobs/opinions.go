@@ -1,0 +1,131 @@
+package jobs
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"deputylink/config"
+	"deputylink/models"
+
+	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
+)
+
+// The opinion jobs (DESIGN §2 Handle, Notify, Rate).
+const (
+	// JobOpinionOverdue tells station heads, then admins, of missed deadlines.
+	JobOpinionOverdue = "opinion-overdue"
+	// JobOpinionAskResult asks voters "解决了吗?" some days after the reply.
+	JobOpinionAskResult = "opinion-ask-result"
+	// JobOpinionDeadlines recomputes open items' deadlines after a calendar edit.
+	JobOpinionDeadlines = "opinion-deadlines"
+)
+
+// OpinionOverdue is the overdue job: it collects the deadlines that passed
+// (models.CollectOverdue: the station head at the deadline, the admins
+// OverdueAdminDays working days later) and enqueues their notifications in
+// the same transaction, so an event is marked told exactly when its
+// messages exist. It returns how many events it found.
+func OpinionOverdue(ctx context.Context, d Deps, now time.Time) (int, error) {
+	opt := d.Opt.withDefaults()
+	cal, err := models.LoadCalendar(ctx, d.DB)
+	if err != nil {
+		return 0, fmt.Errorf("load calendar: %w", err)
+	}
+	return d.enqueueOpinionEvents(ctx, now, func(tx *gorm.DB) ([]models.OpinionEvent, error) {
+		return models.CollectOverdue(ctx, tx, cal, opt.Location, now)
+	})
+}
+
+// OpinionAskResult asks the voters of items replied Opinion.AskResultDays
+// (default 7) days ago and not rated yet whether their problem was solved
+// (models.DueResultQuestions), enqueueing the questions in the same
+// transaction. It returns how many voters it asked.
+func OpinionAskResult(ctx context.Context, d Deps, now time.Time) (int, error) {
+	days := d.Opt.Opinion.AskResultDays
+	return d.enqueueOpinionEvents(ctx, now, func(tx *gorm.DB) ([]models.OpinionEvent, error) {
+		return models.DueResultQuestions(ctx, tx, now, days)
+	})
+}
+
+// RecomputeDeadlines recomputes the deadlines of open items from the
+// working-day calendar (models.RecomputeOpenDeadlines) when the calendar
+// changed since its last run: it keeps a fingerprint of the holiday table
+// in Redis, so the hourly run costs one small query while nothing changed,
+// and a calendar edit reaches the open items within the hour. Without
+// Redis it recomputes every time. It returns how many items changed.
+func RecomputeDeadlines(ctx context.Context, d Deps, now time.Time) (int, error) {
+	opt := d.Opt.withDefaults()
+	var days []models.Holiday
+	if err := d.DB.WithContext(ctx).Order("date").Find(&days).Error; err != nil {
+		return 0, fmt.Errorf("load calendar: %w", err)
+	}
+	h := sha256.New()
+	for _, day := range days {
+		fmt.Fprintf(h, "%s=%s;", day.Date, day.Kind)
+	}
+	fp := hex.EncodeToString(h.Sum(nil))
+	key := d.Prefix + "opinion:calendar"
+	if d.Redis != nil {
+		last, err := d.Redis.Get(ctx, key).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			d.log().WarnContext(ctx, "Cannot read the calendar fingerprint; recomputing", "err", err)
+		}
+		if last == fp {
+			return 0, nil
+		}
+	}
+	n, err := models.RecomputeOpenDeadlines(ctx, d.DB, models.NewCalendar(days), opt.Location, now)
+	if err != nil {
+		return 0, fmt.Errorf("recompute deadlines: %w", err)
+	}
+	if d.Redis != nil {
+		if err := d.Redis.Set(ctx, key, fp, 0).Err(); err != nil {
+			d.log().WarnContext(ctx, "Cannot store the calendar fingerprint; the next run recomputes again", "err", err)
+		}
+	}
+	if n > 0 {
+		d.log().InfoContext(ctx, "Deadlines recomputed after a calendar change", "job", JobOpinionDeadlines, "items", n)
+	}
+	return n, nil
+}
+
+// enqueueOpinionEvents runs collect and enqueues the notifications of the
+// events it returns, in one transaction.
+func (d Deps) enqueueOpinionEvents(ctx context.Context, now time.Time, collect func(tx *gorm.DB) ([]models.OpinionEvent, error)) (int, error) {
+	opt := d.Opt.withDefaults()
+	cfg := opinionNotifyConfig(opt.Opinion)
+	var events []models.OpinionEvent
+	var skips []models.NotifySkip
+	err := models.RunTx(ctx, d.DB, func(tx *gorm.DB) error {
+		var err error
+		if events, err = collect(tx); err != nil {
+			return err
+		}
+		_, skips, err = models.EnqueueOpinionEvents(ctx, tx, events, cfg, now, opt.Location)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, s := range skips {
+		d.log().DebugContext(ctx, "Opinion notification skipped", "dedupe_key", s.DedupeKey, "reason", s.Reason)
+	}
+	return len(events), nil
+}
+
+// opinionNotifyConfig converts the loaded configuration into the plain
+// values models.OpinionNotifications takes (handlers has the same
+// conversion: models does not import config, and jobs may not import
+// handlers).
+func opinionNotifyConfig(n config.OpinionNotify) models.OpinionNotifyConfig {
+	return models.OpinionNotifyConfig{
+		Staff: models.NotifyTemplate(n.Staff), Result: models.NotifyTemplate(n.Result),
+		VoterOA: models.NotifyTemplate(n.VoterOA), PublicURL: n.PublicURL, Page: n.Page,
+		AskResultDays: n.AskResultDays,
+	}
+}

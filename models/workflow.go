@@ -1,0 +1,763 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+)
+
+// OpinionAction is a step of the handling workflow.
+type OpinionAction string
+
+// The workflow's actions. Transition says from which statuses each is allowed.
+const (
+	ActionAccept   OpinionAction = "accept"   // 受理
+	ActionTransfer OpinionAction = "transfer" // 转办 (again: re-transfer)
+	ActionReply    OpinionAction = "reply"    // 答复
+	ActionReturn   OpinionAction = "return"   // 退办, re-routed to another station
+	ActionClose    OpinionAction = "close"    // 办结: a satisfied result, or an admin
+	ActionReopen   OpinionAction = "reopen"   // 二次办理: an unsatisfied result, or an admin
+	ActionEscalate OpinionAction = "escalate" // unsatisfied after the last round: to the admins
+)
+
+// MaxRounds is how many rounds of handling a voter's "unsatisfied" result
+// reopens; one more escalates to the admins instead.
+const MaxRounds = 2
+
+type transition struct {
+	from []OpinionStatus
+	to   OpinionStatus
+}
+
+// transitions is the whole state machine. Escalating leaves the status as
+// it is (replied) and sets Escalated; the admins then close or reopen.
+var transitions = map[OpinionAction]transition{
+	ActionAccept:   {[]OpinionStatus{OpinionSubmitted, OpinionReturned}, OpinionAccepted},
+	ActionTransfer: {[]OpinionStatus{OpinionAccepted, OpinionTransferred, OpinionReopened}, OpinionTransferred},
+	ActionReply:    {[]OpinionStatus{OpinionAccepted, OpinionTransferred, OpinionReopened}, OpinionReplied},
+	ActionReturn:   {[]OpinionStatus{OpinionSubmitted, OpinionReturned, OpinionAccepted}, OpinionReturned},
+	ActionClose: {[]OpinionStatus{OpinionSubmitted, OpinionReturned, OpinionAccepted, OpinionTransferred,
+		OpinionReopened, OpinionReplied}, OpinionClosed},
+	ActionReopen:   {[]OpinionStatus{OpinionReplied}, OpinionReopened},
+	ActionEscalate: {[]OpinionStatus{OpinionReplied}, OpinionReplied},
+}
+
+// Transition returns the status action leads to from status from, or
+// ErrInvalidTransition (409 invalid_transition) when it is not allowed.
+func Transition(from OpinionStatus, action OpinionAction) (OpinionStatus, error) {
+	t, ok := transitions[action]
+	if !ok || !slices.Contains(t.from, from) {
+		return "", ErrInvalidTransition
+	}
+	return t.to, nil
+}
+
+// EventKind says what happened to an opinion that someone must be told.
+type EventKind string
+
+// The events workflow operations return. Audience: who the event is for.
+const (
+	// EventNewItem: a new item; staff (handler → station → admins).
+	EventNewItem EventKind = "opinion.new"
+	// EventReturned: a returned item arrived at its new station; staff as for a new item.
+	EventReturned EventKind = "opinion.returned"
+	// EventReopened: a second round starts; staff as for a new item.
+	EventReopened EventKind = "opinion.reopened"
+	// EventAssigned: a staff member was made the lead at a transfer; that staff member.
+	EventAssigned EventKind = "opinion.assigned"
+	// EventAccepted: the station accepted the item; the voter.
+	EventAccepted EventKind = "opinion.accepted"
+	// EventReplied: the item has a public reply; the voter.
+	EventReplied EventKind = "opinion.replied"
+	// EventClosed: an admin closed the item; the voter.
+	EventClosed EventKind = "opinion.closed"
+	// EventEscalated: unsatisfied after the last round; the admins.
+	EventEscalated EventKind = "opinion.escalated"
+	// EventOverdue: an accept or reply deadline passed; the station head (→ admins).
+	EventOverdue EventKind = "opinion.overdue"
+	// EventOverdueAdmins: still overdue 5 working days later; the admins.
+	EventOverdueAdmins EventKind = "opinion.overdue_admins"
+	// EventAskResult: ask the voter "解决了吗?"; the voter.
+	EventAskResult EventKind = "opinion.ask_result"
+)
+
+// How staff recipients were found (OpinionEvent.Via).
+const (
+	ViaHandler = "handler" // the item's handler (contact or head), bound
+	ViaStation = "station" // the bound staff of the item's station
+	ViaHead    = "head"    // the bound heads of the item's station
+	ViaAdmins  = "admins"  // the bound admins
+	ViaNone    = "none"    // nobody bound: visible in the console only
+	ViaVoter   = "voter"   // the voter
+)
+
+// StaffRecipient is a staff member to notify, with their bound
+// official-account openid.
+type StaffRecipient struct {
+	ID     uint64
+	Name   string
+	Role   StaffRole
+	OpenID string
+}
+
+// OpinionEvent tells the caller who must be notified of a change, so it can
+// Enqueue the notifications in the same transaction. Either VoterID is set
+// (the caller picks the channel: a subscribe message when the voter left a
+// consent, else a template message when they follow the official account,
+// else nothing — the mini-program shows it) or Staff lists the recipients,
+// already resolved along the fallback chain (Via) and all bound.
+type OpinionEvent struct {
+	Kind        EventKind
+	OpinionID   uint64
+	TrackingNo  string
+	StationID   uint64
+	StationName string
+	Status      OpinionStatus
+	Round       int
+	// Stage is "accept" or "reply" for the overdue events.
+	Stage string
+	// DueAt is the deadline concerned: the accept deadline for a new,
+	// returned or overdue-accept item, the reply deadline otherwise.
+	DueAt time.Time
+	// Title is a short Chinese line for the message; Summary the start of
+	// the content.
+	Title   string
+	Summary string
+	VoterID uint64
+	Staff   []StaffRecipient
+	Via     string
+	// DedupeKey is unique per event; append the recipient (":staff:7",
+	// ":voter") for the outbox's DedupeKey.
+	DedupeKey string
+}
+
+// StaffCanAccess says whether staff may see and act on op: admins on every
+// item, clerks and heads on their stations' items only (s.Stations must be
+// loaded). Any other case is ErrOpinionNotFound, never a 403, so ids of
+// other stations' items do not leak.
+func StaffCanAccess(s Staff, op Opinion) error {
+	if !s.Active || s.ID == 0 {
+		return ErrOpinionNotFound
+	}
+	if s.Role == RoleAdmin {
+		return nil
+	}
+	if op.StationID != officeStation && (s.Role == RoleClerk || s.Role == RoleHead) && staffAtStation(s, op.StationID) {
+		return nil
+	}
+	return ErrOpinionNotFound
+}
+
+// TransferInput is a transfer (转办) to departments.
+type TransferInput struct {
+	// DepartmentID is the lead department (主办单位); required.
+	DepartmentID uint64
+	// CoDepartmentIDs are co-handling departments (协办单位).
+	CoDepartmentIDs []uint64
+	// LeadStaffID makes another staff member (of the station, or an admin)
+	// responsible for following the item up; 0 keeps the current handler.
+	LeadStaffID uint64
+	// DueAt is the departments' deadline; nil means the item's reply deadline.
+	DueAt *time.Time
+	Note  string
+}
+
+// ReplyInput is a public reply (答复).
+type ReplyInput struct {
+	// Text is shown to the voter; required, up to 2,000 characters.
+	Text string
+	// Note is an internal remark for the audit log.
+	Note string
+}
+
+// ReturnInput is a return (退办).
+type ReturnInput struct {
+	// Reason is required; it stays internal (audit log), the voter sees only
+	// the new station.
+	Reason string
+	// ToStationID is the station staff chose; 0 re-routes with Route,
+	// excluding this station and every station that returned the item.
+	ToStationID uint64
+}
+
+// AcceptOpinion accepts (受理) a submitted or returned item. Event: the voter.
+func AcceptOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, note string, now time.Time) (Opinion, []OpinionEvent, error) {
+	if err := checkNote(note); err != nil {
+		return Opinion{}, nil, err
+	}
+	return runAction(ctx, db, id, ActionAccept, staffActor(staffID, false), now,
+		func(a *action) error {
+			a.set["accepted_at"] = a.now
+			a.note = note
+			a.timeline(func(op Opinion, st string) (string, string) { return st + "已受理您的意见", "" })
+			a.events = func(tx *gorm.DB, op Opinion, st string) ([]OpinionEvent, error) {
+				return []OpinionEvent{voterEvent(op, EventAccepted, st, "您的意见已受理")}, nil
+			}
+			return nil
+		})
+}
+
+// TransferOpinion transfers (转办) an accepted, transferred or reopened item
+// to a lead department and co-handling departments, with a due date.
+// Event: the new lead staff member, when one was named other than the actor.
+func TransferOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, in TransferInput, now time.Time) (Opinion, []OpinionEvent, error) {
+	if err := checkNote(in.Note); err != nil {
+		return Opinion{}, nil, err
+	}
+	if in.DepartmentID == 0 {
+		return Opinion{}, nil, ErrDepartmentNotFound
+	}
+	var co []uint64
+	for _, d := range in.CoDepartmentIDs {
+		if d != 0 && d != in.DepartmentID && !slices.Contains(co, d) {
+			co = append(co, d)
+		}
+	}
+	if len(co) > 10 {
+		return Opinion{}, nil, Invalid("co_department_ids", "协办单位不能超过10个")
+	}
+	return runAction(ctx, db, id, ActionTransfer, staffActor(staffID, false), now,
+		func(a *action) error {
+			all := append([]uint64{in.DepartmentID}, co...)
+			var depts []Department
+			if err := a.tx.Where("id IN ?", all).Find(&depts).Error; err != nil {
+				return translate(err)
+			}
+			names := map[uint64]string{}
+			for _, d := range depts {
+				names[d.ID] = d.Name
+			}
+			for _, d := range all {
+				if names[d] == "" {
+					return ErrDepartmentNotFound
+				}
+			}
+			due := a.op.ReplyDueAt
+			if in.DueAt != nil {
+				due = in.DueAt.UTC()
+			}
+			if !due.After(a.now) {
+				return Invalid("due_at", "办理期限应晚于当前时间")
+			}
+			a.set["department_id"] = in.DepartmentID
+			a.set["transfer_due_at"] = due
+			lead := uint64(0)
+			if in.LeadStaffID != 0 {
+				s, err := loadStaff(a.tx, in.LeadStaffID)
+				if err != nil {
+					return Invalid("lead_staff_id", "承办人不存在")
+				}
+				if s.Role != RoleAdmin && !staffAtStation(s, a.op.StationID) {
+					return Invalid("lead_staff_id", "承办人不属于该联络站")
+				}
+				lead = s.ID
+				a.set["handler_staff_id"] = lead
+			}
+			if err := a.tx.Where("opinion_id = ?", a.op.ID).Delete(&OpinionDepartment{}).Error; err != nil {
+				return translate(err)
+			}
+			for i, d := range all {
+				role := "co"
+				if i == 0 {
+					role = "lead"
+				}
+				row := OpinionDepartment{OpinionID: a.op.ID, DepartmentID: d, Role: role, CreatedAt: a.now}
+				if err := a.tx.Create(&row).Error; err != nil {
+					return translate(err)
+				}
+			}
+			text := "已转交" + names[in.DepartmentID] + "办理"
+			if len(co) > 0 {
+				var cn []string
+				for _, d := range co {
+					cn = append(cn, names[d])
+				}
+				text = "已转交" + names[in.DepartmentID] + "主办，" + strings.Join(cn, "、") + "协办"
+			}
+			a.note = strings.TrimSpace(fmt.Sprintf("%s；期限 %s；%s", text, due.Format(time.RFC3339), in.Note))
+			a.timeline(func(Opinion, string) (string, string) { return text, "" })
+			a.events = func(tx *gorm.DB, op Opinion, st string) ([]OpinionEvent, error) {
+				if lead == 0 || lead == a.actor.ID {
+					return nil, nil
+				}
+				ev := baseEvent(op, EventAssigned, st, "您被指定为一条群众意见的承办人")
+				ev.DueAt = due
+				var err error
+				ev.Staff, err = boundStaff(tx, "id = ?", lead)
+				ev.Via = ViaHandler
+				if len(ev.Staff) == 0 {
+					ev.Via = ViaNone
+				}
+				return []OpinionEvent{ev}, err
+			}
+			return nil
+		})
+}
+
+// ReplyOpinion gives the public reply (答复) of the current round. Event: the voter.
+func ReplyOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, in ReplyInput, now time.Time) (Opinion, []OpinionEvent, error) {
+	text := strings.TrimSpace(in.Text)
+	if text == "" || utf8.RuneCountInString(text) > noteMaxRunes {
+		return Opinion{}, nil, Invalid("text", "答复内容不能为空，且不能超过2000个字")
+	}
+	if err := checkNote(in.Note); err != nil {
+		return Opinion{}, nil, err
+	}
+	return runAction(ctx, db, id, ActionReply, staffActor(staffID, false), now,
+		func(a *action) error {
+			a.set["reply_text"] = text
+			a.set["replied_at"] = a.now
+			a.set["result_asked_at"] = nil
+			a.note = in.Note
+			a.timeline(func(op Opinion, st string) (string, string) { return st + "已答复", text })
+			a.events = func(tx *gorm.DB, op Opinion, st string) ([]OpinionEvent, error) {
+				return []OpinionEvent{voterEvent(op, EventReplied, st, "您的意见已答复")}, nil
+			}
+			return nil
+		})
+}
+
+// ReturnOpinion returns (退办) an item that is not the station's: it goes to
+// in.ToStationID, or is re-routed (world, zero = loaded) away from this
+// station and every station that returned it before. The accept deadline
+// restarts at now; the reply deadline keeps running from the filing. An
+// item in the office queue can be returned (assigned) to a station this way
+// too. Event: the new station's staff.
+func ReturnOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, in ReturnInput, world RouteWorld, now time.Time, loc *time.Location, cal *Calendar) (Opinion, []OpinionEvent, error) {
+	loc = orLoc(loc)
+	reason := strings.TrimSpace(in.Reason)
+	if reason == "" || utf8.RuneCountInString(reason) > reasonMaxRunes {
+		return Opinion{}, nil, Invalid("reason", "请填写退回原因（不超过500字）")
+	}
+	if !world.Loaded() && in.ToStationID == 0 {
+		var err error
+		if world, err = LoadRouteWorld(ctx, db); err != nil {
+			return Opinion{}, nil, err
+		}
+	}
+	return runAction(ctx, db, id, ActionReturn, staffActor(staffID, false), now,
+		func(a *action) error {
+			op := a.op
+			excluded := returnedFrom(op)
+			if op.StationID != officeStation && !slices.Contains(excluded, op.StationID) {
+				excluded = append(excluded, op.StationID)
+			}
+			var to RouteResult
+			if in.ToStationID != 0 {
+				if in.ToStationID == op.StationID {
+					return Invalid("to_station_id", "不能退回到当前联络站")
+				}
+				var st Station
+				if err := a.tx.Select("id", "name").Where("id = ?", in.ToStationID).Limit(1).Find(&st).Error; err != nil {
+					return translate(err)
+				}
+				if st.ID == 0 {
+					return Invalid("to_station_id", "所选的联络站不存在")
+				}
+				name := st.Name
+				to = RouteResult{StationID: in.ToStationID, Rule: RuleStaffReassign,
+					Reason: "经工作人员核实，您的意见改由" + name + "办理"}
+			} else {
+				var cat Category
+				if err := a.tx.Select("id", "code").First(&cat, op.CategoryID).Error; err != nil {
+					return translate(err)
+				}
+				rin := RouteInput{Code: op.Code, Category: cat.Code, Exclude: excluded, At: a.now}
+				if op.CommunityID != nil {
+					rin.CommunityID = *op.CommunityID
+				}
+				if op.Lat != nil && op.Lng != nil {
+					rin.Point = &Point{*op.Lat, *op.Lng}
+				}
+				to = Route(rin, world)
+				if to.StationID == op.StationID {
+					return Invalid("to_station_id", "没有其他可改派的联络站，请选择联络站")
+				}
+			}
+			handler, _, err := PickHandler(a.ctx, a.tx, to.StationID, op.CategoryID)
+			if err != nil {
+				return err
+			}
+			from := op.StationID
+			a.set["station_id"] = to.StationID
+			a.set["route_rule"] = to.Rule
+			a.set["route_reason"] = cutRunes(to.Reason, 255)
+			a.set["handler_staff_id"] = nil
+			if handler != 0 {
+				a.set["handler_staff_id"] = handler
+			}
+			if from != officeStation {
+				a.set["returned_from"] = joinIDs(append(returnedFrom(op), from))
+			}
+			a.set["return_count"] = op.ReturnCount + 1
+			a.set["accepted_at"] = nil
+			a.set["accept_start_at"] = a.now
+			a.set["accept_due_at"] = cal.WorkingDeadline(a.now, max(op.AcceptDays, 1), loc)
+			a.set["accept_overdue_at"] = nil
+			a.set["accept_escalated_at"] = nil
+			a.note = fmt.Sprintf("退回原因：%s；改派至 %d（%s）", reason, to.StationID, to.Rule)
+			a.timeline(func(_ Opinion, st string) (string, string) { return "已改由" + st + "办理", "" })
+			a.events = func(tx *gorm.DB, op Opinion, st string) ([]OpinionEvent, error) {
+				ev, err := stationStaffEvent(tx, op, EventReturned, st, "有一条改派的群众意见待受理")
+				return []OpinionEvent{ev}, err
+			}
+			return nil
+		})
+}
+
+// CloseOpinion closes (办结) an open or replied item; admins only. Event: the voter.
+func CloseOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, note string, now time.Time) (Opinion, []OpinionEvent, error) {
+	note = strings.TrimSpace(note)
+	if utf8.RuneCountInString(note) > reasonMaxRunes {
+		return Opinion{}, nil, Invalid("note", "说明不能超过500字")
+	}
+	return runAction(ctx, db, id, ActionClose, staffActor(staffID, true), now,
+		func(a *action) error {
+			a.set["closed_at"] = a.now
+			a.note = note
+			a.timeline(func(Opinion, string) (string, string) { return "意见已办结", "" })
+			a.events = func(tx *gorm.DB, op Opinion, st string) ([]OpinionEvent, error) {
+				return []OpinionEvent{voterEvent(op, EventClosed, st, "您的意见已办结")}, nil
+			}
+			return nil
+		})
+}
+
+// ReopenOpinion starts another round (二次办理) of a replied item; admins
+// only (voters reopen through an unsatisfied result, see RateOpinion).
+// Event: the station's staff.
+func ReopenOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, note string, now time.Time, loc *time.Location, cal *Calendar) (Opinion, []OpinionEvent, error) {
+	note = strings.TrimSpace(note)
+	if utf8.RuneCountInString(note) > reasonMaxRunes {
+		return Opinion{}, nil, Invalid("note", "说明不能超过500字")
+	}
+	return runAction(ctx, db, id, ActionReopen, staffActor(staffID, true), now,
+		func(a *action) error {
+			a.note = note
+			return reopen(a, orLoc(loc), cal)
+		})
+}
+
+// reopen fills a reopening: a new round with a fresh reply deadline and no
+// departments yet.
+func reopen(a *action, loc *time.Location, cal *Calendar) error {
+	round := a.op.Round + 1
+	for k, v := range map[string]any{
+		"round": round, "reply_text": "", "replied_at": nil, "reply_start_at": a.now,
+		"reply_due_at":     cal.WorkingDeadline(a.now, max(a.op.ReplyDays, 1), loc),
+		"reply_overdue_at": nil, "reply_escalated_at": nil, "result_asked_at": nil,
+		"department_id": nil, "transfer_due_at": nil,
+	} {
+		a.set[k] = v
+	}
+	if err := a.tx.Where("opinion_id = ?", a.op.ID).Delete(&OpinionDepartment{}).Error; err != nil {
+		return translate(err)
+	}
+	a.timeline(func(Opinion, string) (string, string) {
+		return fmt.Sprintf("对办理结果不满意，已进入第%d轮办理", round), ""
+	})
+	a.events = func(tx *gorm.DB, op Opinion, st string) ([]OpinionEvent, error) {
+		ev, err := stationStaffEvent(tx, op, EventReopened, st, fmt.Sprintf("群众对办理结果不满意，意见进入第%d轮办理", round))
+		return []OpinionEvent{ev}, err
+	}
+	return nil
+}
+
+// AddNote adds an internal note (staff only, never shown to the voter) and
+// writes the audit log. Notes can be added in any status.
+func AddNote(ctx context.Context, db *gorm.DB, staffID, id uint64, text string, now time.Time) (OpinionNote, error) {
+	text = strings.TrimSpace(text)
+	if text == "" || utf8.RuneCountInString(text) > noteMaxRunes {
+		return OpinionNote{}, Invalid("text", "备注不能为空，且不能超过2000个字")
+	}
+	now = now.UTC()
+	var note OpinionNote
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		op, err := lockOpinion(tx, id)
+		if err != nil {
+			return err
+		}
+		s, err := loadStaff(tx, staffID)
+		if err != nil {
+			return ErrOpinionNotFound
+		}
+		if err := StaffCanAccess(s, op); err != nil {
+			return err
+		}
+		note = OpinionNote{OpinionID: id, StaffID: staffID, Text: text, CreatedAt: now}
+		if err := tx.Create(&note).Error; err != nil {
+			return translate(err)
+		}
+		return Audit(ctx, tx, now, Actor{Kind: actorStaff, ID: staffID}, "opinion.note", auditOpinion, id,
+			string(op.Status), string(op.Status), text)
+	})
+	return note, err
+}
+
+// action is one workflow step being built inside runAction's transaction.
+type action struct {
+	ctx   context.Context
+	tx    *gorm.DB
+	op    Opinion // as it was before the step
+	actor Actor
+	staff Staff // the acting staff member (zero for voters and the system)
+	now   time.Time
+	// set are the columns to change besides status, version and updated_at.
+	set  map[string]any
+	note string
+	// steps are public timeline entries, given the changed opinion and its
+	// station's name.
+	steps  []func(op Opinion, station string) (text, detail string)
+	events func(tx *gorm.DB, op Opinion, station string) ([]OpinionEvent, error)
+}
+
+func (a *action) timeline(f func(op Opinion, station string) (string, string)) {
+	a.steps = append(a.steps, f)
+}
+
+// actorSpec says who acts and how they are checked.
+type actorSpec struct {
+	actor     Actor
+	adminOnly bool
+}
+
+func staffActor(id uint64, adminOnly bool) actorSpec {
+	return actorSpec{actor: Actor{Kind: actorStaff, ID: id}, adminOnly: adminOnly}
+}
+
+// runAction runs one workflow step in a transaction (a savepoint when db is
+// already one): lock the item, check the actor may see it (else
+// ErrOpinionNotFound), check the transition (else ErrInvalidTransition),
+// build the change, apply it guarded by the version, then write the public
+// timeline, the audit log (who, when, from, to, note) and collect events.
+func runAction(ctx context.Context, db *gorm.DB, id uint64, act OpinionAction, who actorSpec, now time.Time, build func(a *action) error) (Opinion, []OpinionEvent, error) {
+	now = now.UTC()
+	var out Opinion
+	var events []OpinionEvent
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		op, err := lockOpinion(tx, id)
+		if err != nil {
+			return err
+		}
+		a := &action{ctx: ctx, tx: tx, op: op, actor: who.actor, now: now, set: map[string]any{}}
+		switch who.actor.Kind {
+		case actorStaff:
+			s, err := loadStaff(tx, who.actor.ID)
+			if err != nil {
+				return ErrOpinionNotFound
+			}
+			if err := StaffCanAccess(s, op); err != nil {
+				return err
+			}
+			if who.adminOnly && s.Role != RoleAdmin {
+				return ErrAdminOnly
+			}
+			a.staff = s
+		case actorVoter:
+			if op.VoterID != who.actor.ID {
+				return ErrOpinionNotFound
+			}
+		}
+		to, err := Transition(op.Status, act)
+		if err != nil {
+			return err
+		}
+		if err := build(a); err != nil {
+			return err
+		}
+		out, events, err = applyAction(tx, a, act, to)
+		return err
+	})
+	if err != nil {
+		return Opinion{}, nil, err
+	}
+	return out, events, nil
+}
+
+// applyAction writes a built step: the row, the timeline, the audit log, the events.
+func applyAction(tx *gorm.DB, a *action, act OpinionAction, to OpinionStatus) (Opinion, []OpinionEvent, error) {
+	op := a.op
+	a.set["status"] = to
+	a.set["version"] = op.Version + 1
+	a.set["updated_at"] = a.now
+	res := tx.Model(&Opinion{}).Where("id = ? AND version = ?", op.ID, op.Version).Updates(a.set)
+	if res.Error != nil {
+		return Opinion{}, nil, translate(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return Opinion{}, nil, ErrConcurrentUpdate
+	}
+	var out Opinion
+	if err := tx.First(&out, op.ID).Error; err != nil {
+		return Opinion{}, nil, translate(err)
+	}
+	st, err := stationName(tx, out.StationID)
+	if err != nil {
+		return Opinion{}, nil, err
+	}
+	for _, f := range a.steps {
+		text, detail := f(out, st)
+		kind := string(to)
+		if act == ActionEscalate {
+			kind = "escalated"
+		}
+		if err := addTimeline(tx, out, kind, text, detail, a.now); err != nil {
+			return Opinion{}, nil, err
+		}
+	}
+	if err := Audit(a.ctx, tx, a.now, a.actor, "opinion."+string(act), auditOpinion, op.ID,
+		string(op.Status), string(to), cutRunes(strings.TrimSpace(a.note), 2000)); err != nil {
+		return Opinion{}, nil, err
+	}
+	var events []OpinionEvent
+	if a.events != nil {
+		if events, err = a.events(tx, out, st); err != nil {
+			return Opinion{}, nil, err
+		}
+	}
+	return out, events, nil
+}
+
+// lockOpinion loads an item for update (FOR UPDATE on MySQL).
+func lockOpinion(tx *gorm.DB, id uint64) (Opinion, error) {
+	var op Opinion
+	if err := opForUpdate(tx).First(&op, id).Error; err != nil {
+		return Opinion{}, notFoundAs(err, ErrOpinionNotFound)
+	}
+	return op, nil
+}
+
+func checkNote(note string) error {
+	if utf8.RuneCountInString(strings.TrimSpace(note)) > noteMaxRunes {
+		return Invalid("note", "备注不能超过2000个字")
+	}
+	return nil
+}
+
+// returnedFrom parses Opinion.ReturnedFrom.
+func returnedFrom(op Opinion) []uint64 {
+	var out []uint64
+	for _, s := range strings.Split(op.ReturnedFrom, "|") {
+		if n, err := strconv.ParseUint(s, 10, 64); err == nil && n != 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// joinIDs writes ids "|"-separated, keeping the newest that fit 255 bytes.
+func joinIDs(ids []uint64) string {
+	s := ""
+	for i := len(ids) - 1; i >= 0; i-- {
+		next := strconv.FormatUint(ids[i], 10)
+		if s != "" {
+			next += "|" + s
+		}
+		if len(next) > 255 {
+			break
+		}
+		s = next
+	}
+	return s
+}
+
+// baseEvent fills an event's description of the item.
+func baseEvent(op Opinion, kind EventKind, station, title string) OpinionEvent {
+	due := op.ReplyDueAt
+	if slices.Contains(awaitingAccept, op.Status) {
+		due = op.AcceptDueAt
+	}
+	return OpinionEvent{
+		Kind: kind, OpinionID: op.ID, TrackingNo: op.TrackingNo, StationID: op.StationID, StationName: station,
+		Status: op.Status, Round: op.Round, DueAt: due, Title: title, Summary: summary(op.Content, 20),
+		DedupeKey: fmt.Sprintf("opinion:%d:%s:v%d", op.ID, strings.TrimPrefix(string(kind), "opinion."), op.Version),
+	}
+}
+
+// voterEvent is an event for the item's voter.
+func voterEvent(op Opinion, kind EventKind, station, title string) OpinionEvent {
+	ev := baseEvent(op, kind, station, title)
+	ev.VoterID, ev.Via = op.VoterID, ViaVoter
+	return ev
+}
+
+// stationStaffEvent is an event for whoever handles the item: its handler
+// when bound, else the station's bound staff, else the bound admins.
+func stationStaffEvent(tx *gorm.DB, op Opinion, kind EventKind, station, title string) (OpinionEvent, error) {
+	ev := baseEvent(op, kind, station, title)
+	var err error
+	ev.Staff, ev.Via, err = stationRecipients(tx, op)
+	return ev, err
+}
+
+func stationRecipients(tx *gorm.DB, op Opinion) ([]StaffRecipient, string, error) {
+	if op.HandlerStaffID != nil {
+		r, err := boundStaff(tx, "id = ?", *op.HandlerStaffID)
+		if err != nil || len(r) > 0 {
+			return r, ViaHandler, err
+		}
+	}
+	if op.StationID != officeStation {
+		r, err := boundStaff(tx, "role IN ? AND id IN (?)", []StaffRole{RoleClerk, RoleHead},
+			tx.Table("staff_stations").Select("staff_id").Where("station_id = ?", op.StationID))
+		if err != nil || len(r) > 0 {
+			return r, ViaStation, err
+		}
+	}
+	return adminRecipients(tx)
+}
+
+// headRecipients are the station's bound heads, else the bound admins.
+func headRecipients(tx *gorm.DB, stationID uint64) ([]StaffRecipient, string, error) {
+	if stationID != officeStation {
+		r, err := boundStaff(tx, "role = ? AND id IN (?)", RoleHead,
+			tx.Table("staff_stations").Select("staff_id").Where("station_id = ?", stationID))
+		if err != nil || len(r) > 0 {
+			return r, ViaHead, err
+		}
+	}
+	return adminRecipients(tx)
+}
+
+func adminRecipients(tx *gorm.DB) ([]StaffRecipient, string, error) {
+	r, err := boundStaff(tx, "role = ?", RoleAdmin)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(r) == 0 {
+		return nil, ViaNone, nil
+	}
+	return r, ViaAdmins, nil
+}
+
+// boundStaff lists active staff matching where who bound an official-account openid.
+func boundStaff(tx *gorm.DB, where string, args ...any) ([]StaffRecipient, error) {
+	var rows []Staff
+	err := tx.Model(&Staff{}).Select("id", "name", "role", "oa_openid").
+		Where("active = ? AND oa_openid IS NOT NULL AND oa_openid <> ''", true).
+		Where(where, args...).Order("id").Find(&rows).Error
+	if err != nil {
+		return nil, translate(err)
+	}
+	out := make([]StaffRecipient, 0, len(rows))
+	for _, s := range rows {
+		out = append(out, StaffRecipient{ID: s.ID, Name: s.Name, Role: s.Role, OpenID: *s.OAOpenID})
+	}
+	return out, nil
+}
+
+// summary is the first n characters of s, with "…" when cut.
+func summary(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n]) + "…"
+}
