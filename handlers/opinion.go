@@ -121,7 +121,7 @@ func (h *Handlers) createOpinion(c *gin.Context) {
 		respondErr(c, bodyError(err))
 		return
 	}
-	ctx, vid, now := c.Request.Context(), voterID(c), h.Now()
+	ctx, vid := c.Request.Context(), voterID(c)
 	content, err := withExtra(req.Category, req.Content, req.Extra)
 	if err != nil {
 		respondErr(c, err)
@@ -142,27 +142,7 @@ func (h *Handlers) createOpinion(c *gin.Context) {
 		Anonymous: req.Anonymous, Photos: photos, Source: models.SourceMiniProgram,
 		IdempotencyKey: c.GetHeader("Idempotency-Key"),
 	}
-	var world models.RouteWorld
-	if h.Routes != nil {
-		if world, err = h.Routes.Get(ctx, h.DB); err != nil {
-			respondErr(c, err)
-			return
-		}
-	}
-	cal, err := models.LoadCalendar(ctx, h.DB)
-	if err != nil {
-		respondErr(c, err)
-		return
-	}
-	var op models.Opinion
-	err = models.RunTx(ctx, h.DB, func(tx *gorm.DB) error {
-		var events []models.OpinionEvent
-		var err error
-		if op, events, err = models.FileOpinion(ctx, tx, in, world, now, h.Location, cal); err != nil {
-			return err
-		}
-		return h.enqueueOpinionEvents(ctx, tx, events)
-	})
+	op, err := h.fileOpinion(ctx, in)
 	if err != nil {
 		respondErr(c, err)
 		return
@@ -350,4 +330,31 @@ func (h *Handlers) rateOpinion(c *gin.Context) {
 			Comment: r.Comment, At: r.CreatedAt.In(h.Location)},
 		Opinion: v,
 	})
+}
+
+// fileOpinion files in one transaction with the staff's notifications, as
+// createOpinion does for the mini-program.
+func (h *Handlers) fileOpinion(ctx context.Context, in models.FileInput) (models.Opinion, error) {
+	var world models.RouteWorld
+	var err error
+	if h.Routes != nil {
+		if world, err = h.Routes.Get(ctx, h.DB); err != nil {
+			return models.Opinion{}, err
+		}
+	}
+	cal, err := models.LoadCalendar(ctx, h.DB)
+	if err != nil {
+		return models.Opinion{}, err
+	}
+	now := h.Now()
+	var op models.Opinion
+	err = models.RunTx(ctx, h.DB, func(tx *gorm.DB) error {
+		var events []models.OpinionEvent
+		var err error
+		if op, events, err = models.FileOpinion(ctx, tx, in, world, now, h.Location, cal); err != nil {
+			return err
+		}
+		return h.enqueueOpinionEvents(ctx, tx, events)
+	})
+	return op, err
 }

@@ -163,7 +163,8 @@ func (o *oaServer) onClick(ctx context.Context, m *oaMsg) (oaReply, error) {
 	case MenuBook:
 		return textReply(o.bookText()), nil
 	case MenuFile:
-		return textReply(o.fileText(ctx, m.FromUserName)), nil
+		// The opinion chat (wechat_chat.go); the mini-program's form without Redis.
+		return o.chatStart(ctx, m.FromUserName)
 	case MenuMy:
 		return textReply("查看您的预约和意见办理进度：\n" + o.mpLink(o.myPage(), "我的事项")), nil
 	case MenuStations:
@@ -174,7 +175,12 @@ func (o *oaServer) onClick(ctx context.Context, m *oaMsg) (oaReply, error) {
 
 // onText answers keywords. The step-by-step opinion chat of a later issue
 // plugs in at the top: when a chat is under way, it takes the text.
-func (o *oaServer) onText(ctx context.Context, m *oaMsg, _ *oaEffects) (oaReply, error) {
+func (o *oaServer) onText(ctx context.Context, m *oaMsg, fx *oaEffects) (oaReply, error) {
+	// The opinion chat (wechat_chat.go): a conversation under way, "进度",
+	// and the opinion keywords.
+	if r, handled, err := o.chatText(ctx, m, fx); handled || err != nil {
+		return r, err
+	}
 	t := strings.TrimSpace(m.Content)
 	switch {
 	case strings.Contains(t, "预约"):
@@ -225,6 +231,10 @@ func (o *oaServer) onLocation(ctx context.Context, m *oaMsg, fx *oaEffects) (oaR
 	lat, lng, ok := parsePoint(m.LocationX, m.LocationY)
 	if !ok {
 		return textReply("没能读出您发送的位置，请重新发送。"), nil
+	}
+	// A location shared while the opinion chat asks "where?" answers it.
+	if r, handled, err := o.chatLocation(ctx, m, lat, lng); handled || err != nil {
+		return r, err
 	}
 	o.rememberLocation(fx, m.FromUserName, lat, lng)
 	return o.stationsNear(ctx, lat, lng)
