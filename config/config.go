@@ -19,9 +19,12 @@ import (
 
 // Config is the whole runtime configuration of one deputylink process.
 type Config struct {
-	Env      string // "development" or "production"
-	Addr     string
-	LogLevel string // debug, info, warn, error
+	Env  string // "development" or "production"
+	Addr string
+	// DebugAddr, when set, serves Go's pprof profiles there (keep it on
+	// loopback or a private network).
+	DebugAddr string
+	LogLevel  string // debug, info, warn, error
 	// LogFormat is "json" or "text"; it defaults to json in production.
 	LogFormat string
 	DataDir   string
@@ -152,6 +155,7 @@ func Load(getenv func(string) string) (Config, error) {
 
 	l.str("DEPUTYLINK_ENV", &c.Env)
 	l.str("DEPUTYLINK_ADDR", &c.Addr)
+	l.str("DEPUTYLINK_DEBUG_ADDR", &c.DebugAddr)
 	l.str("DEPUTYLINK_LOG_LEVEL", &c.LogLevel)
 	l.str("DEPUTYLINK_LOG_FORMAT", &c.LogFormat)
 	l.str("DEPUTYLINK_DATA_DIR", &c.DataDir)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -63,6 +64,9 @@ func serve(ctx context.Context, getenv func(string) string, opt serveOptions) er
 		jobsDone.Go(func() { a.runJobs(jobsCtx) })
 	}
 
+	if a.cfg.DebugAddr != "" {
+		go a.serveDebug()
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	a.log.Info("Serving", "addr", ln.Addr().String(), "startup_ms", time.Since(started).Milliseconds(), "jobs", opt.jobs)
@@ -159,4 +163,19 @@ func (a *app) handlerDeps() (handlers.Deps, error) {
 		}
 	}
 	return d, nil
+}
+
+// serveDebug serves pprof on DEPUTYLINK_DEBUG_ADDR for profiling in place.
+func (a *app) serveDebug() {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	srv := &http.Server{Addr: a.cfg.DebugAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	a.log.Info("Debug server (pprof)", "addr", a.cfg.DebugAddr)
+	if err := srv.ListenAndServe(); err != nil {
+		a.log.Warn("Debug server stopped", "err", err)
+	}
 }
