@@ -106,6 +106,7 @@ func (h *Handlers) consoleRoutes(r *gin.Engine) {
 	auth.GET("/me", h.consoleMe)
 	h.consoleOpinionRoutes(auth)
 	h.consoleDeskRoutes(auth)
+	h.consoleAdminRoutes(auth)
 }
 
 // consoleNoStore keeps staff data out of shared and browser caches.

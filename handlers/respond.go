@@ -66,6 +66,8 @@ func statusOf(kind error) int {
 		return http.StatusConflict
 	case errors.Is(kind, models.ErrInvalid):
 		return http.StatusBadRequest
+	case errors.Is(kind, errForbidden):
+		return http.StatusForbidden
 	case errors.Is(kind, models.ErrUnauthorized):
 		return http.StatusUnauthorized
 	case errors.Is(kind, errUnavailable):
@@ -89,3 +91,7 @@ func logger(c *gin.Context) *slog.Logger {
 	c.Set(ctxLogger, l)
 	return l
 }
+
+// errForbidden marks an action the signed-in staff member's role does not
+// allow; respond maps it to 403.
+var errForbidden = errors.New("forbidden")
