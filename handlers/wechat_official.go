@@ -271,9 +271,12 @@ var errBadPush = errors.New("push lacks FromUserName, MsgType or CreateTime")
 // parsePush decodes a plain push. encoding/xml rejects control characters
 // (WECHAT.md §1, SDK issue #750); such a push ends here as an error.
 func parsePush(body []byte) (oaMsg, error) {
-	var m oaMsg
-	if err := xml.Unmarshal(body, &m); err != nil {
-		return oaMsg{}, err
+	m, ok := fastParsePush(body)
+	if !ok {
+		m = oaMsg{}
+		if err := xml.Unmarshal(body, &m); err != nil {
+			return oaMsg{}, err
+		}
 	}
 	for _, f := range []*string{&m.ToUserName, &m.FromUserName, &m.CreateTime, &m.MsgType, &m.MsgID,
 		&m.TemplateMsgID, &m.Event, &m.EventKey, &m.Latitude, &m.Longitude, &m.LocationX, &m.LocationY, &m.Status} {
