@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -20,7 +21,10 @@ func fastParsePush(b []byte) (oaMsg, bool) {
 		return m, false
 	}
 	b = b[len("<xml>"):]
-	seen := map[string]bool{}
+	// The names seen so far; a push has about ten, so a slice on the
+	// stack beats a map allocated per request.
+	var seenBuf [24]string
+	seen := seenBuf[:0]
 	for {
 		b = bytes.TrimLeft(b, " \t\n")
 		if bytes.HasPrefix(b, []byte("</xml>")) {
@@ -37,10 +41,10 @@ func fastParsePush(b []byte) (oaMsg, bool) {
 			return m, false
 		}
 		name := string(b[1:end])
-		if !fastName(name) || seen[name] {
+		if !fastName(name) || slices.Contains(seen, name) || len(seen) == cap(seen) {
 			return m, false
 		}
-		seen[name] = true
+		seen = append(seen, name)
 		b = b[end+1:]
 		var val []byte
 		if bytes.HasPrefix(b, []byte("<![CDATA[")) {
