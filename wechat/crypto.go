@@ -1,8 +1,13 @@
 package wechat
 
 import (
+	"crypto/sha1"
 	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,10 +29,22 @@ import (
 // Signature(token, timestamp, nonce) is the push "signature" and
 // Signature(token, timestamp, nonce, encrypt) the "msg_signature".
 func Signature(token, timestamp, nonce string, extra ...string) string {
-	parts := make([]string, 0, 3+len(extra))
-	parts = append(parts, token, timestamp, nonce)
+	// As util.Signature, but hashing one buffer: the SDK copies every part
+	// (the Encrypt value is kilobytes) and formats the sum with fmt.
+	var arr [4]string
+	parts := append(arr[:0], token, timestamp, nonce)
 	parts = append(parts, extra...)
-	return util.Signature(parts...)
+	slices.Sort(parts)
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	buf := make([]byte, 0, n)
+	for _, p := range parts {
+		buf = append(buf, p...)
+	}
+	sum := sha1.Sum(buf)
+	return hex.EncodeToString(sum[:])
 }
 
 // VerifySignature compares got with the expected signature in constant time
@@ -71,11 +88,26 @@ func EncryptMsg(random, msg []byte, appID, aesKey string) (string, error) {
 	if len(random) != 16 {
 		return "", fmt.Errorf("wechat: encrypt: random must be 16 bytes, got %d", len(random))
 	}
-	out, err := util.EncryptMsg(random, msg, appID, aesKey)
+	key, err := decodeAESKey(aesKey)
 	if err != nil {
-		return "", fmt.Errorf("wechat: encrypt: %s", decryptReason(err))
+		return "", err
 	}
-	return string(out), nil
+	// The SDK's AES step, base64-encoded once: util.EncryptMsg makes two
+	// more copies of the (kilobytes long) result.
+	return base64.StdEncoding.EncodeToString(util.AESEncryptMsg(random, msg, appID, key)), nil
+}
+
+// decodeAESKey turns the 43-character EncodingAESKey into the 32-byte AES
+// key, as the SDK does.
+func decodeAESKey(aesKey string) ([]byte, error) {
+	if len(aesKey) != 43 {
+		return nil, errors.New("wechat: encrypt: bad EncodingAESKey")
+	}
+	key, err := base64.StdEncoding.DecodeString(aesKey + "=")
+	if err != nil || len(key) != 32 {
+		return nil, errors.New("wechat: encrypt: bad EncodingAESKey")
+	}
+	return key, nil
 }
 
 // EncryptReply encrypts reply and returns the Encrypt value together with its

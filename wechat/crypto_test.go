@@ -3,11 +3,14 @@ package wechat_test
 import (
 	"encoding/xml"
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
 
 	"deputylink/wechat"
+
+	"github.com/silenceper/wechat/v2/util"
 )
 
 // Vectors from /work/shared/WECHAT.md §6 (official WXBizMsgCrypt samples).
@@ -159,6 +162,40 @@ func TestFreshTimestamp(t *testing.T) {
 	for ts, want := range cases {
 		if got := wechat.FreshTimestamp(ts, now, 5*time.Minute); got != want {
 			t.Errorf("FreshTimestamp(%q) = %v, want %v", ts, got, want)
+		}
+	}
+}
+
+// Signature and EncryptMsg hash and encode without the SDK's copies; they
+// must still agree with the SDK byte for byte, and a bad key is an error,
+// not a panic.
+func TestCryptoAgreesWithSDK(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	word := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(r.IntN(256))
+		}
+		return string(b)
+	}
+	for i := range 200 {
+		parts := []string{word(r.IntN(40)), word(r.IntN(12)), word(r.IntN(12))}
+		if i%2 == 0 {
+			parts = append(parts, word(r.IntN(3000)))
+		}
+		if got, want := wechat.Signature(parts[0], parts[1], parts[2], parts[3:]...), util.Signature(parts...); got != want {
+			t.Fatalf("Signature(%q) = %s, SDK %s", parts, got, want)
+		}
+		random, msg := []byte(word(16)), []byte(word(r.IntN(3000)))
+		got, err := wechat.EncryptMsg(random, msg, vecAAppID, vecAKey)
+		want, werr := util.EncryptMsg(random, msg, vecAAppID, vecAKey)
+		if err != nil || werr != nil || got != string(want) {
+			t.Fatalf("EncryptMsg of %d bytes differs from the SDK (%v, %v)", len(msg), err, werr)
+		}
+	}
+	for _, key := range []string{"", "short", vecAKey[:42] + "!"} {
+		if _, err := wechat.EncryptMsg(make([]byte, 16), []byte("x"), vecAAppID, key); err == nil {
+			t.Errorf("EncryptMsg accepted the key %q", key)
 		}
 	}
 }
