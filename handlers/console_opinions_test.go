@@ -129,8 +129,8 @@ func TestConsoleWorkflow(t *testing.T) {
 	}
 
 	// Closing and reopening are for admins only.
-	refused(clerk, "close", `{"note":"办结"}`, 409, "admin_only")
-	refused(head, "reopen", `{}`, 409, "admin_only")
+	refused(clerk, "close", `{"note":"办结"}`, 403, "admin_only")
+	refused(head, "reopen", `{}`, 403, "admin_only")
 	act(boss, "reopen", `{"note":"群众反映仍未修好"}`, models.OpinionReopened)
 	if got := e.notified(op.ID, "reopened"); !slices.Equal(got, []string{"oa-head_e"}) {
 		t.Errorf("reopened notifications %v", got)

@@ -94,4 +94,4 @@ func logger(c *gin.Context) *slog.Logger {
 
 // errForbidden marks an action the signed-in staff member's role does not
 // allow; respond maps it to 403.
-var errForbidden = errors.New("forbidden")
+var errForbidden = models.ErrForbidden

@@ -14,6 +14,8 @@ var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("conflict")
 	ErrInvalid  = errors.New("invalid")
+	// ErrForbidden is an action the actor's role does not allow (403).
+	ErrForbidden = errors.New("forbidden")
 )
 
 // ValidationError is a user's mistake in one field. It wraps ErrInvalid.

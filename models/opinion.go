@@ -166,9 +166,11 @@ func (OpinionCounter) TableName() string { return "opinion_counters" }
 
 // OpinionPhoto is an uploaded photo attached to an opinion.
 type OpinionPhoto struct {
-	ID        uint64    `gorm:"primaryKey" json:"id"`
-	OpinionID uint64    `gorm:"not null;index" json:"opinion_id"`
-	Path      string    `gorm:"size:255;not null" json:"-"`
+	ID        uint64 `gorm:"primaryKey" json:"id"`
+	OpinionID uint64 `gorm:"not null;index" json:"opinion_id"`
+	// Path is indexed for the upload clean-up, which keeps every upload an
+	// opinion refers to.
+	Path      string    `gorm:"size:255;not null;index" json:"-"`
 	SHA256    string    `gorm:"column:sha256;size:64;not null" json:"sha256"`
 	CreatedAt time.Time `json:"-"`
 }
@@ -216,7 +218,7 @@ var (
 	ErrInvalidCategory    = Coded(ErrInvalid, "invalid_category", "请选择有效的意见类别")
 	ErrIdempotencyReused  = Coded(ErrConflict, "idempotency_key_reused", "同一个请求标识已用于提交另一条意见")
 	ErrInvalidTransition  = Coded(ErrConflict, "invalid_transition", "当前状态不能进行此操作")
-	ErrAdminOnly          = Coded(ErrConflict, "admin_only", "只有人大常委会办公室的管理员可以进行此操作")
+	ErrAdminOnly          = Coded(ErrForbidden, "admin_only", "只有人大常委会办公室的管理员可以进行此操作")
 	ErrConcurrentUpdate   = Coded(ErrConflict, "concurrent_update", "意见刚被其他人处理过，请刷新后重试")
 	ErrDepartmentNotFound = Coded(ErrInvalid, "invalid_department", "请选择有效的承办单位")
 )
