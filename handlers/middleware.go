@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -141,6 +142,7 @@ func bodyLimit(n int64) gin.HandlerFunc {
 type httpMetrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	cache    sync.Map // seriesKey → httpSeries
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
@@ -161,8 +163,44 @@ func (m *httpMetrics) middleware() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
-		route, status := routeOf(c), strconv.Itoa(c.Writer.Status())
-		m.requests.WithLabelValues(route, c.Request.Method, status).Inc()
-		m.latency.WithLabelValues(route, c.Request.Method, status).Observe(time.Since(start).Seconds())
+		s := m.series(routeOf(c), metricMethod(c.Request.Method), c.Writer.Status())
+		s.requests.Inc()
+		s.latency.Observe(time.Since(start).Seconds())
 	}
+}
+
+type seriesKey struct {
+	route, method string
+	status        int
+}
+
+type httpSeries struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+}
+
+// series returns the counter and histogram of a route, method and status,
+// cached: looking them up by label values hashes the labels every time,
+// which showed on the push endpoint. Routes are gin's templates and
+// methods a fixed set, so the cache is as bounded as the series.
+func (m *httpMetrics) series(route, method string, status int) httpSeries {
+	k := seriesKey{route, method, status}
+	if s, ok := m.cache.Load(k); ok {
+		return s.(httpSeries)
+	}
+	st := strconv.Itoa(status)
+	s := httpSeries{m.requests.WithLabelValues(route, method, st), m.latency.WithLabelValues(route, method, st)}
+	m.cache.Store(k, s)
+	return s
+}
+
+// metricMethod keeps the method label to the standard methods: net/http
+// accepts any token as a method, and each would be a new series.
+func metricMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete,
+		http.MethodHead, http.MethodOptions:
+		return m
+	}
+	return "OTHER"
 }

@@ -170,7 +170,11 @@ func TestHealthReadyMetrics(t *testing.T) {
 	if r := e.do("GET", "/readyz", "", &ready); r.StatusCode != 200 || !ready.Ready {
 		t.Errorf("readyz %d %+v", r.StatusCode, ready)
 	}
+	// Twice, so the cached series is counted on; and a made-up method,
+	// which must not become a series of its own.
 	e.do("GET", "/api/v1/stations/77", "", nil)
+	e.do("GET", "/api/v1/stations/77", "", nil)
+	e.do("BREW", "/api/v1/stations", "", nil)
 	req, _ := http.NewRequest("GET", e.srv.URL+"/metrics", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -179,8 +183,11 @@ func TestHealthReadyMetrics(t *testing.T) {
 	defer resp.Body.Close()
 	buf := new(strings.Builder)
 	_, _ = ioCopy(buf, resp)
-	if !strings.Contains(buf.String(), `deputylink_http_requests_total{method="GET",route="/api/v1/stations/:id",status="404"} 1`) {
-		t.Errorf("metrics missing the station request:\n%.2000s", buf.String())
+	if !strings.Contains(buf.String(), `deputylink_http_requests_total{method="GET",route="/api/v1/stations/:id",status="404"} 2`) {
+		t.Errorf("metrics missing the station requests:\n%.2000s", buf.String())
+	}
+	if !strings.Contains(buf.String(), `method="OTHER"`) || strings.Contains(buf.String(), "BREW") {
+		t.Errorf("an unknown method is not counted as OTHER:\n%.3000s", buf.String())
 	}
 }
 

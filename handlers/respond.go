@@ -87,7 +87,10 @@ func logger(c *gin.Context) *slog.Logger {
 	if b, ok := c.Get(ctxBaseLogger); ok {
 		base = b.(*slog.Logger)
 	}
-	l := base.With("request_id", requestID(c))
+	// The id is read now: gin reuses c once the request is over, and the
+	// logger may be used by work that outlives it.
+	id := requestID(c)
+	l := lazyWith(base, func() []any { return []any{"request_id", id} })
 	c.Set(ctxLogger, l)
 	return l
 }
