@@ -131,7 +131,7 @@ func (h *Handlers) createOpinion(c *gin.Context) {
 		respondErr(c, models.Invalid("photo_ids", "最多上传3张照片"))
 		return
 	}
-	photos, err := models.VoterPhotos(ctx, h.DB, vid, req.PhotoIDs)
+	photos, err := models.VoterPhotos(ctx, h.DB, vid, req.PhotoIDs, h.Now())
 	if err != nil {
 		respondErr(c, err)
 		return

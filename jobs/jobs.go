@@ -85,6 +85,9 @@ type Options struct {
 	// Reception holds the templates of the reception-day reminders and
 	// staff rosters (config.LoadNotify); unconfigured ones are skipped.
 	Reception config.NotifyTemplates
+	// DataDir is the data directory holding uploads/; empty turns the
+	// upload clean-up off.
+	DataDir string
 }
 
 // OptionsFrom builds Options from the loaded configuration.
@@ -95,6 +98,7 @@ func OptionsFrom(c config.Config) Options {
 		StaffAlertTemplate: c.Templates.StaffAlert, Location: c.Timezone,
 		MiniProgramAppID: c.MP.AppID,
 		Opinion:          c.OpinionNotify, Reception: c.Notify,
+		DataDir: c.DataDir,
 	}
 }
 
@@ -205,6 +209,7 @@ func All(opt Options) []Job {
 		{Name: JobOpinionOverdue, Every: 10 * time.Minute, Run: OpinionOverdue},
 		{Name: JobOpinionAskResult, Every: time.Hour, Run: OpinionAskResult},
 		{Name: JobOpinionDeadlines, Every: time.Hour, Run: RecomputeDeadlines},
+		{Name: JobCleanUploads, Every: time.Hour, Run: CleanUploads},
 		dailyJob(JobReceptionDays, generateHour, loc, GenerateReceptionDays),
 		dailyJob(JobCloseReceptionDays, closeHour, loc, CloseReceptionDays),
 		dailyJob(JobReceptionReminders, ReminderHour, loc, ReceptionReminders),

@@ -46,6 +46,9 @@ var migrations = []migration{
 	{7, "uploads", func(tx *gorm.DB) error {
 		return tx.AutoMigrate(&Upload{})
 	}},
+	{8, "opinion photo path index", func(tx *gorm.DB) error {
+		return tx.AutoMigrate(&OpinionPhoto{})
+	}},
 }
 
 // SchemaMigration records an applied migration.

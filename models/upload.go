@@ -65,10 +65,10 @@ func VoterUpload(ctx context.Context, db *gorm.DB, voterID, id uint64) (Upload, 
 
 // VoterPhotos resolves the upload ids a voter attaches to an opinion, in
 // the order given, as PhotoInputs for FileOpinion. Every id must be the
-// voter's own upload, at most MaxOpinionPhotos and no repeats; otherwise it
-// is a validation error on photo_ids (someone else's upload reads as
-// missing, so ids do not leak).
-func VoterPhotos(ctx context.Context, db *gorm.DB, voterID uint64, ids []uint64) ([]PhotoInput, error) {
+// voter's own upload, made within UploadAttachWindow, at most
+// MaxOpinionPhotos and no repeats; otherwise it is a validation error on
+// photo_ids (someone else's upload reads as missing, so ids do not leak).
+func VoterPhotos(ctx context.Context, db *gorm.DB, voterID uint64, ids []uint64, now time.Time) ([]PhotoInput, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -89,6 +89,9 @@ func VoterPhotos(ctx context.Context, db *gorm.DB, voterID uint64, ids []uint64)
 		i := slices.IndexFunc(rows, func(u Upload) bool { return u.ID == id })
 		if i < 0 {
 			return nil, Invalid("photo_ids", "照片不存在或已失效，请重新上传")
+		}
+		if now.Sub(rows[i].CreatedAt) > UploadAttachWindow {
+			return nil, Invalid("photo_ids", "照片上传时间太久，已失效，请重新上传")
 		}
 		out = append(out, PhotoInput{Path: rows[i].Path, SHA256: rows[i].SHA256})
 	}
@@ -145,4 +148,35 @@ func StaffOpinionPhoto(ctx context.Context, db *gorm.DB, staffID, opinionID, pho
 		u = rows[0]
 	}
 	return u, nil
+}
+
+const (
+	// UploadAttachWindow is how long after uploading a photo a voter may
+	// attach it to an opinion (the mini-program does so within minutes).
+	UploadAttachWindow = 72 * time.Hour
+	// UploadKeep is how long an upload attached to no opinion is kept; it
+	// is well past UploadAttachWindow, so the clean-up never races with a
+	// filing that is attaching the upload.
+	UploadKeep = 7 * 24 * time.Hour
+)
+
+// unattached selects uploads no opinion photo refers to.
+const unattached = "NOT EXISTS (SELECT 1 FROM opinion_photos WHERE opinion_photos.path = uploads.path)"
+
+// UnattachedUploads lists, oldest first, up to limit uploads made before
+// before that no opinion refers to: photos a voter uploaded and never
+// filed, which the upload clean-up removes.
+func UnattachedUploads(ctx context.Context, db *gorm.DB, before time.Time, limit int) ([]Upload, error) {
+	var rows []Upload
+	err := db.WithContext(ctx).Where("created_at < ?", before.UTC()).Where(unattached).
+		Order("id").Limit(limit).Find(&rows).Error
+	return rows, translate(err)
+}
+
+// DeleteUnattachedUpload deletes the upload's row if still no opinion
+// refers to it, and reports whether it did; the caller then removes the
+// file.
+func DeleteUnattachedUpload(ctx context.Context, db *gorm.DB, id uint64) (bool, error) {
+	res := db.WithContext(ctx).Where("id = ?", id).Where(unattached).Delete(&Upload{})
+	return res.RowsAffected == 1, translate(res.Error)
 }

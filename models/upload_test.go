@@ -3,6 +3,7 @@ package models_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"deputylink/models"
 )
@@ -10,16 +11,7 @@ import (
 func TestUploadsOwnershipAndStaffAccess(t *testing.T) {
 	e := newOpEnv(t)
 	a, b := e.voters[0], e.voters[1]
-	up := func(voter uint64, name string) models.Upload {
-		t.Helper()
-		u := models.Upload{VoterID: voter, Path: "uploads/2026/03/" + name + ".jpg", SHA256: strings.Repeat("ab", 32),
-			ContentType: "image/jpeg", Size: 10, Width: 4, Height: 3}
-		if err := models.CreateUpload(e.ctx, e.db, &u, opMonday); err != nil {
-			t.Fatal(err)
-		}
-		return u
-	}
-	mine, theirs := up(a, "mine"), up(b, "theirs")
+	mine, theirs := createUpload(t, e, a, "mine", opMonday), createUpload(t, e, b, "theirs", opMonday)
 	if err := models.CreateUpload(e.ctx, e.db, &models.Upload{VoterID: a, Path: "../etc/passwd", SHA256: strings.Repeat("ab", 32)}, opMonday); opCode(err) != "invalid_file" {
 		t.Errorf("path escaping the data dir: %v", err)
 	}
@@ -27,12 +19,12 @@ func TestUploadsOwnershipAndStaffAccess(t *testing.T) {
 	if _, err := models.VoterUpload(e.ctx, e.db, b, mine.ID); opCode(err) != "upload_not_found" {
 		t.Errorf("another voter's upload: %v", err)
 	}
-	photos, err := models.VoterPhotos(e.ctx, e.db, a, []uint64{mine.ID})
+	photos, err := models.VoterPhotos(e.ctx, e.db, a, []uint64{mine.ID}, opMonday.Add(time.Hour))
 	if err != nil || len(photos) != 1 || photos[0].Path != mine.Path || photos[0].SHA256 != mine.SHA256 {
 		t.Fatalf("VoterPhotos = %+v %v", photos, err)
 	}
 	for _, ids := range [][]uint64{{theirs.ID}, {mine.ID, mine.ID}, {0}, {1, 2, 3, 4}} {
-		if _, err := models.VoterPhotos(e.ctx, e.db, a, ids); opCode(err) != "invalid_photo_ids" {
+		if _, err := models.VoterPhotos(e.ctx, e.db, a, ids, opMonday); opCode(err) != "invalid_photo_ids" {
 			t.Errorf("VoterPhotos(%v) = %v", ids, err)
 		}
 	}
@@ -58,4 +50,55 @@ func TestUploadsOwnershipAndStaffAccess(t *testing.T) {
 	if err != nil || len(byPath) != 1 || byPath[mine.Path].ID != mine.ID {
 		t.Errorf("UploadsByPath = %+v %v", byPath, err)
 	}
+}
+
+// Ensure an upload older than the attach window cannot be attached, and
+// that the clean-up lists and deletes only old uploads no opinion refers
+// to, checking again at deletion.
+func TestUnattachedUploads(t *testing.T) {
+	e := newOpEnv(t)
+	a := e.voters[0]
+	old := opMonday.Add(-10 * 24 * time.Hour)
+	attached, stale, fresh := createUpload(t, e, a, "attached", old), createUpload(t, e, a, "stale", old),
+		createUpload(t, e, a, "fresh", opMonday)
+	photos, err := models.VoterPhotos(e.ctx, e.db, a, []uint64{attached.ID}, old.Add(models.UploadAttachWindow-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.file(models.FileInput{VoterID: a, StationID: e.st["东门社区代表联络站"].ID, Photos: photos}, opMonday)
+	if _, err := models.VoterPhotos(e.ctx, e.db, a, []uint64{stale.ID}, old.Add(models.UploadAttachWindow+time.Minute)); opCode(err) != "invalid_photo_ids" {
+		t.Errorf("an upload past the attach window was attached: %v", err)
+	}
+
+	rows, err := models.UnattachedUploads(e.ctx, e.db, opMonday.Add(-models.UploadKeep), 100)
+	if err != nil || len(rows) != 1 || rows[0].ID != stale.ID {
+		t.Fatalf("UnattachedUploads = %+v, %v; want only %d", rows, err, stale.ID)
+	}
+	// The attached upload survives even a direct delete (an opinion took
+	// it after the listing).
+	if ok, err := models.DeleteUnattachedUpload(e.ctx, e.db, attached.ID); ok || err != nil {
+		t.Errorf("deleted the attached upload (%v, %v)", ok, err)
+	}
+	if ok, err := models.DeleteUnattachedUpload(e.ctx, e.db, stale.ID); !ok || err != nil {
+		t.Fatalf("stale upload not deleted (%v, %v)", ok, err)
+	}
+	if ok, _ := models.DeleteUnattachedUpload(e.ctx, e.db, stale.ID); ok {
+		t.Error("deleted twice")
+	}
+	var left []uint64
+	e.db.Model(&models.Upload{}).Order("id").Pluck("id", &left)
+	if len(left) != 2 || left[0] != attached.ID || left[1] != fresh.ID {
+		t.Errorf("uploads left %v, want %d and %d", left, attached.ID, fresh.ID)
+	}
+}
+
+// createUpload records an upload of voter's made at at.
+func createUpload(t *testing.T, e *opEnv, voter uint64, name string, at time.Time) models.Upload {
+	t.Helper()
+	u := models.Upload{VoterID: voter, Path: "uploads/2026/03/" + name + ".jpg", SHA256: strings.Repeat("ab", 32),
+		ContentType: "image/jpeg", Size: 10, Width: 4, Height: 3}
+	if err := models.CreateUpload(e.ctx, e.db, &u, at); err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
