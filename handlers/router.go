@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"deputylink/config"
@@ -59,6 +60,16 @@ type Deps struct {
 // Handlers holds the dependencies of every handler.
 type Handlers struct {
 	Deps
+	// full maps a slot that refused a booking as full to when that
+	// answer stops being repeated (see SoldOutTTL).
+	full sync.Map
+	// dbGate admits bookings to the database as many at a time as the
+	// pool has connections (nil: unlimited pool).
+	dbGate chan struct{}
+	// rb sends the per-request Redis commands of concurrent requests
+	// (rate limits, sessions, idempotency keys, the sold-out flag)
+	// together; nil without Redis.
+	rb *redisBatcher
 }
 
 // NewRouter builds the gin engine with all middleware and routes.
@@ -80,6 +91,16 @@ func NewRouter(d Deps) *gin.Engine {
 		d.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	h := &Handlers{Deps: d}
+	if d.Redis != nil {
+		h.rb = newRedisBatcher(d.Redis, requestRedisBudget, 256, nil)
+	}
+	if d.DB != nil {
+		if sqlDB, err := d.DB.DB(); err == nil {
+			if n := sqlDB.Stats().MaxOpenConnections; n > 0 {
+				h.dbGate = make(chan struct{}, n)
+			}
+		}
+	}
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()

@@ -128,6 +128,9 @@ func (o *oaServer) cardReply(m *oaMsg, code string, card oaCard, prefix string, 
 	})
 	// The opinion chat of a later issue routes by the last scanned code.
 	fx.sets = append(fx.sets, oaSet{o.rkey("lastcode", m.FromUserName), code})
+	if prefix == "" && card.full != "" {
+		return textReply(card.full)
+	}
 	return textReply(card.text(prefix))
 }
 

@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -32,6 +34,20 @@ const (
 type oaCard struct {
 	kind             oaCardKind
 	head, list, tail string
+	// full is text("") and sum a short digest of it, set when a shown
+	// card is cached: the fast scan path stores a reference to the card
+	// (see oaCardRef) instead of its text.
+	full, sum string
+}
+
+// sealed returns the card with full and sum set.
+func (c oaCard) sealed() oaCard {
+	if c.kind == oaCardShown {
+		c.full = c.text("")
+		h := sha256.Sum256([]byte(c.full))
+		c.sum = hex.EncodeToString(h[:8])
+	}
+	return c
 }
 
 // text joins the card under prefix and fits it into a text reply.
@@ -198,7 +214,11 @@ const (
 )
 
 func newOACardCache(ttl time.Duration, load func(context.Context, string) (oaCard, error)) *oaCardCache {
-	return &oaCardCache{ttl: ttl, load: load, m: map[string]*oaCardEntry{}}
+	sealedLoad := func(ctx context.Context, code string) (oaCard, error) {
+		c, err := load(ctx, code)
+		return c.sealed(), err
+	}
+	return &oaCardCache{ttl: ttl, load: sealedLoad, m: map[string]*oaCardEntry{}}
 }
 
 // usable returns the entry's card if it is loaded and fresh or stale enough

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -134,8 +135,8 @@ func (o *oaServer) claim(ctx context.Context, key string) (oaClaim, error) {
 		case err != nil:
 			return oaClaim{}, err
 		case v != oaPending:
-			var r oaReply
-			if json.Unmarshal([]byte(v), &r) != nil {
+			r, ok := o.storedReply(ctx, v)
+			if !ok {
 				return oaClaim{}, nil
 			}
 			return oaClaim{stored: &r}, nil
@@ -188,12 +189,7 @@ func (o *oaServer) commit(ctx context.Context, log *slog.Logger, key string, cl 
 func (o *oaServer) queueEffects(ctx context.Context, pipe redis.Pipeliner, fx *oaEffects) *redis.IntCmd {
 	var push *redis.IntCmd
 	if len(fx.scans) > 0 {
-		vals := make([]any, len(fx.scans))
-		for i, s := range fx.scans {
-			b, _ := json.Marshal(s)
-			vals[i] = b
-		}
-		push = pipe.RPush(ctx, o.rkey("scans"), vals...)
+		push = pipe.RPush(ctx, o.rkey("scans"), scanValues(fx.scans)...)
 	}
 	for _, s := range fx.sets {
 		pipe.Set(ctx, s.key, s.value, oaLastTTL)
@@ -206,9 +202,10 @@ func (o *oaServer) queueEffects(ctx context.Context, pipe redis.Pipeliner, fx *o
 // nothing but the card, and the scan's side effects may be repeated safely
 // (the queue's consumer skips a push it already stored, and the last code
 // is overwritten with the same value), so they go out in one pipeline with
-// a SET NX of the reply instead of after a claim. A delivery that loses the
-// SET NX answers with the reply stored before it. ok is false when the push
-// is not such a scan; redisDown when Redis failed and nothing was stored.
+// a SET NX of the reply instead of after a claim; the batcher sends the
+// pipelines of concurrent scans together. A delivery that loses the SET NX
+// answers with the reply stored before it. ok is false when the push is not
+// such a scan; redisDown when Redis failed and nothing was stored.
 func (o *oaServer) fastScan(ctx context.Context, log *slog.Logger, key string, m *oaMsg) (r oaReply, ok, redisDown bool) {
 	if o.h.Redis == nil || m.MsgType != "event" || !strings.EqualFold(m.Event, "SCAN") {
 		return oaReply{}, false, false
@@ -227,33 +224,76 @@ func (o *oaServer) fastScan(ctx context.Context, log *slog.Logger, key string, m
 	fx := &oaEffects{}
 	r = o.cardReply(m, code, card, "", fx)
 	r.At = o.h.Now().Unix()
-	stored, _ := json.Marshal(r)
+	stored := cardRef(code, card.sum, r.At)
+	blob := o.cardBlobDue(card.sum)
 
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), oaCommitBudget)
-	defer cancel()
-	pipe := o.h.Redis.Pipeline()
-	won := pipe.SetNX(rctx, key, stored, oaDedupeTTL)
-	prev := pipe.Get(rctx, key)
-	push := o.queueEffects(rctx, pipe, fx)
-	_, err := pipe.Exec(rctx)
-	if won.Err() != nil {
+	// The batcher bounds the wait (about twice oaCommitBudget at worst), and
+	// the work outlives a client that hung up: its result is what a retry
+	// gets.
+	rctx := context.WithoutCancel(ctx)
+	setGet := !o.noSetNXGet.Load()
+	var set *redis.StatusCmd // SET NX GET: redis.Nil when ours was stored
+	var won *redis.BoolCmd   // SETNX and GET, before Redis 7.0
+	var prev *redis.StringCmd
+	var blobSet *redis.StatusCmd
+	push, err := o.batch.doAppend(rctx, o.rkey("scans"), scanValues(fx.scans), func(bctx context.Context, pipe redis.Pipeliner) {
+		if blob {
+			blobSet = pipe.Set(bctx, o.rkey("card", card.sum), card.full, oaCardBlobTTL)
+		}
+		if setGet {
+			set = pipe.SetArgs(bctx, key, stored, redis.SetArgs{Mode: "NX", TTL: oaDedupeTTL, Get: true})
+		} else {
+			won = pipe.SetNX(bctx, key, stored, oaDedupeTTL)
+			prev = pipe.Get(bctx, key)
+		}
+		for _, s := range fx.sets {
+			pipe.Set(bctx, s.key, s.value, oaLastTTL)
+		}
+	})
+	var stolen bool // false: ours is the stored reply
+	var v string    // the earlier delivery's, when stolen
+	switch {
+	case err != nil:
+	case setGet:
+		v, err = set.Result()
+		stolen = err == nil
+		if errors.Is(err, redis.Nil) {
+			err = nil
+		} else if err != nil && strings.Contains(err.Error(), "syntax error") {
+			// Redis before 7.0 takes no NX with GET: from now on use SETNX
+			// and GET. This push goes the slow way.
+			o.noSetNXGet.Store(true)
+			log.WarnContext(ctx, "Redis is older than 7.0: the push dedupe uses SETNX and GET")
+		}
+	default:
+		err = won.Err()
+		stolen, v = !won.Val(), prev.Val()
+	}
+	if blob && (err != nil || blobSet.Err() != nil) {
+		o.cardBlobFailed(card.sum)
+	}
+	if err != nil {
+		// The slow path records the scan idempotently.
 		log.WarnContext(ctx, "WeChat push dedupe unavailable; handling without it", "err", err)
 		return oaReply{}, false, true
 	}
 	if push != nil && push.Err() != nil {
-		o.recordInline(rctx, log, fx.scans)
+		cctx, cancel := context.WithTimeout(rctx, oaCommitBudget)
+		o.recordInline(cctx, log, fx.scans)
+		cancel()
 	}
-	if won.Val() {
+	if !stolen {
 		return r, true, false
 	}
-	v := prev.Val()
 	if v == oaPending {
 		// An earlier delivery (that had to load the card) is still working.
 		cl, err := o.claim(ctx, key)
 		switch {
 		case err == nil && cl.owner:
 			// The earlier delivery gave up: ours is the reply.
-			o.h.Redis.Set(rctx, key, stored, oaDedupeTTL)
+			cctx, cancel := context.WithTimeout(rctx, oaRedisTimeout)
+			o.h.Redis.Set(cctx, key, stored, oaDedupeTTL)
+			cancel()
 			return r, true, false
 		case err != nil:
 			return r, true, false
@@ -262,11 +302,101 @@ func (o *oaServer) fastScan(ctx context.Context, log *slog.Logger, key string, m
 		}
 		return oaReply{}, true, false
 	}
-	var s oaReply
-	if json.Unmarshal([]byte(v), &s) != nil {
-		return oaReply{}, true, false
+	if s, ok := o.storedReply(ctx, v); ok {
+		return s, true, false
 	}
-	return s, true, false
+	return oaReply{}, true, false
+}
+
+// A card reply of the fast path is stored for retries as a reference,
+// "@code:sum:at", not as its text: a crowd's scans would otherwise keep a
+// kilobyte per push in Redis for oaDedupeTTL. A retry rebuilds the reply
+// from the cached card when its digest still matches; when the card
+// changed in between, from the old text, which is kept under its digest
+// ("card:sum") for longer than any reference to it.
+const (
+	oaCardBlobTTL = oaDedupeTTL + 2*time.Minute
+	// oaCardBlobRefresh is how often a process rewrites a card text it
+	// keeps referring to; each write renews its TTL.
+	oaCardBlobRefresh = time.Minute
+	oaCardBlobMax     = 50000
+)
+
+func cardRef(code, sum string, at int64) string {
+	return "@" + code + ":" + sum + ":" + strconv.FormatInt(at, 10)
+}
+
+// cardBlobDue reports whether this push should (re)write the card text
+// under its digest, and notes that it will.
+func (o *oaServer) cardBlobDue(sum string) bool {
+	now := time.Now()
+	o.blobMu.Lock()
+	defer o.blobMu.Unlock()
+	if next, ok := o.blobNext[sum]; ok && now.Before(next) {
+		return false
+	}
+	if o.blobNext == nil || len(o.blobNext) >= oaCardBlobMax {
+		o.blobNext = map[string]time.Time{}
+	}
+	o.blobNext[sum] = now.Add(oaCardBlobRefresh)
+	return true
+}
+
+// cardBlobFailed makes the next push write the card text again.
+func (o *oaServer) cardBlobFailed(sum string) {
+	o.blobMu.Lock()
+	defer o.blobMu.Unlock()
+	delete(o.blobNext, sum)
+}
+
+// storedReply decodes a reply stored for retries: a card reference or the
+// JSON of any other reply. ok is false when it cannot be rebuilt.
+func (o *oaServer) storedReply(ctx context.Context, v string) (oaReply, bool) {
+	if !strings.HasPrefix(v, "@") {
+		var r oaReply
+		if json.Unmarshal([]byte(v), &r) != nil {
+			return oaReply{}, false
+		}
+		return r, true
+	}
+	parts := strings.Split(v[1:], ":")
+	if len(parts) != 3 {
+		return oaReply{}, false
+	}
+	code, sum := parts[0], parts[1]
+	at, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil {
+		return oaReply{}, false
+	}
+	card, cached := o.cards.peek(code)
+	if cached && card.sum == sum {
+		return oaReply{Type: oaReplyText, Content: card.full, At: at}, true
+	}
+	rctx, cancel := context.WithTimeout(ctx, oaRedisTimeout)
+	defer cancel()
+	text, err := o.h.Redis.Get(rctx, o.rkey("card", sum)).Result()
+	if err == nil {
+		return oaReply{Type: oaReplyText, Content: text, At: at}, true
+	}
+	if cached && card.full != "" {
+		// The old text is gone (Redis lost it): the current card is the
+		// closest answer.
+		return oaReply{Type: oaReplyText, Content: card.full, At: at}, true
+	}
+	return oaReply{}, false
+}
+
+// scanValues encodes scans for the queue the drain-scans job reads.
+func scanValues(scans []models.ScanEvent) []any {
+	if len(scans) == 0 {
+		return nil
+	}
+	vals := make([]any, len(scans))
+	for i, s := range scans {
+		b, _ := json.Marshal(s)
+		vals[i] = b
+	}
+	return vals
 }
 
 func (o *oaServer) recordInline(ctx context.Context, log *slog.Logger, scans []models.ScanEvent) {

@@ -8,7 +8,7 @@ import (
 
 // Ensure CDATA output always parses back to the text minus the characters
 // XML cannot carry.
-func TestWriteCDATA(t *testing.T) {
+func TestAppendCDATA(t *testing.T) {
 	for in, want := range map[string]string{
 		"":                        "",
 		"plain ASCII +/=":         "plain ASCII +/=",
@@ -22,13 +22,12 @@ func TestWriteCDATA(t *testing.T) {
 		"nonchar \uFFFE\uFFFF ok": "nonchar  ok",
 		"emoji 😀":                 "emoji 😀",
 	} {
-		var b strings.Builder
-		writeCDATA(&b, in)
+		b := string(appendCDATA([]byte("prefix"), in))[len("prefix"):]
 		var v struct {
 			S string `xml:",chardata"`
 		}
-		if err := xml.Unmarshal([]byte("<x>"+b.String()+"</x>"), &v); err != nil {
-			t.Errorf("%q: %q does not parse: %v", in, b.String(), err)
+		if err := xml.Unmarshal([]byte("<x>"+b+"</x>"), &v); err != nil {
+			t.Errorf("%q: %q does not parse: %v", in, b, err)
 			continue
 		}
 		if v.S != want {
@@ -46,4 +45,20 @@ func TestClipBytes(t *testing.T) {
 			t.Errorf("clipBytes(%q, %d) = %q", s, n, got)
 		}
 	}
+}
+
+// Ensure appendCDATA's shortcut for clean text gives what the rune by rune
+// path gives, for every input.
+func FuzzAppendCDATA(f *testing.F) {
+	for _, s := range []string{"", "中文，全角。", "a]]>b", "]]", "tab\tnl\ncr\r", "ctl\x00\x1f", "\xff\xfe",
+		"\uFFFE\uFFFF\uFFFD", "\xef\xbf", "\xef\xbf\xbe", "😀", "\x7f\u0085", "张秀兰\n预约请点这里"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := string(appendCDATA(nil, s))
+		want := string(appendCDATABody([]byte("<![CDATA["), s))
+		if got != want {
+			t.Fatalf("appendCDATA(%q) = %q, rune by rune %q", s, got, want)
+		}
+	})
 }

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -106,6 +108,15 @@ type oaServer struct {
 	h     *Handlers
 	cfg   OAConfig
 	cards *oaCardCache
+	// batch sends the Redis commands of concurrent scans together (nil
+	// without Redis).
+	batch *redisBatcher
+	// noSetNXGet: Redis refused SET with both NX and GET (before 7.0).
+	noSetNXGet atomic.Bool
+	// blobNext is when each card text referred to by stored replies is
+	// next rewritten (see cardBlobDue).
+	blobMu   sync.Mutex
+	blobNext map[string]time.Time
 }
 
 // wechatOfficial builds the push endpoint's handler.
@@ -127,6 +138,9 @@ func (h *Handlers) wechatOfficial() gin.HandlerFunc {
 	}
 	o := &oaServer{h: h, cfg: cfg}
 	o.cards = newOACardCache(ttl, o.loadCard)
+	if h.Redis != nil {
+		o.batch = newRedisBatcher(h.Redis, oaCommitBudget, 256, h.pushBatchSizes())
+	}
 	return o.serve
 }
 
@@ -323,7 +337,9 @@ func openIDHash(openid string) string {
 // reply every delivery of it gets.
 func (o *oaServer) process(ctx context.Context, log *slog.Logger, m *oaMsg) oaReply {
 	key := o.dedupeKey(m)
-	log = log.With("openid_hash", openIDHash(m.FromUserName), "msg_type", m.MsgType, "event", m.Event)
+	log = lazyWith(log, func() []any {
+		return []any{"openid_hash", openIDHash(m.FromUserName), "msg_type", m.MsgType, "event", m.Event}
+	})
 	r, done, redisDown := o.fastScan(ctx, log, key, m)
 	if done {
 		return r

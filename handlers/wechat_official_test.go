@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
@@ -18,6 +19,8 @@ import (
 	"deputylink/handlers"
 	"deputylink/models"
 	"deputylink/wechat"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Ensure WeChat's published sample push, POSTed as WeChat sends it, is
@@ -393,4 +396,110 @@ func TestOfficialRetryFastPathWaitsForPending(t *testing.T) {
 	if n := e.scanCount(e.f.activeCode); n != 2 {
 		t.Errorf("scan count %d, want 2", n)
 	}
+}
+
+// redis62 makes a Redis client behave like Redis before 7.0, which refuses
+// SET with both NX and GET as a syntax error.
+type redis62 struct{ refused atomic.Int64 }
+
+func (h *redis62) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (h *redis62) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (h *redis62) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		kept := cmds[:0:0]
+		for _, c := range cmds {
+			args := strings.ToLower(fmt.Sprint(c.Args()...))
+			if c.Name() == "set" && strings.Contains(args, "nx") && strings.HasSuffix(args, "get") {
+				h.refused.Add(1)
+				c.SetErr(errors.New("ERR syntax error"))
+				continue
+			}
+			kept = append(kept, c)
+		}
+		if len(kept) == 0 {
+			return nil
+		}
+		return next(ctx, kept)
+	}
+}
+
+// Ensure the scan fast path works on a Redis older than 7.0: the first
+// refused SET NX GET sends that push the slow way, later ones use SETNX
+// and GET, and retries and counts stay exactly once.
+func TestOfficialScanOnRedisBefore70(t *testing.T) {
+	hook := &redis62{}
+	e := newOAEnv(t, true, func(d *handlers.Deps) { d.Redis.AddHook(hook) })
+	var scans []string
+	for i := range 3 {
+		openid := fmt.Sprintf("oVoterOld%02d", i)
+		x := oaEvent(openid, oaNextCT(), "SCAN", e.f.activeCode)
+		scans = append(scans, x)
+		oaWant(t, e.push(x).text(t, openid), "张秀兰")
+	}
+	if n := hook.refused.Load(); n != 1 {
+		t.Fatalf("SET NX GET tried %d times, want once (then SETNX and GET)", n)
+	}
+	first := e.push(scans[2]).text(t, "oVoterOld02")
+	if again := e.push(scans[2]).text(t, "oVoterOld02"); again != first {
+		t.Errorf("retry got %q, want %q", again, first)
+	}
+	// The refused push was recorded at once by the slow path and also
+	// queued by the fast one; the drain must not count it twice.
+	e.drain()
+	if n := e.scanCount(e.f.activeCode); n != 3 {
+		t.Errorf("scan count %d, want 3", n)
+	}
+	if n := e.count(&models.ScanEvent{}); n != 3 {
+		t.Errorf("%d scan rows, want 3", n)
+	}
+}
+
+// Ensure a fast-path card reply is stored for retries as a short
+// reference, and that a retry gets the very reply of the first delivery
+// even after the card changed in between (from the old text kept under its
+// digest), or the current card when Redis lost that text.
+func TestOfficialScanRetryAfterCardChange(t *testing.T) {
+	e := newOAEnv(t, true, func(d *handlers.Deps) { handlers.SetOACardTTL(d, 100*time.Millisecond) })
+	ctx := context.Background()
+	oaWant(t, e.push(oaEvent("oVoterWarm01", oaNextCT(), "SCAN", e.f.activeCode)).text(t, "oVoterWarm01"), "张秀兰")
+
+	scan := oaEvent("oVoterRef01", oaNextCT(), "SCAN", e.f.activeCode) // the card is cached: fast path
+	first := e.push(scan)
+	card := first.text(t, "oVoterRef01")
+	oaWant(t, card, "张秀兰")
+	var ref string
+	for _, k := range e.redisKeys() {
+		if strings.Contains(k, ":oVoterRef01:") {
+			ref = e.rd.Client.Get(ctx, k).Val()
+		}
+	}
+	if !strings.HasPrefix(ref, "@"+e.f.activeCode+":") || len(ref) > 64 {
+		t.Fatalf("stored reply %q, want a short card reference", ref)
+	}
+
+	must(t, e.db.Model(&models.Deputy{}).Where("id = ?", e.f.active.ID).Update("name", "张秀英").Error)
+	time.Sleep(150 * time.Millisecond)
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		id := fmt.Sprintf("oVoterNew%06d", ctSeq.Add(1))
+		if strings.Contains(e.push(oaEvent(id, oaNextCT(), "SCAN", e.f.activeCode)).text(t, id), "张秀英") {
+			break // the cache holds the changed card
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the changed card never showed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	again := e.push(scan)
+	if got := again.text(t, "oVoterRef01"); got != card || again.reply.CreateTime != first.reply.CreateTime {
+		t.Fatalf("retry after the change got %q at %d, want the first reply %q at %d",
+			got, again.reply.CreateTime, card, first.reply.CreateTime)
+	}
+
+	for _, k := range e.redisKeys() {
+		if strings.Contains(k, "wx:card:") {
+			e.rd.Client.Del(ctx, k)
+		}
+	}
+	oaWant(t, e.push(scan).text(t, "oVoterRef01"), "张秀英")
 }

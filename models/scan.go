@@ -41,19 +41,23 @@ func (e ScanEvent) valid() bool {
 // Malformed events (bad code, over-long fields, no time) are skipped. It
 // returns how many events were new.
 //
-// A batch is normally three statements: find the keys already stored,
-// insert the rest in one multi-row INSERT, bump the counters. If the insert
-// meets a row stored in between (a concurrent writer), the transaction is
-// redone row by row, where each insert reports whether it stored anything.
+// A batch is normally two statements: insert it in one multi-row INSERT
+// that skips stored keys, and bump the counters. If the insert skipped any
+// row (a replayed batch), the transaction is redone reading the stored keys
+// first; if a row is stored in between (a concurrent writer), it is redone
+// row by row, where each insert reports whether it stored anything.
 func RecordScans(ctx context.Context, db *gorm.DB, events []ScanEvent) (int, error) {
 	batch := cleanScans(events)
 	if len(batch) == 0 {
 		return 0, nil
 	}
 	db = db.WithContext(ctx)
-	n, err := recordScans(db, batch, false)
+	n, err := recordScans(db, batch, scanOptimistic)
 	if errors.Is(err, errScanRace) {
-		n, err = recordScans(db, batch, true)
+		n, err = recordScans(db, batch, scanLookup)
+	}
+	if errors.Is(err, errScanRace) {
+		n, err = recordScans(db, batch, scanRowByRow)
 	}
 	if err != nil {
 		return 0, translate(err)
@@ -62,6 +66,20 @@ func RecordScans(ctx context.Context, db *gorm.DB, events []ScanEvent) (int, err
 }
 
 var errScanRace = errors.New("scan rows stored concurrently")
+
+// How recordScans finds the new events of a batch.
+type scanMode int
+
+const (
+	// scanOptimistic inserts the whole batch and keeps it only if every
+	// row was new: the usual case, one statement fewer than scanLookup.
+	scanOptimistic scanMode = iota
+	// scanLookup first reads which keys are stored (a replayed batch).
+	scanLookup
+	// scanRowByRow inserts one row at a time, each reporting whether it
+	// stored anything (a concurrent writer).
+	scanRowByRow
+)
 
 // cleanScans drops malformed events and repeats within the batch.
 func cleanScans(events []ScanEvent) []ScanEvent {
@@ -81,7 +99,7 @@ func cleanScans(events []ScanEvent) []ScanEvent {
 	return out
 }
 
-func recordScans(db *gorm.DB, batch []ScanEvent, rowByRow bool) (int, error) {
+func recordScans(db *gorm.DB, batch []ScanEvent, mode scanMode) (int, error) {
 	inserted := 0
 	err := db.Transaction(func(tx *gorm.DB) error {
 		// A duplicate must not count as inserted. On MariaDB gorm adds
@@ -93,7 +111,19 @@ func recordScans(db *gorm.DB, batch []ScanEvent, rowByRow bool) (int, error) {
 			ins = tx.Clauses(clause.Insert{Modifier: "IGNORE"})
 		}
 		var fresh []ScanEvent
-		if rowByRow {
+		switch mode {
+		case scanOptimistic:
+			// A copy: gorm writes the new IDs into it, and a rolled-back
+			// attempt must leave the batch as it was.
+			fresh = slices.Clone(batch)
+			res := ins.Create(&fresh)
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected != int64(len(fresh)) {
+				return errScanRace // some were stored before: roll back
+			}
+		case scanRowByRow:
 			for _, e := range batch {
 				res := ins.Create(&e)
 				if res.Error != nil {
@@ -103,7 +133,7 @@ func recordScans(db *gorm.DB, batch []ScanEvent, rowByRow bool) (int, error) {
 					fresh = append(fresh, e)
 				}
 			}
-		} else {
+		default:
 			keys := make([]string, len(batch))
 			for i, e := range batch {
 				keys[i] = e.DedupeKey
