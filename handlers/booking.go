@@ -12,6 +12,7 @@ import (
 	"deputylink/models"
 
 	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
 )
 
@@ -81,11 +82,24 @@ func (h *Handlers) createBooking(c *gin.Context) {
 		respondErr(c, models.ErrSlotFull)
 		return
 	}
+	// In a burst most requests wait here for a database connection, and
+	// the slot fills meanwhile: asked again once admitted, a refusal costs
+	// no transaction (BEGIN and ROLLBACK are two round trips each).
+	release, err := h.admitDB(ctx)
+	if err != nil {
+		respondErr(c, err)
+		return
+	}
+	defer release()
+	if h.soldOut(ctx, req.SlotID) {
+		respondErr(c, models.ErrSlotFull)
+		return
+	}
 	var b models.Booking
 	flagged := false
-	err := models.RunTx(ctx, h.DB, func(tx *gorm.DB) error {
-		// Asked again once the transaction holds a connection: in a burst
-		// most requests wait here for one, and the slot fills meanwhile.
+	err = models.RunTx(ctx, h.DB, func(tx *gorm.DB) error {
+		// And once more inside: with no admission gate (an unlimited pool)
+		// this is where requests wait.
 		if flagged = h.soldOut(ctx, req.SlotID); flagged {
 			return models.ErrSlotFull
 		}
@@ -130,25 +144,59 @@ func (h *Handlers) soldOutKey(slotID uint64) string {
 	return h.RedisPrefix + "slot_full:" + strconv.FormatUint(slotID, 10)
 }
 
-// soldOut reports whether the slot refused a booking as full moments ago;
-// Redis trouble means "ask the database".
+// soldOut reports whether the slot refused a booking as full moments ago:
+// in this process (no round trip), or in any (Redis). Redis trouble means
+// "ask the database".
 func (h *Handlers) soldOut(ctx context.Context, slotID uint64) bool {
+	// Real time, not h.Now: the flag's life is an operational matter.
+	if until, ok := h.full.Load(slotID); ok {
+		if time.Now().Before(until.(time.Time)) {
+			return true
+		}
+		h.full.CompareAndDelete(slotID, until)
+	}
 	if h.Redis == nil {
 		return false
 	}
-	n, err := h.Redis.Exists(ctx, h.soldOutKey(slotID)).Result()
+	var exists *redis.IntCmd
+	if h.rdo(ctx, func(ctx context.Context, p redis.Pipeliner) { exists = p.Exists(ctx, h.soldOutKey(slotID)) }) != nil {
+		return false
+	}
+	n, err := exists.Result()
 	return err == nil && n > 0
 }
 
 func (h *Handlers) markSoldOut(ctx context.Context, slotID uint64) {
+	h.full.Store(slotID, time.Now().Add(SoldOutTTL))
 	if h.Redis != nil {
 		h.Redis.Set(context.WithoutCancel(ctx), h.soldOutKey(slotID), "1", SoldOutTTL)
 	}
 }
 
+// errBusy answers a request that gave up waiting for the database.
+var errBusy = models.Coded(errUnavailable, "busy", "当前预约的人较多，请稍后再试")
+
+// admitDB waits for one of as many places as the database pool has
+// connections (none to wait for with an unlimited pool), or for ctx.
+func (h *Handlers) admitDB(ctx context.Context) (release func(), err error) {
+	if h.dbGate == nil {
+		return func() {}, nil
+	}
+	select {
+	case h.dbGate <- struct{}{}:
+		return func() { <-h.dbGate }, nil
+	case <-ctx.Done():
+		return nil, errBusy
+	}
+}
+
 // freed clears the sold-out flag of a slot a cancel or move left.
 func (h *Handlers) freed(c *gin.Context, slotID uint64) {
-	if h.Redis == nil || slotID == 0 {
+	if slotID == 0 {
+		return
+	}
+	h.full.Delete(slotID)
+	if h.Redis == nil {
 		return
 	}
 	ctx := context.WithoutCancel(c.Request.Context())

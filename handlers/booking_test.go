@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -18,6 +19,8 @@ import (
 	"deputylink/models"
 	"deputylink/wechat"
 	"deputylink/wechat/wechattest"
+
+	"gorm.io/gorm"
 )
 
 // bkCST is Asia/Shanghai without depending on the host's tzdata.
@@ -753,5 +756,42 @@ func TestSoldOutFlag(t *testing.T) {
 	}
 	if n := e.rd.Client.Exists(t.Context(), key).Val(); n != 0 {
 		t.Errorf("flag still set after the cancel")
+	}
+}
+
+// Ensure that once a slot refused a booking as full, the next request in
+// this process is refused from memory: no database statement, even with
+// the Redis flag gone; and that the memory flag also goes with a cancel.
+func TestSoldOutFlagInProcess(t *testing.T) {
+	e := newBookEnv(t, bookOpts{rule: func(_ int, r *models.ReceptionRule) { r.SeatsPerSlot, r.WalkInSeats, r.Waitlist = 1, 0, false }})
+	slots := e.slots(0, bkDec)
+	a, b, c := e.voter("oMemA", 0), e.voter("oMemB", 0), e.voter("oMemC", 0)
+	ba := e.book(a, slots[0].ID)
+	body := fmt.Sprintf(`{"slot_id":%d}`, slots[0].ID)
+	if r := e.call("POST", "/api/v1/bookings", b, body); r.status != 409 || r.code() != "slot_full" {
+		t.Fatalf("full slot: %d %s", r.status, r.raw)
+	}
+	e.rd.Client.Del(t.Context(), e.rd.Prefix+"slot_full:"+fmt.Sprint(slots[0].ID))
+
+	var statements atomic.Int64
+	count := func(*gorm.DB) { statements.Add(1) }
+	cb := e.db.Callback()
+	must(t, cb.Query().Before("gorm:query").Register("test:count_q", count))
+	must(t, cb.Create().Before("gorm:create").Register("test:count_c", count))
+	must(t, cb.Update().Before("gorm:update").Register("test:count_u", count))
+	must(t, cb.Raw().Before("gorm:raw").Register("test:count_raw", count))
+	must(t, cb.Row().Before("gorm:row").Register("test:count_row", count))
+	if r := e.call("POST", "/api/v1/bookings", c, body); r.status != 409 || r.code() != "slot_full" {
+		t.Fatalf("flagged slot: %d %s", r.status, r.raw)
+	}
+	if n := statements.Load(); n != 0 {
+		t.Errorf("a refusal from the in-process flag ran %d database statements", n)
+	}
+	// A cancels: the seat is bookable at once.
+	if r := e.call("DELETE", fmt.Sprintf("/api/v1/bookings/%d", ba.ID), a, ""); r.status != 200 {
+		t.Fatalf("cancel: %d %s", r.status, r.raw)
+	}
+	if r := e.call("POST", "/api/v1/bookings", c, body); r.status != 201 {
+		t.Fatalf("booking the freed seat: %d %s", r.status, r.raw)
 	}
 }

@@ -21,6 +21,14 @@ import (
 // IdempotencyTTL is how long a create request's answer is replayed.
 const IdempotencyTTL = 24 * time.Hour
 
+// idempotencyPendingTTL is how long a key stays claimed by a first request
+// that has not answered yet. It outlives any request (the server writes
+// for 60 s at most), and it is short so that a process killed mid-request
+// does not leave the key claimed for IdempotencyTTL: the voter's retry with
+// the same key runs after it (and the database constraints stop a double
+// booking).
+const idempotencyPendingTTL = 2 * time.Minute
+
 // storedResponse is what a first request answered, replayed to its repeats.
 type storedResponse struct {
 	State    string `json:"s"` // "pending" or "done"
@@ -68,7 +76,14 @@ func (h *Handlers) idempotent(route string) gin.HandlerFunc {
 		rkey := h.RedisPrefix + "idem:" + route + ":" + strconv.FormatUint(voterID(c), 10) + ":" + key
 
 		pending, _ := json.Marshal(storedResponse{State: "pending", BodyHash: hash})
-		ok, err := h.Redis.SetNX(ctx, rkey, pending, IdempotencyTTL).Result()
+		var claim *redis.BoolCmd
+		err = h.rdo(ctx, func(ctx context.Context, p redis.Pipeliner) {
+			claim = p.SetNX(ctx, rkey, pending, idempotencyPendingTTL)
+		})
+		var ok bool
+		if err == nil {
+			ok, err = claim.Result()
+		}
 		if err != nil {
 			respondErr(c, err)
 			return
@@ -87,7 +102,12 @@ func (h *Handlers) idempotent(route string) gin.HandlerFunc {
 			return
 		}
 		done, _ := json.Marshal(storedResponse{State: "done", BodyHash: hash, Status: status, Body: cw.buf.Bytes()})
-		if err := h.Redis.Set(detached(c), rkey, done, IdempotencyTTL).Err(); err != nil {
+		var set *redis.StatusCmd
+		err = h.rdo(detached(c), func(ctx context.Context, p redis.Pipeliner) { set = p.Set(ctx, rkey, done, IdempotencyTTL) })
+		if err == nil {
+			err = set.Err()
+		}
+		if err != nil {
 			logger(c).WarnContext(ctx, "Storing idempotent response failed", "err", err)
 		}
 	}

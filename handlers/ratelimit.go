@@ -46,12 +46,11 @@ func DefaultRateLimits() RateLimits {
 	}
 }
 
-// fixedWindow counts hits in the current window atomically and reports
-// whether this hit is within the limit.
-var fixedWindow = redis.NewScript(`
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return n`)
+// A fixed window: one counter per window (its index is in the key), INCR
+// for each hit and an expiry of two windows, renewed with each hit so a
+// counter never outlives its window by more than two windows and never
+// loses its expiry. Two plain commands in one pipeline, no script: a
+// booking burst runs two limits per request.
 
 func (h *Handlers) allow(ctx context.Context, name, who string, l RateLimit) (bool, error) {
 	if l.N <= 0 || h.Redis == nil {
@@ -59,11 +58,19 @@ func (h *Handlers) allow(ctx context.Context, name, who string, l RateLimit) (bo
 	}
 	win := h.Now().UnixMilli() / l.Window.Milliseconds()
 	key := h.RedisPrefix + "rl:" + name + ":" + who + ":" + strconv.FormatInt(win, 10)
-	n, err := fixedWindow.Run(ctx, h.Redis, []string{key}, l.Window.Milliseconds()).Int()
+	var incr *redis.IntCmd
+	err := h.rdo(ctx, func(ctx context.Context, p redis.Pipeliner) {
+		incr = p.Incr(ctx, key)
+		p.PExpire(ctx, key, 2*l.Window)
+	})
 	if err != nil {
 		return false, err
 	}
-	return n <= l.N, nil
+	n, err := incr.Result()
+	if err != nil {
+		return false, err
+	}
+	return n <= int64(l.N), nil
 }
 
 // limitIP limits by client address.

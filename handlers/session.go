@@ -136,7 +136,12 @@ func (h *Handlers) requireVoter(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	key := h.sessionKey(token)
-	raw, err := h.Redis.GetEx(ctx, key, SessionTTL).Bytes()
+	var get *redis.StringCmd
+	err := h.rdo(ctx, func(ctx context.Context, p redis.Pipeliner) { get = p.GetEx(ctx, key, SessionTTL) })
+	var raw []byte
+	if err == nil {
+		raw, err = get.Bytes()
+	}
 	if errors.Is(err, redis.Nil) {
 		fail(c, http.StatusUnauthorized, "unauthorized", "登录已过期，请重新进入小程序")
 		return
