@@ -1,15 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -80,7 +83,7 @@ func TestServeDemoEndToEnd(t *testing.T) {
 		rd := wechattest.NewRedis(t)
 		env = append(env, "DEPUTYLINK_REDIS_URL="+rd.URL, "DEPUTYLINK_REDIS_PREFIX="+rd.Prefix)
 	}
-	var logs bytes.Buffer
+	var logs syncBuffer
 	cmd := exec.Command(bin, "serve", "--demo")
 	cmd.Env, cmd.Stdout, cmd.Stderr = env, &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -126,8 +129,50 @@ func TestServeDemoEndToEnd(t *testing.T) {
 		}
 	}
 
+	// A request in flight when SIGTERM comes is finished, not cut: half
+	// of its body goes before the signal, the rest once the server is
+	// draining, and the full answer must still come.
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	login := `{"username":"nobody","password":"not-the-password"}`
+	if _, err := fmt.Fprintf(conn, "POST /console/api/login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"+
+		"Content-Length: %d\r\n\r\n%s", addr, len(login), login[:10]); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the handler is reading the body
+
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logs.String(), "Shutting down"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no drain after SIGTERM:\n%s", logs.String())
+		}
+	}
+	if resp, err := http.Get(base + "/healthz"); err == nil {
+		resp.Body.Close()
+		t.Errorf("a new request was served while draining: %d", resp.StatusCode)
+	}
+	if _, err := conn.Write([]byte(login[10:])); err != nil {
+		t.Fatalf("the in-flight request was cut: %v", err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err = http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to the in-flight request: %v", err)
+	}
+	var fail struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&fail)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || fail.Error.Code == "" {
+		t.Fatalf("in-flight login answered %d %+v (%v), want a complete 401", resp.StatusCode, fail, err)
 	}
 	select {
 	case err := <-done:
@@ -140,4 +185,23 @@ func TestServeDemoEndToEnd(t *testing.T) {
 	if !strings.Contains(logs.String(), `"msg":"Stopped"`) {
 		t.Errorf("no clean stop in logs:\n%s", logs.String())
 	}
+}
+
+// syncBuffer is a bytes.Buffer that a child's output and the test may use
+// at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
