@@ -24,6 +24,7 @@ Usage:
   loadgen floor   --addr 127.0.0.1:18090 [--token T --aes-key K --appid A]
   loadgen startup --bin ./deputylink [--runs 5]
   loadgen push    --url http://127.0.0.1:8080/wechat/official --codes C1,C2 [--rate 1000] [--duration 20s] [--concurrency 64] [--voters 5000]
+                  [--compare http://127.0.0.1:18090/wechat/official --rounds 5]  (alternate rounds with the floor)
   loadgen fakewechat --addr 127.0.0.1:18091
   loadgen booking --url http://127.0.0.1:8080[,http://127.0.0.1:8081] --voters 2000 --seats 100 --mysql mysql://root@127.0.0.1:3306/DB [--waitlist 0] [--consent TPL] [--slot ID] [--baseline-conns 20]
   loadgen opinion --url http://127.0.0.1:8080[,…] --voters 500 --per-voter 2 --mysql mysql://root@127.0.0.1:3306/DB

@@ -27,6 +27,12 @@ func (r *recorder) add(d time.Duration, ok bool) {
 	r.mu.Unlock()
 }
 
+func (r *recorder) throughput(window time.Duration) float64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return float64(len(r.lats)) / window.Seconds()
+}
+
 func (r *recorder) report(w io.Writer, window time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
