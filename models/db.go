@@ -174,7 +174,7 @@ func mysqlLifetime(ctx context.Context, db *gorm.DB) time.Duration {
 }
 
 // MySQLDSN converts mysql://user:pass@host:port/db?opts into the driver's DSN
-// with utf8mb4, parseTime and UTC forced.
+// with utf8mb4, parseTime and UTC forced and client-side placeholders.
 func MySQLDSN(rawURL string) (string, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Scheme != "mysql" {
@@ -194,6 +194,14 @@ func MySQLDSN(rawURL string) (string, error) {
 	c.Params = map[string]string{"charset": "utf8mb4", "time_zone": "'+00:00'"}
 	c.Collation = "utf8mb4_unicode_ci"
 	c.Timeout = 5 * time.Second
+	// Placeholders are filled in by the driver, so a statement with
+	// arguments is one round trip instead of three (prepare, execute,
+	// close): a filing made 20 such statements, a booking about 10.
+	// Quoting is safe with utf8mb4; the driver refuses to interpolate for
+	// the multi-byte charsets where it is not (BIG5, GBK, SJIS, ...), and
+	// honours NO_BACKSLASH_ESCAPES. interpolateParams=false in the URL
+	// turns it off.
+	c.InterpolateParams = true
 	for k, vs := range u.Query() {
 		if len(vs) > 0 {
 			c.Params[k] = vs[0]
