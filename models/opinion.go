@@ -443,8 +443,13 @@ func FileOpinion(ctx context.Context, db *gorm.DB, in FileInput, world RouteWorl
 			"", string(OpinionSubmitted), cutRunes(note, 2000)); err != nil {
 			return err
 		}
+		ev, err := stationStaffEvent(tx, op, EventNewItem, stName, "您有一条新的群众意见待受理")
+		if err != nil {
+			return err
+		}
 		// Numbered last, so the day's counter row stays locked for as short
-		// a time as possible.
+		// a time as possible: every filing of the day queues on it until
+		// this transaction (and the caller's outbox rows) commit.
 		no, err := nextTrackingNo(tx, now, loc)
 		if err != nil {
 			return err
@@ -452,11 +457,7 @@ func FileOpinion(ctx context.Context, db *gorm.DB, in FileInput, world RouteWorl
 		if err := tx.Model(&Opinion{}).Where("id = ?", op.ID).Update("tracking_no", no).Error; err != nil {
 			return translate(err)
 		}
-		op.TrackingNo = no
-		ev, err := stationStaffEvent(tx, op, EventNewItem, stName, "您有一条新的群众意见待受理")
-		if err != nil {
-			return err
-		}
+		op.TrackingNo, ev.TrackingNo = no, no
 		events = append(events, ev)
 		return nil
 	})
@@ -538,26 +539,40 @@ func tempTrackingNo() string {
 
 // nextTrackingNo takes the next number of the local day of now. The day's
 // counter row is inserted or incremented by one statement (an upsert), which
-// on MySQL takes an exclusive lock on that row until the transaction ends:
+// takes an exclusive lock on that row until the transaction ends:
 // concurrent filings queue on it and each reads its own value, and a rolled
-// back filing gives its number back.
+// back filing gives its number back. The same statement returns the new
+// value (LAST_INSERT_ID(expr) on MySQL, RETURNING on SQLite), so the lock
+// is held one round trip less than with a separate read.
 func nextTrackingNo(tx *gorm.DB, now time.Time, loc *time.Location) (string, error) {
 	day := now.In(loc).Format("20060102")
-	q := "INSERT INTO opinion_counters (day, seq) VALUES (?, 1) ON CONFLICT(day) DO UPDATE SET seq = seq + 1"
+	var seq int64
 	if DialectOf(tx) == MySQL {
-		q = "INSERT INTO opinion_counters (day, seq) VALUES (?, 1) ON DUPLICATE KEY UPDATE seq = seq + 1"
+		// LAST_INSERT_ID(expr) sets the value the server reports as the
+		// statement's insert id, on the insert and on the update path.
+		res, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context,
+			"INSERT INTO opinion_counters (day, seq) VALUES (?, LAST_INSERT_ID(1)) "+
+				"ON DUPLICATE KEY UPDATE seq = LAST_INSERT_ID(seq + 1)", day)
+		if err != nil {
+			return "", translate(err)
+		}
+		if seq, err = res.LastInsertId(); err != nil {
+			return "", fmt.Errorf("tracking number: %w", err)
+		}
+	} else {
+		var out []int64
+		if err := tx.Raw("INSERT INTO opinion_counters (day, seq) VALUES (?, 1) "+
+			"ON CONFLICT(day) DO UPDATE SET seq = seq + 1 RETURNING seq", day).Scan(&out).Error; err != nil {
+			return "", translate(err)
+		}
+		if len(out) == 1 {
+			seq = out[0]
+		}
 	}
-	if err := tx.Exec(q, day).Error; err != nil {
-		return "", translate(err)
+	if seq <= 0 {
+		return "", fmt.Errorf("tracking number: the counter of %s returned %d", day, seq)
 	}
-	var seq []int
-	if err := opForUpdate(tx.Model(&OpinionCounter{})).Where("day = ?", day).Pluck("seq", &seq).Error; err != nil {
-		return "", translate(err)
-	}
-	if len(seq) == 0 {
-		return "", fmt.Errorf("tracking number: counter row for %s missing", day)
-	}
-	return fmt.Sprintf("YJ%s-%04d", day, seq[0]), nil
+	return fmt.Sprintf("YJ%s-%04d", day, seq), nil
 }
 
 // addTimeline appends a public step.

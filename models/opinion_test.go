@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -358,10 +359,26 @@ func TestFileOpinionTrackingRace(t *testing.T) {
 			t.Fatalf("numbers[%d] = %s, want %s (all: %v)", i, no, want, nos)
 		}
 	}
-	var queued int64
-	e.db.Model(&models.Notification{}).Count(&queued)
-	if queued != n {
-		t.Fatalf("%d notifications queued for %d filings", queued, n)
+	var queued []models.Notification
+	if err := e.db.Find(&queued).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(queued) != n {
+		t.Fatalf("%d notifications queued for %d filings", len(queued), n)
+	}
+	// Each carries its filing's final number, not the placeholder the row
+	// had before it was numbered.
+	var fields []string
+	for _, q := range queued {
+		var f map[string]string
+		if err := json.Unmarshal([]byte(q.Fields), &f); err != nil {
+			t.Fatal(err)
+		}
+		fields = append(fields, f["no"])
+	}
+	slices.Sort(fields)
+	if !slices.Equal(fields, nos) {
+		t.Fatalf("notified numbers %v, filed %v", fields, nos)
 	}
 	// The local date decides the day: 23:59 and 00:01 local are different days.
 	late, _ := e.file(models.FileInput{}, opAt(2026, 11, 23, 23, 59))
