@@ -158,12 +158,10 @@ func (h *Handlers) soldOut(ctx context.Context, slotID uint64) bool {
 	if h.Redis == nil {
 		return false
 	}
-	var exists *redis.IntCmd
-	if h.rdo(ctx, func(ctx context.Context, p redis.Pipeliner) { exists = p.Exists(ctx, h.soldOutKey(slotID)) }) != nil {
-		return false
-	}
-	n, err := exists.Result()
-	return err == nil && n > 0
+	exists, err := rdoCmd(ctx, h, func(ctx context.Context, p redis.Pipeliner) *redis.IntCmd {
+		return p.Exists(ctx, h.soldOutKey(slotID))
+	})
+	return err == nil && exists.Val() > 0
 }
 
 func (h *Handlers) markSoldOut(ctx context.Context, slotID uint64) {

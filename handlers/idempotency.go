@@ -76,19 +76,14 @@ func (h *Handlers) idempotent(route string) gin.HandlerFunc {
 		rkey := h.RedisPrefix + "idem:" + route + ":" + strconv.FormatUint(voterID(c), 10) + ":" + key
 
 		pending, _ := json.Marshal(storedResponse{State: "pending", BodyHash: hash})
-		var claim *redis.BoolCmd
-		err = h.rdo(ctx, func(ctx context.Context, p redis.Pipeliner) {
-			claim = p.SetNX(ctx, rkey, pending, idempotencyPendingTTL)
+		claim, err := rdoCmd(ctx, h, func(ctx context.Context, p redis.Pipeliner) *redis.BoolCmd {
+			return p.SetNX(ctx, rkey, pending, idempotencyPendingTTL)
 		})
-		var ok bool
-		if err == nil {
-			ok, err = claim.Result()
-		}
 		if err != nil {
 			respondErr(c, err)
 			return
 		}
-		if !ok {
+		if !claim.Val() {
 			h.replay(c, rkey, hash)
 			return
 		}
@@ -102,12 +97,9 @@ func (h *Handlers) idempotent(route string) gin.HandlerFunc {
 			return
 		}
 		done, _ := json.Marshal(storedResponse{State: "done", BodyHash: hash, Status: status, Body: cw.buf.Bytes()})
-		var set *redis.StatusCmd
-		err = h.rdo(detached(c), func(ctx context.Context, p redis.Pipeliner) { set = p.Set(ctx, rkey, done, IdempotencyTTL) })
-		if err == nil {
-			err = set.Err()
-		}
-		if err != nil {
+		if _, err := rdoCmd(detached(c), h, func(ctx context.Context, p redis.Pipeliner) *redis.StatusCmd {
+			return p.Set(ctx, rkey, done, IdempotencyTTL)
+		}); err != nil {
 			logger(c).WarnContext(ctx, "Storing idempotent response failed", "err", err)
 		}
 	}

@@ -58,19 +58,15 @@ func (h *Handlers) allow(ctx context.Context, name, who string, l RateLimit) (bo
 	}
 	win := h.Now().UnixMilli() / l.Window.Milliseconds()
 	key := h.RedisPrefix + "rl:" + name + ":" + who + ":" + strconv.FormatInt(win, 10)
-	var incr *redis.IntCmd
-	err := h.rdo(ctx, func(ctx context.Context, p redis.Pipeliner) {
-		incr = p.Incr(ctx, key)
+	incr, err := rdoCmd(ctx, h, func(ctx context.Context, p redis.Pipeliner) *redis.IntCmd {
+		n := p.Incr(ctx, key)
 		p.PExpire(ctx, key, 2*l.Window)
+		return n
 	})
 	if err != nil {
 		return false, err
 	}
-	n, err := incr.Result()
-	if err != nil {
-		return false, err
-	}
-	return n <= int64(l.N), nil
+	return incr.Val() <= int64(l.N), nil
 }
 
 // limitIP limits by client address.

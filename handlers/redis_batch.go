@@ -231,3 +231,14 @@ func (h *Handlers) rdo(ctx context.Context, queue func(context.Context, redis.Pi
 	}
 	return h.rb.do(ctx, queue)
 }
+
+// rdoCmd is rdo for a request whose answer is one command: queue adds its
+// commands and returns the one to read. The error is rdo's, else that
+// command's own (redis.Nil for a missing key, as after a direct call).
+func rdoCmd[C redis.Cmder](ctx context.Context, h *Handlers, queue func(context.Context, redis.Pipeliner) C) (C, error) {
+	var cmd C
+	if err := h.rdo(ctx, func(ctx context.Context, p redis.Pipeliner) { cmd = queue(ctx, p) }); err != nil {
+		return cmd, err
+	}
+	return cmd, cmd.Err()
+}

@@ -136,8 +136,9 @@ func (h *Handlers) requireVoter(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	key := h.sessionKey(token)
-	var get *redis.StringCmd
-	err := h.rdo(ctx, func(ctx context.Context, p redis.Pipeliner) { get = p.GetEx(ctx, key, SessionTTL) })
+	get, err := rdoCmd(ctx, h, func(ctx context.Context, p redis.Pipeliner) *redis.StringCmd {
+		return p.GetEx(ctx, key, SessionTTL)
+	})
 	var raw []byte
 	if err == nil {
 		raw, err = get.Bytes()
