@@ -1,16 +1,23 @@
-// Package handlers is deputylink's HTTP layer: the gin router, its
-// middleware, and one file per resource. Handlers parse, validate, call
-// models or wechat, and respond; business rules live in models.
+// Package handlers is deputylink's HTTP router: it builds the gin engine
+// with the shared middleware, answers /healthz, /readyz and /metrics, and
+// mounts the faces: handlers/api (the mini-program, /api/v1),
+// handlers/official (the official account, /wechat/official) and
+// handlers/console (the staff, /console). What the faces share is in
+// handlers/shared. Handlers parse, validate, call models or wechat, and
+// respond; business rules live in models.
 package handlers
 
 import (
 	"context"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"deputylink/config"
+	"deputylink/handlers/api"
+	"deputylink/handlers/console"
+	"deputylink/handlers/official"
+	"deputylink/handlers/shared"
 	"deputylink/models"
 
 	"github.com/gin-gonic/gin"
@@ -57,22 +64,42 @@ type Deps struct {
 	Notify NotifyTemplates
 }
 
-// Handlers holds the dependencies of every handler.
-type Handlers struct {
-	Deps
-	// full maps a slot that refused a booking as full to when that
-	// answer stops being repeated (see SoldOutTTL).
-	full sync.Map
-	// dbGate admits bookings to the database as many at a time as the
-	// pool has connections (nil: unlimited pool).
-	dbGate chan struct{}
-	// rb sends the per-request Redis commands of concurrent requests
-	// (rate limits, sessions, idempotency keys, the sold-out flag)
-	// together; nil without Redis.
-	rb *redisBatcher
+// Aliases of the faces' types that Deps carries, so that callers configure
+// the whole HTTP layer from this package.
+type (
+	// OAConfig configures the official-account push endpoint and its bot.
+	OAConfig = official.Config
+	// MiniProgram is what the mini-program's session endpoints need from
+	// WeChat; *wechat.Client implements it.
+	MiniProgram = api.MiniProgram
+	// RateLimit is "at most N requests per window" for one kind of caller.
+	RateLimit = shared.RateLimit
+	// RateLimits are the abuse limits of the mini-program API.
+	RateLimits = shared.RateLimits
+	// NotifyTemplates are the WeChat templates of the reception-day
+	// notifications (config.LoadNotify); an unconfigured one is skipped.
+	NotifyTemplates = config.NotifyTemplates
+	// ErrorBody is the one error envelope of the API.
+	ErrorBody = shared.ErrorBody
+)
+
+// DefaultRateLimits are generous for people and tight for scripts.
+func DefaultRateLimits() RateLimits { return shared.DefaultRateLimits() }
+
+// probes answers the router's own routes: liveness and readiness.
+type probes struct {
+	shared.Deps
+	Version string
 }
 
-// NewRouter builds the gin engine with all middleware and routes.
+// Route-level refusals of the router itself.
+var (
+	errNoRoute  = models.Coded(models.ErrNotFound, "route_not_found", "没有这个地址")
+	errNoMethod = models.Coded(shared.ErrMethodNotAllowed, "method_not_allowed", "不支持这种请求方式")
+)
+
+// NewRouter builds the gin engine with all middleware and routes: its own
+// probes and metrics, then each face under its base path.
 func NewRouter(d Deps) *gin.Engine {
 	if d.Log == nil {
 		d.Log = slog.Default()
@@ -90,17 +117,11 @@ func NewRouter(d Deps) *gin.Engine {
 		d.Registry = prometheus.NewRegistry()
 		d.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	h := &Handlers{Deps: d}
-	if d.Redis != nil {
-		h.rb = newRedisBatcher(d.Redis, requestRedisBudget, 256, nil)
-	}
-	if d.DB != nil {
-		if sqlDB, err := d.DB.DB(); err == nil {
-			if n := sqlDB.Stats().MaxOpenConnections; n > 0 {
-				h.dbGate = make(chan struct{}, n)
-			}
-		}
-	}
+	base := shared.NewBase(shared.Deps{
+		DB: d.DB, Redis: d.Redis, RedisPrefix: d.RedisPrefix, Log: d.Log, Registry: d.Registry,
+		Location: d.Location, Now: d.Now, DataDir: d.DataDir, Routes: d.Routes, OpinionNotify: d.OpinionNotify,
+	})
+	h := &probes{Deps: base.Deps, Version: d.Version}
 
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
@@ -109,50 +130,46 @@ func NewRouter(d Deps) *gin.Engine {
 	// We are behind one trusted reverse proxy at most; never trust arbitrary
 	// X-Forwarded-For for the rate limits.
 	_ = r.SetTrustedProxies([]string{"127.0.0.1", "::1"})
-	m := newHTTPMetrics(d.Registry)
-	r.Use(requestIDMiddleware(d.Log), recovery(), m.middleware(), accessLog(), bodyLimit(d.BodyLimit))
-	r.NoRoute(func(c *gin.Context) { fail(c, http.StatusNotFound, "route_not_found", "没有这个地址") })
-	r.NoMethod(func(c *gin.Context) {
-		fail(c, http.StatusMethodNotAllowed, "method_not_allowed", "不支持这种请求方式")
-	})
+	m := shared.NewHTTPMetrics(d.Registry)
+	// Photo uploads have their own, larger cap (enforced in api/uploads.go).
+	upload := shared.RouteLimit{Method: http.MethodPost, Route: apiBase + api.UploadRoute, N: api.MaxUploadBytes + 64<<10}
+	r.Use(shared.RequestIDMiddleware(d.Log), shared.Recovery(), m.Middleware(), shared.AccessLog(), shared.BodyLimit(d.BodyLimit, upload))
+	r.NoRoute(func(c *gin.Context) { shared.RespondErr(c, errNoRoute) })
+	r.NoMethod(func(c *gin.Context) { shared.RespondErr(c, errNoMethod) })
 
 	r.GET("/healthz", h.healthz)
 	r.GET("/readyz", h.readyz)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry})))
 
-	api := r.Group("/api/v1")
-	api.GET("/codes/:code", h.getCode)
-	api.GET("/deputies/:id", h.getDeputy)
-	api.GET("/stations", h.listStations)
-	api.GET("/stations/:id", h.getStation)
-	h.sessionRoutes(api)
-	h.bookingRoutes(api)
-	h.opinionRoutes(api)
-	r.Any("/wechat/official", h.wechatOfficial())
-	h.consoleRoutes(r)
+	api.Mount(r.Group(apiBase), base, api.Config{MP: d.MP, Sealer: d.Sealer, Limits: d.Limits, Notify: d.Notify})
+	official.Mount(r.Group("/wechat"), base, d.OA)
+	console.Mount(r.Group("/console"), base)
 	return r
 }
 
-func (h *Handlers) healthz(c *gin.Context) {
+// apiBase is the mini-program API's base path.
+const apiBase = "/api/v1"
+
+func (h *probes) healthz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok", "version": h.Version})
 }
 
 // readyz pings the database and Redis; a load balancer stops sending
 // traffic to a replica that answers 503.
-func (h *Handlers) readyz(c *gin.Context) {
+func (h *probes) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
 	checks := gin.H{"database": "ok", "redis": "ok"}
 	ok := true
 	if err := models.Ping(ctx, h.DB); err != nil {
 		checks["database"], ok = "down", false
-		logger(c).WarnContext(ctx, "Readiness: database down", "err", err)
+		shared.Logger(c).WarnContext(ctx, "Readiness: database down", "err", err)
 	}
 	if h.Redis == nil {
 		checks["redis"], ok = "missing", false
 	} else if err := h.Redis.Ping(ctx).Err(); err != nil {
 		checks["redis"], ok = "down", false
-		logger(c).WarnContext(ctx, "Readiness: redis down", "err", err)
+		shared.Logger(c).WarnContext(ctx, "Readiness: redis down", "err", err)
 	}
 	status := http.StatusOK
 	if !ok {

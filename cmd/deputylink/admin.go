@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"deputylink/handlers"
+	"deputylink/handlers/console"
 	"deputylink/models"
 	"deputylink/wechat"
 )
@@ -82,7 +82,7 @@ func adminInvite(ctx context.Context, getenv func(string) string, args []string,
 			return fmt.Errorf("create the invite QR code: %w (the invite was withdrawn; run the command again)", err)
 		}
 		if *pngOut != "" {
-			img, err := handlers.QRCodePNG(t.URL, 600)
+			img, err := console.QRCodePNG(t.URL, 600)
 			if err == nil {
 				err = writeFileAtomic(*pngOut, img)
 			}

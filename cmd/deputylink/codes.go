@@ -13,7 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"deputylink/handlers"
+	"deputylink/handlers/console"
+	"deputylink/handlers/official"
 	"deputylink/models"
 	"deputylink/wechat"
 )
@@ -88,7 +89,7 @@ func codesImages(ctx context.Context, getenv func(string) string, args []string,
 	deputy := fs.Uint64("deputy", 0, "fetch the images of this deputy's code")
 	code := fs.String("code", "", "fetch the images of this code")
 	all := fs.Bool("all", false, "fetch the images of every live deputy, station and board code")
-	page := fs.String("page", handlers.MPPageDeputy, "mini-program page the mini-program code opens")
+	page := fs.String("page", official.MPPageDeputy, "mini-program page the mini-program code opens")
 	force := fs.Bool("force", false, "fetch again even when images are kept (e.g. after changing --page)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -142,9 +143,9 @@ func codesPrint(ctx context.Context, getenv func(string) string, args []string, 
 	deputy := fs.Uint64("deputy", 0, "print the board of this deputy (their primary code)")
 	code := fs.String("code", "", "print the board of this deputy or board code")
 	out := fs.String("out", "", "write the HTML page to this file (default: standard output)")
-	page := fs.String("page", handlers.MPPageDeputy, "mini-program page the mini-program code opens (when it is fetched)")
+	page := fs.String("page", official.MPPageDeputy, "mini-program page the mini-program code opens (when it is fetched)")
 	county := fs.String("county", "", "the county's name, printed at the top and in the footer (e.g. 青溪县)")
-	schedule := fs.String("schedule", handlers.DefaultSchedule, "the reception schedule text")
+	schedule := fs.String("schedule", console.DefaultSchedule, "the reception schedule text")
 	next := fs.String("next-reception", "", "the next reception day, printed when given (e.g. 2026年12月10日)")
 	commitment := fs.String("commitment", "", "the deputy's pledge (default: from the bio, else a standard one)")
 	if err := parseFlags(fs, args); err != nil {
@@ -176,7 +177,7 @@ func codesPrint(ctx context.Context, getenv func(string) string, args []string, 
 				return err
 			}
 		}
-		b, err := handlers.NewBoardData(d, st, c, handlers.BoardOptions{
+		b, err := console.NewBoardData(d, st, c, console.BoardOptions{
 			County: *county, Schedule: *schedule, NextReception: *next, Commitment: *commitment,
 			Now: time.Now(), Location: a.cfg.Timezone,
 		})
@@ -184,7 +185,7 @@ func codesPrint(ctx context.Context, getenv func(string) string, args []string, 
 			return err
 		}
 		var buf bytes.Buffer
-		if err := handlers.RenderBoard(&buf, b); err != nil {
+		if err := console.RenderBoard(&buf, b); err != nil {
 			return err
 		}
 		if *out == "" || *out == "-" {

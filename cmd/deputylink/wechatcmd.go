@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 
-	"deputylink/handlers"
+	"deputylink/handlers/official"
 	"deputylink/wechat"
 )
 
@@ -33,9 +33,9 @@ func wechatCmd(ctx context.Context, getenv func(string) string, args []string, s
 func wechatMenu(ctx context.Context, getenv func(string) string, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("wechat menu", stderr)
 	dryRun := fs.Bool("dry-run", false, "print the menu as JSON and change nothing")
-	bookPage := fs.String("book-page", handlers.MPPageBook, "mini-program page of the booking entry")
-	filePage := fs.String("file-page", handlers.MPPageFile, "mini-program page of the opinion entry")
-	fallback := fs.String("fallback-url", handlers.MenuFallbackURL, "web page WeChat clients without mini-program support open")
+	bookPage := fs.String("book-page", official.MPPageBook, "mini-program page of the booking entry")
+	filePage := fs.String("file-page", official.MPPageFile, "mini-program page of the opinion entry")
+	fallback := fs.String("fallback-url", official.MenuFallbackURL, "web page WeChat clients without mini-program support open")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -43,7 +43,7 @@ func wechatMenu(ctx context.Context, getenv func(string) string, args []string, 
 	if err != nil {
 		return err
 	}
-	buttons := handlers.MenuButtons(handlers.MenuOptions{
+	buttons := official.MenuButtons(official.MenuOptions{
 		MPAppID: cfg.MP.AppID, BookPage: *bookPage, FilePage: *filePage, FallbackURL: *fallback,
 	})
 	if *dryRun {
@@ -69,7 +69,7 @@ func wechatMenu(ctx context.Context, getenv func(string) string, args []string, 
 	if err != nil && wechat.ErrCode(err) != errcodeNoMenu {
 		return fmt.Errorf("read the current menu: %w", err)
 	}
-	if err == nil && handlers.SameMenu(current, buttons) {
+	if err == nil && official.SameMenu(current, buttons) {
 		fmt.Fprintln(stdout, "menu unchanged")
 		return nil
 	}

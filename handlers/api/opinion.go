@@ -1,0 +1,327 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"deputylink/handlers/shared"
+	"deputylink/models"
+
+	"github.com/gin-gonic/gin"
+	"gorm.io/gorm"
+)
+
+// opinionRoutes registers the categories (public), the uploads and the
+// voter's opinions and ratings (DESIGN §4).
+//
+// Writes go through a per-IP limit before authentication and a per-voter
+// limit after it; reads have their own counters, so refreshing the list
+// never uses up the budget of a filing.
+func (h *Handlers) opinionRoutes(api *gin.RouterGroup) {
+	api.GET("/categories", h.listCategories)
+
+	l := h.Limits
+	chain := func(name string, ip, voter shared.RateLimit, hs ...gin.HandlerFunc) []gin.HandlerFunc {
+		return append([]gin.HandlerFunc{h.LimitIP(name, ip), h.requireVoter, h.limitVoter(name, voter)}, hs...)
+	}
+	api.POST(UploadRoute, chain("upload", l.OpinionPerIP, l.UploadPerUser, h.createUpload)...)
+	api.GET("/uploads/:id", chain("upload_read", l.OpinionPerIP, readLimit(l.UploadPerUser), h.getUpload)...)
+	api.POST("/opinions", chain("opinion", l.OpinionPerIP, l.OpinionVoter, h.Idempotent("opinions", voterID), h.createOpinion)...)
+	api.GET("/opinions", chain("opinion_read", l.OpinionPerIP, readLimit(l.OpinionVoter), h.listOpinions)...)
+	api.GET("/opinions/:id", chain("opinion_read", l.OpinionPerIP, readLimit(l.OpinionVoter), h.getOpinion)...)
+	api.POST("/opinions/:id/ratings", chain("rating", l.OpinionPerIP, l.OpinionVoter, h.rateOpinion)...)
+}
+
+// readLimit allows reads six times the writes' rate: lists and photos are
+// looked at far more often than anything is filed or uploaded.
+func readLimit(l shared.RateLimit) shared.RateLimit {
+	l.N *= 6
+	return l
+}
+
+// CategoryField is an extra field a category asks for, e.g. the name of
+// the draft law a legislative opinion is about.
+type CategoryField struct {
+	Key      string `json:"key"`
+	Label    string `json:"label"`
+	Hint     string `json:"hint"`
+	Required bool   `json:"required"`
+	// MaxLen is the most characters the value may have.
+	MaxLen int `json:"max_len"`
+}
+
+// CategoryView is an opinion category as the mini-program shows it.
+type CategoryView struct {
+	Code   string          `json:"code"`
+	Name   string          `json:"name"`
+	Hint   string          `json:"hint"`
+	Fields []CategoryField `json:"fields"`
+}
+
+// categoryFields are the extra fields per category code. The values are
+// put in front of the content (【label】value), so the handling staff see
+// them wherever they see the content.
+var categoryFields = map[string][]CategoryField{
+	"lifa": {{Key: "law_name", Label: "法规草案名称", Hint: "如：《××市养犬管理条例（草案）》，可不填", MaxLen: 60}},
+}
+
+func (h *Handlers) listCategories(c *gin.Context) {
+	cats, err := models.ListCategories(c.Request.Context(), h.DB)
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	items := make([]CategoryView, 0, len(cats))
+	for _, cat := range cats {
+		f := categoryFields[cat.Code]
+		if f == nil {
+			f = []CategoryField{}
+		}
+		items = append(items, CategoryView{Code: cat.Code, Name: cat.Name, Hint: cat.Hint, Fields: f})
+	}
+	c.Header("Cache-Control", "public, max-age=300")
+	c.JSON(http.StatusOK, shared.List[CategoryView]{Items: items})
+}
+
+// createOpinionRequest is the body of POST /api/v1/opinions (DESIGN §4).
+type createOpinionRequest struct {
+	Content     string            `json:"content"`
+	Category    string            `json:"category"`
+	Code        string            `json:"code"`
+	StationID   uint64            `json:"station_id"`
+	CommunityID uint64            `json:"community_id"`
+	Lat         *float64          `json:"lat"`
+	Lng         *float64          `json:"lng"`
+	Anonymous   bool              `json:"anonymous"`
+	PhotoIDs    []uint64          `json:"photo_ids"`
+	Extra       map[string]string `json:"extra"`
+}
+
+// PhotoRef is an attached photo with the URL that serves it to its owner.
+type PhotoRef struct {
+	ID     uint64 `json:"id"`
+	URL    string `json:"url,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+// OpinionResponse is the opinion resource with its photos linked.
+type OpinionResponse struct {
+	models.OpinionView
+	Photos []PhotoRef `json:"photos,omitempty"`
+}
+
+// createOpinion files the voter's opinion: routed, numbered, with its
+// deadlines, and the staff's notification queued in the same transaction.
+// A repeat with the same Idempotency-Key answers 200 with the first one.
+func (h *Handlers) createOpinion(c *gin.Context) {
+	var req createOpinionRequest
+	if err := c.ShouldBindJSON(&req); err != nil {
+		shared.RespondErr(c, shared.BodyError(err))
+		return
+	}
+	ctx, vid := c.Request.Context(), voterID(c)
+	content, err := withExtra(req.Category, req.Content, req.Extra)
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	if len(req.PhotoIDs) > models.MaxOpinionPhotos {
+		shared.RespondErr(c, models.Invalid("photo_ids", "最多上传3张照片"))
+		return
+	}
+	photos, err := models.VoterPhotos(ctx, h.DB, vid, req.PhotoIDs, h.Now())
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	in := models.FileInput{
+		VoterID: vid, Category: req.Category, Content: content, Code: req.Code,
+		StationID: req.StationID, CommunityID: req.CommunityID, Lat: req.Lat, Lng: req.Lng,
+		Anonymous: req.Anonymous, Photos: photos, Source: models.SourceMiniProgram,
+		IdempotencyKey: c.GetHeader("Idempotency-Key"),
+	}
+	op, err := h.FileOpinion(ctx, in)
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	status := http.StatusCreated
+	if op.Replayed {
+		status = http.StatusOK
+		c.Header("Idempotent-Replayed", "true")
+	}
+	h.respondOpinion(c, status, vid, op.ID)
+}
+
+// withExtra checks the category's extra fields and puts their values in
+// front of the content.
+func withExtra(category, content string, extra map[string]string) (string, error) {
+	fields := categoryFields[strings.TrimSpace(category)]
+	for k := range extra {
+		known := false
+		for _, f := range fields {
+			known = known || f.Key == k
+		}
+		if !known {
+			return "", models.Invalid("extra", "这个类别没有“"+shared.CutForMsg(k)+"”这一项")
+		}
+	}
+	var head strings.Builder
+	for _, f := range fields {
+		v := strings.Join(strings.Fields(extra[f.Key]), " ")
+		switch {
+		case v == "" && f.Required:
+			return "", models.Invalid("extra", "请填写"+f.Label)
+		case v == "":
+			continue
+		case utf8.RuneCountInString(v) > f.MaxLen:
+			return "", models.Invalid("extra", f.Label+"不能超过"+strconv.Itoa(f.MaxLen)+"个字")
+		}
+		head.WriteString("【" + f.Label + "】" + v + "\n")
+	}
+	if head.Len() == 0 {
+		return content, nil
+	}
+	return head.String() + strings.TrimSpace(content), nil
+}
+
+// respondOpinion answers with the voter's item, its timeline and its photos.
+func (h *Handlers) respondOpinion(c *gin.Context, status int, vid, id uint64) {
+	out, err := h.voterOpinion(c.Request.Context(), vid, id)
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	c.JSON(status, out)
+}
+
+// voterOpinion loads the voter's item and links its photos to the upload
+// URLs that serve them.
+func (h *Handlers) voterOpinion(ctx context.Context, vid, id uint64) (OpinionResponse, error) {
+	v, err := models.GetVoterOpinion(ctx, h.DB, vid, id, h.Location)
+	if err != nil {
+		return OpinionResponse{}, err
+	}
+	out := OpinionResponse{OpinionView: v}
+	if len(v.Photos) == 0 {
+		return out, nil
+	}
+	paths := make([]string, len(v.Photos))
+	for i, p := range v.Photos {
+		paths[i] = p.Path
+	}
+	ups, err := models.UploadsByPath(ctx, h.DB, vid, paths)
+	if err != nil {
+		return OpinionResponse{}, err
+	}
+	for _, p := range v.Photos {
+		ref := PhotoRef{ID: p.ID, SHA256: p.SHA256}
+		if u, ok := ups[p.Path]; ok {
+			ref.URL = uploadURL(u.ID)
+		}
+		out.Photos = append(out.Photos, ref)
+	}
+	return out, nil
+}
+
+// listOpinions lists the voter's own items, newest first. The cursor is
+// the id the next page starts below.
+func (h *Handlers) listOpinions(c *gin.Context) {
+	var before uint64
+	if s := c.Query("cursor"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil || n == 0 {
+			shared.RespondErr(c, models.Invalid("cursor", "翻页参数不正确"))
+			return
+		}
+		before = n
+	}
+	limit := 20
+	if s := c.Query("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 100 {
+			shared.RespondErr(c, models.Invalid("limit", "每页数量必须在 1 到 100 之间"))
+			return
+		}
+		limit = n
+	}
+	items, next, err := models.ListVoterOpinions(c.Request.Context(), h.DB, voterID(c), before, limit, h.Location)
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	out := shared.List[models.OpinionView]{Items: items}
+	if next != 0 {
+		out.NextCursor = strconv.FormatUint(next, 10)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// getOpinion returns one of the voter's own items; anyone else's is 404.
+func (h *Handlers) getOpinion(c *gin.Context) {
+	id, ok := shared.ParseID(c, "id")
+	if !ok {
+		return
+	}
+	h.respondOpinion(c, http.StatusOK, voterID(c), id)
+}
+
+type rateRequest struct {
+	Stage   string `json:"stage"`
+	Score   string `json:"score"`
+	Comment string `json:"comment"`
+}
+
+// RatingResponse is a rating and the item as it stands after it.
+type RatingResponse struct {
+	Rating  models.RatingView `json:"rating"`
+	Opinion OpinionResponse   `json:"opinion"`
+}
+
+// rateOpinion records the voter's rating of the reply or the result; an
+// unsatisfied result reopens the item (or escalates it after the last
+// round), and the staff's notifications are queued in the same transaction.
+func (h *Handlers) rateOpinion(c *gin.Context) {
+	id, ok := shared.ParseID(c, "id")
+	if !ok {
+		return
+	}
+	var req rateRequest
+	if err := c.ShouldBindJSON(&req); err != nil {
+		shared.RespondErr(c, shared.BodyError(err))
+		return
+	}
+	ctx, vid, now := c.Request.Context(), voterID(c), h.Now()
+	cal, err := models.LoadCalendar(ctx, h.DB)
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	var r models.OpinionRating
+	err = models.RunTx(ctx, h.DB, func(tx *gorm.DB) error {
+		var events []models.OpinionEvent
+		var err error
+		if r, _, events, err = models.RateOpinion(ctx, tx, vid, id, strings.TrimSpace(req.Stage),
+			strings.TrimSpace(req.Score), req.Comment, now, h.Location, cal); err != nil {
+			return err
+		}
+		return h.EnqueueOpinionEvents(ctx, tx, events)
+	})
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	v, err := h.voterOpinion(ctx, vid, id)
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, RatingResponse{
+		Rating: models.RatingView{Round: r.Round, Stage: r.Stage, Score: r.Score, ScoreLabel: models.ScoreLabel(r.Score),
+			Comment: r.Comment, At: r.CreatedAt.In(h.Location)},
+		Opinion: v,
+	})
+}

@@ -1,0 +1,116 @@
+package api
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"deputylink/handlers/shared"
+	"deputylink/models"
+
+	"github.com/gin-gonic/gin"
+)
+
+func (h *Handlers) getCode(c *gin.Context) {
+	v, err := models.ResolveCode(c.Request.Context(), h.DB, c.Param("code"))
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+func (h *Handlers) getDeputy(c *gin.Context) {
+	id, ok := shared.ParseID(c, "id")
+	if !ok {
+		return
+	}
+	v, err := models.GetDeputy(c.Request.Context(), h.DB, id)
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+func (h *Handlers) getStation(c *gin.Context) {
+	id, ok := shared.ParseID(c, "id")
+	if !ok {
+		return
+	}
+	v, err := models.GetStation(c.Request.Context(), h.DB, id)
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+// listStations lists stations, nearest first when lat and lng are given.
+// The cursor is an opaque offset into the (stable) order.
+func (h *Handlers) listStations(c *gin.Context) {
+	q := models.StationQuery{Limit: 20}
+	latS, lngS := c.Query("lat"), c.Query("lng")
+	if latS != "" || lngS != "" {
+		lat, err := parseCoord(latS)
+		if err != nil {
+			shared.RespondErr(c, models.Invalid("lat", "纬度必须是 -90 到 90 之间的数字"))
+			return
+		}
+		lng, err := parseCoord(lngS)
+		if err != nil {
+			shared.RespondErr(c, models.Invalid("lng", "经度必须是 -180 到 180 之间的数字"))
+			return
+		}
+		if err := models.ValidatePoint(lat, lng); err != nil {
+			shared.RespondErr(c, err)
+			return
+		}
+		q.Near = &models.Point{Lat: lat, Lng: lng}
+	}
+	if k := c.Query("kind"); k != "" {
+		if !models.StationKind(k).Valid() {
+			shared.RespondErr(c, models.Invalid("kind", "类型只能是 home、station 或 legislative"))
+			return
+		}
+		q.Kind = models.StationKind(k)
+	}
+	if s := c.Query("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 100 {
+			shared.RespondErr(c, models.Invalid("limit", "每页数量必须在 1 到 100 之间"))
+			return
+		}
+		q.Limit = n
+	}
+	if s := c.Query("cursor"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			shared.RespondErr(c, models.Invalid("cursor", "翻页参数不正确"))
+			return
+		}
+		q.Offset = n
+	}
+	items, more, err := models.ListStations(c.Request.Context(), h.DB, q)
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	out := shared.List[models.StationView]{Items: items}
+	if more {
+		out.NextCursor = strconv.Itoa(q.Offset + len(items))
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func parseCoord(s string) (float64, error) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil {
+		return 0, err
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, strconv.ErrSyntax
+	}
+	return f, nil
+}

@@ -1,0 +1,73 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"deputylink/handlers/shared"
+	"deputylink/models"
+
+	"github.com/gin-gonic/gin"
+)
+
+// listReceptionDays lists reception days with their roster and slots
+// (remaining seats), public. ?date= lists every station's day on one date,
+// for a city-wide "find a free seat" page; ?from=&to= a range (to alone
+// starts today); with neither, the days not yet over. ?station_id= narrows
+// to one station.
+func (h *Handlers) listReceptionDays(c *gin.Context) {
+	q := models.ReceptionQuery{Cursor: c.Query("cursor"), Loc: h.Location, Limit: 50}
+	if s := c.Query("station_id"); s != "" {
+		id, err := strconv.ParseUint(s, 10, 64)
+		if err != nil || id == 0 {
+			shared.RespondErr(c, models.Invalid("station_id", "联络站编号格式不正确"))
+			return
+		}
+		q.StationID = &id
+	}
+	for _, p := range []struct {
+		name string
+		dst  *string
+	}{{"date", &q.Date}, {"from", &q.From}, {"to", &q.To}} {
+		s := c.Query(p.name)
+		if s == "" {
+			continue
+		}
+		if _, err := time.Parse(models.DateLayout, s); err != nil {
+			shared.RespondErr(c, models.Invalid(p.name, "日期格式应为 YYYY-MM-DD"))
+			return
+		}
+		*p.dst = s
+	}
+	if q.Date != "" && (q.From != "" || q.To != "") {
+		shared.RespondErr(c, models.Invalid("date", "date 不能与 from、to 同时使用"))
+		return
+	}
+	if q.From == "" && q.To != "" {
+		q.From = h.Now().In(h.Location).Format(models.DateLayout)
+	}
+	if !shared.QueryLimit(c, &q.Limit, 200) {
+		return
+	}
+	items, next, err := models.ListReceptionDays(c.Request.Context(), h.DB, q, h.Now())
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, shared.List[models.ReceptionDayView]{Items: items, NextCursor: next})
+}
+
+// getReceptionDay returns one reception day, public.
+func (h *Handlers) getReceptionDay(c *gin.Context) {
+	id, ok := shared.ParseID(c, "id")
+	if !ok {
+		return
+	}
+	v, err := models.GetReceptionDay(c.Request.Context(), h.DB, id, h.Now(), h.Location)
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}

@@ -1,0 +1,222 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"deputylink/handlers/shared"
+	"deputylink/models"
+	"deputylink/wechat"
+
+	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
+)
+
+// SessionTTL is how long a mini-program session lives without use; every
+// authenticated request extends it (sliding expiry).
+const SessionTTL = 7 * 24 * time.Hour
+
+// MiniProgram is what the session endpoints need from WeChat; *wechat.Client
+// implements it.
+type MiniProgram interface {
+	Code2Session(ctx context.Context, jsCode string) (wechat.Session, error)
+	PhoneNumber(ctx context.Context, code string) (string, error)
+}
+
+const ctxVoter = "voter"
+
+// sessionData is what Redis keeps for a token. The token itself is never
+// stored: the key is its SHA-256, so a Redis dump cannot be replayed.
+type sessionData struct {
+	VoterID uint64 `json:"v"`
+	OpenID  string `json:"o"`
+}
+
+// SessionView is the session resource of DESIGN §4.
+type SessionView struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Voter     VoterView `json:"voter"`
+}
+
+// VoterView is the voter as the voter sees themselves.
+type VoterView struct {
+	ID          uint64 `json:"id"`
+	PhoneMasked string `json:"phone_masked"`
+}
+
+type codeRequest struct {
+	Code string `json:"code"`
+}
+
+func (h *Handlers) sessionKey(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return h.RedisPrefix + "sess:" + hex.EncodeToString(sum[:])
+}
+
+// bindCode reads {"code": "..."} and checks it is present and sane.
+func bindCode(c *gin.Context) (string, bool) {
+	var req codeRequest
+	if err := c.ShouldBindJSON(&req); err != nil {
+		shared.RespondErr(c, shared.BodyError(err))
+		return "", false
+	}
+	req.Code = strings.TrimSpace(req.Code)
+	if req.Code == "" || len(req.Code) > 128 {
+		shared.RespondErr(c, models.Invalid("code", "缺少微信登录凭证 code"))
+		return "", false
+	}
+	return req.Code, true
+}
+
+// createSession exchanges a wx.login code for our own opaque token.
+func (h *Handlers) createSession(c *gin.Context) {
+	code, ok := bindCode(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	if h.MP == nil {
+		shared.RespondErr(c, errMPNotConfigured)
+		return
+	}
+	s, err := h.MP.Code2Session(ctx, code)
+	if err != nil {
+		shared.RespondErr(c, wechatUserError(err, "code", "登录凭证无效或已过期，请重新进入小程序"))
+		return
+	}
+	v, err := models.UpsertMPVoter(ctx, h.DB, s.OpenID, s.UnionID)
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw)
+	token := base64.RawURLEncoding.EncodeToString(raw)
+	data, _ := json.Marshal(sessionData{VoterID: v.ID, OpenID: s.OpenID})
+	pipe := h.Redis.TxPipeline()
+	pipe.Set(ctx, h.sessionKey(token), data, SessionTTL)
+	// session_key stays on the server, for the legacy decrypt APIs.
+	pipe.Set(ctx, h.RedisPrefix+"sk:"+s.OpenID, s.SessionKey, 24*time.Hour)
+	if _, err := pipe.Exec(ctx); err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, SessionView{
+		Token: token, ExpiresAt: h.Now().Add(SessionTTL).In(h.Location).Truncate(time.Second),
+		Voter: VoterView{ID: v.ID, PhoneMasked: v.PhoneMasked},
+	})
+}
+
+// requireVoter authenticates "Authorization: Bearer <token>" and slides the
+// session's expiry.
+func (h *Handlers) requireVoter(c *gin.Context) {
+	auth := c.GetHeader("Authorization")
+	token, ok := strings.CutPrefix(auth, "Bearer ")
+	token = strings.TrimSpace(token)
+	if !ok || token == "" || len(token) > 100 {
+		shared.RespondErr(c, errNotSignedIn)
+		return
+	}
+	ctx := c.Request.Context()
+	key := h.sessionKey(token)
+	get, err := shared.RDoCmd(ctx, h.Base, func(ctx context.Context, p redis.Pipeliner) *redis.StringCmd {
+		return p.GetEx(ctx, key, SessionTTL)
+	})
+	var raw []byte
+	if err == nil {
+		raw, err = get.Bytes()
+	}
+	if errors.Is(err, redis.Nil) {
+		shared.RespondErr(c, errSessionExpired)
+		return
+	}
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	var s sessionData
+	if err := json.Unmarshal(raw, &s); err != nil || s.VoterID == 0 {
+		shared.RespondErr(c, errSessionExpired)
+		return
+	}
+	c.Set(ctxVoter, s)
+	c.Next()
+}
+
+// voterID is the authenticated voter's id (requireVoter ran before).
+func voterID(c *gin.Context) uint64 {
+	s, _ := c.Get(ctxVoter)
+	sd, _ := s.(sessionData)
+	return sd.VoterID
+}
+
+// bindPhone binds the voter's phone number from a getPhoneNumber code.
+func (h *Handlers) bindPhone(c *gin.Context) {
+	code, ok := bindCode(c)
+	if !ok {
+		return
+	}
+	if h.MP == nil || h.Sealer == nil {
+		shared.RespondErr(c, errMPNotConfigured)
+		return
+	}
+	ctx := c.Request.Context()
+	phone, err := h.MP.PhoneNumber(ctx, code)
+	if err != nil {
+		shared.RespondErr(c, wechatUserError(err, "code", "获取手机号失败，请重试"))
+		return
+	}
+	masked, err := models.SetVoterPhone(ctx, h.DB, h.Sealer, voterID(c), phone, h.Now())
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, VoterView{ID: voterID(c), PhoneMasked: masked})
+}
+
+// getMe returns the voter's own profile.
+func (h *Handlers) getMe(c *gin.Context) {
+	v, err := models.GetVoter(c.Request.Context(), h.DB, voterID(c))
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, VoterView{ID: v.ID, PhoneMasked: v.PhoneMasked})
+}
+
+var (
+	errNotSignedIn    = models.Coded(models.ErrUnauthorized, "unauthorized", "请先登录")
+	errSessionExpired = models.Coded(models.ErrUnauthorized, "unauthorized", "登录已过期，请重新进入小程序")
+)
+
+var errMPNotConfigured = models.Coded(shared.ErrUnavailable, "wechat_unavailable", "小程序服务暂未开通")
+
+// wechatUserError maps WeChat's "bad code" answers to a 400 for the user and
+// everything else (WeChat down, quota) to a 503.
+func wechatUserError(err error, field, msg string) error {
+	var ae *wechat.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrCode {
+		case 40029, 40163, 40226, 41008, 40013, 40125, 47001:
+			return models.Coded(models.ErrInvalid, "invalid_"+field, msg)
+		}
+	}
+	return models.Coded(shared.ErrUnavailable, "wechat_unavailable", "微信服务暂时不可用，请稍后再试")
+}
+
+// sessionRoutes registers login and the voter's own profile.
+func (h *Handlers) sessionRoutes(api *gin.RouterGroup) {
+	api.POST("/session", h.LimitIP("session", h.Limits.SessionPerIP), h.createSession)
+	me := api.Group("/me", h.requireVoter)
+	me.GET("", h.getMe)
+	me.POST("/phone", h.limitVoter("phone", h.Limits.BookingVoter), h.bindPhone)
+}

@@ -1,0 +1,124 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"deputylink/handlers/shared"
+	"deputylink/models"
+
+	"github.com/gin-gonic/gin"
+)
+
+// maxTemplatesPerRequest is how many templates wx.requestSubscribeMessage
+// asks about at once.
+const maxTemplatesPerRequest = 3
+
+// ConsentView is how many subscribe messages of one template the voter
+// still allows. Purpose names what we use a configured template for
+// ("booking_result", "reception_reminder"); it is empty for others.
+type ConsentView struct {
+	TemplateID string `json:"template_id"`
+	Purpose    string `json:"purpose,omitempty"`
+	Remaining  int    `json:"remaining"`
+}
+
+type subscriptionsRequest struct {
+	TemplateIDs []string `json:"template_ids"`
+}
+
+// grantSubscriptions records the one-time consents the voter just gave in
+// wx.requestSubscribeMessage: one more send of each template. Ids we do not
+// use are recorded too (the mini-program may know templates we learn of
+// later); the answer gives the counts now.
+func (h *Handlers) grantSubscriptions(c *gin.Context) {
+	var req subscriptionsRequest
+	if err := c.ShouldBindJSON(&req); err != nil {
+		shared.RespondErr(c, shared.BodyError(err))
+		return
+	}
+	if len(req.TemplateIDs) == 0 || len(req.TemplateIDs) > maxTemplatesPerRequest {
+		shared.RespondErr(c, models.Invalid("template_ids", "请提供1到3个消息模板编号"))
+		return
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, id := range req.TemplateIDs {
+		id = strings.TrimSpace(id)
+		if id == "" || len(id) > 64 || !shared.ValidRequestID(id) {
+			shared.RespondErr(c, models.Invalid("template_ids", "消息模板编号格式不正确"))
+			return
+		}
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	openid, ok := h.sessionOpenID(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	if err := models.GrantConsents(ctx, h.DB, openid, ids, h.Now()); err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	h.respondConsents(c, openid, ids)
+}
+
+// listSubscriptions tells the mini-program which templates to ask consent
+// for, and how many sends of each the voter still allows.
+func (h *Handlers) listSubscriptions(c *gin.Context) {
+	openid, ok := h.sessionOpenID(c)
+	if !ok {
+		return
+	}
+	var ids []string
+	for _, spec := range []string{h.Notify.BookingResult.ID, h.Notify.ReceptionReminder.ID} {
+		if spec != "" && (len(ids) == 0 || ids[0] != spec) {
+			ids = append(ids, spec)
+		}
+	}
+	h.respondConsents(c, openid, ids)
+}
+
+func (h *Handlers) respondConsents(c *gin.Context, openid string, ids []string) {
+	out := shared.List[ConsentView]{Items: make([]ConsentView, 0, len(ids))}
+	for _, id := range ids {
+		n, err := models.ConsentsLeft(c.Request.Context(), h.DB, openid, id)
+		if err != nil {
+			shared.RespondErr(c, err)
+			return
+		}
+		out.Items = append(out.Items, ConsentView{TemplateID: id, Purpose: h.purposeOf(id), Remaining: n})
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (h *Handlers) purposeOf(id string) string {
+	switch id {
+	case h.Notify.BookingResult.ID:
+		return "booking_result"
+	case h.Notify.ReceptionReminder.ID:
+		return "reception_reminder"
+	}
+	return ""
+}
+
+// sessionOpenID is the voter's mini-program openid: the session's, or the
+// voter row's for a session without one.
+func (h *Handlers) sessionOpenID(c *gin.Context) (string, bool) {
+	if o := voterOpenID(c); o != "" {
+		return o, true
+	}
+	v, err := models.GetVoter(c.Request.Context(), h.DB, voterID(c))
+	if err != nil {
+		shared.RespondErr(c, err)
+		return "", false
+	}
+	if v.MPOpenID == nil || *v.MPOpenID == "" {
+		shared.RespondErr(c, models.Coded(models.ErrConflict, "mp_openid_missing", "请从小程序登录后再订阅消息"))
+		return "", false
+	}
+	return *v.MPOpenID, true
+}

@@ -1,0 +1,330 @@
+package console
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"deputylink/handlers/shared"
+	"deputylink/models"
+
+	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
+)
+
+// Console sessions. A staff login gets one opaque token, usable two ways:
+//   - the browser console keeps it in the HttpOnly cookie ConsoleCookie and
+//     sends the session's CSRF token in ConsoleCSRFHeader with every unsafe
+//     request (POST, PUT, PATCH, DELETE);
+//   - a JSON API client sends "Authorization: Bearer <token>" and needs no
+//     CSRF token: a cross-site page cannot set that header.
+//
+// Redis keeps the session under the SHA-256 of the token (a dump cannot be
+// replayed) for ConsoleSessionTTL, extended on every use.
+const (
+	ConsoleCookie      = "dl_console"
+	ConsoleCSRFHeader  = "X-CSRF-Token"
+	ConsoleSessionTTL  = 12 * time.Hour
+	consoleCookiePath  = "/console"
+	ctxConsoleStaff    = "console_staff"
+	ctxConsoleSession  = "console_session"
+	consoleTokenMaxLen = 100
+)
+
+// consoleLoginLimit caps login attempts per client address, on top of the
+// per-account lockout (models.LoginMaxFailures). It is fixed rather than
+// part of Deps.Limits so that no configuration can switch it off.
+var consoleLoginLimit = shared.RateLimit{N: 20, Window: time.Minute}
+
+// The console's refusals of a request.
+var (
+	errLoginNotJSON   = models.Coded(shared.ErrUnsupportedMediaType, "unsupported_media_type", "请以 JSON 格式提交登录信息")
+	errNotSignedIn    = models.Coded(models.ErrUnauthorized, "unauthorized", "请先登录")
+	errSessionExpired = models.Coded(models.ErrUnauthorized, "unauthorized", "登录已过期，请重新登录")
+	errSessionRevoked = models.Coded(models.ErrUnauthorized, "unauthorized", "登录已失效，请重新登录")
+	errCSRF           = models.Coded(models.ErrForbidden, "csrf_failed", "页面已过期，请刷新后重试")
+)
+
+// consoleSession is what Redis keeps for a console token.
+type consoleSession struct {
+	StaffID uint64 `json:"s"`
+	CSRF    string `json:"c"`
+	// Created (Unix ms) is checked against the last password change.
+	Created int64 `json:"t"`
+}
+
+// consoleAuth is how the current request authenticated.
+type consoleAuth struct {
+	key       string
+	csrf      string
+	viaCookie bool
+}
+
+// ConsoleStaffView is the signed-in staff member.
+type ConsoleStaffView struct {
+	ID        uint64           `json:"id"`
+	Name      string           `json:"name"`
+	Username  string           `json:"username"`
+	Role      models.StaffRole `json:"role"`
+	RoleLabel string           `json:"role_label"`
+	Stations  []models.NameRef `json:"stations"`
+}
+
+// ConsoleSessionView answers a login: the token for Bearer clients (the
+// browser gets it as a cookie too), the CSRF token for cookie clients.
+type ConsoleSessionView struct {
+	Token     string           `json:"token"`
+	CSRFToken string           `json:"csrf_token"`
+	ExpiresAt time.Time        `json:"expires_at"`
+	Staff     ConsoleStaffView `json:"staff"`
+}
+
+// ConsoleMeView is GET /console/api/me: who is signed in, and the CSRF
+// token again for a console page reloaded with only the cookie.
+type ConsoleMeView struct {
+	CSRFToken string           `json:"csrf_token"`
+	Staff     ConsoleStaffView `json:"staff"`
+}
+
+func consoleStaffView(s models.Staff) ConsoleStaffView {
+	v := ConsoleStaffView{ID: s.ID, Name: s.Name, Role: s.Role, RoleLabel: s.Role.Label(), Stations: []models.NameRef{}}
+	if s.Username != nil {
+		v.Username = *s.Username
+	}
+	for _, st := range s.Stations {
+		v.Stations = append(v.Stations, models.NameRef{ID: st.ID, Name: st.Name})
+	}
+	return v
+}
+
+func (h *Handlers) consoleKey(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return h.RedisPrefix + "csess:" + hex.EncodeToString(sum[:])
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+type consoleLoginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// consoleLogin checks a username and password and opens a session.
+func (h *Handlers) consoleLogin(c *gin.Context) {
+	// JSON only: a cross-site HTML form cannot send application/json, so
+	// nobody can sign a victim's browser into another account (login CSRF).
+	if c.ContentType() != "application/json" {
+		shared.RespondErr(c, errLoginNotJSON)
+		return
+	}
+	var req consoleLoginRequest
+	if !bindConsoleJSON(c, &req, false) {
+		return
+	}
+	switch {
+	case strings.TrimSpace(req.Username) == "":
+		shared.RespondErr(c, models.Invalid("username", "请输入用户名"))
+		return
+	case req.Password == "":
+		shared.RespondErr(c, models.Invalid("password", "请输入密码"))
+		return
+	}
+	ctx := c.Request.Context()
+	s, err := models.AuthenticateStaff(ctx, h.DB, req.Username, req.Password, h.Now())
+	if err != nil {
+		if errors.Is(err, models.ErrUnauthorized) {
+			// Not a username at all may be a password typed in the wrong
+			// field: keep it out of the log.
+			user := models.NormalizeUsername(req.Username)
+			if !models.ValidUsername(user) {
+				user = "(not a username)"
+			}
+			shared.Logger(c).WarnContext(ctx, "Console login refused", "username", user, "client_ip", c.ClientIP(), "err", err)
+		}
+		h.consoleErr(c, err)
+		return
+	}
+	token, csrf := randomToken(), randomToken()
+	data, _ := json.Marshal(consoleSession{StaffID: s.ID, CSRF: csrf, Created: h.Now().UnixMilli()})
+	if err := h.Redis.Set(ctx, h.consoleKey(token), data, ConsoleSessionTTL).Err(); err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: ConsoleCookie, Value: token, Path: consoleCookiePath,
+		HttpOnly: true, Secure: requestIsHTTPS(c), SameSite: http.SameSiteLaxMode,
+	})
+	shared.Logger(c).InfoContext(ctx, "Console login", "staff_id", s.ID, "client_ip", c.ClientIP())
+	c.JSON(http.StatusOK, ConsoleSessionView{
+		Token: token, CSRFToken: csrf, Staff: consoleStaffView(s),
+		ExpiresAt: h.Now().Add(ConsoleSessionTTL).In(h.Location).Truncate(time.Second),
+	})
+}
+
+// requestIsHTTPS reports whether the browser reached us over HTTPS: TLS
+// here, or a trusted local reverse proxy that says so.
+func requestIsHTTPS(c *gin.Context) bool {
+	if c.Request.TLS != nil {
+		return true
+	}
+	if !strings.EqualFold(c.GetHeader("X-Forwarded-Proto"), "https") {
+		return false
+	}
+	ip := net.ParseIP(c.RemoteIP())
+	return ip != nil && ip.IsLoopback()
+}
+
+// consoleToken finds the session token: the Bearer header first, else the
+// cookie. A malformed Authorization header is not a fallback to the cookie.
+func consoleToken(c *gin.Context) (token string, viaCookie, ok bool) {
+	if auth := c.GetHeader("Authorization"); auth != "" {
+		t, found := strings.CutPrefix(auth, "Bearer ")
+		t = strings.TrimSpace(t)
+		return t, false, found && t != "" && len(t) <= consoleTokenMaxLen
+	}
+	t, err := c.Cookie(ConsoleCookie)
+	return t, true, err == nil && t != "" && len(t) <= consoleTokenMaxLen
+}
+
+func unsafeMethod(m string) bool {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return true
+}
+
+// requireConsoleStaff authenticates a console request (see ConsoleCookie),
+// enforces the CSRF token for cookie sessions, slides the session's expiry
+// and loads the staff member fresh: a deactivated member or a password
+// changed since the login ends the session at once.
+func (h *Handlers) requireConsoleStaff(c *gin.Context) {
+	token, viaCookie, ok := consoleToken(c)
+	if !ok {
+		shared.RespondErr(c, errNotSignedIn)
+		return
+	}
+	ctx := c.Request.Context()
+	key := h.consoleKey(token)
+	raw, err := h.Redis.GetEx(ctx, key, ConsoleSessionTTL).Bytes()
+	if errors.Is(err, redis.Nil) {
+		shared.RespondErr(c, errSessionExpired)
+		return
+	}
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	var s consoleSession
+	if err := json.Unmarshal(raw, &s); err != nil || s.StaffID == 0 {
+		shared.RespondErr(c, errSessionExpired)
+		return
+	}
+	if viaCookie && unsafeMethod(c.Request.Method) {
+		got := c.GetHeader(ConsoleCSRFHeader)
+		if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.CSRF)) != 1 {
+			shared.RespondErr(c, errCSRF)
+			return
+		}
+	}
+	acct, err := models.LoadConsoleAccount(ctx, h.DB, s.StaffID)
+	if errors.Is(err, models.ErrNotFound) ||
+		(err == nil && time.UnixMilli(s.Created).Before(acct.SessionsValidFrom.Truncate(time.Millisecond))) {
+		_ = h.Redis.Del(ctx, key).Err()
+		shared.RespondErr(c, errSessionRevoked)
+		return
+	}
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	c.Set(ctxConsoleStaff, acct.Staff)
+	c.Set(ctxConsoleSession, consoleAuth{key: key, csrf: s.CSRF, viaCookie: viaCookie})
+	c.Next()
+}
+
+// consoleStaff is the signed-in staff member (requireConsoleStaff ran).
+func consoleStaff(c *gin.Context) models.Staff {
+	v, _ := c.Get(ctxConsoleStaff)
+	s, _ := v.(models.Staff)
+	return s
+}
+
+func consoleSessionOf(c *gin.Context) consoleAuth {
+	v, _ := c.Get(ctxConsoleSession)
+	a, _ := v.(consoleAuth)
+	return a
+}
+
+func (h *Handlers) consoleLogout(c *gin.Context) {
+	a := consoleSessionOf(c)
+	if err := h.Redis.Del(c.Request.Context(), a.key).Err(); err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: ConsoleCookie, Value: "", Path: consoleCookiePath, MaxAge: -1,
+		HttpOnly: true, Secure: requestIsHTTPS(c), SameSite: http.SameSiteLaxMode,
+	})
+	c.Status(http.StatusNoContent)
+}
+
+func (h *Handlers) consoleMe(c *gin.Context) {
+	c.JSON(http.StatusOK, ConsoleMeView{CSRFToken: consoleSessionOf(c).csrf, Staff: consoleStaffView(consoleStaff(c))})
+}
+
+// consoleErr is RespondErr plus the login's Retry-After while the account
+// is locked.
+func (h *Handlers) consoleErr(c *gin.Context, err error) {
+	var le *models.LockedError
+	if errors.As(err, &le) {
+		c.Header("Retry-After", strconv.Itoa(max(1, int(le.Until.Sub(h.Now()).Seconds()))))
+	}
+	shared.RespondErr(c, err)
+}
+
+// bindConsoleJSON decodes a JSON body strictly: an unknown field, a value
+// of the wrong type or trailing data is a 400 naming the field. An empty
+// body reads as {} when allowEmpty.
+func bindConsoleJSON(c *gin.Context, dst any, allowEmpty bool) bool {
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if errors.Is(err, io.EOF) && allowEmpty {
+		return true
+	}
+	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
+		err = errors.New("trailing data")
+	}
+	if err == nil {
+		return true
+	}
+	var mbe *http.MaxBytesError
+	var ute *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &mbe):
+		shared.RespondErr(c, shared.BodyError(err))
+	case errors.As(err, &ute) && ute.Field != "":
+		shared.RespondErr(c, models.Invalid(ute.Field, "“"+ute.Field+"”的类型不正确"))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		shared.RespondErr(c, models.Invalid(f, "不支持的字段“"+f+"”"))
+	default:
+		shared.RespondErr(c, shared.BodyError(err))
+	}
+	return false
+}

@@ -1,0 +1,584 @@
+package official
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"deputylink/handlers/shared"
+	"deputylink/models"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The opinion chat of the official account: "我要反映" (or the menu's
+// MENU_FILE) starts a conversation kept in Redis under wx:chat:<openid>
+// that asks, one push at a time, for the category, the place (the code
+// scanned in the last 24 h, a community name matched fuzzily, or a shared
+// location), the content, and a confirmation, then files through the same
+// models path as the mini-program. The state expires after chatTTL of
+// silence; a marker (wx:chatwas:<openid>) outlives it so the next text can
+// say the conversation ended.
+//
+// Pushes reach this code once each (the dedupe of dedupe.go), so
+// the state is written directly rather than through oaEffects. A push
+// whose handling fails leaves the state as it was, and the filing is keyed
+// by the conversation id, so a retried "1" cannot file twice.
+
+const (
+	chatTTL         = 10 * time.Minute
+	chatMinContent  = 10
+	chatMaxContent  = 2000
+	chatMaxChoices  = 5
+	chatMaxCats     = 8
+	chatProgressMax = 5
+	// chatSummaryRunes caps the content quoted back in the summary so the
+	// reply fits in WeChat's 2048 bytes.
+	chatSummaryRunes = 300
+)
+
+// Steps of the conversation.
+const (
+	chatStepCategory = "category"
+	chatStepPlace    = "place"
+	chatStepPick     = "pick"
+	chatStepContent  = "content"
+	chatStepConfirm  = "confirm"
+)
+
+// Texts of the chat.
+const (
+	chatCancelled  = "已取消本次反映。如需反映意见建议，可随时回复“我要反映”。"
+	chatExpired    = "您之前的意见反映超过10分钟没有回复，已自动结束，请重新开始。\n\n"
+	chatCancelHint = "（回复0取消）"
+	chatAskPlace   = "请回复您所在的村或社区名称（如“东门社区”），或点击输入框旁的“+”发送位置。" + chatCancelHint
+	chatAskContent = "请描述您要反映的问题或建议（10到2000字），尽量写清时间、地点和具体情况。" + chatCancelHint
+)
+
+// chatState is the conversation as stored in Redis (JSON).
+type chatState struct {
+	// ID identifies the conversation; the filing's idempotency key is
+	// derived from it.
+	ID   string `json:"id"`
+	Step string `json:"step"`
+	// Cats are the categories offered, in the order numbered.
+	Cats     []chatOption `json:"cats,omitempty"`
+	Category string       `json:"cat,omitempty"`
+	CatName  string       `json:"cat_name,omitempty"`
+	// Code is the scanned code offered in the place step (kept only if the
+	// voter confirms it).
+	Code        string       `json:"code,omitempty"`
+	CommunityID uint64       `json:"community_id,omitempty"`
+	Lat         *float64     `json:"lat,omitempty"`
+	Lng         *float64     `json:"lng,omitempty"`
+	Place       string       `json:"place,omitempty"`
+	Station     string       `json:"station,omitempty"`
+	Choices     []chatOption `json:"choices,omitempty"`
+	Content     string       `json:"content,omitempty"`
+}
+
+// chatOption is a numbered choice: a category code or a community id.
+type chatOption struct {
+	Key  string `json:"k"`
+	Name string `json:"n"`
+	// Station names the community's station (communities only).
+	Station string `json:"s,omitempty"`
+}
+
+// chatExpiredShown marks the context of a text answered after the notice
+// that the previous conversation expired, so the notice is given once.
+type chatExpiredShown struct{}
+
+func (o *oaServer) chatAvailable(ctx context.Context) bool {
+	return o.h.Redis != nil && ctx.Value(oaNoRedis{}) == nil
+}
+
+func (o *oaServer) chatKey(openid string) string    { return o.rkey("chat", openid) }
+func (o *oaServer) chatMarker(openid string) string { return o.rkey("chatwas", openid) }
+
+// loadChat returns the conversation under way, or nil.
+func (o *oaServer) loadChat(ctx context.Context, openid string) (*chatState, error) {
+	rctx, cancel := context.WithTimeout(ctx, oaRedisTimeout)
+	defer cancel()
+	v, err := o.h.Redis.Get(rctx, o.chatKey(openid)).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var st chatState
+	if json.Unmarshal([]byte(v), &st) != nil || st.ID == "" {
+		return nil, nil // unreadable: start over
+	}
+	return &st, nil
+}
+
+// saveChat stores the state and refreshes its expiry, with the marker that
+// tells a later text the conversation was cut off.
+func (o *oaServer) saveChat(ctx context.Context, openid string, st *chatState) error {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	rctx, cancel := context.WithTimeout(ctx, oaRedisTimeout)
+	defer cancel()
+	pipe := o.h.Redis.TxPipeline()
+	pipe.Set(rctx, o.chatKey(openid), b, chatTTL)
+	pipe.Set(rctx, o.chatMarker(openid), st.ID, oaLastTTL)
+	_, err = pipe.Exec(rctx)
+	return err
+}
+
+// endChat removes the conversation and its marker.
+func (o *oaServer) endChat(ctx context.Context, openid string) error {
+	rctx, cancel := context.WithTimeout(ctx, oaRedisTimeout)
+	defer cancel()
+	return o.h.Redis.Del(rctx, o.chatKey(openid), o.chatMarker(openid)).Err()
+}
+
+// chatText is the hook at the top of onText. handled is false when the
+// text is not part of the chat and onText should answer it as usual.
+func (o *oaServer) chatText(ctx context.Context, m *oaMsg, fx *oaEffects) (oaReply, bool, error) {
+	if !o.chatAvailable(ctx) {
+		return oaReply{}, false, nil
+	}
+	openid, t := m.FromUserName, strings.TrimSpace(m.Content)
+	st, err := o.loadChat(ctx, openid)
+	if err != nil {
+		// Redis failing now: answer the text as usual rather than "busy";
+		// starting a chat fails on its own if Redis stays down.
+		return oaReply{}, false, nil
+	}
+	if st != nil {
+		r, err := o.chatStep(ctx, openid, st, t)
+		return r, true, err
+	}
+	if ctx.Value(chatExpiredShown{}) == nil && o.lastValue(ctx, o.chatMarker(openid)) != "" {
+		// The previous conversation expired mid-flow: say so, then answer
+		// the text as if no conversation had been under way.
+		if err := o.endChat(ctx, openid); err != nil {
+			return oaReply{}, true, err
+		}
+		r, err := o.onText(context.WithValue(ctx, chatExpiredShown{}, true), m, fx)
+		if err != nil {
+			return oaReply{}, true, err
+		}
+		if r.Type == "" {
+			r = textReply("")
+		}
+		r.Content = chatExpired + r.Content
+		return r, true, nil
+	}
+	switch {
+	case strings.Contains(t, "进度"):
+		r, err := o.chatProgress(ctx, openid)
+		return r, true, err
+	case strings.Contains(t, "预约"):
+		return oaReply{}, false, nil
+	case containsAny(t, "意见", "建议", "反映", "投诉"):
+		r, err := o.chatStart(ctx, openid)
+		return r, true, err
+	}
+	return oaReply{}, false, nil
+}
+
+// chatStart begins a conversation with the category menu. Without Redis it
+// points to the mini-program's form instead.
+func (o *oaServer) chatStart(ctx context.Context, openid string) (oaReply, error) {
+	if !o.chatAvailable(ctx) {
+		return textReply(o.fileText(ctx, openid)), nil
+	}
+	cats, err := models.ListCategories(ctx, o.h.DB)
+	if err != nil {
+		return oaReply{}, err
+	}
+	if len(cats) == 0 {
+		return textReply(o.fileText(ctx, openid)), nil
+	}
+	st := &chatState{ID: newChatID(), Step: chatStepCategory}
+	for _, c := range cats[:min(len(cats), chatMaxCats)] {
+		st.Cats = append(st.Cats, chatOption{Key: c.Code, Name: c.Name})
+	}
+	if err := o.saveChat(ctx, openid, st); err != nil {
+		return oaReply{}, err
+	}
+	return textReply("感谢您反映意见建议！请回复数字选择类别：\n" + numbered(st.Cats) + "\n\n回复0取消。"), nil
+}
+
+func newChatID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func numbered(opts []chatOption) string {
+	var b strings.Builder
+	for i, c := range opts {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, "%d. %s", i+1, c.Name)
+		if c.Station != "" {
+			b.WriteString("（" + c.Station + "）")
+		}
+	}
+	return b.String()
+}
+
+// chatChoice reads a reply as a number from 1 to n (full-width digits
+// too); 0 when it is not one.
+func chatChoice(t string, n int) int {
+	t = strings.Map(func(r rune) rune {
+		if r >= '０' && r <= '９' {
+			return r - '０' + '0'
+		}
+		return r
+	}, strings.TrimSpace(t))
+	t = strings.TrimRight(t, ".。、")
+	k, err := strconv.Atoi(t)
+	if err != nil || k < 1 || k > n {
+		return 0
+	}
+	return k
+}
+
+func isCancel(t string) bool {
+	t = strings.TrimSpace(t)
+	return t == "0" || t == "０" || t == "取消" || t == "退出"
+}
+
+// chatStep advances the conversation with the voter's text.
+func (o *oaServer) chatStep(ctx context.Context, openid string, st *chatState, t string) (oaReply, error) {
+	if isCancel(t) {
+		if err := o.endChat(ctx, openid); err != nil {
+			return oaReply{}, err
+		}
+		return textReply(chatCancelled), nil
+	}
+	var reply string
+	switch st.Step {
+	case chatStepCategory:
+		k := chatChoice(t, len(st.Cats))
+		if k == 0 {
+			for i, c := range st.Cats {
+				if t == c.Name {
+					k = i + 1
+				}
+			}
+		}
+		if k == 0 {
+			reply = "请回复类别前的数字（1-" + strconv.Itoa(len(st.Cats)) + "）：\n" + numbered(st.Cats) + "\n\n回复0取消。"
+			break
+		}
+		st.Category, st.CatName = st.Cats[k-1].Key, st.Cats[k-1].Name
+		var err error
+		if reply, err = o.chatAskPlace(ctx, openid, st); err != nil {
+			return oaReply{}, err
+		}
+	case chatStepPlace:
+		if st.Code != "" && chatChoice(t, 1) == 1 {
+			st.Step = chatStepContent
+			reply = "好的，将转给" + st.Station + "办理。\n\n" + chatAskContent
+			break
+		}
+		st.Code = ""
+		var err error
+		if reply, err = o.chatMatchPlace(ctx, st, t); err != nil {
+			return oaReply{}, err
+		}
+	case chatStepPick:
+		if k := chatChoice(t, len(st.Choices)); k > 0 {
+			c := st.Choices[k-1]
+			id, _ := strconv.ParseUint(c.Key, 10, 64)
+			reply = o.chatSetCommunity(st, id, c.Name, c.Station)
+			break
+		}
+		var err error
+		if reply, err = o.chatMatchPlace(ctx, st, t); err != nil {
+			return oaReply{}, err
+		}
+	case chatStepContent:
+		n := utf8.RuneCountInString(t)
+		switch {
+		case n < chatMinContent:
+			reply = "内容有点少，请至少写10个字，说明具体是什么问题、在哪里。" + chatCancelHint
+		case n > chatMaxContent:
+			reply = "内容超过了2000字，请精简后重新发送。" + chatCancelHint
+		default:
+			st.Content, st.Step = t, chatStepConfirm
+			reply = chatSummary(st)
+		}
+	case chatStepConfirm:
+		if chatChoice(t, 1) == 1 {
+			return o.chatSubmit(ctx, openid, st)
+		}
+		reply = "请回复1提交，或回复0取消。"
+	default:
+		if err := o.endChat(ctx, openid); err != nil {
+			return oaReply{}, err
+		}
+		return textReply("您好！" + oaHelpText), nil
+	}
+	if err := o.saveChat(ctx, openid, st); err != nil {
+		return oaReply{}, err
+	}
+	return textReply(reply), nil
+}
+
+// routeWorld is the routing world the mini-program's filing uses.
+func (o *oaServer) routeWorld(ctx context.Context) (models.RouteWorld, error) {
+	if o.h.Routes != nil {
+		return o.h.Routes.Get(ctx, o.h.DB)
+	}
+	return models.LoadRouteWorld(ctx, o.h.DB)
+}
+
+// routedName previews where the opinion would go, by the routing rules.
+func (o *oaServer) routedName(ctx context.Context, st *chatState) (string, models.RouteResult, error) {
+	w, err := o.routeWorld(ctx)
+	if err != nil {
+		return "", models.RouteResult{}, err
+	}
+	in := models.RouteInput{Code: st.Code, CommunityID: st.CommunityID, Category: st.Category, At: o.h.Now()}
+	if st.Lat != nil && st.Lng != nil {
+		in.Point = &models.Point{Lat: *st.Lat, Lng: *st.Lng}
+	}
+	r := models.Route(in, w)
+	if r.StationID == 0 {
+		return models.OfficeName, r, nil
+	}
+	if s, ok := w.Stations[r.StationID]; ok {
+		return s.Name, r, nil
+	}
+	return models.OfficeName, r, nil
+}
+
+// chatAskPlace moves to the place step: the code scanned in the last 24 h
+// is offered first.
+func (o *oaServer) chatAskPlace(ctx context.Context, openid string, st *chatState) (string, error) {
+	st.Step = chatStepPlace
+	st.Code, st.Station = "", ""
+	if code, ok := models.NormalizeCode(o.lastValue(ctx, o.rkey("lastcode", openid))); ok {
+		st.Code = code
+		name, r, err := o.routedName(ctx, st)
+		if err != nil {
+			return "", err
+		}
+		if strings.HasPrefix(r.Rule, "code_") {
+			st.Station = name
+			return "类别：" + st.CatName + "\n\n根据您刚扫描的二维码，将转给" + name + "办理，回复1确认，或回复社区名称更换。" + chatCancelHint, nil
+		}
+		st.Code = "" // the code no longer routes: ask as without one
+	}
+	return "类别：" + st.CatName + "\n\n" + chatAskPlace, nil
+}
+
+// chatMatchPlace matches a typed community name.
+func (o *oaServer) chatMatchPlace(ctx context.Context, st *chatState, t string) (string, error) {
+	st.Step = chatStepPlace
+	if models.NormalizePlace(t) == "" || utf8.RuneCountInString(t) > 50 {
+		return "没有看懂您的位置。" + chatAskPlace, nil
+	}
+	ms, err := models.MatchCommunities(ctx, o.h.DB, t, chatMaxChoices)
+	if err != nil {
+		return "", err
+	}
+	if len(ms) == 0 {
+		return "没有找到“" + shared.CutForMsg(t) + "”，请换个说法再试（如村、社区或小区的名称），或点击输入框旁的“+”发送位置。" + chatCancelHint, nil
+	}
+	w, err := o.routeWorld(ctx)
+	if err != nil {
+		return "", err
+	}
+	stationOf := func(c models.Community) string {
+		if s, ok := w.Stations[c.StationID]; ok {
+			return s.Name
+		}
+		return ""
+	}
+	// One match, or a name or alias matched exactly and better than the
+	// rest: take it.
+	if len(ms) == 1 || ms[0].Score >= 95 && ms[1].Score < ms[0].Score {
+		c := ms[0].Community
+		return o.chatSetCommunity(st, c.ID, c.Name, stationOf(c)), nil
+	}
+	st.Step, st.Choices = chatStepPick, nil
+	for _, mt := range ms {
+		st.Choices = append(st.Choices, chatOption{Key: strconv.FormatUint(mt.Community.ID, 10),
+			Name: mt.Community.Name, Station: stationOf(mt.Community)})
+	}
+	return "找到以下几个地方，请回复数字选择：\n" + numbered(st.Choices) +
+		"\n\n都不是？请回复更完整的名称，或发送位置。" + chatCancelHint, nil
+}
+
+func (o *oaServer) chatSetCommunity(st *chatState, id uint64, name, station string) string {
+	st.CommunityID, st.Place, st.Choices, st.Step = id, name, nil, chatStepContent
+	st.Lat, st.Lng, st.Code = nil, nil, ""
+	st.Station = station
+	if station == "" {
+		return "地点：" + name + "\n\n" + chatAskContent
+	}
+	return "地点：" + name + "（由" + station + "办理）\n\n" + chatAskContent
+}
+
+// chatLocation is the hook for a location message (onLocation): during the
+// place step the shared location is the place; handled is false otherwise.
+func (o *oaServer) chatLocation(ctx context.Context, m *oaMsg, lat, lng float64) (oaReply, bool, error) {
+	if !o.chatAvailable(ctx) {
+		return oaReply{}, false, nil
+	}
+	st, err := o.loadChat(ctx, m.FromUserName)
+	if err != nil || st == nil || (st.Step != chatStepPlace && st.Step != chatStepPick) {
+		return oaReply{}, false, err
+	}
+	st.Code, st.CommunityID, st.Choices = "", 0, nil
+	st.Lat, st.Lng = &lat, &lng
+	st.Place = "您发送的位置"
+	if l := strings.TrimSpace(m.Label); l != "" {
+		st.Place = shared.CutForMsg(l)
+	}
+	name, _, err := o.routedName(ctx, st)
+	if err != nil {
+		return oaReply{}, true, err
+	}
+	st.Station, st.Step = name, chatStepContent
+	if err := o.saveChat(ctx, m.FromUserName, st); err != nil {
+		return oaReply{}, true, err
+	}
+	return textReply("地点：" + st.Place + "（由" + name + "办理）\n\n" + chatAskContent), true, nil
+}
+
+func chatSummary(st *chatState) string {
+	var b strings.Builder
+	b.WriteString("请确认您要反映的内容：\n")
+	b.WriteString("类别：" + st.CatName + "\n")
+	if st.Place != "" {
+		b.WriteString("地点：" + st.Place + "\n")
+	}
+	if st.Station != "" {
+		b.WriteString("办理单位：" + st.Station + "\n")
+	}
+	content := st.Content
+	if utf8.RuneCountInString(content) > chatSummaryRunes {
+		content = string([]rune(content)[:chatSummaryRunes]) + "…"
+	}
+	b.WriteString("内容：" + content + "\n\n回复1提交, 回复0取消")
+	return b.String()
+}
+
+// chatVoter returns the voter of an official-account openid, created (as a
+// follower: only followers can send messages) when needed.
+func (o *oaServer) chatVoter(ctx context.Context, openid string) (models.Voter, error) {
+	v, err := models.FindVoterByOAOpenID(ctx, o.h.DB, openid)
+	if !errors.Is(err, models.ErrVoterNotFound) {
+		return v, err
+	}
+	if err := models.SetVoterFollowing(ctx, o.h.DB, openid, true, o.h.Now()); err != nil {
+		return models.Voter{}, err
+	}
+	return models.FindVoterByOAOpenID(ctx, o.h.DB, openid)
+}
+
+// chatSubmit files the opinion and ends the conversation.
+func (o *oaServer) chatSubmit(ctx context.Context, openid string, st *chatState) (oaReply, error) {
+	v, err := o.chatVoter(ctx, openid)
+	if err != nil {
+		return oaReply{}, err
+	}
+	in := models.FileInput{
+		VoterID: v.ID, Category: st.Category, Content: st.Content, Code: st.Code,
+		CommunityID: st.CommunityID, Lat: st.Lat, Lng: st.Lng,
+		Source: models.SourceChat, IdempotencyKey: "chat:" + st.ID,
+	}
+	op, err := o.h.FileOpinion(ctx, in)
+	var ve *models.ValidationError
+	var ce *models.CodedError
+	switch {
+	case errors.As(err, &ve):
+		return textReply("提交没有成功：" + ve.Msg + "\n请回复0取消后重新开始。"), nil
+	case errors.As(err, &ce) && !errors.Is(err, models.ErrConflict):
+		return textReply("提交没有成功：" + ce.Msg + "\n请回复0取消后重新开始。"), nil
+	case err != nil:
+		return oaReply{}, err
+	}
+	view, err := models.GetVoterOpinion(ctx, o.h.DB, v.ID, op.ID, o.h.Location)
+	if err != nil {
+		return oaReply{}, err
+	}
+	if err := o.endChat(ctx, openid); err != nil {
+		// Filed: the next "1" would only replay the same filing.
+		return oaReply{}, err
+	}
+	return textReply(fmt.Sprintf("提交成功！\n受理编号：%s\n已转给%s办理，一般2个工作日内受理。\n\n回复“进度”查看办理进度，或%s",
+		view.TrackingNo, view.Station.Name, o.mpLink(o.myPage(), "在小程序中查看"))), nil
+}
+
+// chatProgress lists the voter's latest items with their status, across
+// the voter rows linked by the same unionid (official account and
+// mini-program).
+func (o *oaServer) chatProgress(ctx context.Context, openid string) (oaReply, error) {
+	none := textReply("您还没有反映过意见建议。回复“我要反映”即可开始。")
+	v, err := models.FindVoterByOAOpenID(ctx, o.h.DB, openid)
+	if errors.Is(err, models.ErrVoterNotFound) {
+		return none, nil
+	}
+	if err != nil {
+		return oaReply{}, err
+	}
+	ids := []uint64{v.ID}
+	if v.UnionID != nil && *v.UnionID != "" {
+		var more []uint64
+		if err := o.h.DB.WithContext(ctx).Model(&models.Voter{}).Where("unionid = ? AND id <> ?", *v.UnionID, v.ID).
+			Order("id").Limit(10).Pluck("id", &more).Error; err != nil {
+			return oaReply{}, err
+		}
+		ids = append(ids, more...)
+	}
+	var items []models.OpinionView
+	for _, id := range ids {
+		got, _, err := models.ListVoterOpinions(ctx, o.h.DB, id, 0, chatProgressMax, o.h.Location)
+		if err != nil {
+			return oaReply{}, err
+		}
+		items = append(items, got...)
+	}
+	if len(items) == 0 {
+		return none, nil
+	}
+	slices.SortFunc(items, func(a, b models.OpinionView) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return cmpUint(b.ID, a.ID)
+	})
+	items = items[:min(len(items), chatProgressMax)]
+	var b strings.Builder
+	b.WriteString("您最近反映的意见建议：")
+	for i, it := range items {
+		fmt.Fprintf(&b, "\n\n%d. %s｜%s\n%s｜%s", i+1, it.TrackingNo, it.StatusLabel, it.CategoryName, shared.CutForMsg(strings.Join(strings.Fields(it.Content), " ")))
+		if it.Station.Name != "" {
+			b.WriteString("\n办理：" + it.Station.Name)
+		}
+	}
+	b.WriteString("\n\n" + o.mpLink(o.myPage(), "查看详情和答复"))
+	return textReply(b.String()), nil
+}
+
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

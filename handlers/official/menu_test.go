@@ -1,0 +1,71 @@
+package official_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"deputylink/handlers/official"
+	"deputylink/wechat"
+)
+
+// Ensure the menu has the four click keys, mini-program entries with a
+// fallback url, stays within WeChat's limits, and compares equal to itself
+// as WeChat echoes it back.
+func TestMenuButtons(t *testing.T) {
+	menu := official.MenuButtons(official.MenuOptions{MPAppID: "wxmp"})
+	if len(menu) < 1 || len(menu) > 3 {
+		t.Fatalf("%d top-level buttons", len(menu))
+	}
+	keys, minis := map[string]bool{}, 0
+	for _, top := range menu {
+		if len(top.SubButtons) > 5 {
+			t.Errorf("%s has %d sub-buttons", top.Name, len(top.SubButtons))
+		}
+		for _, b := range append([]*wechat.MenuButton{top}, top.SubButtons...) {
+			switch b.Type {
+			case "click":
+				keys[b.Key] = true
+			case "miniprogram":
+				minis++
+				if b.AppID != "wxmp" || b.PagePath == "" || b.URL == "" {
+					t.Errorf("mini-program button %+v lacks appid, pagepath or url", b)
+				}
+			}
+		}
+	}
+	for _, k := range []string{official.MenuBook, official.MenuFile, official.MenuMy, official.MenuStations} {
+		if !keys[k] {
+			t.Errorf("no click button with key %s", k)
+		}
+	}
+	if minis != 2 {
+		t.Errorf("%d mini-program entries, want 2 (booking, filing)", minis)
+	}
+
+	// WeChat's menu/get echoes the stored JSON, sometimes with empty sub_button lists.
+	raw, _ := json.Marshal(menu)
+	var echoed []wechat.MenuButton
+	if err := json.Unmarshal(raw, &echoed); err != nil {
+		t.Fatal(err)
+	}
+	echoed[0].SubButtons[1].SubButtons = []*wechat.MenuButton{}
+	if !official.SameMenu(echoed, menu) {
+		t.Error("a menu differs from its echo")
+	}
+	echoed[1].SubButtons[0].PagePath = "pages/other/index"
+	if official.SameMenu(echoed, menu) {
+		t.Error("a changed page path went unnoticed")
+	}
+	if official.SameMenu(nil, menu) {
+		t.Error("no menu equals a menu")
+	}
+
+	plain := official.MenuButtons(official.MenuOptions{})
+	for _, top := range plain {
+		for _, b := range append([]*wechat.MenuButton{top}, top.SubButtons...) {
+			if b.Type == "miniprogram" {
+				t.Errorf("mini-program entry %q without a mini-program", b.Name)
+			}
+		}
+	}
+}

@@ -1,0 +1,128 @@
+// Package shared is what every face of the HTTP layer (the mini-program
+// API, the official-account push endpoint, the staff console) uses: the one
+// error map, the middleware, rate limits, idempotency, the Redis batcher,
+// the database admission gate and the request helpers. It imports no face.
+package shared
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"deputylink/models"
+
+	"github.com/gin-gonic/gin"
+)
+
+// ErrorBody is the one error envelope of the API (DESIGN §4).
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is a stable code for programs and a Chinese message for people.
+type ErrorDetail struct {
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	Field     string `json:"field,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// List is the one list shape of the API.
+type List[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor"`
+}
+
+// The kinds of error the HTTP layer raises itself, beside the models
+// sentinels; a *models.CodedError of one of them carries the code and the
+// message, and RespondErr maps the kind to its status.
+var (
+	// ErrUnavailable marks a dependency that is not there (503).
+	ErrUnavailable = errors.New("unavailable")
+	// ErrTooLarge marks a request body over its cap (413).
+	ErrTooLarge = errors.New("too large")
+	// ErrUnsupportedMediaType marks a body in a format the route refuses (415).
+	ErrUnsupportedMediaType = errors.New("unsupported media type")
+	// ErrMethodNotAllowed marks a method the route does not serve (405).
+	ErrMethodNotAllowed = errors.New("method not allowed")
+	// errRateLimited marks a caller over a limit (429).
+	errRateLimited = errors.New("rate limited")
+	// errInternal marks a failure already logged where it happened (500).
+	errInternal = errors.New("internal")
+)
+
+// write writes a plain error response with the given status and code.
+func write(c *gin.Context, status int, code, msg string) {
+	c.AbortWithStatusJSON(status, ErrorBody{Error: ErrorDetail{Code: code, Message: msg, RequestID: RequestID(c)}})
+}
+
+// RespondErr is the one place where an error becomes an HTTP status.
+// Anything that is not one of the models sentinels or the kinds above is an
+// internal error: it is logged with the request id and the user sees only
+// a generic message.
+func RespondErr(c *gin.Context, err error) {
+	var ve *models.ValidationError
+	var ce *models.CodedError
+	switch {
+	case errors.As(err, &ve):
+		c.AbortWithStatusJSON(http.StatusBadRequest, ErrorBody{Error: ErrorDetail{
+			Code: "invalid_" + ve.Field, Message: ve.Msg, Field: ve.Field, RequestID: RequestID(c)}})
+	case errors.As(err, &ce):
+		write(c, statusOf(ce.Kind), ce.Code, ce.Msg)
+	case errors.Is(err, models.ErrNotFound):
+		write(c, http.StatusNotFound, "not_found", "没有找到您要的内容")
+	case errors.Is(err, models.ErrConflict):
+		write(c, http.StatusConflict, "conflict", "操作冲突，请刷新后重试")
+	case errors.Is(err, models.ErrInvalid):
+		write(c, http.StatusBadRequest, "invalid_request", "请求内容有误")
+	default:
+		Logger(c).ErrorContext(c.Request.Context(), "Internal error", "err", err, "path", c.FullPath())
+		write(c, http.StatusInternalServerError, "internal", "系统繁忙，请稍后再试")
+	}
+}
+
+// statusOf is the status table of the error kinds.
+func statusOf(kind error) int {
+	switch {
+	case errors.Is(kind, models.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(kind, models.ErrConflict):
+		return http.StatusConflict
+	case errors.Is(kind, models.ErrInvalid):
+		return http.StatusBadRequest
+	case errors.Is(kind, models.ErrForbidden):
+		return http.StatusForbidden
+	case errors.Is(kind, models.ErrUnauthorized):
+		return http.StatusUnauthorized
+	case errors.Is(kind, ErrUnavailable):
+		return http.StatusServiceUnavailable
+	case errors.Is(kind, errRateLimited):
+		return http.StatusTooManyRequests
+	case errors.Is(kind, ErrTooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(kind, ErrUnsupportedMediaType):
+		return http.StatusUnsupportedMediaType
+	case errors.Is(kind, ErrMethodNotAllowed):
+		return http.StatusMethodNotAllowed
+	case errors.Is(kind, errInternal):
+		return http.StatusInternalServerError
+	}
+	return http.StatusInternalServerError
+}
+
+// Logger is the request's logger, carrying its request id.
+func Logger(c *gin.Context) *slog.Logger {
+	if l, ok := c.Get(ctxLogger); ok {
+		return l.(*slog.Logger)
+	}
+	base := slog.Default()
+	if b, ok := c.Get(ctxBaseLogger); ok {
+		base = b.(*slog.Logger)
+	}
+	// The id is read now: gin reuses c once the request is over, and the
+	// logger may be used by work that outlives it.
+	id := RequestID(c)
+	l := LazyWith(base, func() []any { return []any{"request_id", id} })
+	c.Set(ctxLogger, l)
+	return l
+}
