@@ -79,8 +79,6 @@ type (
 	// NotifyTemplates are the WeChat templates of the reception-day
 	// notifications (config.LoadNotify); an unconfigured one is skipped.
 	NotifyTemplates = config.NotifyTemplates
-	// ErrorBody is the one error envelope of the API.
-	ErrorBody = shared.ErrorBody
 )
 
 // DefaultRateLimits are generous for people and tight for scripts.

@@ -59,8 +59,8 @@ func ValidRequestID(s string) bool {
 	return true
 }
 
-// RequestID is the request's id (RequestIDMiddleware ran).
-func RequestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
+// requestID is the request's id (RequestIDMiddleware ran).
+func requestID(c *gin.Context) string { return c.GetString(ctxRequestID) }
 
 // AccessLog logs one line per request. Query strings are left out: WeChat's
 // carry signatures and openids.

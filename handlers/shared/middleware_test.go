@@ -43,7 +43,7 @@ func TestRecoveryAnswersEnvelope(t *testing.T) {
 func TestRequestIDEchoedOrMade(t *testing.T) {
 	r := gin.New()
 	r.Use(RequestIDMiddleware(slog.Default()))
-	r.GET("/", func(c *gin.Context) { c.String(200, RequestID(c)) })
+	r.GET("/", func(c *gin.Context) { c.String(200, requestID(c)) })
 	for in, keep := range map[string]bool{"abc-123_X": true, "bad id\n": false, "": false, strings.Repeat("a", 65): false} {
 		req := httptest.NewRequest("GET", "/", nil)
 		req.Header.Set(headerReqID, in)

@@ -200,24 +200,24 @@ var errNoRedis = models.Coded(ErrUnavailable, "redis_unavailable", "服务暂时
 // read timeout is 3 s.
 const requestRedisBudget = 3 * time.Second
 
-// RDo runs a request's Redis commands through the shared batcher: in a
+// rdo runs a request's Redis commands through the shared batcher: in a
 // burst (booking opening) thousands of requests each make several short
 // Redis calls, and sending them together saves a write and a read per
-// call. The commands are read after RDo returns nil, each with its own
+// call. The commands are read after rdo returns nil, each with its own
 // result or error, exactly as after a direct call.
-func (h *Base) RDo(ctx context.Context, queue func(context.Context, redis.Pipeliner)) error {
+func (h *Base) rdo(ctx context.Context, queue func(context.Context, redis.Pipeliner)) error {
 	if h.rb == nil { // NewBase makes one whenever there is Redis
 		return errNoRedis
 	}
 	return h.rb.Do(ctx, queue)
 }
 
-// RDoCmd is RDo for a request whose answer is one command: queue adds its
-// commands and returns the one to read. The error is RDo's, else that
+// RDoCmd is rdo for a request whose answer is one command: queue adds its
+// commands and returns the one to read. The error is rdo's, else that
 // command's own (redis.Nil for a missing key, as after a direct call).
 func RDoCmd[C redis.Cmder](ctx context.Context, h *Base, queue func(context.Context, redis.Pipeliner) C) (C, error) {
 	var cmd C
-	if err := h.RDo(ctx, func(ctx context.Context, p redis.Pipeliner) { cmd = queue(ctx, p) }); err != nil {
+	if err := h.rdo(ctx, func(ctx context.Context, p redis.Pipeliner) { cmd = queue(ctx, p) }); err != nil {
 		return cmd, err
 	}
 	return cmd, cmd.Err()

@@ -53,7 +53,7 @@ var (
 
 // write writes a plain error response with the given status and code.
 func write(c *gin.Context, status int, code, msg string) {
-	c.AbortWithStatusJSON(status, ErrorBody{Error: ErrorDetail{Code: code, Message: msg, RequestID: RequestID(c)}})
+	c.AbortWithStatusJSON(status, ErrorBody{Error: ErrorDetail{Code: code, Message: msg, RequestID: requestID(c)}})
 }
 
 // RespondErr is the one place where an error becomes an HTTP status.
@@ -66,7 +66,7 @@ func RespondErr(c *gin.Context, err error) {
 	switch {
 	case errors.As(err, &ve):
 		c.AbortWithStatusJSON(http.StatusBadRequest, ErrorBody{Error: ErrorDetail{
-			Code: "invalid_" + ve.Field, Message: ve.Msg, Field: ve.Field, RequestID: RequestID(c)}})
+			Code: "invalid_" + ve.Field, Message: ve.Msg, Field: ve.Field, RequestID: requestID(c)}})
 	case errors.As(err, &ce):
 		write(c, statusOf(ce.Kind), ce.Code, ce.Msg)
 	case errors.Is(err, models.ErrNotFound):
@@ -121,7 +121,7 @@ func Logger(c *gin.Context) *slog.Logger {
 	}
 	// The id is read now: gin reuses c once the request is over, and the
 	// logger may be used by work that outlives it.
-	id := RequestID(c)
+	id := requestID(c)
 	l := LazyWith(base, func() []any { return []any{"request_id", id} })
 	c.Set(ctxLogger, l)
 	return l
