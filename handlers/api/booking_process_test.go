@@ -150,8 +150,9 @@ func newProcEnv(t *testing.T, seats, waitlist, n int) *procEnv {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "deputylink")
+	// The module's root, two levels above this package.
 	build := exec.Command("go", "build", "-o", bin, "./cmd/deputylink")
-	build.Dir = ".."
+	build.Dir = filepath.Join("..", "..")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/deputylink: %v\n%s", err, out)
 	}
