@@ -3,16 +3,13 @@ package models
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"errors"
 	"fmt"
 	"math/big"
-	mrand "math/rand/v2"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	mysqldrv "github.com/go-sql-driver/mysql"
 	"gorm.io/gorm"
 )
 
@@ -329,11 +326,8 @@ func takeSeat(tx *gorm.DB, slotID uint64, day ReceptionDay, waitlist bool) (Book
 	}
 	// Full, or gone (a day regenerated since we read it): a locking read sees which.
 	var s Slot
-	if err := lockingUpdate(tx).Limit(1).Find(&s, slotID).Error; err != nil {
-		return "", 0, translate(err)
-	}
-	if s.ID == 0 {
-		return "", 0, ErrSlotNotFound
+	if found, err := lockFind(tx, &s, "id = ?", slotID); err != nil || !found {
+		return "", 0, orRefuse(err, ErrSlotNotFound)
 	}
 	if !waitlist || !day.Waitlist {
 		return "", 0, ErrSlotFull
@@ -482,41 +476,4 @@ func cleanTopic(s string) (string, error) {
 		return "", Invalid("topic", "想反映的事项不能超过200个字")
 	}
 	return s, nil
-}
-
-// RunTx runs fn in a transaction, or in a savepoint when db is already a
-// transaction. A transaction it owns and that lost a lock race (MySQL
-// deadlock or lock wait timeout, a busy SQLite file) rolled back entirely,
-// so it runs again, a few times, after a short random pause; fn must
-// therefore be safe to run again. Callers that wrap a booking function and
-// its outbox Enqueue in one transaction should open it with RunTx, since a
-// savepoint cannot be retried on its own.
-func RunTx(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) error {
-	return runTxOpts(ctx, db, nil, fn)
-}
-
-// runTxOpts is RunTx with options for a transaction it begins.
-func runTxOpts(ctx context.Context, db *gorm.DB, opts *sql.TxOptions, fn func(tx *gorm.DB) error) error {
-	db = db.WithContext(ctx)
-	_, nested := db.Statement.ConnPool.(gorm.TxCommitter)
-	var o []*sql.TxOptions
-	if opts != nil && !nested {
-		o = append(o, opts)
-	}
-	for attempt := 1; ; attempt++ {
-		err := db.Transaction(fn, o...)
-		if err == nil || nested || attempt == 5 || !isRetryable(err) {
-			return err
-		}
-		time.Sleep(time.Duration(attempt)*5*time.Millisecond + time.Duration(mrand.IntN(5000))*time.Microsecond)
-	}
-}
-
-func isRetryable(err error) bool {
-	var me *mysqldrv.MySQLError
-	if errors.As(err, &me) {
-		return me.Number == 1213 || me.Number == 1205
-	}
-	s := err.Error()
-	return strings.Contains(s, "database is locked") || strings.Contains(s, "SQLITE_BUSY")
 }

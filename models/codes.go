@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // CodeAlphabet is the characters codes are made of: no 0/O, 1/I/L, so a code
@@ -179,13 +178,4 @@ func EnsureCodes(ctx context.Context, db *gorm.DB) (int, error) {
 		}
 	}
 	return created, nil
-}
-
-// lockingUpdate is SELECT … FOR UPDATE on MySQL; SQLite ignores it and relies
-// on its single writer connection.
-func lockingUpdate(db *gorm.DB) *gorm.DB {
-	if DialectOf(db) == MySQL {
-		return db.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
-	return db
 }

@@ -261,18 +261,6 @@ func stationName(tx *gorm.DB, id uint64) (string, error) {
 	return names[0], nil
 }
 
-// orLoc defaults a nil location to China Standard Time (no DST).
-func orLoc(loc *time.Location) *time.Location {
-	if loc == nil {
-		return chinaTime
-	}
-	return loc
-}
-
-var chinaTime = time.FixedZone("CST", 8*3600)
-
-func ptr[T any](v T) *T { return &v }
-
 // cutRunes keeps at most n characters of s.
 func cutRunes(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {

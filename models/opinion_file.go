@@ -252,7 +252,7 @@ func FileOpinion(ctx context.Context, db *gorm.DB, in FileInput, world RouteWorl
 func findIdempotent(db *gorm.DB, in FileInput, categoryID uint64, locking bool) (Opinion, bool, error) {
 	q := db
 	if locking {
-		q = opForUpdate(db)
+		q = lockingUpdate(db)
 	}
 	var op Opinion
 	res := q.Where("voter_id = ? AND idempotency_key = ?", in.VoterID, in.IdempotencyKey).Limit(1).Find(&op)

@@ -125,15 +125,11 @@ func ListStaffOpinions(ctx context.Context, db *gorm.DB, staffID uint64, q Staff
 // may see it (else ErrOpinionNotFound).
 func GetStaffOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, now time.Time, loc *time.Location) (StaffOpinionView, error) {
 	db = db.WithContext(ctx)
-	s, err := loadStaff(db, staffID)
-	if err != nil {
-		return StaffOpinionView{}, ErrOpinionNotFound
-	}
 	var op Opinion
 	if err := db.First(&op, id).Error; err != nil {
 		return StaffOpinionView{}, notFoundAs(err, ErrOpinionNotFound)
 	}
-	if err := StaffCanAccess(s, op); err != nil {
+	if _, err := staffFor(db, staffID, op); err != nil {
 		return StaffOpinionView{}, err
 	}
 	views, err := buildStaffViews(db, []Opinion{op}, orLoc(loc), now, true)
@@ -141,18 +137,4 @@ func GetStaffOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, now t
 		return StaffOpinionView{}, err
 	}
 	return views[0], nil
-}
-
-func pageLimit(n int) int {
-	if n <= 0 {
-		return 20
-	}
-	return min(n, 100)
-}
-
-func orNotFound(err error) error {
-	if err == nil {
-		return gorm.ErrRecordNotFound
-	}
-	return err
 }

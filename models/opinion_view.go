@@ -113,14 +113,6 @@ type StaffOpinionView struct {
 	Trail         []TrailView `json:"trail,omitempty"`
 }
 
-func localPtr(t *time.Time, loc *time.Location) *time.Time {
-	if t == nil {
-		return nil
-	}
-	v := t.In(loc)
-	return &v
-}
-
 // buildViews turns items into voter views; detail adds photos, ratings and
 // the timeline.
 func buildViews(db *gorm.DB, ops []Opinion, loc *time.Location, detail bool) ([]OpinionView, error) {

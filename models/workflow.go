@@ -75,6 +75,20 @@ func StaffCanAccess(s Staff, op Opinion) error {
 	return ErrOpinionNotFound
 }
 
+// staffFor loads staff member staffID and checks they may see op
+// (StaffCanAccess); a staff member who is unknown or inactive is
+// ErrOpinionNotFound too.
+func staffFor(db *gorm.DB, staffID uint64, op Opinion) (Staff, error) {
+	s, err := loadStaff(db, staffID)
+	if err != nil {
+		return Staff{}, ErrOpinionNotFound
+	}
+	if err := StaffCanAccess(s, op); err != nil {
+		return Staff{}, err
+	}
+	return s, nil
+}
+
 // TransferInput is a transfer (转办) to departments.
 type TransferInput struct {
 	// DepartmentID is the lead department (主办单位); required.
@@ -404,11 +418,7 @@ func AddNote(ctx context.Context, db *gorm.DB, staffID, id uint64, text string, 
 		if err != nil {
 			return err
 		}
-		s, err := loadStaff(tx, staffID)
-		if err != nil {
-			return ErrOpinionNotFound
-		}
-		if err := StaffCanAccess(s, op); err != nil {
+		if _, err := staffFor(tx, staffID, op); err != nil {
 			return err
 		}
 		note = OpinionNote{OpinionID: id, StaffID: staffID, Text: text, CreatedAt: now}

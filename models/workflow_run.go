@@ -56,11 +56,8 @@ func runAction(ctx context.Context, db *gorm.DB, id uint64, act OpinionAction, w
 		a := &action{ctx: ctx, tx: tx, op: op, actor: who.actor, now: now, set: map[string]any{}}
 		switch who.actor.Kind {
 		case actorStaff:
-			s, err := loadStaff(tx, who.actor.ID)
+			s, err := staffFor(tx, who.actor.ID, op)
 			if err != nil {
-				return ErrOpinionNotFound
-			}
-			if err := StaffCanAccess(s, op); err != nil {
 				return err
 			}
 			if who.adminOnly && s.Role != RoleAdmin {
@@ -130,13 +127,4 @@ func applyAction(tx *gorm.DB, a *action, act OpinionAction, to OpinionStatus) (O
 		}
 	}
 	return out, events, nil
-}
-
-// lockOpinion loads an item for update (FOR UPDATE on MySQL).
-func lockOpinion(tx *gorm.DB, id uint64) (Opinion, error) {
-	var op Opinion
-	if err := opForUpdate(tx).First(&op, id).Error; err != nil {
-		return Opinion{}, notFoundAs(err, ErrOpinionNotFound)
-	}
-	return op, nil
 }
