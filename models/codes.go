@@ -136,12 +136,6 @@ func PrimaryCodes(ctx context.Context, db *gorm.DB, kind CodeKind, ids []uint64)
 	return out, nil
 }
 
-// CountScan adds one to a code's scan counter atomically.
-func CountScan(ctx context.Context, db *gorm.DB, code string) error {
-	return translate(db.WithContext(ctx).Model(&Code{}).Where("code = ?", code).
-		UpdateColumn("scan_count", gorm.Expr("scan_count + 1")).Error)
-}
-
 // RevokeCode marks a code as no longer valid.
 func RevokeCode(ctx context.Context, db *gorm.DB, code string) error {
 	res := db.WithContext(ctx).Model(&Code{}).Where("code = ?", code).Update("revoked", true)
