@@ -37,6 +37,9 @@ type FileInput struct {
 	IdempotencyKey string
 	// Source is "miniprogram" (default) or "chat".
 	Source string
+	// Extra are the values of the category's fields (CategoryFieldsOf), by
+	// key; FileOpinion checks them and puts them in front of Content.
+	Extra map[string]string
 }
 
 // Sources of a filing.
@@ -50,9 +53,14 @@ var (
 	idemKeyRe = regexp.MustCompile(`^[\x21-\x7e]+$`)
 )
 
-// normalize trims and checks the input; errors name the bad field.
+// normalize trims and checks the input, and puts the category's fields in
+// front of the content; errors name the bad field.
 func (in *FileInput) normalize() error {
-	in.Content = strings.TrimSpace(in.Content)
+	content, err := withCategoryFields(in.Category, in.Content, in.Extra)
+	if err != nil {
+		return err
+	}
+	in.Content = strings.TrimSpace(content)
 	if n := utf8.RuneCountInString(in.Content); n < contentMinLen || n > contentMaxLen {
 		return Invalid("content", "意见内容需要 10 到 2000 个字")
 	}
