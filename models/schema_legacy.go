@@ -38,7 +38,7 @@ func isLegacyHistory(done []SchemaMigration) bool {
 }
 
 const legacyAdvice = "it was made by a deputylink from before the migration baseline and cannot be upgraded in place; " +
-	"delete it (SQLite: data/deputylink.db and its -wal/-shm files; MySQL: drop and recreate the database) " +
+	"delete it (SQLite: the database file, by default data/deputylink.db, with its -wal and -shm files; MySQL: drop and recreate the database) " +
 	"and start again (serve --demo reloads the demo data)"
 
 // adoptLegacy marks the baseline applied on a database that ran the old
@@ -61,10 +61,17 @@ func adoptLegacy(db *gorm.DB, done []SchemaMigration) error {
 		}
 	}
 	if len(missing) > 0 || len(unknown) > 0 {
-		return fmt.Errorf("migrate: database has an old migration history (missing old steps %v, unknown steps %v): %s",
-			missing, unknown, legacyAdvice)
+		var what []string
+		if len(missing) > 0 {
+			what = append(what, fmt.Sprintf("missing old steps %v", missing))
+		}
+		if len(unknown) > 0 {
+			what = append(what, fmt.Sprintf("unknown steps %v", unknown))
+		}
+		return fmt.Errorf("migrate: database has an old, incomplete migration history (%s): %s",
+			strings.Join(what, ", "), legacyAdvice)
 	}
-	if drift := schemaDrift(db); len(drift) > 0 {
+	if drift := schemaDrift(db, schemaModels()); len(drift) > 0 {
 		return fmt.Errorf("migrate: database has the old migration history but its schema differs from the baseline (%s): %s",
 			strings.Join(drift, "; "), legacyAdvice)
 	}
@@ -78,15 +85,15 @@ func adoptLegacy(db *gorm.DB, done []SchemaMigration) error {
 	return nil
 }
 
-// schemaDrift lists what the models use and the database lacks: tables,
+// schemaDrift lists what the given models use and the database lacks: tables,
 // columns (named with their struct field) and indexes, including many2many
 // join tables. Column types are not compared here; the models tests check
 // them by running AutoMigrate on a migrated database and expecting nothing
 // to change.
-func schemaDrift(db *gorm.DB) []string {
+func schemaDrift(db *gorm.DB, models []any) []string {
 	var out []string
 	mig := db.Migrator()
-	for _, m := range schemaModels() {
+	for _, m := range models {
 		stmt := &gorm.Statement{DB: db}
 		if err := stmt.Parse(m); err != nil {
 			out = append(out, fmt.Sprintf("%T: %v", m, err))
