@@ -13,7 +13,9 @@ package models
 //     and migrations/0002_opinion_tags.mysql.sql (ALTER TABLE ... ADD COLUMN,
 //     CREATE INDEX ...; utf8mb4/InnoDB for new MySQL tables), or a Go
 //     function for a data fix; do not call AutoMigrate, whose result follows
-//     the structs and so would change what the step means;
+//     the structs and so would change what the step means; a data step
+//     names its columns (see seedHolidaysV1) rather than writing through a
+//     struct that may gain fields later;
 //   - append {2, "opinion tags", sqlFile("0002_opinion_tags")} below;
 //   - run go test ./models/ on SQLite and on MariaDB (DEPUTYLINK_TEST_MYSQL):
 //     TestSchemaMatchesModels names any struct field the steps do not create.
