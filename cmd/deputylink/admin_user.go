@@ -56,11 +56,11 @@ func adminCreateUser(ctx context.Context, getenv func(string) string, args []str
 	}
 	if strings.TrimSpace(*username) == "" || strings.TrimSpace(*name) == "" || *role == "" {
 		fmt.Fprintln(stderr, "deputylink admin create-user: --username, --role and --name are required")
-		return errUsage
+		return usageOf(fs)
 	}
 	if !models.StaffRole(*role).Valid() {
-		fmt.Fprintf(stderr, "deputylink admin create-user: --role must be clerk, head or admin, not %q\n", *role)
-		return errUsage
+		fmt.Fprintf(stderr, "deputylink admin create-user: --role must be clerk, head or admin, not %q\n\n", *role)
+		return usageOf(fs)
 	}
 	password, err := readPassword(*pwFile, stdin, stderr)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -89,7 +90,7 @@ func TestAdminCreateUser(t *testing.T) {
 		if err != nil {
 			msg += err.Error()
 		}
-		if err == nil || (err == errUsage) != c.usage || !strings.Contains(msg, c.want) || out != "" {
+		if err == nil || errors.Is(err, errUsage) != c.usage || !strings.Contains(msg, c.want) || out != "" {
 			t.Errorf("%s: err %v stdout %q stderr %q; want usage=%v and %q", c.name, err, out, errs, c.usage, c.want)
 		}
 	}
