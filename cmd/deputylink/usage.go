@@ -31,6 +31,8 @@ var commands = []command{
 	{"codes images", "(--deputy ID | --code CODE | --all) [--force]", "fetch and keep the codes' WeChat images"},
 	{"codes print", "(--deputy ID | --code CODE) [--out FILE] [--county NAME]", "write a printable A4 notice board (HTML)"},
 	{"wechat menu", "[--dry-run]", "publish the official account's custom menu"},
+	{"wechat push", "--url URL --openid OPENID (--event EVENT [--scene CODE] | --text TEXT)",
+		"send a running server a push signed (and encrypted) as WeChat would, print the reply"},
 	{"admin invite", "--station ID --name NAME [--role clerk|head] [--ttl 72h]", "create a staff member and their one-time invite QR"},
 	{"admin create-user", "--username U --role clerk|head|admin [--station ID ...] --name NAME [--password-file FILE]",
 		"create a console login (password typed, piped in, or from the file)"},

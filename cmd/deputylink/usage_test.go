@@ -74,6 +74,8 @@ func TestUsageMistakes(t *testing.T) {
 		{[]string{"migrate", "extra"}, "Usage: deputylink migrate"},
 		{[]string{"codes", "board", "--deputy", "3"}, "--deputy and --label are required"},
 		{[]string{"admin", "invite", "--station", "1", "--name", "甲", "--role", "boss"}, "Usage: deputylink admin invite"},
+		{[]string{"wechat", "push", "--url", "http://127.0.0.1:1/wechat/official"}, "--url and --openid are required"},
+		{[]string{"wechat", "push", "--url", "http://x/", "--openid", "o1", "--event", "scan"}, "a scan event needs --scene"},
 		{[]string{"help", "frob"}, `unknown command "frob"`},
 	} {
 		code, out, errs := runArgs(tc.args...)

@@ -22,6 +22,8 @@ func wechatCmd(ctx context.Context, getenv func(string) string, args []string, s
 	switch sub {
 	case "menu":
 		return wechatMenu(ctx, getenv, args[1:], stdout, stderr)
+	case "push":
+		return wechatPush(ctx, getenv, args[1:], stdout, stderr)
 	}
 	return errUsage
 }
