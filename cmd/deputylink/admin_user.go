@@ -53,7 +53,7 @@ func adminCreateUser(ctx context.Context, getenv func(string) string, args []str
 	role := fs.String("role", "", "clerk (联络员), head (站长) or admin (管理员)")
 	name := fs.String("name", "", "the staff member's name")
 	var stations stationList
-	fs.Var(&stations, "station", "a station's id; repeat (or comma-separate) for several; none for an admin")
+	fs.Var(&stations, "station", "a station's `id`; repeat (or comma-separate) for several; none for an admin")
 	pwFile := fs.String("password-file", "", "read the password from the first line of this file instead of stdin")
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -133,7 +133,7 @@ func schedule(j jobs.Job, opt jobs.Options) string {
 	return "every " + shortDuration(j.Every)
 }
 
-// shortDuration is d without zero units: 10m, not 10m0s.
+// shortDuration is d without zero units: 10m, not 10m0s; 72h, not 72h0m0s.
 func shortDuration(d time.Duration) string {
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {

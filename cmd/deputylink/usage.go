@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // command is the help of one command line.
@@ -123,8 +124,11 @@ func commandUsage(fs *flag.FlagSet) string {
 			if arg != "" {
 				arg = " " + arg
 			}
-			if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "false" {
-				text += " (default " + f.DefValue + ")"
+			if def := f.DefValue; def != "" && def != "0" && def != "false" {
+				if d, err := time.ParseDuration(def); err == nil {
+					def = shortDuration(d)
+				}
+				text += " (default " + def + ")"
 			}
 			fmt.Fprintf(tw, "  --%s%s\t%s\n", f.Name, arg, text)
 		})
