@@ -41,7 +41,8 @@ type Sender interface {
 	SendCustomText(ctx context.Context, openid, text string) wechat.Result
 }
 
-// Options tune the jobs. Zero values fall back to the defaults noted.
+// Options tune the jobs. Zero values fall back to the defaults noted (those
+// shared with the configuration are config.Default's).
 type Options struct {
 	// SendRate is the most sends per second of one process (default 50).
 	SendRate float64
@@ -62,7 +63,7 @@ type Options struct {
 	// StaffAlertTemplate is the OA template of the digest sent to staff.
 	// Our fields: title, count, dead, overdue, station, time.
 	StaffAlertTemplate TemplateSpec
-	// Location is the deployment's time zone (default Asia/Shanghai).
+	// Location is the deployment's time zone (default config.DefaultLocation).
 	Location *time.Location
 
 	// Concurrency is how many sends one dispatcher has in flight (default 8).
@@ -103,26 +104,27 @@ func OptionsFrom(c config.Config) Options {
 }
 
 func (o Options) withDefaults() Options {
+	def := config.Default().Jobs
 	if o.SendRate <= 0 {
-		o.SendRate = 50
+		o.SendRate = def.SendRate
 	}
 	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 8
+		o.MaxAttempts = def.MaxAttempts
 	}
 	if o.Batch <= 0 {
-		o.Batch = 100
+		o.Batch = def.Batch
 	}
 	if o.Lease <= 0 {
-		o.Lease = 2 * time.Minute
+		o.Lease = def.Lease
 	}
 	if o.Tick <= 0 {
-		o.Tick = time.Second
+		o.Tick = def.Tick
 	}
 	if o.DigestHour < 0 || o.DigestHour > 23 {
-		o.DigestHour = 8
+		o.DigestHour = def.DigestHour
 	}
 	if o.Location == nil {
-		o.Location = defaultLocation()
+		o.Location = config.DefaultLocation()
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 8
@@ -131,13 +133,6 @@ func (o Options) withDefaults() Options {
 		o.OverdueAfter = time.Hour
 	}
 	return o
-}
-
-func defaultLocation() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return loc
-	}
-	return time.FixedZone("CST", 8*3600)
 }
 
 // Deps is what jobs need. The zero Metrics and Log are fine.

@@ -12,7 +12,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
-	_ "time/tzdata" // Asia/Shanghai must load on minimal images without zoneinfo
+	_ "time/tzdata" // config.DefaultTimezone must load on minimal images without zoneinfo
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
