@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"deputylink/config"
+	"deputylink/models"
 	"deputylink/wechat"
 
 	"github.com/redis/go-redis/v9"
@@ -151,6 +152,15 @@ type Deps struct {
 	// limiter is shared by every dispatcher run of one Scheduler, so
 	// SendRate holds per process; a Deps without one gets one per run.
 	limiter *limiter
+}
+
+// notifyConfig is what models needs to build notices, logging to log.
+func (d Deps) notifyConfig(log *slog.Logger) models.NotifyConfig {
+	opt := d.Opt.withDefaults()
+	return models.NotifyConfig{
+		Reception: opt.Reception, Opinion: opt.Opinion, StaffAlert: opt.StaffAlertTemplate,
+		Location: opt.Location, Log: log,
+	}
 }
 
 func (d Deps) log() *slog.Logger {
