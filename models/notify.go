@@ -30,7 +30,6 @@ import (
 	"log/slog"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"deputylink/config"
 
@@ -103,32 +102,6 @@ func Thing(s string) string {
 		return s
 	}
 	return strings.TrimRight(Shorten(s, ThingMax-1, ""), "… ") + "…"
-}
-
-// joinThing joins whole items into a thing value, ending in "…" when some
-// did not fit; "无" when there are none.
-func joinThing(items []string, sep string) string {
-	if len(items) == 0 {
-		return "无"
-	}
-	if all := strings.Join(items, sep); utf8.RuneCountInString(all) <= ThingMax {
-		return all
-	}
-	out := ""
-	for _, it := range items {
-		next := it
-		if out != "" {
-			next = out + sep + it
-		}
-		if utf8.RuneCountInString(next)+1 > ThingMax {
-			break
-		}
-		out = next
-	}
-	if out == "" { // the first item alone is too long
-		return Thing(items[0])
-	}
-	return out + "…"
 }
 
 // SlotTime renders a slot as "2026-03-10 09:00~09:30" in loc, a value
