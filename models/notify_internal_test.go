@@ -1,9 +1,12 @@
 package models
 
 import (
+	"maps"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"deputylink/config"
 )
 
 func TestJoinThing(t *testing.T) {
@@ -19,5 +22,31 @@ func TestJoinThing(t *testing.T) {
 		if got := joinThing(c.items, "、"); got != c.want || utf8.RuneCountInString(got) > 20 {
 			t.Errorf("joinThing(%v) = %q, want %q", c.items, got, c.want)
 		}
+	}
+}
+
+func TestHeadSummaryLabel(t *testing.T) {
+	by := map[uint64]StuckCount{1: {StationID: 1, Dead: 1}, 2: {StationID: 2, Overdue: 2}, 3: {StationID: 3, Dead: 1}}
+	long := Station{ID: 1, Name: "某某县某某镇某某村第一代表联络站某某分站点"}
+	sum, label := headSummary([]Station{long, {ID: 2, Name: "乙站"}, {ID: 3, Name: "丙站"}, {ID: 4, Name: "丁站"}}, by)
+	if sum.Dead != 2 || sum.Overdue != 2 || utf8.RuneCountInString(label) > 20 || !strings.HasSuffix(label, "等3个站点") {
+		t.Fatalf("summary %+v %q", sum, label)
+	}
+	if _, label := headSummary([]Station{long}, by); utf8.RuneCountInString(label) != 20 {
+		t.Fatalf("one long name: %q", label)
+	}
+	if _, label := headSummary([]Station{{ID: 2, Name: "乙站"}, {ID: 3, Name: "丙站"}}, by); label != "乙站、丙站" {
+		t.Fatalf("short names: %q", label)
+	}
+}
+
+func TestFillTemplate(t *testing.T) {
+	values := map[string]string{"title": "通知", "count": "3", "extra": "x"}
+	spec := config.TemplateSpec{ID: "t", Fields: map[string]string{"title": "thing1", "count": "number2", "time": "time3"}}
+	if got := fill(spec, values); !maps.Equal(got, map[string]string{"thing1": "通知", "number2": "3"}) {
+		t.Fatalf("mapped = %v", got)
+	}
+	if got := fill(config.TemplateSpec{ID: "t"}, values); !maps.Equal(got, values) {
+		t.Fatalf("unmapped = %v", got)
 	}
 }
