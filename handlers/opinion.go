@@ -165,7 +165,7 @@ func withExtra(category, content string, extra map[string]string) (string, error
 			known = known || f.Key == k
 		}
 		if !known {
-			return "", models.Invalid("extra", "这个类别没有“"+cutForMsg(k)+"”这一项")
+			return "", models.Invalid("extra", "这个类别没有“"+models.Shorten(k, 20, "…")+"”这一项")
 		}
 	}
 	var head strings.Builder
@@ -185,13 +185,6 @@ func withExtra(category, content string, extra map[string]string) (string, error
 		return content, nil
 	}
 	return head.String() + strings.TrimSpace(content), nil
-}
-
-func cutForMsg(s string) string {
-	if utf8.RuneCountInString(s) > 20 {
-		return string([]rune(s)[:20]) + "…"
-	}
-	return s
 }
 
 // respondOpinion answers with the voter's item, its timeline and its photos.

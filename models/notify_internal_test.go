@@ -50,3 +50,30 @@ func TestFillTemplate(t *testing.T) {
 		t.Fatalf("unmapped = %v", got)
 	}
 }
+
+func TestShortenAndThing(t *testing.T) {
+	for _, c := range []struct {
+		s, more string
+		n       int
+		want    string
+	}{
+		{"意见内容", "…", 4, "意见内容"},
+		{"意见内容很长", "…", 4, "意见内容…"},
+		{"意见内容很长", "", 4, "意见内容"},
+		{"abc", "…", 0, "…"},
+	} {
+		if got := Shorten(c.s, c.n, c.more); got != c.want {
+			t.Errorf("Shorten(%q, %d, %q) = %q, want %q", c.s, c.n, c.more, got, c.want)
+		}
+	}
+	for _, c := range []struct{ s, want string }{
+		{"  城关  联络站 ", "城关 联络站"},
+		{strings.Repeat("长", 20), strings.Repeat("长", 20)},
+		{strings.Repeat("长", 21), strings.Repeat("长", 19) + "…"},
+		{strings.Repeat("长", 18) + " …长长", strings.Repeat("长", 18) + "…"},
+	} {
+		if got := Thing(c.s); got != c.want || utf8.RuneCountInString(got) > ThingMax {
+			t.Errorf("Thing(%q) = %q, want %q", c.s, got, c.want)
+		}
+	}
+}

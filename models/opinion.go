@@ -397,7 +397,7 @@ func FileOpinion(ctx context.Context, db *gorm.DB, in FileInput, world RouteWorl
 	op := Opinion{
 		TrackingNo: tempTrackingNo(), VoterID: in.VoterID, Source: in.Source, CategoryID: cat.ID,
 		Content: in.Content, Anonymous: in.Anonymous, StationID: route.StationID,
-		RouteRule: route.Rule, RouteReason: cutRunes(route.Reason, 255),
+		RouteRule: route.Rule, RouteReason: Shorten(route.Reason, 255, ""),
 		Lat: in.Lat, Lng: in.Lng, Code: in.Code, Status: OpinionSubmitted, Round: 1,
 		AcceptDays: acceptDays, ReplyDays: replyDays,
 		AcceptStartAt: now, AcceptDueAt: cal.WorkingDeadline(now, acceptDays, loc),
@@ -440,7 +440,7 @@ func FileOpinion(ctx context.Context, db *gorm.DB, in FileInput, world RouteWorl
 		}
 		note := fmt.Sprintf("%s via %s: %s", route.Rule, in.Source, route.Reason)
 		if err := Audit(ctx, tx, now, Actor{Kind: actorVoter, ID: in.VoterID}, "opinion.file", auditOpinion, op.ID,
-			"", string(OpinionSubmitted), cutRunes(note, 2000)); err != nil {
+			"", string(OpinionSubmitted), Shorten(note, 2000, "")); err != nil {
 			return err
 		}
 		ev, err := stationStaffEvent(tx, op, EventNewItem, stName, "您有一条新的群众意见待受理")
@@ -578,7 +578,7 @@ func nextTrackingNo(tx *gorm.DB, now time.Time, loc *time.Location) (string, err
 // addTimeline appends a public step.
 func addTimeline(tx *gorm.DB, op Opinion, kind, text, detail string, now time.Time) error {
 	row := OpinionTimelineEntry{OpinionID: op.ID, At: now.UTC(), Kind: kind, Round: op.Round,
-		Text: cutRunes(text, 255), Detail: detail}
+		Text: Shorten(text, 255, ""), Detail: detail}
 	return translate(tx.Create(&row).Error)
 }
 
@@ -609,14 +609,6 @@ func orLoc(loc *time.Location) *time.Location {
 var chinaTime = time.FixedZone("CST", 8*3600)
 
 func ptr[T any](v T) *T { return &v }
-
-// cutRunes keeps at most n characters of s.
-func cutRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
-}
 
 // TimelineView is one public step as the voter sees it.
 type TimelineView struct {

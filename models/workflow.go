@@ -387,7 +387,7 @@ func ReturnOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, in Retu
 			from := op.StationID
 			a.set["station_id"] = to.StationID
 			a.set["route_rule"] = to.Rule
-			a.set["route_reason"] = cutRunes(to.Reason, 255)
+			a.set["route_reason"] = Shorten(to.Reason, 255, "")
 			a.set["handler_staff_id"] = nil
 			if handler != 0 {
 				a.set["handler_staff_id"] = handler
@@ -612,7 +612,7 @@ func applyAction(tx *gorm.DB, a *action, act OpinionAction, to OpinionStatus) (O
 		}
 	}
 	if err := Audit(a.ctx, tx, a.now, a.actor, "opinion."+string(act), auditOpinion, op.ID,
-		string(op.Status), string(to), cutRunes(strings.TrimSpace(a.note), 2000)); err != nil {
+		string(op.Status), string(to), Shorten(strings.TrimSpace(a.note), 2000, "")); err != nil {
 		return Opinion{}, nil, err
 	}
 	var events []OpinionEvent
@@ -675,7 +675,7 @@ func baseEvent(op Opinion, kind EventKind, station, title string) OpinionEvent {
 	}
 	return OpinionEvent{
 		Kind: kind, OpinionID: op.ID, TrackingNo: op.TrackingNo, StationID: op.StationID, StationName: station,
-		Status: op.Status, Round: op.Round, DueAt: due, Title: title, Summary: summary(op.Content, 20),
+		Status: op.Status, Round: op.Round, DueAt: due, Title: title, Summary: Shorten(strings.Join(strings.Fields(op.Content), " "), 20, "…"),
 		DedupeKey: fmt.Sprintf("opinion:%d:%s:v%d", op.ID, strings.TrimPrefix(string(kind), "opinion."), op.Version),
 	}
 }
@@ -750,14 +750,4 @@ func boundStaff(tx *gorm.DB, where string, args ...any) ([]StaffRecipient, error
 		out = append(out, StaffRecipient{ID: s.ID, Name: s.Name, Role: s.Role, OpenID: *s.OAOpenID})
 	}
 	return out, nil
-}
-
-// summary is the first n characters of s, with "…" when cut.
-func summary(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n]) + "…"
 }
