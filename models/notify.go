@@ -21,8 +21,8 @@ package models
 //
 // Consent: a mini-program subscribe message spends one of the voter's
 // one-time consents for its template (consent.go counts them; the
-// dispatcher spends one per send). An official-account template message
-// spends none: it goes to anyone who follows the account.
+// dispatcher spends one per send, SpendConsent). An official-account
+// template message spends none: it goes to anyone who follows the account.
 
 import (
 	"context"
