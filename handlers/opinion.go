@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"deputylink/models"
 
@@ -127,13 +126,6 @@ func (h *Handlers) createOpinion(c *gin.Context) {
 		c.Header("Idempotent-Replayed", "true")
 	}
 	h.respondOpinion(c, status, vid, op.ID)
-}
-
-func cutForMsg(s string) string {
-	if utf8.RuneCountInString(s) > 20 {
-		return string([]rune(s)[:20]) + "…"
-	}
-	return s
 }
 
 // respondOpinion answers with the voter's item, its timeline and its photos.

@@ -464,7 +464,7 @@ func (o *oaServer) chatMatchPlace(ctx context.Context, st *chatState, t string) 
 		return "", err
 	}
 	if len(ms) == 0 {
-		return "没有找到“" + cutForMsg(t) + "”，请换个说法再试（如村、社区或小区的名称），或点击输入框旁的“+”发送位置。" + chatCancelHint, nil
+		return "没有找到“" + models.Shorten(t, 20, "…") + "”，请换个说法再试（如村、社区或小区的名称），或点击输入框旁的“+”发送位置。" + chatCancelHint, nil
 	}
 	w, err := o.routeWorld(ctx)
 	if err != nil {
@@ -515,7 +515,7 @@ func (o *oaServer) chatLocation(ctx context.Context, m *oaMsg, lat, lng float64)
 	st.Lat, st.Lng = &lat, &lng
 	st.Place = "您发送的位置"
 	if l := strings.TrimSpace(m.Label); l != "" {
-		st.Place = cutForMsg(l)
+		st.Place = models.Shorten(l, 20, "…")
 	}
 	name, _, err := o.routedName(ctx, st)
 	if err != nil {
@@ -543,11 +543,7 @@ func chatSummary(st *chatState) string {
 	if st.Station != "" {
 		b.WriteString("办理单位：" + st.Station + "\n")
 	}
-	content := st.Content
-	if utf8.RuneCountInString(content) > chatSummaryRunes {
-		content = string([]rune(content)[:chatSummaryRunes]) + "…"
-	}
-	b.WriteString("内容：" + content + "\n\n回复1提交, 回复0取消")
+	b.WriteString("内容：" + models.Shorten(st.Content, chatSummaryRunes, "…") + "\n\n回复1提交, 回复0取消")
 	return b.String()
 }
 
@@ -640,7 +636,7 @@ func (o *oaServer) chatProgress(ctx context.Context, openid string) (oaReply, er
 	var b strings.Builder
 	b.WriteString("您最近反映的意见建议：")
 	for i, it := range items {
-		fmt.Fprintf(&b, "\n\n%d. %s｜%s\n%s｜%s", i+1, it.TrackingNo, it.StatusLabel, it.CategoryName, cutForMsg(strings.Join(strings.Fields(it.Content), " ")))
+		fmt.Fprintf(&b, "\n\n%d. %s｜%s\n%s｜%s", i+1, it.TrackingNo, it.StatusLabel, it.CategoryName, models.Shorten(strings.Join(strings.Fields(it.Content), " "), 20, "…"))
 		if it.Station.Name != "" {
 			b.WriteString("\n办理：" + it.Station.Name)
 		}

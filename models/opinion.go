@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
@@ -241,7 +240,7 @@ func ListCategories(ctx context.Context, db *gorm.DB) ([]Category, error) {
 // addTimeline appends a public step.
 func addTimeline(tx *gorm.DB, op Opinion, kind, text, detail string, now time.Time) error {
 	row := OpinionTimelineEntry{OpinionID: op.ID, At: now.UTC(), Kind: kind, Round: op.Round,
-		Text: cutRunes(text, 255), Detail: detail}
+		Text: Shorten(text, 255, ""), Detail: detail}
 	return translate(tx.Create(&row).Error)
 }
 
@@ -259,12 +258,4 @@ func stationName(tx *gorm.DB, id uint64) (string, error) {
 		return fmt.Sprintf("联络站#%d", id), nil
 	}
 	return names[0], nil
-}
-
-// cutRunes keeps at most n characters of s.
-func cutRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
 }

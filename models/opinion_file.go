@@ -177,7 +177,7 @@ func FileOpinion(ctx context.Context, db *gorm.DB, in FileInput, world RouteWorl
 	op := Opinion{
 		TrackingNo: tempTrackingNo(), VoterID: in.VoterID, Source: in.Source, CategoryID: cat.ID,
 		Content: in.Content, Anonymous: in.Anonymous, StationID: route.StationID,
-		RouteRule: route.Rule, RouteReason: cutRunes(route.Reason, 255),
+		RouteRule: route.Rule, RouteReason: Shorten(route.Reason, 255, ""),
 		Lat: in.Lat, Lng: in.Lng, Code: in.Code, Status: OpinionSubmitted, Round: 1,
 		AcceptDays: acceptDays, ReplyDays: replyDays,
 		AcceptStartAt: now, AcceptDueAt: cal.WorkingDeadline(now, acceptDays, loc),
@@ -220,7 +220,7 @@ func FileOpinion(ctx context.Context, db *gorm.DB, in FileInput, world RouteWorl
 		}
 		note := fmt.Sprintf("%s via %s: %s", route.Rule, in.Source, route.Reason)
 		if err := Audit(ctx, tx, now, Actor{Kind: actorVoter, ID: in.VoterID}, "opinion.file", auditOpinion, op.ID,
-			"", string(OpinionSubmitted), cutRunes(note, 2000)); err != nil {
+			"", string(OpinionSubmitted), Shorten(note, 2000, "")); err != nil {
 			return err
 		}
 		ev, err := stationStaffEvent(tx, op, EventNewItem, stName, "您有一条新的群众意见待受理")

@@ -322,7 +322,7 @@ func ReturnOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, in Retu
 			from := op.StationID
 			a.set["station_id"] = to.StationID
 			a.set["route_rule"] = to.Rule
-			a.set["route_reason"] = cutRunes(to.Reason, 255)
+			a.set["route_reason"] = Shorten(to.Reason, 255, "")
 			a.set["handler_staff_id"] = nil
 			if handler != 0 {
 				a.set["handler_staff_id"] = handler
@@ -463,14 +463,4 @@ func joinIDs(ids []uint64) string {
 		s = next
 	}
 	return s
-}
-
-// summary is the first n characters of s, with "…" when cut.
-func summary(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n]) + "…"
 }

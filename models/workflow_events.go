@@ -96,7 +96,7 @@ func baseEvent(op Opinion, kind EventKind, station, title string) OpinionEvent {
 	}
 	return OpinionEvent{
 		Kind: kind, OpinionID: op.ID, TrackingNo: op.TrackingNo, StationID: op.StationID, StationName: station,
-		Status: op.Status, Round: op.Round, DueAt: due, Title: title, Summary: summary(op.Content, 20),
+		Status: op.Status, Round: op.Round, DueAt: due, Title: title, Summary: Shorten(strings.Join(strings.Fields(op.Content), " "), 20, "…"),
 		DedupeKey: fmt.Sprintf("opinion:%d:%s:v%d", op.ID, strings.TrimPrefix(string(kind), "opinion."), op.Version),
 	}
 }

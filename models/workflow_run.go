@@ -117,7 +117,7 @@ func applyAction(tx *gorm.DB, a *action, act OpinionAction, to OpinionStatus) (O
 		}
 	}
 	if err := Audit(a.ctx, tx, a.now, a.actor, "opinion."+string(act), auditOpinion, op.ID,
-		string(op.Status), string(to), cutRunes(strings.TrimSpace(a.note), 2000)); err != nil {
+		string(op.Status), string(to), Shorten(strings.TrimSpace(a.note), 2000, "")); err != nil {
 		return Opinion{}, nil, err
 	}
 	var events []OpinionEvent

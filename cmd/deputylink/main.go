@@ -13,7 +13,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
-	_ "time/tzdata" // Asia/Shanghai must load on minimal images without zoneinfo
+	_ "time/tzdata" // config.DefaultTimezone must load on minimal images without zoneinfo
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
