@@ -99,6 +99,20 @@ type TemplateSpec struct {
 	Fields map[string]string
 }
 
+// DefaultTimezone is the deployment's time zone unless DEPUTYLINK_TIMEZONE
+// names another.
+const DefaultTimezone = "Asia/Shanghai"
+
+// DefaultLocation is DefaultTimezone, or a fixed UTC+8 where the zone
+// database is missing (cmd/deputylink embeds time/tzdata, so only tests and
+// tools can meet that).
+func DefaultLocation() *time.Location {
+	if loc, err := time.LoadLocation(DefaultTimezone); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
+}
+
 // Secret is a string that never prints its value.
 type Secret string
 
@@ -182,7 +196,7 @@ func Load(getenv func(string) string) (Config, error) {
 	l.integer("DEPUTYLINK_DIGEST_HOUR", &c.Jobs.DigestHour)
 	l.template("DEPUTYLINK_TPL_STAFF_ALERT", &c.Templates.StaffAlert)
 
-	tz := "Asia/Shanghai"
+	tz := DefaultTimezone
 	l.str("DEPUTYLINK_TIMEZONE", &tz)
 	if loc, err := time.LoadLocation(tz); err != nil {
 		l.fail("DEPUTYLINK_TIMEZONE", fmt.Sprintf("unknown time zone %q", tz))

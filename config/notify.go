@@ -1,11 +1,6 @@
 package config
 
-import (
-	"errors"
-	"strings"
-	"time"
-	"unicode/utf8"
-)
+import "errors"
 
 // NotifyTemplates are the WeChat templates of the reception-day
 // notifications. A template that is not configured is skipped: nothing is
@@ -13,7 +8,7 @@ import (
 //
 // Each is written like every DEPUTYLINK_TPL_* variable (see
 // ParseTemplateSpec): "TEMPLATE_ID|ourfield=keyword,…", using the field
-// names below.
+// names below (models.NotifyField*).
 type NotifyTemplates struct {
 	// BookingResult is the mini-program subscribe template telling a voter
 	// what became of a booking: confirmed, waitlisted, promoted from the
@@ -30,25 +25,6 @@ type NotifyTemplates struct {
 	// deputies, booked, waitlisted, summary, slots.
 	StaffRoster TemplateSpec
 }
-
-// Our field names in the reception-day notifications. Values of free text
-// (thing keywords) are cut to 20 characters, WeChat's limit.
-const (
-	NotifyFieldResult     = "result"     // 预约成功 / 已进入候补 / 候补成功 / 改约成功
-	NotifyFieldStation    = "station"    // the station's name
-	NotifyFieldTime       = "time"       // "2026-03-10 09:00~09:30" local time
-	NotifyFieldCode       = "code"       // the check-in code, e.g. "K7Q2MX"
-	NotifyFieldTopic      = "topic"      // what the voter wants to raise, or 未填写
-	NotifyFieldAddress    = "address"    // the station's address
-	NotifyFieldNote       = "note"       // a hint for the voter or staff
-	NotifyFieldDeputies   = "deputies"   // the deputies on duty, 、-separated
-	NotifyFieldTitle      = "title"      // 明日接待安排
-	NotifyFieldDate       = "date"       // "2026-03-10"
-	NotifyFieldBooked     = "booked"     // confirmed seats, digits
-	NotifyFieldWaitlisted = "waitlisted" // waitlisted voters, digits
-	NotifyFieldSummary    = "summary"    // "已约12人，候补3人"
-	NotifyFieldSlots      = "slots"      // per-slot counts, "09:00 4人 09:30 6人…"
-)
 
 // The variables LoadNotify reads.
 const (
@@ -70,32 +46,4 @@ func LoadNotify(getenv func(string) string) (NotifyTemplates, error) {
 		return NotifyTemplates{}, errors.Join(l.errs...)
 	}
 	return n, nil
-}
-
-// BookingPage is the mini-program page that shows one booking; the voter's
-// notifications open it with "?id=<booking id>".
-const BookingPage = "pages/booking/detail"
-
-// ThingMax is the most characters WeChat takes in a thing keyword's value.
-const ThingMax = 20
-
-// Thing fits free text into a thing keyword: trimmed and, when longer than
-// ThingMax characters, cut to end in "…". WeChat refuses a longer value
-// (47003) instead of cutting it.
-func Thing(s string) string {
-	s = strings.TrimSpace(s)
-	if utf8.RuneCountInString(s) <= ThingMax {
-		return s
-	}
-	r := []rune(s)
-	return strings.TrimSpace(string(r[:ThingMax-1])) + "…"
-}
-
-// SlotTime renders a slot as "2026-03-10 09:00~09:30" in loc, a value
-// WeChat's time keyword takes.
-func SlotTime(start, end time.Time, loc *time.Location) string {
-	if loc == nil {
-		loc = time.UTC
-	}
-	return start.In(loc).Format("2006-01-02 15:04") + "~" + end.In(loc).Format("15:04")
 }

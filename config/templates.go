@@ -11,7 +11,8 @@ import (
 // mini-program is granted its own template ids, and each template names its
 // keywords (thing1, time2, …) its own way. Code therefore speaks in our own
 // field names (title, count, time, …) and a TemplateSpec maps them onto the
-// granted template's keywords.
+// granted template's keywords. Config only parses specs; models fills them
+// when it builds a notice.
 //
 // A spec is written "TEMPLATE_ID|field=keyword,field=keyword", e.g.
 //
@@ -21,25 +22,6 @@ import (
 
 // Configured reports whether the template id is set.
 func (t TemplateSpec) Configured() bool { return t.ID != "" }
-
-// Data maps values keyed by our field names onto the template's keywords.
-// Fields the spec does not map are left out (the template has no place for
-// them); with no mapping at all every value keeps its own name.
-func (t TemplateSpec) Data(values map[string]string) map[string]string {
-	out := make(map[string]string, len(values))
-	if len(t.Fields) == 0 {
-		for k, v := range values {
-			out[k] = v
-		}
-		return out
-	}
-	for field, keyword := range t.Fields {
-		if v, ok := values[field]; ok {
-			out[keyword] = v
-		}
-	}
-	return out
-}
 
 // String renders the spec in the form ParseTemplateSpec reads, with the
 // mapping sorted so the output is stable.

@@ -32,14 +32,3 @@ func TestParseTemplateSpec(t *testing.T) {
 		t.Error("an empty spec is configured")
 	}
 }
-
-func TestTemplateSpecData(t *testing.T) {
-	values := map[string]string{"title": "通知", "count": "3", "extra": "x"}
-	spec := TemplateSpec{ID: "t", Fields: map[string]string{"title": "thing1", "count": "number2", "time": "time3"}}
-	if got := spec.Data(values); !maps.Equal(got, map[string]string{"thing1": "通知", "number2": "3"}) {
-		t.Fatalf("mapped = %v", got)
-	}
-	if got := (TemplateSpec{ID: "t"}).Data(values); !maps.Equal(got, values) {
-		t.Fatalf("unmapped = %v", got)
-	}
-}

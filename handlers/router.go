@@ -117,7 +117,7 @@ func NewRouter(d Deps) *gin.Engine {
 	}
 	base := shared.NewBase(shared.Deps{
 		DB: d.DB, Redis: d.Redis, RedisPrefix: d.RedisPrefix, Log: d.Log, Registry: d.Registry,
-		Location: d.Location, Now: d.Now, DataDir: d.DataDir, Routes: d.Routes, OpinionNotify: d.OpinionNotify,
+		Location: d.Location, Now: d.Now, DataDir: d.DataDir, Routes: d.Routes, OpinionNotify: d.OpinionNotify, Notify: d.Notify,
 	})
 	h := &probes{Deps: base.Deps, Version: d.Version}
 
@@ -139,7 +139,7 @@ func NewRouter(d Deps) *gin.Engine {
 	r.GET("/readyz", h.readyz)
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry})))
 
-	api.Mount(r.Group(apiBase), base, api.Config{MP: d.MP, Sealer: d.Sealer, Limits: d.Limits, Notify: d.Notify})
+	api.Mount(r.Group(apiBase), base, api.Config{MP: d.MP, Sealer: d.Sealer, Limits: d.Limits})
 	official.Mount(r.Group("/wechat"), base, d.OA)
 	console.Mount(r.Group("/console"), base)
 	return r

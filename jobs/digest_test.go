@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"deputylink/models"
 )
@@ -119,20 +118,5 @@ func TestStuckDigest(t *testing.T) {
 	d.Opt.StaffAlertTemplate = TemplateSpec{}
 	if n, err := StuckDigest(ctx, d, now.Add(48*time.Hour)); err != nil || n != 0 {
 		t.Fatalf("no template: %d %v", n, err)
-	}
-}
-
-func TestHeadSummaryLabel(t *testing.T) {
-	by := map[uint64]models.StuckCount{1: {StationID: 1, Dead: 1}, 2: {StationID: 2, Overdue: 2}, 3: {StationID: 3, Dead: 1}}
-	long := models.Station{ID: 1, Name: "某某县某某镇某某村第一代表联络站某某分站点"}
-	sum, label := headSummary([]models.Station{long, {ID: 2, Name: "乙站"}, {ID: 3, Name: "丙站"}, {ID: 4, Name: "丁站"}}, by)
-	if sum.Dead != 2 || sum.Overdue != 2 || utf8.RuneCountInString(label) > 20 || !strings.HasSuffix(label, "等3个站点") {
-		t.Fatalf("summary %+v %q", sum, label)
-	}
-	if _, label := headSummary([]models.Station{long}, by); utf8.RuneCountInString(label) != 20 {
-		t.Fatalf("one long name: %q", label)
-	}
-	if _, label := headSummary([]models.Station{{ID: 2, Name: "乙站"}, {ID: 3, Name: "丙站"}}, by); label != "乙站、丙站" {
-		t.Fatalf("short names: %q", label)
 	}
 }

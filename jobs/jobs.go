@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"deputylink/config"
+	"deputylink/models"
 	"deputylink/wechat"
 
 	"github.com/redis/go-redis/v9"
@@ -41,7 +42,8 @@ type Sender interface {
 	SendCustomText(ctx context.Context, openid, text string) wechat.Result
 }
 
-// Options tune the jobs. Zero values fall back to the defaults noted.
+// Options tune the jobs. Zero values fall back to the defaults noted (those
+// shared with the configuration are config.Default's).
 type Options struct {
 	// SendRate is the most sends per second of one process (default 50).
 	SendRate float64
@@ -62,7 +64,7 @@ type Options struct {
 	// StaffAlertTemplate is the OA template of the digest sent to staff.
 	// Our fields: title, count, dead, overdue, station, time.
 	StaffAlertTemplate TemplateSpec
-	// Location is the deployment's time zone (default Asia/Shanghai).
+	// Location is the deployment's time zone (default config.DefaultLocation).
 	Location *time.Location
 
 	// Concurrency is how many sends one dispatcher has in flight (default 8).
@@ -103,26 +105,27 @@ func OptionsFrom(c config.Config) Options {
 }
 
 func (o Options) withDefaults() Options {
+	def := config.Default().Jobs
 	if o.SendRate <= 0 {
-		o.SendRate = 50
+		o.SendRate = def.SendRate
 	}
 	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 8
+		o.MaxAttempts = def.MaxAttempts
 	}
 	if o.Batch <= 0 {
-		o.Batch = 100
+		o.Batch = def.Batch
 	}
 	if o.Lease <= 0 {
-		o.Lease = 2 * time.Minute
+		o.Lease = def.Lease
 	}
 	if o.Tick <= 0 {
-		o.Tick = time.Second
+		o.Tick = def.Tick
 	}
 	if o.DigestHour < 0 || o.DigestHour > 23 {
-		o.DigestHour = 8
+		o.DigestHour = def.DigestHour
 	}
 	if o.Location == nil {
-		o.Location = defaultLocation()
+		o.Location = config.DefaultLocation()
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 8
@@ -131,13 +134,6 @@ func (o Options) withDefaults() Options {
 		o.OverdueAfter = time.Hour
 	}
 	return o
-}
-
-func defaultLocation() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return loc
-	}
-	return time.FixedZone("CST", 8*3600)
 }
 
 // Deps is what jobs need. The zero Metrics and Log are fine.
@@ -156,6 +152,15 @@ type Deps struct {
 	// limiter is shared by every dispatcher run of one Scheduler, so
 	// SendRate holds per process; a Deps without one gets one per run.
 	limiter *limiter
+}
+
+// notifyConfig is what models needs to build notices, logging to log.
+func (d Deps) notifyConfig(log *slog.Logger) models.NotifyConfig {
+	opt := d.Opt.withDefaults()
+	return models.NotifyConfig{
+		Reception: opt.Reception, Opinion: opt.Opinion, StaffAlert: opt.StaffAlertTemplate,
+		Location: opt.Location, Log: log,
+	}
 }
 
 func (d Deps) log() *slog.Logger {

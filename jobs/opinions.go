@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	"deputylink/config"
 	"deputylink/models"
 
 	"github.com/redis/go-redis/v9"
@@ -95,37 +94,20 @@ func RecomputeDeadlines(ctx context.Context, d Deps, now time.Time) (int, error)
 }
 
 // enqueueOpinionEvents runs collect and enqueues the notifications of the
-// events it returns, in one transaction.
+// events it returns (models.NotifyOpinion), in one transaction.
 func (d Deps) enqueueOpinionEvents(ctx context.Context, now time.Time, collect func(tx *gorm.DB) ([]models.OpinionEvent, error)) (int, error) {
-	opt := d.Opt.withDefaults()
-	cfg := opinionNotifyConfig(opt.Opinion)
+	cfg := d.notifyConfig(d.log())
 	var events []models.OpinionEvent
-	var skips []models.NotifySkip
 	err := models.RunTx(ctx, d.DB, func(tx *gorm.DB) error {
 		var err error
 		if events, err = collect(tx); err != nil {
 			return err
 		}
-		_, skips, err = models.EnqueueOpinionEvents(ctx, tx, events, cfg, now, opt.Location)
+		_, err = models.NotifyOpinion(ctx, tx, events, cfg, now)
 		return err
 	})
 	if err != nil {
 		return 0, err
 	}
-	for _, s := range skips {
-		d.log().DebugContext(ctx, "Opinion notification skipped", "dedupe_key", s.DedupeKey, "reason", s.Reason)
-	}
 	return len(events), nil
-}
-
-// opinionNotifyConfig converts the loaded configuration into the plain
-// values models.OpinionNotifications takes (handlers has the same
-// conversion: models does not import config, and jobs may not import
-// handlers).
-func opinionNotifyConfig(n config.OpinionNotify) models.OpinionNotifyConfig {
-	return models.OpinionNotifyConfig{
-		Staff: models.NotifyTemplate(n.Staff), Result: models.NotifyTemplate(n.Result),
-		VoterOA: models.NotifyTemplate(n.VoterOA), PublicURL: n.PublicURL, Page: n.Page,
-		AskResultDays: n.AskResultDays,
-	}
 }

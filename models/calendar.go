@@ -166,12 +166,12 @@ func SetHoliday(ctx context.Context, db *gorm.DB, who Actor, h Holiday, now time
 	}
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var old Holiday
-		res := lockingUpdate(tx).Where("date = ?", h.Date).Limit(1).Find(&old)
-		if res.Error != nil {
-			return translate(res.Error)
+		found, err := lockFind(tx, &old, "date = ?", h.Date)
+		if err != nil {
+			return err
 		}
 		h.UpdatedAt = now.UTC()
-		if res.RowsAffected == 0 {
+		if !found {
 			h.CreatedAt = now.UTC()
 			if err := tx.Create(&h).Error; err != nil {
 				return translate(err)
@@ -350,12 +350,12 @@ func SetReceptionRule(ctx context.Context, db *gorm.DB, who Actor, r ReceptionRu
 			return ErrStationNotFound
 		}
 		var old ReceptionRule
-		res := lockingUpdate(tx).Where("station_id = ?", r.StationID).Limit(1).Find(&old)
-		if res.Error != nil {
-			return translate(res.Error)
+		found, err := lockFind(tx, &old, "station_id = ?", r.StationID)
+		if err != nil {
+			return err
 		}
 		r.ID, r.CreatedAt, r.UpdatedAt = old.ID, old.CreatedAt, now.UTC()
-		if res.RowsAffected == 0 {
+		if !found {
 			r.CreatedAt = now.UTC()
 		}
 		// Save writes every column, false and zero included.

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // CodeAlphabet is the characters codes are made of: no 0/O, 1/I/L, so a code
@@ -137,12 +136,6 @@ func PrimaryCodes(ctx context.Context, db *gorm.DB, kind CodeKind, ids []uint64)
 	return out, nil
 }
 
-// CountScan adds one to a code's scan counter atomically.
-func CountScan(ctx context.Context, db *gorm.DB, code string) error {
-	return translate(db.WithContext(ctx).Model(&Code{}).Where("code = ?", code).
-		UpdateColumn("scan_count", gorm.Expr("scan_count + 1")).Error)
-}
-
 // RevokeCode marks a code as no longer valid.
 func RevokeCode(ctx context.Context, db *gorm.DB, code string) error {
 	res := db.WithContext(ctx).Model(&Code{}).Where("code = ?", code).Update("revoked", true)
@@ -179,13 +172,4 @@ func EnsureCodes(ctx context.Context, db *gorm.DB) (int, error) {
 		}
 	}
 	return created, nil
-}
-
-// lockingUpdate is SELECT … FOR UPDATE on MySQL; SQLite ignores it and relies
-// on its single writer connection.
-func lockingUpdate(db *gorm.DB) *gorm.DB {
-	if DialectOf(db) == MySQL {
-		return db.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
-	return db
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // StationContact names the staff member who handles a station's opinions of
@@ -123,12 +122,12 @@ func SetStationContact(ctx context.Context, db *gorm.DB, who Actor, stationID, c
 		now = now.UTC()
 		row := StationContact{StationID: stationID, CategoryID: categoryID, StaffID: staffID, CreatedAt: now, UpdatedAt: now}
 		var old StationContact
-		res := opForUpdate(tx).Where("station_id = ? AND category_id = ?", stationID, categoryID).Limit(1).Find(&old)
-		if res.Error != nil {
-			return translate(res.Error)
+		found, err := lockFind(tx, &old, "station_id = ? AND category_id = ?", stationID, categoryID)
+		if err != nil {
+			return err
 		}
 		from := ""
-		if res.RowsAffected > 0 {
+		if found {
 			from = fmt.Sprint(old.StaffID)
 			row.ID, row.CreatedAt = old.ID, old.CreatedAt
 			if err := tx.Model(&StationContact{}).Where("id = ?", old.ID).
@@ -149,7 +148,7 @@ func SetStationContact(ctx context.Context, db *gorm.DB, who Actor, stationID, c
 func DeleteStationContact(ctx context.Context, db *gorm.DB, who Actor, stationID, categoryID uint64, now time.Time) error {
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var old StationContact
-		err := opForUpdate(tx).Where("station_id = ? AND category_id = ?", stationID, categoryID).First(&old).Error
+		err := lockingUpdate(tx).Where("station_id = ? AND category_id = ?", stationID, categoryID).First(&old).Error
 		if err != nil {
 			return notFoundAs(err, Coded(ErrNotFound, "contact_not_found", "没有找到这条联系人设置"))
 		}
@@ -189,13 +188,4 @@ func staffAtStation(s Staff, id uint64) bool {
 		}
 	}
 	return false
-}
-
-// opForUpdate is SELECT … FOR UPDATE on MySQL; SQLite needs nothing, as
-// every transaction there holds the single write lock from its start.
-func opForUpdate(db *gorm.DB) *gorm.DB {
-	if DialectOf(db) == MySQL {
-		return db.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
-	return db
 }

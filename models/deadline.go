@@ -45,7 +45,7 @@ func RecomputeOpenDeadlines(ctx context.Context, db *gorm.DB, cal *Calendar, loc
 		var after uint64
 		for {
 			var ops []Opinion
-			err := opForUpdate(tx).Select("id", "status", "accept_days", "reply_days", "accept_start_at",
+			err := lockingUpdate(tx).Select("id", "status", "accept_days", "reply_days", "accept_start_at",
 				"accept_due_at", "reply_start_at", "reply_due_at").
 				Where("status IN ? AND id > ?", awaitingReply, after).Order("id").Limit(500).Find(&ops).Error
 			if err != nil {

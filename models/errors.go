@@ -3,9 +3,6 @@ package models
 import (
 	"errors"
 	"fmt"
-	"strings"
-
-	"gorm.io/gorm"
 )
 
 // Sentinel errors that every caller of models can test with errors.Is.
@@ -48,26 +45,3 @@ func (e *CodedError) Unwrap() error { return e.Kind }
 
 // Coded builds a CodedError.
 func Coded(kind error, code, msg string) error { return &CodedError{Code: code, Msg: msg, Kind: kind} }
-
-// translate turns gorm and driver errors into the project's own errors.
-// Call it on every error that leaves a models function.
-func translate(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, gorm.ErrRecordNotFound):
-		return fmt.Errorf("%w: %v", ErrNotFound, err)
-	case errors.Is(err, gorm.ErrDuplicatedKey), isDuplicate(err):
-		return fmt.Errorf("%w: %v", ErrConflict, err)
-	case errors.Is(err, gorm.ErrForeignKeyViolated):
-		return fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	return err
-}
-
-// isDuplicate catches unique violations that TranslateError may miss
-// (for instance inside raw SQL).
-func isDuplicate(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "Duplicate entry") || strings.Contains(s, "UNIQUE constraint failed")
-}

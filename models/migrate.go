@@ -1,8 +1,33 @@
 package models
 
+// Migrations are history, not a description of today's structs.
+//
+// Step 1 is the baseline: the whole schema as frozen DDL for each dialect
+// (migrations/0001_baseline.{sqlite,mysql}.sql). Every later schema change
+// is a new numbered step appended to the migrations list below; a step that
+// is in a released binary is never edited, renumbered or renamed.
+//
+// To add one, say version 2:
+//   - change the gorm struct;
+//   - write the DDL for both dialects, e.g. migrations/0002_opinion_tags.sqlite.sql
+//     and migrations/0002_opinion_tags.mysql.sql (ALTER TABLE ... ADD COLUMN,
+//     CREATE INDEX ...; utf8mb4/InnoDB for new MySQL tables), or a Go
+//     function for a data fix; do not call AutoMigrate, whose result follows
+//     the structs and so would change what the step means; a data step
+//     names its columns (see seedHolidaysV1) rather than writing through a
+//     struct that may gain fields later;
+//   - append {2, "opinion tags", sqlFile("0002_opinion_tags")} below;
+//   - run go test ./models/ on SQLite and on MariaDB (DEPUTYLINK_TEST_MYSQL):
+//     TestSchemaMatchesModels names any struct field the steps do not create.
+//
+// On MySQL each DDL statement commits on its own, so a step there must be
+// safe to run again after it stopped half way (IF NOT EXISTS, or a check
+// first); on SQLite the whole run is one transaction.
+
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"gorm.io/gorm"
@@ -15,40 +40,9 @@ type migration struct {
 	Up      func(tx *gorm.DB) error
 }
 
-// migrations is the ordered history of the schema. AutoMigrate is additive
-// and idempotent, so a step that adds columns to a model re-runs it.
+// migrations is the ordered history of the schema.
 var migrations = []migration{
-	{1, "core tables", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(&Station{}, &Community{}, &Deputy{}, &Code{}, &Staff{},
-			&Voter{}, &Category{}, &Department{}, &AuditLog{})
-	}},
-	{2, "notifications outbox and consents", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(&Notification{}, &SubscribeConsent{})
-	}},
-	{3, "reception days and bookings", func(tx *gorm.DB) error {
-		if err := tx.AutoMigrate(&Holiday{}, &ReceptionRule{}, &ReceptionDay{}, &Slot{}, &RosterEntry{},
-			&Booking{}, &WalkIn{}, &ReceptionRecord{}); err != nil {
-			return err
-		}
-		_, err := EnsureHolidays(tx.Statement.Context, tx)
-		return err
-	}},
-	{4, "scans and bot", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(&ScanEvent{})
-	}},
-	{5, "opinions", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(&Opinion{}, &OpinionCounter{}, &OpinionPhoto{}, &OpinionNote{},
-			&OpinionTimelineEntry{}, &OpinionDepartment{}, &OpinionRating{}, &StationContact{})
-	}},
-	{6, "staff credentials", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(&StaffCredential{})
-	}},
-	{7, "uploads", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(&Upload{})
-	}},
-	{8, "opinion photo path index", func(tx *gorm.DB) error {
-		return tx.AutoMigrate(&OpinionPhoto{})
-	}},
+	{1, "baseline", baseline},
 }
 
 // SchemaMigration records an applied migration.
@@ -58,6 +52,18 @@ type SchemaMigration struct {
 	AppliedAt time.Time `gorm:"not null"`
 }
 
+// The bookkeeping table, frozen like the baseline (it is what AutoMigrate
+// made of SchemaMigration), created before any step runs.
+const (
+	schemaMigrationsSQLite = "CREATE TABLE IF NOT EXISTS `schema_migrations` (`version` integer,`name` text NOT NULL,`applied_at` datetime NOT NULL,PRIMARY KEY (`version`))"
+	schemaMigrationsMySQL  = "CREATE TABLE IF NOT EXISTS `schema_migrations` (\n" +
+		"  `version` bigint(20) NOT NULL,\n" +
+		"  `name` varchar(100) NOT NULL,\n" +
+		"  `applied_at` datetime(3) NOT NULL,\n" +
+		"  PRIMARY KEY (`version`)\n" +
+		") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+)
+
 // SchemaVersion is the version the code expects.
 func SchemaVersion() int { return migrations[len(migrations)-1].Version }
 
@@ -65,6 +71,10 @@ func SchemaVersion() int { return migrations[len(migrations)-1].Version }
 // several processes at once: on MySQL a named lock serialises them, and on
 // SQLite the database's own write lock does.
 func Migrate(ctx context.Context, db *gorm.DB) (applied int, err error) {
+	return migrate(ctx, db, migrations)
+}
+
+func migrate(ctx context.Context, db *gorm.DB, steps []migration) (applied int, err error) {
 	db = db.WithContext(ctx)
 	if DialectOf(db) == MySQL {
 		// GET_LOCK is per connection, so pin one connection for the whole run.
@@ -87,27 +97,42 @@ func Migrate(ctx context.Context, db *gorm.DB) (applied int, err error) {
 		// SQLite DDL is transactional, and _txlock=immediate makes this
 		// transaction take the write lock first, so a second process waits.
 		err = db.Transaction(func(tx *gorm.DB) error {
-			applied, err = migrateSteps(tx)
+			applied, err = migrateSteps(tx, steps)
 			return err
 		})
 		return applied, err
 	}
-	return migrateSteps(db)
+	return migrateSteps(db, steps)
 }
 
-func migrateSteps(db *gorm.DB) (applied int, err error) {
-	if err := db.AutoMigrate(&SchemaMigration{}); err != nil {
+func migrateSteps(db *gorm.DB, steps []migration) (applied int, err error) {
+	ddl := schemaMigrationsSQLite
+	if DialectOf(db) == MySQL {
+		ddl = schemaMigrationsMySQL
+	}
+	if err := db.Exec(ddl).Error; err != nil {
 		return 0, fmt.Errorf("migrate: %w", err)
 	}
-	var done []int
-	if err := db.Model(&SchemaMigration{}).Pluck("version", &done).Error; err != nil {
+	var done []SchemaMigration
+	if err := db.Order("version").Find(&done).Error; err != nil {
 		return 0, fmt.Errorf("migrate: %w", err)
+	}
+	if isLegacyHistory(done) {
+		if err := adoptLegacy(db, done); err != nil {
+			return 0, err
+		}
+		if err := db.Order("version").Find(&done).Error; err != nil {
+			return 0, fmt.Errorf("migrate: %w", err)
+		}
+	}
+	if err := checkHistory(done, steps); err != nil {
+		return 0, err
 	}
 	have := map[int]bool{}
-	for _, v := range done {
-		have[v] = true
+	for _, r := range done {
+		have[r.Version] = true
 	}
-	for _, m := range migrations {
+	for _, m := range steps {
 		if have[m.Version] {
 			continue
 		}
@@ -124,4 +149,32 @@ func migrateSteps(db *gorm.DB) (applied int, err error) {
 		applied++
 	}
 	return applied, nil
+}
+
+// checkHistory refuses a database whose recorded steps are not this
+// binary's: a step renamed or renumbered, so the history differs. Versions above the last known step are a newer binary's work and are left
+// alone, so an older process can still start during a rolling deploy.
+func checkHistory(done []SchemaMigration, steps []migration) error {
+	if len(steps) == 0 {
+		return nil
+	}
+	known := make(map[int]string, len(steps))
+	for _, m := range steps {
+		known[m.Version] = m.Name
+	}
+	last := steps[len(steps)-1].Version
+	var bad []string
+	for _, r := range done {
+		if r.Version > last {
+			continue
+		}
+		if name, ok := known[r.Version]; !ok || name != r.Name {
+			bad = append(bad, fmt.Sprintf("%d %q", r.Version, r.Name))
+		}
+	}
+	if len(bad) > 0 {
+		sort.Strings(bad)
+		return fmt.Errorf("migrate: schema_migrations records steps this binary does not have (%v); the database was migrated by a different history", bad)
+	}
+	return nil
 }

@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"errors"
 	"math"
 	"sort"
 
@@ -270,13 +269,4 @@ func ResolveCode(ctx context.Context, db *gorm.DB, code string) (CodeView, error
 		return CodeView{}, ErrCodeNotFound
 	}
 	return out, nil
-}
-
-// notFoundAs maps a missing row to the given coded error.
-func notFoundAs(err, coded error) error {
-	err = translate(err)
-	if errors.Is(err, ErrNotFound) {
-		return coded
-	}
-	return err
 }

@@ -163,13 +163,6 @@ func RateOpinion(ctx context.Context, db *gorm.DB, voterID, opinionID uint64, st
 	return rating, out, events, nil
 }
 
-// ListRatings lists an item's ratings, oldest first.
-func ListRatings(ctx context.Context, db *gorm.DB, opinionID uint64) ([]OpinionRating, error) {
-	var rows []OpinionRating
-	err := db.WithContext(ctx).Where("opinion_id = ?", opinionID).Order("id").Find(&rows).Error
-	return rows, translate(err)
-}
-
 // DueResultQuestions finds replied items whose voter should now be asked
 // "解决了吗?": replied at least days (default 7) calendar days ago, not
 // asked yet in this round, no result rating yet, not escalated. It marks

@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -359,15 +358,6 @@ func lockedBookingCount(tx *gorm.DB, dayID uint64) (int64, error) {
 	return n, translate(err)
 }
 
-// readCommitted asks MySQL for a READ COMMITTED transaction; SQLite's
-// transactions are serializable and take no options.
-func readCommitted(db *gorm.DB) *sql.TxOptions {
-	if DialectOf(db) == MySQL {
-		return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
-	}
-	return nil
-}
-
 // ReceptionQuery filters ListReceptionDays. Date picks one date (every
 // station's day, for a city-wide "find a free seat" page); From/To pick an
 // inclusive range; with neither, days not yet over are listed.
@@ -408,13 +398,6 @@ type SlotView struct {
 func slotView(s Slot, loc *time.Location) SlotView {
 	return SlotView{ID: s.ID, Start: inLoc(s.StartAt, loc), End: inLoc(s.EndAt, loc),
 		Capacity: s.Capacity, Remaining: s.Remaining(), Waitlisted: s.Waitlisted}
-}
-
-func inLoc(t time.Time, loc *time.Location) time.Time {
-	if loc == nil {
-		return t.UTC()
-	}
-	return t.In(loc)
 }
 
 // ListReceptionDays lists reception days by date, then id, with their

@@ -286,8 +286,10 @@ func LoadRouteWorld(ctx context.Context, db *gorm.DB) (RouteWorld, error) {
 }
 
 // RouteWorldCache keeps a loaded RouteWorld for TTL. It is safe for
-// concurrent use; call Invalidate after stations, communities, deputies or
-// codes change (an import, a revoked code).
+// concurrent use. Stations, communities, deputies and codes change only
+// through the command line and the demo loader, in another process, so a
+// change reaches a running server when its TTL runs out; FileOpinion
+// reloads sooner when a voter names a station or community it lacks.
 type RouteWorldCache struct {
 	TTL     time.Duration
 	RadiusM float64
@@ -316,11 +318,4 @@ func (c *RouteWorldCache) Get(ctx context.Context, db *gorm.DB) (RouteWorld, err
 	w.RadiusM = c.RadiusM
 	c.world, c.loaded = w, time.Now()
 	return w, nil
-}
-
-// Invalidate makes the next Get reload.
-func (c *RouteWorldCache) Invalidate() {
-	c.mu.Lock()
-	c.world = RouteWorld{}
-	c.mu.Unlock()
 }

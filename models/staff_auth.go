@@ -329,11 +329,11 @@ func countAttempt(ctx context.Context, db *gorm.DB, staffID uint64, now time.Tim
 	err = RunTx(ctx, db, func(tx *gorm.DB) error {
 		locks = false
 		var cr StaffCredential
-		res := lockingUpdate(tx).Where("staff_id = ?", staffID).Limit(1).Find(&cr)
-		if res.Error != nil {
-			return translate(res.Error)
+		found, err := lockFind(tx, &cr, "staff_id = ?", staffID)
+		if err != nil {
+			return err
 		}
-		if res.RowsAffected == 0 {
+		if !found {
 			// A staff member given a username some other way: start their row.
 			row := StaffCredential{StaffID: staffID, UpdatedAt: now}
 			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {

@@ -124,15 +124,11 @@ func UploadsByPath(ctx context.Context, db *gorm.DB, voterID uint64, paths []str
 // The console serves it with the same code that serves voters their uploads.
 func StaffOpinionPhoto(ctx context.Context, db *gorm.DB, staffID, opinionID, photoID uint64) (Upload, error) {
 	db = db.WithContext(ctx)
-	s, err := loadStaff(db, staffID)
-	if err != nil {
-		return Upload{}, ErrUploadNotFound
-	}
 	var op Opinion
 	if err := db.Select("id", "station_id").First(&op, opinionID).Error; err != nil {
 		return Upload{}, notFoundAs(err, ErrUploadNotFound)
 	}
-	if StaffCanAccess(s, op) != nil {
+	if _, err := staffFor(db, staffID, op); err != nil {
 		return Upload{}, ErrUploadNotFound
 	}
 	var ph OpinionPhoto

@@ -81,12 +81,4 @@ func SetVoterPhone(ctx context.Context, db *gorm.DB, s *Sealer, voterID uint64, 
 	return masked, nil
 }
 
-// VoterPhone opens a voter's sealed phone number, for the handling staff.
-func VoterPhone(v Voter, s *Sealer) (string, error) {
-	if len(v.PhoneEnc) == 0 {
-		return "", nil
-	}
-	return s.Open(v.PhoneEnc, phoneLabel(v.ID))
-}
-
 func phoneLabel(id uint64) string { return "phone:" + strconv.FormatUint(id, 10) }

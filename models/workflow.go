@@ -58,85 +58,6 @@ func Transition(from OpinionStatus, action OpinionAction) (OpinionStatus, error)
 	return t.to, nil
 }
 
-// EventKind says what happened to an opinion that someone must be told.
-type EventKind string
-
-// The events workflow operations return. Audience: who the event is for.
-const (
-	// EventNewItem: a new item; staff (handler → station → admins).
-	EventNewItem EventKind = "opinion.new"
-	// EventReturned: a returned item arrived at its new station; staff as for a new item.
-	EventReturned EventKind = "opinion.returned"
-	// EventReopened: a second round starts; staff as for a new item.
-	EventReopened EventKind = "opinion.reopened"
-	// EventAssigned: a staff member was made the lead at a transfer; that staff member.
-	EventAssigned EventKind = "opinion.assigned"
-	// EventAccepted: the station accepted the item; the voter.
-	EventAccepted EventKind = "opinion.accepted"
-	// EventReplied: the item has a public reply; the voter.
-	EventReplied EventKind = "opinion.replied"
-	// EventClosed: an admin closed the item; the voter.
-	EventClosed EventKind = "opinion.closed"
-	// EventEscalated: unsatisfied after the last round; the admins.
-	EventEscalated EventKind = "opinion.escalated"
-	// EventOverdue: an accept or reply deadline passed; the station head (→ admins).
-	EventOverdue EventKind = "opinion.overdue"
-	// EventOverdueAdmins: still overdue 5 working days later; the admins.
-	EventOverdueAdmins EventKind = "opinion.overdue_admins"
-	// EventAskResult: ask the voter "解决了吗?"; the voter.
-	EventAskResult EventKind = "opinion.ask_result"
-)
-
-// How staff recipients were found (OpinionEvent.Via).
-const (
-	ViaHandler = "handler" // the item's handler (contact or head), bound
-	ViaStation = "station" // the bound staff of the item's station
-	ViaHead    = "head"    // the bound heads of the item's station
-	ViaAdmins  = "admins"  // the bound admins
-	ViaNone    = "none"    // nobody bound: visible in the console only
-	ViaVoter   = "voter"   // the voter
-)
-
-// StaffRecipient is a staff member to notify, with their bound
-// official-account openid.
-type StaffRecipient struct {
-	ID     uint64
-	Name   string
-	Role   StaffRole
-	OpenID string
-}
-
-// OpinionEvent tells the caller who must be notified of a change, so it can
-// Enqueue the notifications in the same transaction. Either VoterID is set
-// (the caller picks the channel: a subscribe message when the voter left a
-// consent, else a template message when they follow the official account,
-// else nothing — the mini-program shows it) or Staff lists the recipients,
-// already resolved along the fallback chain (Via) and all bound.
-type OpinionEvent struct {
-	Kind        EventKind
-	OpinionID   uint64
-	TrackingNo  string
-	StationID   uint64
-	StationName string
-	Status      OpinionStatus
-	Round       int
-	// Stage is "accept" or "reply" for the overdue events.
-	Stage string
-	// DueAt is the deadline concerned: the accept deadline for a new,
-	// returned or overdue-accept item, the reply deadline otherwise.
-	DueAt time.Time
-	// Title is a short Chinese line for the message; Summary the start of
-	// the content.
-	Title   string
-	Summary string
-	VoterID uint64
-	Staff   []StaffRecipient
-	Via     string
-	// DedupeKey is unique per event; append the recipient (":staff:7",
-	// ":voter") for the outbox's DedupeKey.
-	DedupeKey string
-}
-
 // StaffCanAccess says whether staff may see and act on op: admins on every
 // item, clerks and heads on their stations' items only (s.Stations must be
 // loaded). Any other case is ErrOpinionNotFound, never a 403, so ids of
@@ -152,6 +73,20 @@ func StaffCanAccess(s Staff, op Opinion) error {
 		return nil
 	}
 	return ErrOpinionNotFound
+}
+
+// staffFor loads staff member staffID and checks they may see op
+// (StaffCanAccess); a staff member who is unknown or inactive is
+// ErrOpinionNotFound too.
+func staffFor(db *gorm.DB, staffID uint64, op Opinion) (Staff, error) {
+	s, err := loadStaff(db, staffID)
+	if err != nil {
+		return Staff{}, ErrOpinionNotFound
+	}
+	if err := StaffCanAccess(s, op); err != nil {
+		return Staff{}, err
+	}
+	return s, nil
 }
 
 // TransferInput is a transfer (转办) to departments.
@@ -387,7 +322,7 @@ func ReturnOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, in Retu
 			from := op.StationID
 			a.set["station_id"] = to.StationID
 			a.set["route_rule"] = to.Rule
-			a.set["route_reason"] = cutRunes(to.Reason, 255)
+			a.set["route_reason"] = Shorten(to.Reason, 255, "")
 			a.set["handler_staff_id"] = nil
 			if handler != 0 {
 				a.set["handler_staff_id"] = handler
@@ -483,11 +418,7 @@ func AddNote(ctx context.Context, db *gorm.DB, staffID, id uint64, text string, 
 		if err != nil {
 			return err
 		}
-		s, err := loadStaff(tx, staffID)
-		if err != nil {
-			return ErrOpinionNotFound
-		}
-		if err := StaffCanAccess(s, op); err != nil {
+		if _, err := staffFor(tx, staffID, op); err != nil {
 			return err
 		}
 		note = OpinionNote{OpinionID: id, StaffID: staffID, Text: text, CreatedAt: now}
@@ -498,139 +429,6 @@ func AddNote(ctx context.Context, db *gorm.DB, staffID, id uint64, text string, 
 			string(op.Status), string(op.Status), text)
 	})
 	return note, err
-}
-
-// action is one workflow step being built inside runAction's transaction.
-type action struct {
-	ctx   context.Context
-	tx    *gorm.DB
-	op    Opinion // as it was before the step
-	actor Actor
-	staff Staff // the acting staff member (zero for voters and the system)
-	now   time.Time
-	// set are the columns to change besides status, version and updated_at.
-	set  map[string]any
-	note string
-	// steps are public timeline entries, given the changed opinion and its
-	// station's name.
-	steps  []func(op Opinion, station string) (text, detail string)
-	events func(tx *gorm.DB, op Opinion, station string) ([]OpinionEvent, error)
-}
-
-func (a *action) timeline(f func(op Opinion, station string) (string, string)) {
-	a.steps = append(a.steps, f)
-}
-
-// actorSpec says who acts and how they are checked.
-type actorSpec struct {
-	actor     Actor
-	adminOnly bool
-}
-
-func staffActor(id uint64, adminOnly bool) actorSpec {
-	return actorSpec{actor: Actor{Kind: actorStaff, ID: id}, adminOnly: adminOnly}
-}
-
-// runAction runs one workflow step in a transaction (a savepoint when db is
-// already one): lock the item, check the actor may see it (else
-// ErrOpinionNotFound), check the transition (else ErrInvalidTransition),
-// build the change, apply it guarded by the version, then write the public
-// timeline, the audit log (who, when, from, to, note) and collect events.
-func runAction(ctx context.Context, db *gorm.DB, id uint64, act OpinionAction, who actorSpec, now time.Time, build func(a *action) error) (Opinion, []OpinionEvent, error) {
-	now = now.UTC()
-	var out Opinion
-	var events []OpinionEvent
-	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		op, err := lockOpinion(tx, id)
-		if err != nil {
-			return err
-		}
-		a := &action{ctx: ctx, tx: tx, op: op, actor: who.actor, now: now, set: map[string]any{}}
-		switch who.actor.Kind {
-		case actorStaff:
-			s, err := loadStaff(tx, who.actor.ID)
-			if err != nil {
-				return ErrOpinionNotFound
-			}
-			if err := StaffCanAccess(s, op); err != nil {
-				return err
-			}
-			if who.adminOnly && s.Role != RoleAdmin {
-				return ErrAdminOnly
-			}
-			a.staff = s
-		case actorVoter:
-			if op.VoterID != who.actor.ID {
-				return ErrOpinionNotFound
-			}
-		}
-		to, err := Transition(op.Status, act)
-		if err != nil {
-			return err
-		}
-		if err := build(a); err != nil {
-			return err
-		}
-		out, events, err = applyAction(tx, a, act, to)
-		return err
-	})
-	if err != nil {
-		return Opinion{}, nil, err
-	}
-	return out, events, nil
-}
-
-// applyAction writes a built step: the row, the timeline, the audit log, the events.
-func applyAction(tx *gorm.DB, a *action, act OpinionAction, to OpinionStatus) (Opinion, []OpinionEvent, error) {
-	op := a.op
-	a.set["status"] = to
-	a.set["version"] = op.Version + 1
-	a.set["updated_at"] = a.now
-	res := tx.Model(&Opinion{}).Where("id = ? AND version = ?", op.ID, op.Version).Updates(a.set)
-	if res.Error != nil {
-		return Opinion{}, nil, translate(res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return Opinion{}, nil, ErrConcurrentUpdate
-	}
-	var out Opinion
-	if err := tx.First(&out, op.ID).Error; err != nil {
-		return Opinion{}, nil, translate(err)
-	}
-	st, err := stationName(tx, out.StationID)
-	if err != nil {
-		return Opinion{}, nil, err
-	}
-	for _, f := range a.steps {
-		text, detail := f(out, st)
-		kind := string(to)
-		if act == ActionEscalate {
-			kind = "escalated"
-		}
-		if err := addTimeline(tx, out, kind, text, detail, a.now); err != nil {
-			return Opinion{}, nil, err
-		}
-	}
-	if err := Audit(a.ctx, tx, a.now, a.actor, "opinion."+string(act), auditOpinion, op.ID,
-		string(op.Status), string(to), cutRunes(strings.TrimSpace(a.note), 2000)); err != nil {
-		return Opinion{}, nil, err
-	}
-	var events []OpinionEvent
-	if a.events != nil {
-		if events, err = a.events(tx, out, st); err != nil {
-			return Opinion{}, nil, err
-		}
-	}
-	return out, events, nil
-}
-
-// lockOpinion loads an item for update (FOR UPDATE on MySQL).
-func lockOpinion(tx *gorm.DB, id uint64) (Opinion, error) {
-	var op Opinion
-	if err := opForUpdate(tx).First(&op, id).Error; err != nil {
-		return Opinion{}, notFoundAs(err, ErrOpinionNotFound)
-	}
-	return op, nil
 }
 
 func checkNote(note string) error {
@@ -665,99 +463,4 @@ func joinIDs(ids []uint64) string {
 		s = next
 	}
 	return s
-}
-
-// baseEvent fills an event's description of the item.
-func baseEvent(op Opinion, kind EventKind, station, title string) OpinionEvent {
-	due := op.ReplyDueAt
-	if slices.Contains(awaitingAccept, op.Status) {
-		due = op.AcceptDueAt
-	}
-	return OpinionEvent{
-		Kind: kind, OpinionID: op.ID, TrackingNo: op.TrackingNo, StationID: op.StationID, StationName: station,
-		Status: op.Status, Round: op.Round, DueAt: due, Title: title, Summary: summary(op.Content, 20),
-		DedupeKey: fmt.Sprintf("opinion:%d:%s:v%d", op.ID, strings.TrimPrefix(string(kind), "opinion."), op.Version),
-	}
-}
-
-// voterEvent is an event for the item's voter.
-func voterEvent(op Opinion, kind EventKind, station, title string) OpinionEvent {
-	ev := baseEvent(op, kind, station, title)
-	ev.VoterID, ev.Via = op.VoterID, ViaVoter
-	return ev
-}
-
-// stationStaffEvent is an event for whoever handles the item: its handler
-// when bound, else the station's bound staff, else the bound admins.
-func stationStaffEvent(tx *gorm.DB, op Opinion, kind EventKind, station, title string) (OpinionEvent, error) {
-	ev := baseEvent(op, kind, station, title)
-	var err error
-	ev.Staff, ev.Via, err = stationRecipients(tx, op)
-	return ev, err
-}
-
-func stationRecipients(tx *gorm.DB, op Opinion) ([]StaffRecipient, string, error) {
-	if op.HandlerStaffID != nil {
-		r, err := boundStaff(tx, "id = ?", *op.HandlerStaffID)
-		if err != nil || len(r) > 0 {
-			return r, ViaHandler, err
-		}
-	}
-	if op.StationID != officeStation {
-		r, err := boundStaff(tx, "role IN ? AND id IN (?)", []StaffRole{RoleClerk, RoleHead},
-			tx.Table("staff_stations").Select("staff_id").Where("station_id = ?", op.StationID))
-		if err != nil || len(r) > 0 {
-			return r, ViaStation, err
-		}
-	}
-	return adminRecipients(tx)
-}
-
-// headRecipients are the station's bound heads, else the bound admins.
-func headRecipients(tx *gorm.DB, stationID uint64) ([]StaffRecipient, string, error) {
-	if stationID != officeStation {
-		r, err := boundStaff(tx, "role = ? AND id IN (?)", RoleHead,
-			tx.Table("staff_stations").Select("staff_id").Where("station_id = ?", stationID))
-		if err != nil || len(r) > 0 {
-			return r, ViaHead, err
-		}
-	}
-	return adminRecipients(tx)
-}
-
-func adminRecipients(tx *gorm.DB) ([]StaffRecipient, string, error) {
-	r, err := boundStaff(tx, "role = ?", RoleAdmin)
-	if err != nil {
-		return nil, "", err
-	}
-	if len(r) == 0 {
-		return nil, ViaNone, nil
-	}
-	return r, ViaAdmins, nil
-}
-
-// boundStaff lists active staff matching where who bound an official-account openid.
-func boundStaff(tx *gorm.DB, where string, args ...any) ([]StaffRecipient, error) {
-	var rows []Staff
-	err := tx.Model(&Staff{}).Select("id", "name", "role", "oa_openid").
-		Where("active = ? AND oa_openid IS NOT NULL AND oa_openid <> ''", true).
-		Where(where, args...).Order("id").Find(&rows).Error
-	if err != nil {
-		return nil, translate(err)
-	}
-	out := make([]StaffRecipient, 0, len(rows))
-	for _, s := range rows {
-		out = append(out, StaffRecipient{ID: s.ID, Name: s.Name, Role: s.Role, OpenID: *s.OAOpenID})
-	}
-	return out, nil
-}
-
-// summary is the first n characters of s, with "…" when cut.
-func summary(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n]) + "…"
 }

@@ -14,17 +14,16 @@ import (
 )
 
 func adminCmd(ctx context.Context, getenv func(string) string, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "deputylink admin: which one? invite, create-user")
-		return errUsage
+	sub, err := subcommand("admin", args, stderr)
+	if err != nil {
+		return err
 	}
-	switch args[0] {
+	switch sub {
 	case "invite":
 		return adminInvite(ctx, getenv, args[1:], stdout, stderr)
 	case "create-user":
 		return adminCreateUser(ctx, getenv, args[1:], adminStdin, stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "deputylink admin: unknown command %q\n\n", args[0])
 	return errUsage
 }
 
@@ -44,13 +43,13 @@ func adminInvite(ctx context.Context, getenv func(string) string, args []string,
 	switch r := models.StaffRole(*role); {
 	case *station == 0 || strings.TrimSpace(*name) == "":
 		fmt.Fprintln(stderr, "deputylink admin invite: --station and --name are required")
-		return errUsage
+		return usageOf(fs)
 	case r != models.RoleClerk && r != models.RoleHead:
-		fmt.Fprintf(stderr, "deputylink admin invite: --role must be clerk or head, not %q\n", *role)
-		return errUsage
+		fmt.Fprintf(stderr, "deputylink admin invite: --role must be clerk or head, not %q\n\n", *role)
+		return usageOf(fs)
 	case *ttl <= 0 || *ttl > models.MaxInviteTTL:
-		fmt.Fprintf(stderr, "deputylink admin invite: --ttl must be between 1s and %s\n", models.MaxInviteTTL)
-		return errUsage
+		fmt.Fprintf(stderr, "deputylink admin invite: --ttl must be between 1s and %s\n\n", models.MaxInviteTTL)
+		return usageOf(fs)
 	}
 	return withApp(ctx, getenv, func(a *app) error {
 		// Checked first: an invite nobody can scan is no use.

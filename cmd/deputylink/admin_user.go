@@ -9,9 +9,12 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"deputylink/models"
+
+	"golang.org/x/term"
 )
 
 // adminStdin is where "admin create-user" reads the password; tests swap it.
@@ -40,27 +43,28 @@ func (s *stationList) Set(v string) error {
 }
 
 // adminCreateUser creates a staff member with a console login. The
-// password never appears on the command line (where ps would show it): it
-// is the first line of --password-file, or of stdin. The new staff id is
-// the only thing printed on stdout, for scripts.
+// password never appears on the command line (where ps would show it) nor
+// in the output: it is typed at a terminal without echo (twice), or the
+// first line of --password-file or of piped stdin. It prints what it
+// created: id, username, name, role and stations.
 func adminCreateUser(ctx context.Context, getenv func(string) string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("admin create-user", stderr)
 	username := fs.String("username", "", "the console login: 3–32 of a-z 0-9 _ . -")
 	role := fs.String("role", "", "clerk (联络员), head (站长) or admin (管理员)")
 	name := fs.String("name", "", "the staff member's name")
 	var stations stationList
-	fs.Var(&stations, "station", "a station's id; repeat (or comma-separate) for several; none for an admin")
+	fs.Var(&stations, "station", "a station's `id`; repeat (or comma-separate) for several; none for an admin")
 	pwFile := fs.String("password-file", "", "read the password from the first line of this file instead of stdin")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if strings.TrimSpace(*username) == "" || strings.TrimSpace(*name) == "" || *role == "" {
 		fmt.Fprintln(stderr, "deputylink admin create-user: --username, --role and --name are required")
-		return errUsage
+		return usageOf(fs)
 	}
 	if !models.StaffRole(*role).Valid() {
-		fmt.Fprintf(stderr, "deputylink admin create-user: --role must be clerk, head or admin, not %q\n", *role)
-		return errUsage
+		fmt.Fprintf(stderr, "deputylink admin create-user: --role must be clerk, head or admin, not %q\n\n", *role)
+		return usageOf(fs)
 	}
 	password, err := readPassword(*pwFile, stdin, stderr)
 	if err != nil {
@@ -71,22 +75,34 @@ func adminCreateUser(ctx context.Context, getenv func(string) string, args []str
 		if err != nil {
 			return err
 		}
-		names := make([]string, len(s.Stations))
+		where := make([]string, len(s.Stations))
 		for i, st := range s.Stations {
-			names[i] = st.Name
+			where[i] = fmt.Sprintf("%d %s", st.ID, st.Name)
 		}
-		where := strings.Join(names, "、")
-		if where == "" {
-			where = "全部联络站"
+		if len(where) == 0 {
+			where = []string{"all (an admin sees every station)"}
 		}
-		fmt.Fprintf(stderr, "Created console user %s: %s（%s，%s）\n", *s.Username, s.Name, s.Role.Label(), where)
-		fmt.Fprintln(stdout, s.ID)
-		return nil
+		fmt.Fprintln(stdout, "Created console user:")
+		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "  id:\t%d\n", s.ID)
+		fmt.Fprintf(tw, "  username:\t%s\n", *s.Username)
+		fmt.Fprintf(tw, "  name:\t%s\n", s.Name)
+		fmt.Fprintf(tw, "  role:\t%s (%s)\n", s.Role, s.Role.Label())
+		fmt.Fprintf(tw, "  stations:\t%s\n", strings.Join(where, ", "))
+		return tw.Flush()
 	})
 }
 
-// readPassword reads the first line of the file, or of stdin when file is
-// empty, without its line ending.
+// Terminal access, swapped by the tests.
+var (
+	isTerminal    = term.IsTerminal
+	readNoEcho    = term.ReadPassword
+	errPwMismatch = errors.New("the two passwords differ; nothing was created")
+)
+
+// readPassword reads the password: typed without echo (and confirmed) when
+// stdin is a terminal, else the first line of the file, or of stdin when
+// file is empty, without its line ending.
 func readPassword(file string, stdin io.Reader, stderr io.Writer) (string, error) {
 	src, from := stdin, "stdin"
 	if file != "" {
@@ -96,10 +112,8 @@ func readPassword(file string, stdin io.Reader, stderr io.Writer) (string, error
 		}
 		defer f.Close()
 		src, from = f, file
-	} else if f, ok := stdin.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			fmt.Fprint(stderr, "Password (shown as you type; prefer piping it in or --password-file): ")
-		}
+	} else if f, ok := stdin.(*os.File); ok && isTerminal(int(f.Fd())) {
+		return typePassword(int(f.Fd()), stderr)
 	}
 	line, err := bufio.NewReaderSize(io.LimitReader(src, 4096), 4096).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -110,4 +124,32 @@ func readPassword(file string, stdin io.Reader, stderr io.Writer) (string, error
 		return "", fmt.Errorf("no password on the first line of %s", from)
 	}
 	return line, nil
+}
+
+// typePassword asks for the password twice at the terminal fd, without echo.
+func typePassword(fd int, stderr io.Writer) (string, error) {
+	ask := func(prompt string) (string, error) {
+		fmt.Fprint(stderr, prompt)
+		b, err := readNoEcho(fd)
+		fmt.Fprintln(stderr) // the Enter key was not echoed either
+		if err != nil {
+			return "", fmt.Errorf("read the password: %w", err)
+		}
+		return string(b), nil
+	}
+	pw, err := ask("Password: ")
+	if err != nil {
+		return "", err
+	}
+	if pw == "" {
+		return "", errors.New("no password typed")
+	}
+	again, err := ask("Password again: ")
+	if err != nil {
+		return "", err
+	}
+	if again != pw {
+		return "", errPwMismatch
+	}
+	return pw, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -35,9 +36,14 @@ func TestAdminCreateUser(t *testing.T) {
 	if err != nil {
 		t.Fatalf("create: %v %s", err, errs)
 	}
-	id, perr := strconv.ParseUint(strings.TrimSpace(out), 10, 64)
-	if perr != nil || !strings.Contains(errs, "clerk.one") || !strings.Contains(errs, "联络员") {
-		t.Fatalf("stdout %q stderr %q", out, errs)
+	id := createdID(t, out)
+	for _, w := range []string{"username:  clerk.one", "name:      章佳怡", "role:      clerk (联络员)", "stations:  " + idArg(d.StationID) + " "} {
+		if !strings.Contains(out, w) {
+			t.Errorf("stdout lacks %q:\n%s", w, out)
+		}
+	}
+	if strings.Contains(out+errs, "clerk password 1") {
+		t.Errorf("the password was printed: %q %q", out, errs)
 	}
 	s, err := models.AuthenticateStaff(ctx, e.db, "clerk.one", "clerk password 1", time.Now())
 	if err != nil || s.ID != id || len(s.Stations) != 1 || s.Stations[0].ID != d.StationID {
@@ -51,8 +57,8 @@ func TestAdminCreateUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errs := e.run("admin", "create-user", "--username", "boss", "--role", "admin", "--name", "项海燕", "--password-file", pw)
-	if code != 0 {
-		t.Fatalf("admin from file: exit %d %s", code, errs)
+	if code != 0 || !strings.Contains(out, "stations:  all") {
+		t.Fatalf("admin from file: exit %d %s %s", code, out, errs)
 	}
 	if _, err := models.AuthenticateStaff(ctx, e.db, "boss", "admin password 1", time.Now()); err != nil {
 		t.Fatalf("admin login: %v (stdout %q)", err, out)
@@ -61,10 +67,10 @@ func TestAdminCreateUser(t *testing.T) {
 	// Two stations, repeated and comma-separated.
 	var other models.Station
 	e.db.Where("id <> ?", d.StationID).Order("id").First(&other)
-	_, errs, err = create("head password 1", "--username", "head2", "--role", "head", "--name", "两站站长",
+	out, errs, err = create("head password 1", "--username", "head2", "--role", "head", "--name", "两站站长",
 		"--station", idArg(d.StationID), "--station", idArg(other.ID)+","+idArg(d.StationID))
-	if err != nil || !strings.Contains(errs, "、") {
-		t.Fatalf("two stations: %v %s", err, errs)
+	if err != nil || !strings.Contains(out, other.Name) || !strings.Contains(out, ", ") {
+		t.Fatalf("two stations: %v %s %s", err, out, errs)
 	}
 
 	for _, c := range []struct {
@@ -89,7 +95,7 @@ func TestAdminCreateUser(t *testing.T) {
 		if err != nil {
 			msg += err.Error()
 		}
-		if err == nil || (err == errUsage) != c.usage || !strings.Contains(msg, c.want) || out != "" {
+		if err == nil || errors.Is(err, errUsage) != c.usage || !strings.Contains(msg, c.want) || out != "" {
 			t.Errorf("%s: err %v stdout %q stderr %q; want usage=%v and %q", c.name, err, out, errs, c.usage, c.want)
 		}
 	}
@@ -97,5 +103,68 @@ func TestAdminCreateUser(t *testing.T) {
 	e.db.Model(&models.Staff{}).Where("username IS NOT NULL").Count(&n)
 	if n != 3 {
 		t.Errorf("%d console users, want 3", n)
+	}
+}
+
+// createdID reads the id line of create-user's output.
+func createdID(t *testing.T, out string) uint64 {
+	t.Helper()
+	for _, l := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "id:"); ok {
+			id, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+			if err == nil {
+				return id
+			}
+		}
+	}
+	t.Fatalf("no id in %q", out)
+	return 0
+}
+
+// Ensure a password typed at a terminal is read without echo, asked twice,
+// and never printed.
+func TestAdminCreateUserFromTerminal(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(); w.Close() })
+	typed := []string{"typed password 1", "typed password 1"}
+	oldTerm, oldRead := isTerminal, readNoEcho
+	isTerminal = func(fd int) bool { return fd == int(r.Fd()) }
+	readNoEcho = func(int) ([]byte, error) {
+		if len(typed) == 0 {
+			t.Fatal("asked too often")
+		}
+		p := typed[0]
+		typed = typed[1:]
+		return []byte(p), nil
+	}
+	t.Cleanup(func() { isTerminal, readNoEcho = oldTerm, oldRead })
+
+	var errb bytes.Buffer
+	pw, err := readPassword("", r, &errb)
+	if err != nil || pw != "typed password 1" {
+		t.Fatalf("typed: %q %v", pw, err)
+	}
+	if errb.String() != "Password: \nPassword again: \n" {
+		t.Errorf("prompts %q", errb.String())
+	}
+	typed = []string{"typed password 1", "typo password 1"}
+	if _, err := readPassword("", r, &errb); err != errPwMismatch {
+		t.Errorf("mismatch: %v", err)
+	}
+	typed = []string{""}
+	if _, err := readPassword("", r, &errb); err == nil {
+		t.Error("empty password accepted")
+	}
+	// Piped (not a terminal): the first line, no prompt.
+	isTerminal = func(int) bool { return false }
+	errb.Reset()
+	if _, err := w.WriteString("piped password\n"); err != nil {
+		t.Fatal(err)
+	}
+	if pw, err := readPassword("", r, &errb); err != nil || pw != "piped password" || errb.Len() != 0 {
+		t.Errorf("piped: %q %v prompt %q", pw, err, errb.String())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"deputylink/config"
@@ -29,13 +30,41 @@ type app struct {
 	registry *prometheus.Registry
 }
 
-// loadConfig reads the environment and builds the logger.
+// environ lists the environment (os.Environ); tests swap it. Only the names
+// whose getenv value is set are checked, so a test's own getenv decides.
+var environ = os.Environ
+
+// logOutput is where the logs go; tests swap it.
+var logOutput io.Writer = os.Stderr
+
+// loadConfig reads the environment, builds the logger and warns about
+// misspelled variables and laptop settings in production.
 func loadConfig(getenv func(string) string) (config.Config, *slog.Logger, error) {
 	cfg, err := config.Load(getenv)
 	if err != nil {
 		return cfg, nil, err
 	}
-	return cfg, newLogger(cfg, os.Stderr), nil
+	log := newLogger(cfg, logOutput)
+	var names []string
+	for _, kv := range environ() {
+		if k, _, _ := strings.Cut(kv, "="); k != "" && getenv(k) != "" {
+			names = append(names, k)
+		}
+	}
+	for _, w := range cfg.Warnings(names) {
+		log.Warn(w.String())
+	}
+	redis.SetLogger(redisLogger{log})
+	return cfg, log, nil
+}
+
+// redisLogger sends go-redis's own messages (dial retries, mostly) to the
+// log at debug level instead of raw lines on stderr: the failures they
+// describe reach the caller as errors and are logged there.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, fmt.Sprintf(format, v...), "component", "redis")
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
@@ -69,6 +98,11 @@ func openApp(ctx context.Context, getenv func(string) string, migrate bool) (*ap
 	defer cancel()
 	a.db, err = models.Open(dbCtx, cfg.DatabaseURL, models.OpenOptions{Logger: log})
 	if err != nil {
+		return nil, cfg.DatabaseError(err)
+	}
+	// Redis before migrating: a start that cannot reach it changes nothing.
+	if err := a.openRedis(ctx); err != nil {
+		a.close()
 		return nil, err
 	}
 	if migrate {
@@ -80,10 +114,6 @@ func openApp(ctx context.Context, getenv func(string) string, migrate bool) (*ap
 		if n > 0 {
 			log.Info("Database migrated", "applied", n, "version", models.SchemaVersion())
 		}
-	}
-	if err := a.openRedis(ctx); err != nil {
-		a.close()
-		return nil, err
 	}
 	log.Info("Connected", "database", string(models.DialectOf(a.db)), "redis", a.redisKind(), "version", versionString())
 	return a, nil
@@ -112,7 +142,10 @@ func (a *app) openRedis(ctx context.Context) error {
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := a.redis.Ping(pctx).Err(); err != nil {
-		return fmt.Errorf("redis at %s: %w", opt.Addr, err)
+		if a.mini != nil {
+			return fmt.Errorf("in-process redis at %s: %w", opt.Addr, err)
+		}
+		return a.cfg.RedisError(err)
 	}
 	return nil
 }

@@ -24,11 +24,11 @@ import (
 const wxaCodeWidth = 640
 
 func codesCmd(ctx context.Context, getenv func(string) string, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "deputylink codes: which one? generate, board, images or print")
-		return errUsage
+	sub, err := subcommand("codes", args, stderr)
+	if err != nil {
+		return err
 	}
-	switch args[0] {
+	switch sub {
 	case "generate":
 		if err := parseFlags(newFlagSet("codes generate", stderr), args[1:]); err != nil {
 			return err
@@ -48,7 +48,6 @@ func codesCmd(ctx context.Context, getenv func(string) string, args []string, st
 	case "print":
 		return codesPrint(ctx, getenv, args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "deputylink codes: unknown command %q\n\n", args[0])
 	return errUsage
 }
 
@@ -71,7 +70,7 @@ func codesBoard(ctx context.Context, getenv func(string) string, args []string, 
 	}
 	if *deputy == 0 || strings.TrimSpace(*label) == "" {
 		fmt.Fprintln(stderr, "deputylink codes board: --deputy and --label are required")
-		return errUsage
+		return usageOf(fs)
 	}
 	return withApp(ctx, getenv, func(a *app) error {
 		c, err := models.CreateBoardCode(ctx, a.db, *deputy, *label, time.Now())
@@ -96,7 +95,7 @@ func codesImages(ctx context.Context, getenv func(string) string, args []string,
 	}
 	if n := btoi(*deputy != 0) + btoi(*code != "") + btoi(*all); n != 1 {
 		fmt.Fprintln(stderr, "deputylink codes images: give exactly one of --deputy, --code and --all")
-		return errUsage
+		return usageOf(fs)
 	}
 	return withApp(ctx, getenv, func(a *app) error {
 		var todo []models.Code
@@ -153,7 +152,7 @@ func codesPrint(ctx context.Context, getenv func(string) string, args []string, 
 	}
 	if btoi(*deputy != 0)+btoi(*code != "") != 1 {
 		fmt.Fprintln(stderr, "deputylink codes print: give one of --deputy and --code")
-		return errUsage
+		return usageOf(fs)
 	}
 	return withApp(ctx, getenv, func(a *app) error {
 		c, d, err := printableCode(ctx, a, *deputy, *code)

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
+	"text/tabwriter"
 	"time"
 
+	"deputylink/config"
 	"deputylink/jobs"
 )
 
@@ -42,20 +45,25 @@ func (a *app) runJobs(ctx context.Context) {
 }
 
 func jobsCmd(ctx context.Context, getenv func(string) string, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 1 && args[0] == "list" {
+	sub, err := subcommand("jobs", args, stderr)
+	if err != nil {
+		return err
+	}
+	if sub == "list" {
+		if err := parseFlags(newFlagSet("jobs list", stderr), args[1:]); err != nil {
+			return err
+		}
 		cfg, _, err := loadConfig(getenv)
 		if err != nil {
 			return err
 		}
-		for _, j := range jobs.All(jobs.OptionsFrom(cfg)) {
-			fmt.Fprintf(stdout, "%-16s every %s\n", j.Name, j.Every)
-		}
-		return nil
+		return listJobs(stdout, jobs.OptionsFrom(cfg))
 	}
-	if len(args) != 2 || args[0] != "run" {
-		fmt.Fprintln(stderr, "deputylink jobs: want 'jobs list' or 'jobs run NAME'")
-		return errUsage
+	rest, err := parseArgs(newFlagSet("jobs run", stderr), args[1:], 1)
+	if err != nil {
+		return err
 	}
+	name := rest[0]
 	a, err := openApp(ctx, getenv, true)
 	if err != nil {
 		return err
@@ -65,10 +73,74 @@ func jobsCmd(ctx context.Context, getenv func(string) string, args []string, std
 	if err != nil {
 		return err
 	}
-	n, err := jobs.RunOnce(ctx, d, args[1], time.Now())
+	n, err := jobs.RunOnce(ctx, d, name, time.Now())
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: %d\n", args[1], n)
+	fmt.Fprintf(stdout, "%s: %d\n", name, n)
 	return nil
+}
+
+// listJobs prints the jobs as a table: name, schedule, and where they run.
+func listJobs(w io.Writer, opt jobs.Options) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSCHEDULE\tRUNS")
+	for _, j := range jobs.All(opt) {
+		runs := "one process (leader lock)"
+		if j.Concurrent {
+			runs = "every process"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", j.Name, schedule(j, opt), runs)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	loc := "Asia/Shanghai"
+	if opt.Location != nil {
+		loc = opt.Location.String()
+	}
+	_, err := fmt.Fprintf(w, "\nDaily times are %s time (DEPUTYLINK_TIMEZONE).\n", loc)
+	return err
+}
+
+// dailyHours are the local hours of the daily jobs, as far as package jobs
+// exports them. It does not export the hours of reception-days and
+// close-reception-days (nor a job's schedule as such): those show as
+// "daily" only.
+func dailyHours(opt jobs.Options) map[string]int {
+	digest := opt.DigestHour
+	if digest < 0 || digest > 23 {
+		digest = config.Default().Jobs.DigestHour
+	}
+	return map[string]int{
+		jobs.JobStuckDigest:        digest,
+		jobs.JobReceptionReminders: jobs.ReminderHour,
+		jobs.JobStaffRoster:        jobs.RosterHour,
+	}
+}
+
+// schedule renders a job's period: "every 1s", "hourly", "daily 18:00".
+func schedule(j jobs.Job, opt jobs.Options) string {
+	switch j.Every {
+	case 24 * time.Hour:
+		if h, ok := dailyHours(opt)[j.Name]; ok {
+			return fmt.Sprintf("daily %02d:00", h)
+		}
+		return "daily"
+	case time.Hour:
+		return "hourly"
+	}
+	return "every " + shortDuration(j.Every)
+}
+
+// shortDuration is d without zero units: 10m, not 10m0s; 72h, not 72h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }

@@ -5,47 +5,19 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"syscall"
-	_ "time/tzdata" // Asia/Shanghai must load on minimal images without zoneinfo
+	_ "time/tzdata" // config.DefaultTimezone must load on minimal images without zoneinfo
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = ""
-
-const usage = `deputylink: People's Congress liaison work in WeChat.
-
-Usage:
-  deputylink serve [--demo] [--no-jobs]   run the HTTP server (and the background jobs)
-  deputylink worker                       run the background jobs only
-  deputylink migrate                      bring the database schema up to date
-  deputylink demo                         load the demo county (idempotent)
-  deputylink jobs run NAME                run one background job once (for cron and ops)
-  deputylink jobs list                    list the background jobs
-  deputylink codes generate               give every deputy and station without a code one
-  deputylink codes board --deputy ID --label TEXT
-                                          create the code of one printed notice board
-  deputylink codes images (--deputy ID | --code CODE | --all) [--force]
-                                          fetch and keep the codes' WeChat images
-  deputylink codes print (--deputy ID | --code CODE) [--out FILE] [--county NAME]
-                                          write a printable A4 notice board (HTML)
-  deputylink wechat menu [--dry-run]      publish the official account's custom menu
-  deputylink admin invite --station ID --name NAME [--role clerk|head] [--ttl 72h]
-                                          create a staff member and their one-time invite QR
-  deputylink admin create-user --username U --role clerk|head|admin [--station ID ...] --name NAME [--password-file FILE]
-                                          create a console login (password from stdin or the file)
-  deputylink version                      print the version
-
-Configuration comes from DEPUTYLINK_* environment variables; see README.md.
-`
-
-// errUsage means the command line was wrong: print usage, exit 2.
-var errUsage = errors.New("usage")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -57,11 +29,19 @@ func main() {
 // run executes one command line and returns the process exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	err := dispatch(ctx, args, getenv, stdout, stderr)
+	var help helpText
+	var wrong usageText
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &help):
+		fmt.Fprint(stdout, string(help))
+		return 0
+	case errors.As(err, &wrong):
+		fmt.Fprint(stderr, string(wrong))
+		return 2
 	case errors.Is(err, errUsage):
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, mainUsage())
 		return 2
 	default:
 		fmt.Fprintf(stderr, "deputylink: %v\n", err)
@@ -107,35 +87,32 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	case "admin":
 		return adminCmd(ctx, getenv, rest, stdout, stderr)
 	case "version", "--version", "-v":
+		if err := parseFlags(newFlagSet("version", stderr), rest); err != nil {
+			return err
+		}
 		fmt.Fprintln(stdout, "deputylink", versionString())
 		return nil
-	case "help", "--help", "-h":
-		fmt.Fprint(stdout, usage)
-		return nil
+	case "help", "--help", "-h", "-help":
+		return helpCmd(ctx, getenv, rest, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "deputylink: unknown command %q\n\n", cmd)
 	return errUsage
 }
 
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
-}
-
-// parseFlags parses and refuses stray arguments, mapping both to errUsage.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errUsage
-		}
+// helpCmd prints the general help, or with a command the command's.
+func helpCmd(ctx context.Context, getenv func(string) string, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		return helpText(mainUsage())
+	}
+	name := strings.Join(args, " ")
+	if _, ok := findCommand(name); !ok && !slices.Contains(groups, name) {
+		fmt.Fprintf(stderr, "deputylink help: unknown command %q\n\n", name)
 		return errUsage
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "deputylink %s: unexpected argument %q\n\n", fs.Name(), fs.Arg(0))
-		return errUsage
+	if name == "help" {
+		return helpText(mainUsage())
 	}
-	return nil
+	return dispatch(ctx, append(slices.Clone(args), "--help"), getenv, stdout, stderr)
 }
 
 func versionString() string {

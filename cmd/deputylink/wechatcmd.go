@@ -15,15 +15,16 @@ import (
 const errcodeNoMenu = 46003
 
 func wechatCmd(ctx context.Context, getenv func(string) string, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "deputylink wechat: which one? menu")
-		return errUsage
+	sub, err := subcommand("wechat", args, stderr)
+	if err != nil {
+		return err
 	}
-	switch args[0] {
+	switch sub {
 	case "menu":
 		return wechatMenu(ctx, getenv, args[1:], stdout, stderr)
+	case "push":
+		return wechatPush(ctx, getenv, args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "deputylink wechat: unknown command %q\n\n", args[0])
 	return errUsage
 }
 

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"deputylink/config"
 	"deputylink/models"
 	"deputylink/wechat/wechattest"
 
@@ -340,13 +341,10 @@ func percentiles(lats []time.Duration) string {
 // reception day two days ahead and one slot.
 func createBurstSlot(ctx context.Context, db *gorm.DB, run string, seats, waitlist int) (uint64, error) {
 	now := time.Now().UTC()
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		loc = time.FixedZone("CST", 8*3600)
-	}
+	loc := config.DefaultLocation()
 	start := now.Add(48 * time.Hour).Truncate(time.Hour)
 	var slotID uint64
-	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		st := models.Station{Kind: models.KindStation, Name: "压测联络站 " + run, Address: "loadgen", District: "loadgen"}
 		if err := tx.Create(&st).Error; err != nil {
 			return err

@@ -22,9 +22,6 @@ type Config struct {
 	Sealer *models.Sealer
 	// Limits are the abuse limits; the zero value turns them all off.
 	Limits shared.RateLimits
-	// Notify holds the templates of the reception-day notifications
-	// (config.LoadNotify); unconfigured templates are skipped.
-	Notify NotifyTemplates
 }
 
 // Handlers holds the dependencies of the mini-program's handlers.

@@ -3,12 +3,10 @@ package api
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
-	"deputylink/config"
 	"deputylink/handlers/shared"
 	"deputylink/models"
 
@@ -16,10 +14,6 @@ import (
 	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
 )
-
-// NotifyTemplates are the WeChat templates of the reception-day
-// notifications (config.LoadNotify); an unconfigured one is skipped.
-type NotifyTemplates = config.NotifyTemplates
 
 // bookingRoutes registers the reception-day calendar (public), the voter's
 // bookings and the subscribe-message consents.
@@ -107,7 +101,7 @@ func (h *Handlers) createBooking(c *gin.Context) {
 		// What the notification needs is read before BookSlot takes the
 		// slot's row lock, so the lock is held for no more than the inserts.
 		n := h.newNotices(c)
-		if err := n.preload(ctx, tx, vid, req.SlotID); err != nil {
+		if err := n.Preload(ctx, tx, vid, req.SlotID); err != nil {
 			return err
 		}
 		var ev models.BookingEvents
@@ -115,8 +109,7 @@ func (h *Handlers) createBooking(c *gin.Context) {
 		if b, ev, err = models.BookSlot(ctx, tx, vid, req.SlotID, req.Topic, now); err != nil {
 			return err
 		}
-		n.bookings[b.ID] = b
-		return n.enqueue(ctx, tx, ev, now)
+		return models.NotifyBooking(ctx, tx, n, b, ev, now)
 	})
 	if errors.Is(err, models.ErrSlotFull) && !flagged {
 		// Only BookSlot's own refusals set the flag: one that merely
@@ -239,8 +232,7 @@ func (h *Handlers) changeBooking(c *gin.Context, op func(context.Context, *gorm.
 		if b, ev, err = op(ctx, tx, now); err != nil {
 			return err
 		}
-		n.bookings[b.ID] = b
-		return n.enqueue(ctx, tx, ev, now)
+		return models.NotifyBooking(ctx, tx, n, b, ev, now)
 	})
 	if err != nil {
 		shared.RespondErr(c, err)
@@ -295,211 +287,8 @@ func voterOpenID(c *gin.Context) string {
 	return sd.OpenID
 }
 
-// notices turns booking events into outbox rows: subscribe messages to the
-// voters concerned, through the BookingResult template. It caches what it
-// reads, and its reads see the caller's transaction.
-type notices struct {
-	h        *Handlers
-	c        *gin.Context
-	openids  map[uint64]string // voter → mini-program openid ("" = none)
-	consents map[uint64]int    // voter → consents left for the template
-	bookings map[uint64]models.Booking
-	slots    map[uint64]models.Slot
-	stations map[uint64]models.Station
-}
-
-func (h *Handlers) newNotices(c *gin.Context) *notices {
-	n := &notices{h: h, c: c, openids: map[uint64]string{}, consents: map[uint64]int{},
-		bookings: map[uint64]models.Booking{}, slots: map[uint64]models.Slot{}, stations: map[uint64]models.Station{}}
-	if vid, oid := voterID(c), voterOpenID(c); vid != 0 && oid != "" {
-		n.openids[vid] = oid
-	}
-	return n
-}
-
-// preload reads the booker's consents, the slot and its station. A
-// missing slot is left for BookSlot to report.
-func (n *notices) preload(ctx context.Context, db *gorm.DB, voterID, slotID uint64) error {
-	if !n.h.Notify.BookingResult.Configured() {
-		return nil
-	}
-	if _, err := n.consentsOf(ctx, db, voterID); err != nil {
-		return err
-	}
-	s, err := n.slot(ctx, db, slotID)
-	if err != nil || s.ID == 0 {
-		return err
-	}
-	_, err = n.station(ctx, db, s.StationID)
-	return err
-}
-
-// noticeKinds are the events a voter hears about, with the text of the
-// result and note fields and how many consents the voter must have left.
-// A waitlist place is only announced while a second consent is left, so
-// one stays for the promotion that matters more; the voter sees the
-// waitlist place on screen anyway. A cancel is the voter's own doing.
-var noticeKinds = map[models.BookingEventKind]struct {
-	result, note string
-	need         int
-}{
-	models.EventConfirmed:  {"预约成功", "请凭签到码按时到场", 1},
-	models.EventWaitlisted: {"已进入候补", "有人取消时将按顺序为您转为正式预约", 2},
-	models.EventPromoted:   {"候补成功，已为您保留座位", "请凭签到码按时到场", 1},
-	models.EventMoved:      {"改约成功", "请凭签到码按时到场", 1},
-}
-
-// enqueue writes one notification per event worth telling, with the
-// event's dedupe key, in the caller's transaction.
-func (n *notices) enqueue(ctx context.Context, tx *gorm.DB, events models.BookingEvents, now time.Time) error {
-	spec := n.h.Notify.BookingResult
-	log := shared.Logger(n.c)
-	for _, ev := range events {
-		kind, ok := noticeKinds[ev.Kind]
-		if !ok {
-			continue
-		}
-		if !spec.Configured() {
-			log.DebugContext(ctx, "No booking result template configured ("+config.EnvTplBookingResult+"); not notifying",
-				"booking_id", ev.BookingID, "event", ev.Kind)
-			continue
-		}
-		if ev.Kind == models.EventMoved && ev.Status == models.BookingWaitlisted {
-			kind.result, kind.note, kind.need = "改约成功，候补中", noticeKinds[models.EventWaitlisted].note, 2
-		}
-		in, ok, err := n.input(ctx, tx, ev, kind.need)
-		if err != nil || !ok {
-			return err
-		}
-		in.Fields = spec.Data(n.fields(ev, kind.result, kind.note))
-		if _, _, err := models.Enqueue(ctx, tx, in, now); err != nil {
-			return fmt.Errorf("enqueue %s notice of booking %d: %w", ev.Kind, ev.BookingID, err)
-		}
-	}
-	return nil
-}
-
-// input is the event's notification without its fields; ok is false when
-// the voter cannot receive it (no mini-program openid, or too few consents).
-func (n *notices) input(ctx context.Context, tx *gorm.DB, ev models.BookingEvent, need int) (models.NotificationInput, bool, error) {
-	log := shared.Logger(n.c)
-	openid, err := n.openID(ctx, tx, ev.VoterID)
-	if err != nil {
-		return models.NotificationInput{}, false, err
-	}
-	left, err := n.consentsOf(ctx, tx, ev.VoterID)
-	if err != nil {
-		return models.NotificationInput{}, false, err
-	}
-	if openid == "" || left < need {
-		log.DebugContext(ctx, "Voter cannot receive the booking notice; skipped",
-			"booking_id", ev.BookingID, "event", ev.Kind, "has_openid", openid != "", "consents", left, "need", need)
-		return models.NotificationInput{}, false, nil
-	}
-	n.consents[ev.VoterID] = left - 1 // a second event in the same operation sees one fewer
-	for _, load := range []func() error{
-		func() error { _, err := n.booking(ctx, tx, ev.BookingID); return err },
-		func() error { _, err := n.slot(ctx, tx, ev.SlotID); return err },
-		func() error { _, err := n.station(ctx, tx, ev.StationID); return err },
-	} {
-		if err := load(); err != nil {
-			return models.NotificationInput{}, false, err
-		}
-	}
-	station := ev.StationID
-	return models.NotificationInput{
-		Channel: models.ChannelSubscribe, ToUser: openid, TemplateID: n.h.Notify.BookingResult.ID,
-		URL: fmt.Sprintf("%s?id=%d", config.BookingPage, ev.BookingID), DedupeKey: ev.DedupeKey(), StationID: &station,
-	}, true, nil
-}
-
-// fields are the notification's values under our field names.
-func (n *notices) fields(ev models.BookingEvent, result, note string) map[string]string {
-	b, s, st := n.bookings[ev.BookingID], n.slots[ev.SlotID], n.stations[ev.StationID]
-	topic := b.Topic
-	if topic == "" {
-		topic = "未填写"
-	}
-	out := map[string]string{
-		config.NotifyFieldResult:  config.Thing(result),
-		config.NotifyFieldStation: config.Thing(st.Name),
-		config.NotifyFieldTime:    config.SlotTime(s.StartAt, s.EndAt, n.h.Location),
-		config.NotifyFieldCode:    b.CheckinCode,
-		config.NotifyFieldTopic:   config.Thing(topic),
-		config.NotifyFieldNote:    config.Thing(note),
-	}
-	if st.Address != "" {
-		out[config.NotifyFieldAddress] = config.Thing(st.Address)
-	}
-	return out
-}
-
-func (n *notices) openID(ctx context.Context, db *gorm.DB, voterID uint64) (string, error) {
-	if o, ok := n.openids[voterID]; ok {
-		return o, nil
-	}
-	var v models.Voter
-	if err := db.WithContext(ctx).Select("id", "mp_openid").Take(&v, voterID).Error; err != nil {
-		return "", fmt.Errorf("load voter %d: %w", voterID, err)
-	}
-	o := ""
-	if v.MPOpenID != nil {
-		o = *v.MPOpenID
-	}
-	n.openids[voterID] = o
-	return o, nil
-}
-
-func (n *notices) consentsOf(ctx context.Context, db *gorm.DB, voterID uint64) (int, error) {
-	if k, ok := n.consents[voterID]; ok {
-		return k, nil
-	}
-	openid, err := n.openID(ctx, db, voterID)
-	if err != nil || openid == "" {
-		return 0, err
-	}
-	k, err := models.ConsentsLeft(ctx, db, openid, n.h.Notify.BookingResult.ID)
-	if err != nil {
-		return 0, err
-	}
-	n.consents[voterID] = k
-	return k, nil
-}
-
-func (n *notices) booking(ctx context.Context, db *gorm.DB, id uint64) (models.Booking, error) {
-	if b, ok := n.bookings[id]; ok {
-		return b, nil
-	}
-	var b models.Booking
-	if err := db.WithContext(ctx).Take(&b, id).Error; err != nil {
-		return b, fmt.Errorf("load booking %d: %w", id, err)
-	}
-	n.bookings[id] = b
-	return b, nil
-}
-
-func (n *notices) slot(ctx context.Context, db *gorm.DB, id uint64) (models.Slot, error) {
-	if s, ok := n.slots[id]; ok {
-		return s, nil
-	}
-	var s models.Slot
-	if err := db.WithContext(ctx).Limit(1).Find(&s, id).Error; err != nil {
-		return s, fmt.Errorf("load slot %d: %w", id, err)
-	}
-	if s.ID != 0 {
-		n.slots[id] = s
-	}
-	return s, nil
-}
-
-func (n *notices) station(ctx context.Context, db *gorm.DB, id uint64) (models.Station, error) {
-	if s, ok := n.stations[id]; ok {
-		return s, nil
-	}
-	var s models.Station
-	if err := db.WithContext(ctx).Select("id", "name", "address").Take(&s, id).Error; err != nil {
-		return s, fmt.Errorf("load station %d: %w", id, err)
-	}
-	n.stations[id] = s
-	return s, nil
+// newNotices starts the notices of one booking operation of the session's
+// voter (models.NotifyBooking builds them).
+func (h *Handlers) newNotices(c *gin.Context) *models.BookingNotices {
+	return models.NewBookingNotices(h.NotifyConfig(shared.Logger(c)), voterID(c), voterOpenID(c))
 }

@@ -331,21 +331,6 @@ func TestBookingWithoutTemplateOrConsentQueuesNothing(t *testing.T) {
 	}
 }
 
-func TestLoadNotify(t *testing.T) {
-	n, err := config.LoadNotify(func(k string) string {
-		return map[string]string{config.EnvTplReceptionReminder: "tplR|station=thing1"}[k]
-	})
-	if err != nil || n.BookingResult.Configured() || n.ReceptionReminder.ID != "tplR" || n.ReceptionReminder.Fields["station"] != "thing1" {
-		t.Errorf("LoadNotify = %+v, %v", n, err)
-	}
-	_, err = config.LoadNotify(func(k string) string {
-		return map[string]string{config.EnvTplStaffRoster: "tplS|station"}[k]
-	})
-	if err == nil || !strings.Contains(err.Error(), config.EnvTplStaffRoster) {
-		t.Errorf("bad spec: %v", err)
-	}
-}
-
 func TestBookingBadInputs(t *testing.T) {
 	e := newBookEnv(t, bookOpts{rule: func(i int, r *models.ReceptionRule) {
 		if i == 1 { // station 2: one seat a slot, no waitlist

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"deputylink/handlers/shared"
 	"deputylink/models"
@@ -42,30 +41,13 @@ func readLimit(l shared.RateLimit) shared.RateLimit {
 	return l
 }
 
-// CategoryField is an extra field a category asks for, e.g. the name of
-// the draft law a legislative opinion is about.
-type CategoryField struct {
-	Key      string `json:"key"`
-	Label    string `json:"label"`
-	Hint     string `json:"hint"`
-	Required bool   `json:"required"`
-	// MaxLen is the most characters the value may have.
-	MaxLen int `json:"max_len"`
-}
-
 // CategoryView is an opinion category as the mini-program shows it.
 type CategoryView struct {
-	Code   string          `json:"code"`
-	Name   string          `json:"name"`
-	Hint   string          `json:"hint"`
-	Fields []CategoryField `json:"fields"`
-}
-
-// categoryFields are the extra fields per category code. The values are
-// put in front of the content (【label】value), so the handling staff see
-// them wherever they see the content.
-var categoryFields = map[string][]CategoryField{
-	"lifa": {{Key: "law_name", Label: "法规草案名称", Hint: "如：《××市养犬管理条例（草案）》，可不填", MaxLen: 60}},
+	Code string `json:"code"`
+	Name string `json:"name"`
+	Hint string `json:"hint"`
+	// Fields are the category's extra fields (models.CategoryFieldsOf).
+	Fields []models.CategoryField `json:"fields"`
 }
 
 func (h *Handlers) listCategories(c *gin.Context) {
@@ -76,11 +58,7 @@ func (h *Handlers) listCategories(c *gin.Context) {
 	}
 	items := make([]CategoryView, 0, len(cats))
 	for _, cat := range cats {
-		f := categoryFields[cat.Code]
-		if f == nil {
-			f = []CategoryField{}
-		}
-		items = append(items, CategoryView{Code: cat.Code, Name: cat.Name, Hint: cat.Hint, Fields: f})
+		items = append(items, CategoryView{Code: cat.Code, Name: cat.Name, Hint: cat.Hint, Fields: models.CategoryFieldsOf(cat.Code)})
 	}
 	c.Header("Cache-Control", "public, max-age=300")
 	c.JSON(http.StatusOK, shared.List[CategoryView]{Items: items})
@@ -123,11 +101,6 @@ func (h *Handlers) createOpinion(c *gin.Context) {
 		return
 	}
 	ctx, vid := c.Request.Context(), voterID(c)
-	content, err := withExtra(req.Category, req.Content, req.Extra)
-	if err != nil {
-		shared.RespondErr(c, err)
-		return
-	}
 	if len(req.PhotoIDs) > models.MaxOpinionPhotos {
 		shared.RespondErr(c, models.Invalid("photo_ids", "最多上传3张照片"))
 		return
@@ -138,7 +111,7 @@ func (h *Handlers) createOpinion(c *gin.Context) {
 		return
 	}
 	in := models.FileInput{
-		VoterID: vid, Category: req.Category, Content: content, Code: req.Code,
+		VoterID: vid, Category: req.Category, Content: req.Content, Extra: req.Extra, Code: req.Code,
 		StationID: req.StationID, CommunityID: req.CommunityID, Lat: req.Lat, Lng: req.Lng,
 		Anonymous: req.Anonymous, Photos: photos, Source: models.SourceMiniProgram,
 		IdempotencyKey: c.GetHeader("Idempotency-Key"),
@@ -154,38 +127,6 @@ func (h *Handlers) createOpinion(c *gin.Context) {
 		c.Header("Idempotent-Replayed", "true")
 	}
 	h.respondOpinion(c, status, vid, op.ID)
-}
-
-// withExtra checks the category's extra fields and puts their values in
-// front of the content.
-func withExtra(category, content string, extra map[string]string) (string, error) {
-	fields := categoryFields[strings.TrimSpace(category)]
-	for k := range extra {
-		known := false
-		for _, f := range fields {
-			known = known || f.Key == k
-		}
-		if !known {
-			return "", models.Invalid("extra", "这个类别没有“"+shared.CutForMsg(k)+"”这一项")
-		}
-	}
-	var head strings.Builder
-	for _, f := range fields {
-		v := strings.Join(strings.Fields(extra[f.Key]), " ")
-		switch {
-		case v == "" && f.Required:
-			return "", models.Invalid("extra", "请填写"+f.Label)
-		case v == "":
-			continue
-		case utf8.RuneCountInString(v) > f.MaxLen:
-			return "", models.Invalid("extra", f.Label+"不能超过"+strconv.Itoa(f.MaxLen)+"个字")
-		}
-		head.WriteString("【" + f.Label + "】" + v + "\n")
-	}
-	if head.Len() == 0 {
-		return content, nil
-	}
-	return head.String() + strings.TrimSpace(content), nil
 }
 
 // respondOpinion answers with the voter's item, its timeline and its photos.

@@ -16,7 +16,8 @@ const maxTemplatesPerRequest = 3
 
 // ConsentView is how many subscribe messages of one template the voter
 // still allows. Purpose names what we use a configured template for
-// ("booking_result", "reception_reminder"); it is empty for others.
+// (models.SubscribePurpose: "booking_result", "reception_reminder"); it is
+// empty for others.
 type ConsentView struct {
 	TemplateID string `json:"template_id"`
 	Purpose    string `json:"purpose,omitempty"`
@@ -73,13 +74,7 @@ func (h *Handlers) listSubscriptions(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var ids []string
-	for _, spec := range []string{h.Notify.BookingResult.ID, h.Notify.ReceptionReminder.ID} {
-		if spec != "" && (len(ids) == 0 || ids[0] != spec) {
-			ids = append(ids, spec)
-		}
-	}
-	h.respondConsents(c, openid, ids)
+	h.respondConsents(c, openid, models.SubscribeTemplateIDs(h.Notify))
 }
 
 func (h *Handlers) respondConsents(c *gin.Context, openid string, ids []string) {
@@ -90,19 +85,9 @@ func (h *Handlers) respondConsents(c *gin.Context, openid string, ids []string) 
 			shared.RespondErr(c, err)
 			return
 		}
-		out.Items = append(out.Items, ConsentView{TemplateID: id, Purpose: h.purposeOf(id), Remaining: n})
+		out.Items = append(out.Items, ConsentView{TemplateID: id, Purpose: models.SubscribePurpose(h.Notify, id), Remaining: n})
 	}
 	c.JSON(http.StatusOK, out)
-}
-
-func (h *Handlers) purposeOf(id string) string {
-	switch id {
-	case h.Notify.BookingResult.ID:
-		return "booking_result"
-	case h.Notify.ReceptionReminder.ID:
-		return "reception_reminder"
-	}
-	return ""
 }
 
 // sessionOpenID is the voter's mini-program openid: the session's, or the

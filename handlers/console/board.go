@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"deputylink/models"
 
@@ -195,10 +194,7 @@ func CommitmentFromBio(bio string) string {
 				if rest == "" {
 					continue
 				}
-				if utf8.RuneCountInString(rest) > 120 {
-					rest = string([]rune(rest)[:120]) + "…"
-				}
-				return rest
+				return models.Shorten(rest, 120, "…")
 			}
 		}
 	}

@@ -13,7 +13,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"deputylink/handlers/shared"
 	"deputylink/models"
 
 	"github.com/redis/go-redis/v9"
@@ -21,9 +20,10 @@ import (
 
 // The opinion chat of the official account: "我要反映" (or the menu's
 // MENU_FILE) starts a conversation kept in Redis under wx:chat:<openid>
-// that asks, one push at a time, for the category, the place (the code
-// scanned in the last 24 h, a community name matched fuzzily, or a shared
-// location), the content, and a confirmation, then files through the same
+// that asks, one push at a time, for the category, the category's extra
+// fields (models.CategoryFieldsOf, e.g. the draft law's name), the place
+// (the code scanned in the last 24 h, a community name matched fuzzily, or
+// a shared location), the content, and a confirmation, then files through the same
 // models path as the mini-program. The state expires after chatTTL of
 // silence; a marker (wx:chatwas:<openid>) outlives it so the next text can
 // say the conversation ended.
@@ -48,6 +48,7 @@ const (
 // Steps of the conversation.
 const (
 	chatStepCategory = "category"
+	chatStepField    = "field"
 	chatStepPlace    = "place"
 	chatStepPick     = "pick"
 	chatStepContent  = "content"
@@ -73,6 +74,10 @@ type chatState struct {
 	Cats     []chatOption `json:"cats,omitempty"`
 	Category string       `json:"cat,omitempty"`
 	CatName  string       `json:"cat_name,omitempty"`
+	// Field is the index of the category's field being asked; Extra holds
+	// the values given, by key.
+	Field int               `json:"field,omitempty"`
+	Extra map[string]string `json:"extra,omitempty"`
 	// Code is the scanned code offered in the place step (kept only if the
 	// voter confirms it).
 	Code        string       `json:"code,omitempty"`
@@ -280,8 +285,19 @@ func (o *oaServer) chatStep(ctx context.Context, openid string, st *chatState, t
 			break
 		}
 		st.Category, st.CatName = st.Cats[k-1].Key, st.Cats[k-1].Name
+		st.Field, st.Extra = 0, nil
+		if fields := models.CategoryFieldsOf(st.Category); len(fields) > 0 {
+			st.Step = chatStepField
+			reply = "类别：" + st.CatName + "\n\n" + chatAskField(fields[0])
+			break
+		}
 		var err error
 		if reply, err = o.chatAskPlace(ctx, openid, st); err != nil {
+			return oaReply{}, err
+		}
+	case chatStepField:
+		var err error
+		if reply, err = o.chatField(ctx, openid, st, t); err != nil {
 			return oaReply{}, err
 		}
 	case chatStepPlace:
@@ -332,6 +348,61 @@ func (o *oaServer) chatStep(ctx context.Context, openid string, st *chatState, t
 		return oaReply{}, err
 	}
 	return textReply(reply), nil
+}
+
+// chatAskField asks for a category's extra field; an optional one can be
+// skipped with "无".
+func chatAskField(f models.CategoryField) string {
+	q := "请回复" + f.Label
+	if f.Hint != "" {
+		q += "（" + f.Hint + "）"
+	}
+	if !f.Required {
+		q += "。不清楚的话请回复“无”"
+	}
+	return q + "。" + chatCancelHint
+}
+
+// chatSkip reports whether a reply means "nothing to give".
+func chatSkip(t string) bool {
+	switch strings.TrimRight(strings.TrimSpace(t), "。.!！") {
+	case "无", "没有", "不清楚", "不知道", "跳过":
+		return true
+	}
+	return false
+}
+
+// chatField takes the voter's answer for the field being asked, checked by
+// the same rule as the filing (models.CategoryField.Check): a refused
+// answer is asked for again with the reason, and after the last field the
+// conversation moves on to the place.
+func (o *oaServer) chatField(ctx context.Context, openid string, st *chatState, t string) (string, error) {
+	fields := models.CategoryFieldsOf(st.Category)
+	if st.Field < len(fields) {
+		f := fields[st.Field]
+		if chatSkip(t) {
+			t = ""
+		}
+		v, err := f.Check(t)
+		var ve *models.ValidationError
+		if errors.As(err, &ve) {
+			return ve.Msg + "。" + chatAskField(f), nil
+		}
+		if err != nil {
+			return "", err
+		}
+		if v != "" {
+			if st.Extra == nil {
+				st.Extra = map[string]string{}
+			}
+			st.Extra[f.Key] = v
+		}
+		st.Field++
+	}
+	if st.Field < len(fields) {
+		return chatAskField(fields[st.Field]), nil
+	}
+	return o.chatAskPlace(ctx, openid, st)
 }
 
 // routeWorld is the routing world the mini-program's filing uses.
@@ -393,7 +464,7 @@ func (o *oaServer) chatMatchPlace(ctx context.Context, st *chatState, t string) 
 		return "", err
 	}
 	if len(ms) == 0 {
-		return "没有找到“" + shared.CutForMsg(t) + "”，请换个说法再试（如村、社区或小区的名称），或点击输入框旁的“+”发送位置。" + chatCancelHint, nil
+		return "没有找到“" + models.Shorten(t, 20, "…") + "”，请换个说法再试（如村、社区或小区的名称），或点击输入框旁的“+”发送位置。" + chatCancelHint, nil
 	}
 	w, err := o.routeWorld(ctx)
 	if err != nil {
@@ -444,7 +515,7 @@ func (o *oaServer) chatLocation(ctx context.Context, m *oaMsg, lat, lng float64)
 	st.Lat, st.Lng = &lat, &lng
 	st.Place = "您发送的位置"
 	if l := strings.TrimSpace(m.Label); l != "" {
-		st.Place = shared.CutForMsg(l)
+		st.Place = models.Shorten(l, 20, "…")
 	}
 	name, _, err := o.routedName(ctx, st)
 	if err != nil {
@@ -461,17 +532,18 @@ func chatSummary(st *chatState) string {
 	var b strings.Builder
 	b.WriteString("请确认您要反映的内容：\n")
 	b.WriteString("类别：" + st.CatName + "\n")
+	for _, f := range models.CategoryFieldsOf(st.Category) {
+		if v := st.Extra[f.Key]; v != "" {
+			b.WriteString(f.Label + "：" + v + "\n")
+		}
+	}
 	if st.Place != "" {
 		b.WriteString("地点：" + st.Place + "\n")
 	}
 	if st.Station != "" {
 		b.WriteString("办理单位：" + st.Station + "\n")
 	}
-	content := st.Content
-	if utf8.RuneCountInString(content) > chatSummaryRunes {
-		content = string([]rune(content)[:chatSummaryRunes]) + "…"
-	}
-	b.WriteString("内容：" + content + "\n\n回复1提交, 回复0取消")
+	b.WriteString("内容：" + models.Shorten(st.Content, chatSummaryRunes, "…") + "\n\n回复1提交, 回复0取消")
 	return b.String()
 }
 
@@ -495,7 +567,7 @@ func (o *oaServer) chatSubmit(ctx context.Context, openid string, st *chatState)
 		return oaReply{}, err
 	}
 	in := models.FileInput{
-		VoterID: v.ID, Category: st.Category, Content: st.Content, Code: st.Code,
+		VoterID: v.ID, Category: st.Category, Content: st.Content, Extra: st.Extra, Code: st.Code,
 		CommunityID: st.CommunityID, Lat: st.Lat, Lng: st.Lng,
 		Source: models.SourceChat, IdempotencyKey: "chat:" + st.ID,
 	}
@@ -564,7 +636,7 @@ func (o *oaServer) chatProgress(ctx context.Context, openid string) (oaReply, er
 	var b strings.Builder
 	b.WriteString("您最近反映的意见建议：")
 	for i, it := range items {
-		fmt.Fprintf(&b, "\n\n%d. %s｜%s\n%s｜%s", i+1, it.TrackingNo, it.StatusLabel, it.CategoryName, shared.CutForMsg(strings.Join(strings.Fields(it.Content), " ")))
+		fmt.Fprintf(&b, "\n\n%d. %s｜%s\n%s｜%s", i+1, it.TrackingNo, it.StatusLabel, it.CategoryName, models.Shorten(strings.Join(strings.Fields(it.Content), " "), 20, "…"))
 		if it.Station.Name != "" {
 			b.WriteString("\n办理：" + it.Station.Name)
 		}

@@ -307,3 +307,39 @@ func TestChatLocationAnswersWhere(t *testing.T) {
 		t.Fatalf("location outside a chat: %s", r)
 	}
 }
+
+// Ensure the chat applies the category's fields by the models rule the
+// mini-program's form uses: a legislative opinion is asked for the draft
+// law's name, an answer the rule refuses is asked for again with the
+// reason, "无" skips the optional field, and the filed content carries the
+// name as the form's filing does.
+func TestChatCategoryFields(t *testing.T) {
+	e := newChatEnv(t, false)
+	const voter = "oVoterChat09"
+	const body = "建议条例对遛狗必须牵绳作出更明确的规定，并设置处罚标准。"
+	const law = "《某市养犬管理条例（草案）》"
+	e.say(t, voter, "我要反映")
+	oaWant(t, e.say(t, voter, "立法意见"), "类别：立法意见", "请回复法规草案名称", "不清楚的话请回复“无”", "回复0取消")
+	oaWant(t, e.say(t, voter, strings.Repeat("法", 61)), "法规草案名称不能超过60个字", "请回复法规草案名称")
+	oaWant(t, e.say(t, voter, law), "类别：立法意见", "请回复您所在的村或社区名称")
+	oaWant(t, e.say(t, voter, "东门社区"), "请描述")
+	oaWant(t, e.say(t, voter, body), "类别：立法意见", "法规草案名称："+law, "内容："+body)
+	oaWant(t, e.say(t, voter, "1"), "提交成功")
+
+	e.say(t, voter, "我要反映")
+	oaWant(t, e.say(t, voter, "立法意见"), "请回复法规草案名称")
+	oaWant(t, e.say(t, voter, "无"), "请回复您所在的村或社区名称")
+	e.say(t, voter, "东门社区")
+	if r := e.say(t, voter, body); strings.Contains(r, "法规草案名称") {
+		t.Errorf("skipped field in the summary: %s", r)
+	}
+	oaWant(t, e.say(t, voter, "1"), "提交成功")
+
+	ops := e.opinions(t)
+	if len(ops) != 2 || ops[0].Content != "【法规草案名称】"+law+"\n"+body || ops[1].Content != body {
+		t.Fatalf("opinions %+v", ops)
+	}
+	if ops[0].Source != models.SourceChat {
+		t.Errorf("source %s", ops[0].Source)
+	}
+}

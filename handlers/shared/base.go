@@ -35,6 +35,9 @@ type Deps struct {
 	// OpinionNotify configures the opinion notifications
 	// (config.LoadOpinionNotify); unconfigured templates are skipped.
 	OpinionNotify config.OpinionNotify
+	// Notify holds the templates of the reception-day notifications
+	// (config.LoadNotify); unconfigured templates are skipped.
+	Notify config.NotifyTemplates
 }
 
 // Base is what the handlers of every face hold: the shared dependencies and

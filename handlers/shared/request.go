@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"unicode/utf8"
 
 	"deputylink/models"
 
@@ -44,13 +43,4 @@ func QueryLimit(c *gin.Context, dst *int, most int) bool {
 	}
 	*dst = n
 	return true
-}
-
-// CutForMsg shortens what a user typed to 20 characters for quoting it
-// back in a message.
-func CutForMsg(s string) string {
-	if utf8.RuneCountInString(s) > 20 {
-		return string([]rune(s)[:20]) + "…"
-	}
-	return s
 }

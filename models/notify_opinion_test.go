@@ -6,16 +6,17 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"deputylink/config"
 	"deputylink/models"
 	"deputylink/models/modelstest"
 )
 
-var notifyCfg = models.OpinionNotifyConfig{
-	Staff:     models.NotifyTemplate{ID: "tplStaff", Fields: map[string]string{"title": "thing1", "no": "character_string2", "summary": "thing3", "station": "thing4"}},
-	Result:    models.NotifyTemplate{ID: "tplResult"},
-	VoterOA:   models.NotifyTemplate{ID: "tplVoterOA", Fields: map[string]string{"title": "thing1", "status": "thing2"}},
+var notifyCfg = models.NotifyConfig{Opinion: config.OpinionNotify{
+	Staff:     config.TemplateSpec{ID: "tplStaff", Fields: map[string]string{"title": "thing1", "no": "character_string2", "summary": "thing3", "station": "thing4"}},
+	Result:    config.TemplateSpec{ID: "tplResult"},
+	VoterOA:   config.TemplateSpec{ID: "tplVoterOA", Fields: map[string]string{"title": "thing1", "status": "thing2"}},
 	PublicURL: "https://rd.example.gov.cn",
-}
+}}
 
 func strp(s string) *string { return &s }
 
@@ -30,7 +31,7 @@ func TestOpinionNotificationsStaff(t *testing.T) {
 		Staff:     []models.StaffRecipient{{ID: 3, OpenID: "oClerk"}, {ID: 4, OpenID: ""}},
 		DedupeKey: "opinion:42:new:v1",
 	}
-	ins, skips, err := models.OpinionNotifications(ctx, db, ev, notifyCfg, now, nil)
+	ins, skips, err := models.OpinionNotifications(ctx, db, ev, notifyCfg, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,15 +58,15 @@ func TestOpinionNotificationsStaff(t *testing.T) {
 
 	// No staff template configured: nothing queued, a reason given.
 	cfg := notifyCfg
-	cfg.Staff = models.NotifyTemplate{}
-	ins, skips, err = models.OpinionNotifications(ctx, db, ev, cfg, now, nil)
+	cfg.Opinion.Staff = config.TemplateSpec{}
+	ins, skips, err = models.OpinionNotifications(ctx, db, ev, cfg, now)
 	if err != nil || len(ins) != 0 || len(skips) != 2 || !strings.Contains(skips[0].Reason, "DEPUTYLINK_TPL_OPINION_STAFF") {
 		t.Errorf("unconfigured: %v %+v %+v", err, ins, skips)
 	}
 	// Without a public URL the message carries no link.
 	cfg = notifyCfg
-	cfg.PublicURL = ""
-	ins, _, _ = models.OpinionNotifications(ctx, db, ev, cfg, now, nil)
+	cfg.Opinion.PublicURL = ""
+	ins, _, _ = models.OpinionNotifications(ctx, db, ev, cfg, now)
 	if len(ins) != 1 || ins[0].URL != "" {
 		t.Errorf("no public URL: %+v", ins)
 	}
@@ -97,7 +98,7 @@ func TestOpinionNotificationsVoterChannels(t *testing.T) {
 	}
 	one := func(voter uint64, key string) (models.NotificationInput, []models.NotifySkip, int) {
 		t.Helper()
-		ins, skips, err := models.OpinionNotifications(ctx, db, ev(voter, key), notifyCfg, now, nil)
+		ins, skips, err := models.OpinionNotifications(ctx, db, ev(voter, key), notifyCfg, now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,16 +144,16 @@ func TestOpinionNotificationsVoterChannels(t *testing.T) {
 	}
 	// The voter template unconfigured: the follower gets nothing either.
 	cfg := notifyCfg
-	cfg.VoterOA = models.NotifyTemplate{}
-	ins, skips, err := models.OpinionNotifications(ctx, db, ev(follower, "e6"), cfg, now, nil)
+	cfg.Opinion.VoterOA = config.TemplateSpec{}
+	ins, skips, err := models.OpinionNotifications(ctx, db, ev(follower, "e6"), cfg, now)
 	if err != nil || len(ins) != 0 || len(skips) != 1 || !strings.Contains(skips[0].Reason, "DEPUTYLINK_TPL_OPINION_VOTER") {
 		t.Errorf("unconfigured voter template: %v %+v %+v", err, ins, skips)
 	}
 
-	// EnqueueOpinionEvents writes each once, whatever the repeats.
+	// NotifyOpinion writes each once, whatever the repeats.
 	evs := []models.OpinionEvent{ev(follower, "e7"), ev(linkedMP, "e7b")}
 	for i, want := range []int{2, 0} {
-		created, _, err := models.EnqueueOpinionEvents(ctx, db, evs, notifyCfg, now, nil)
+		created, err := models.NotifyOpinion(ctx, db, evs, notifyCfg, now)
 		if err != nil || created != want {
 			t.Fatalf("run %d: created %d (%v), want %d", i, created, err, want)
 		}

@@ -1,0 +1,50 @@
+package models
+
+import (
+	"context"
+	"slices"
+
+	"gorm.io/gorm"
+)
+
+// Migration is a numbered step, for tests that add test-only later steps.
+type Migration = migration
+
+// Migrations returns the real history.
+func Migrations() []Migration { return slices.Clone(migrations) }
+
+// MigrateSteps runs Migrate with the given history instead of the real one.
+func MigrateSteps(ctx context.Context, db *gorm.DB, steps []Migration) (int, error) {
+	return migrate(ctx, db, steps)
+}
+
+// SchemaModels lists every model that has a table.
+func SchemaModels() []any { return schemaModels() }
+
+// SchemaDrift lists what the models use and db lacks.
+func SchemaDrift(db *gorm.DB, models []any) []string { return schemaDrift(db, models) }
+
+// MigrationFileNames lists the embedded step files.
+func MigrationFileNames() ([]string, error) {
+	ents, err := migrationFiles.ReadDir("migrations")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	return out, nil
+}
+
+// ReadMigrationFile returns the statements of one embedded step file.
+func ReadMigrationFile(name string) ([]string, error) {
+	b, err := migrationFiles.ReadFile("migrations/" + name)
+	if err != nil {
+		return nil, err
+	}
+	return splitSQL(string(b)), nil
+}
+
+// LegacyStepNames are the names the pre-baseline steps 1..8 were recorded under.
+func LegacyStepNames() map[int]string { return legacySteps }

@@ -1,0 +1,274 @@
+package models
+
+// Booking result notices.
+//
+// What they say: the result (预约成功 / 已进入候补 / 候补成功，已为您保留座位
+// / 改约成功 / 改约成功，候补中), the station, the slot's time, the check-in
+// code, the topic (未填写 when none), the station's address and a hint
+// (请凭签到码按时到场, or how the waitlist works); NotifyField*.
+//
+// To whom: the voter whose booking it is, through the mini-program
+// subscribe template Reception.BookingResult (DEPUTYLINK_TPL_BOOKING_RESULT),
+// opening the booking's page.
+//
+// When: in the transaction of the booking operation that raised the event
+// (BookingEvents): a booking confirmed or waitlisted, a waitlisted voter
+// promoted when another cancels or moves away, a booking moved. A cancel is
+// the voter's own doing and tells nobody.
+//
+// Consent: each message spends one of the voter's consents for the
+// template. A voter without a mini-program openid or a consent left hears
+// nothing (the answer and the mini-program show the result anyway). A
+// waitlist place is only announced while a second consent is left, so one
+// stays for the promotion that matters more.
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"deputylink/config"
+
+	"gorm.io/gorm"
+)
+
+// BookingPage is the mini-program page that shows one booking; the voter's
+// notifications open it with "?id=<booking id>".
+const BookingPage = "pages/booking/detail"
+
+// Our field names in the reception-day notifications (booking results,
+// reminders, staff rosters); map them onto the granted templates' keywords
+// with DEPUTYLINK_TPL_*. Values of free text (thing keywords) are cut to
+// ThingMax characters.
+const (
+	NotifyFieldResult     = "result"     // 预约成功 / 已进入候补 / 候补成功 / 改约成功
+	NotifyFieldStation    = "station"    // the station's name
+	NotifyFieldTime       = "time"       // "2026-03-10 09:00~09:30" local time
+	NotifyFieldCode       = "code"       // the check-in code, e.g. "K7Q2MX"
+	NotifyFieldTopic      = "topic"      // what the voter wants to raise, or 未填写
+	NotifyFieldAddress    = "address"    // the station's address
+	NotifyFieldNote       = "note"       // a hint for the voter or staff
+	NotifyFieldDeputies   = "deputies"   // the deputies on duty, 、-separated
+	NotifyFieldTitle      = "title"      // 明日接待安排
+	NotifyFieldDate       = "date"       // "2026-03-10"
+	NotifyFieldBooked     = "booked"     // confirmed seats, digits
+	NotifyFieldWaitlisted = "waitlisted" // waitlisted voters, digits
+	NotifyFieldSummary    = "summary"    // "已约12人，候补3人"
+	NotifyFieldSlots      = "slots"      // per-slot counts, "09:00 4人 09:30 6人…"
+)
+
+// bookingNoticeKinds are the events a voter hears about, with the text of
+// the result and note fields and how many consents the voter must have
+// left. A waitlist place is only announced while a second consent is left,
+// so one stays for the promotion that matters more; the voter sees the
+// waitlist place on screen anyway. A cancel is the voter's own doing.
+var bookingNoticeKinds = map[BookingEventKind]struct {
+	result, note string
+	need         int
+}{
+	EventConfirmed:  {"预约成功", "请凭签到码按时到场", 1},
+	EventWaitlisted: {"已进入候补", "有人取消时将按顺序为您转为正式预约", 2},
+	EventPromoted:   {"候补成功，已为您保留座位", "请凭签到码按时到场", 1},
+	EventMoved:      {"改约成功", "请凭签到码按时到场", 1},
+}
+
+// BookingNotices is what the notices of one booking operation read: the
+// configuration, and a cache of voters' openids and consents, bookings,
+// slots and stations. Its reads see the caller's transaction. Make one per
+// operation with NewBookingNotices.
+type BookingNotices struct {
+	cfg      NotifyConfig
+	openids  map[uint64]string // voter → mini-program openid ("" = none)
+	consents map[uint64]int    // voter → consents left for the template
+	bookings map[uint64]Booking
+	slots    map[uint64]Slot
+	stations map[uint64]Station
+}
+
+// NewBookingNotices starts the notices of one booking operation by voterID,
+// whose mini-program openid (from the session, "" if unknown) saves a read.
+func NewBookingNotices(cfg NotifyConfig, voterID uint64, openid string) *BookingNotices {
+	n := &BookingNotices{cfg: cfg, openids: map[uint64]string{}, consents: map[uint64]int{},
+		bookings: map[uint64]Booking{}, slots: map[uint64]Slot{}, stations: map[uint64]Station{}}
+	if voterID != 0 && openid != "" {
+		n.openids[voterID] = openid
+	}
+	return n
+}
+
+// Preload reads the booker's consents, the slot and its station, so a
+// caller can read them before BookSlot takes the slot's row lock and hold
+// the lock for no more than the inserts. A missing slot is left for
+// BookSlot to report.
+func (n *BookingNotices) Preload(ctx context.Context, db *gorm.DB, voterID, slotID uint64) error {
+	if !n.cfg.Reception.BookingResult.Configured() {
+		return nil
+	}
+	if _, err := n.consentsOf(ctx, db, voterID); err != nil {
+		return err
+	}
+	s, err := n.slot(ctx, db, slotID)
+	if err != nil || s.ID == 0 {
+		return err
+	}
+	_, err = n.station(ctx, db, s.StationID)
+	return err
+}
+
+// NotifyBooking writes one notice per event of a booking operation worth
+// telling, with the event's dedupe key, in tx, the operation's
+// transaction. b is the booking the operation returned.
+func NotifyBooking(ctx context.Context, tx *gorm.DB, n *BookingNotices, b Booking, events BookingEvents, now time.Time) error {
+	if b.ID != 0 {
+		n.bookings[b.ID] = b
+	}
+	spec := n.cfg.Reception.BookingResult
+	log := n.cfg.log()
+	for _, ev := range events {
+		kind, ok := bookingNoticeKinds[ev.Kind]
+		if !ok {
+			continue
+		}
+		if !spec.Configured() {
+			log.DebugContext(ctx, "No booking result template configured ("+config.EnvTplBookingResult+"); not notifying",
+				"booking_id", ev.BookingID, "event", ev.Kind)
+			continue
+		}
+		if ev.Kind == EventMoved && ev.Status == BookingWaitlisted {
+			kind.result, kind.note, kind.need = "改约成功，候补中", bookingNoticeKinds[EventWaitlisted].note, 2
+		}
+		in, ok, err := n.input(ctx, tx, ev, kind.need)
+		if err != nil || !ok {
+			return err
+		}
+		in.Fields = fill(spec, n.fields(ev, kind.result, kind.note))
+		if _, err := queue(ctx, tx, in, now, fmt.Sprintf("%s notice of booking %d", ev.Kind, ev.BookingID)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// input is the event's notification without its fields; ok is false when
+// the voter cannot receive it (no mini-program openid, or too few consents).
+func (n *BookingNotices) input(ctx context.Context, tx *gorm.DB, ev BookingEvent, need int) (NotificationInput, bool, error) {
+	openid, err := n.openID(ctx, tx, ev.VoterID)
+	if err != nil {
+		return NotificationInput{}, false, err
+	}
+	left, err := n.consentsOf(ctx, tx, ev.VoterID)
+	if err != nil {
+		return NotificationInput{}, false, err
+	}
+	if openid == "" || left < need {
+		n.cfg.log().DebugContext(ctx, "Voter cannot receive the booking notice; skipped",
+			"booking_id", ev.BookingID, "event", ev.Kind, "has_openid", openid != "", "consents", left, "need", need)
+		return NotificationInput{}, false, nil
+	}
+	n.consents[ev.VoterID] = left - 1 // a second event in the same operation sees one fewer
+	for _, load := range []func() error{
+		func() error { _, err := n.booking(ctx, tx, ev.BookingID); return err },
+		func() error { _, err := n.slot(ctx, tx, ev.SlotID); return err },
+		func() error { _, err := n.station(ctx, tx, ev.StationID); return err },
+	} {
+		if err := load(); err != nil {
+			return NotificationInput{}, false, err
+		}
+	}
+	station := ev.StationID
+	return NotificationInput{
+		Channel: ChannelSubscribe, ToUser: openid, TemplateID: n.cfg.Reception.BookingResult.ID,
+		URL: fmt.Sprintf("%s?id=%d", BookingPage, ev.BookingID), DedupeKey: ev.DedupeKey(), StationID: &station,
+	}, true, nil
+}
+
+// fields are the notification's values under our field names.
+func (n *BookingNotices) fields(ev BookingEvent, result, note string) map[string]string {
+	b, s, st := n.bookings[ev.BookingID], n.slots[ev.SlotID], n.stations[ev.StationID]
+	topic := b.Topic
+	if topic == "" {
+		topic = "未填写"
+	}
+	out := map[string]string{
+		NotifyFieldResult:  Thing(result),
+		NotifyFieldStation: Thing(st.Name),
+		NotifyFieldTime:    SlotTime(s.StartAt, s.EndAt, n.cfg.Location),
+		NotifyFieldCode:    b.CheckinCode,
+		NotifyFieldTopic:   Thing(topic),
+		NotifyFieldNote:    Thing(note),
+	}
+	if st.Address != "" {
+		out[NotifyFieldAddress] = Thing(st.Address)
+	}
+	return out
+}
+
+func (n *BookingNotices) openID(ctx context.Context, db *gorm.DB, voterID uint64) (string, error) {
+	if o, ok := n.openids[voterID]; ok {
+		return o, nil
+	}
+	var v Voter
+	if err := db.WithContext(ctx).Select("id", "mp_openid").Take(&v, voterID).Error; err != nil {
+		return "", fmt.Errorf("load voter %d: %w", voterID, err)
+	}
+	o := ""
+	if v.MPOpenID != nil {
+		o = *v.MPOpenID
+	}
+	n.openids[voterID] = o
+	return o, nil
+}
+
+func (n *BookingNotices) consentsOf(ctx context.Context, db *gorm.DB, voterID uint64) (int, error) {
+	if k, ok := n.consents[voterID]; ok {
+		return k, nil
+	}
+	openid, err := n.openID(ctx, db, voterID)
+	if err != nil || openid == "" {
+		return 0, err
+	}
+	k, err := ConsentsLeft(ctx, db, openid, n.cfg.Reception.BookingResult.ID)
+	if err != nil {
+		return 0, err
+	}
+	n.consents[voterID] = k
+	return k, nil
+}
+
+func (n *BookingNotices) booking(ctx context.Context, db *gorm.DB, id uint64) (Booking, error) {
+	if b, ok := n.bookings[id]; ok {
+		return b, nil
+	}
+	var b Booking
+	if err := db.WithContext(ctx).Take(&b, id).Error; err != nil {
+		return b, fmt.Errorf("load booking %d: %w", id, err)
+	}
+	n.bookings[id] = b
+	return b, nil
+}
+
+func (n *BookingNotices) slot(ctx context.Context, db *gorm.DB, id uint64) (Slot, error) {
+	if s, ok := n.slots[id]; ok {
+		return s, nil
+	}
+	var s Slot
+	if err := db.WithContext(ctx).Limit(1).Find(&s, id).Error; err != nil {
+		return s, fmt.Errorf("load slot %d: %w", id, err)
+	}
+	if s.ID != 0 {
+		n.slots[id] = s
+	}
+	return s, nil
+}
+
+func (n *BookingNotices) station(ctx context.Context, db *gorm.DB, id uint64) (Station, error) {
+	if s, ok := n.stations[id]; ok {
+		return s, nil
+	}
+	var s Station
+	if err := db.WithContext(ctx).Select("id", "name", "address").Take(&s, id).Error; err != nil {
+		return s, fmt.Errorf("load station %d: %w", id, err)
+	}
+	n.stations[id] = s
+	return s, nil
+}

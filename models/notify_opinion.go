@@ -1,0 +1,227 @@
+package models
+
+// Opinion notices.
+//
+// What they say: a short title chosen by the workflow step that raised the
+// event ("您有一条新的群众意见待受理", "您的意见已答复", "有一条群众意见已超过
+// 受理期限", "您反映的问题解决了吗？", …), the tracking number, the start
+// of the content, the handling station, the status, the deadline concerned
+// and the time (OpinionField*; text cut to a thing keyword's 20 characters).
+//
+// To whom and when, by event (OpinionEvent, raised in the transaction of
+// the change, see EventKind):
+//
+//   - staff: a new, returned or reopened item (the handler, else the
+//     station's bound staff, else the admins); the lead named at a
+//     transfer; an overdue item (the station head at the deadline, the
+//     admins OverdueAdminDays working days later, raised by the overdue
+//     job); an item escalated after the last unsatisfied round (the
+//     admins). One official-account template message (Opinion.Staff) per
+//     bound recipient, linking to the console item. It spends no consent.
+//   - the voter: accepted, replied, closed, and "解决了吗?"
+//     (Opinion.AskResultDays after the reply, raised by the ask-result
+//     job). A mini-program subscribe message (Opinion.Result) that spends
+//     one consent, sent only while the voter has one left that no queued
+//     message will spend first; else an official-account template message
+//     (Opinion.VoterOA, no consent) when the voter follows the account;
+//     else nothing: the mini-program shows the change.
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"deputylink/config"
+
+	"gorm.io/gorm"
+)
+
+// Our field names for the opinion templates; map them onto the granted
+// templates' keywords with DEPUTYLINK_TPL_OPINION_*. Text values are at
+// most 20 characters (a "thing" keyword's limit).
+const (
+	OpinionFieldTitle   = "title"   // what happened, e.g. "您的意见已答复"
+	OpinionFieldNo      = "no"      // tracking number, e.g. YJ20261123-0042
+	OpinionFieldSummary = "summary" // the start of the content
+	OpinionFieldStation = "station" // the handling station
+	OpinionFieldStatus  = "status"  // the status label, e.g. 已答复
+	OpinionFieldDue     = "due"     // the deadline concerned, "2006-01-02 15:04"
+	OpinionFieldTime    = "time"    // when it happened, "2006-01-02 15:04"
+)
+
+// OpinionNotifications maps one event onto the notifications to enqueue:
+//
+//   - staff events (Staff set): one template message (Opinion.Staff) per
+//     bound recipient, linking to the console item;
+//   - voter events (VoterID set): a subscribe message (Opinion.Result) when
+//     the voter has a consent left for it that no queued message will spend
+//     first, else a template message (Opinion.VoterOA) when the voter
+//     follows the official account (their own row, or another with the same
+//     unionid), else nothing: the mini-program shows the change.
+//
+// A recipient without a configured template is skipped with a reason.
+// Dedupe keys are the event's plus ":staff:<id>" or ":voter". db may be
+// the caller's transaction.
+func OpinionNotifications(ctx context.Context, db *gorm.DB, ev OpinionEvent, nc NotifyConfig, now time.Time) ([]NotificationInput, []NotifySkip, error) {
+	cfg := nc.Opinion
+	values := opinionValues(ev, now, nc.loc())
+	var station *uint64
+	if ev.StationID != officeStation {
+		station = ptr(ev.StationID)
+	}
+	var out []NotificationInput
+	var skips []NotifySkip
+	for _, s := range ev.Staff {
+		key := ev.DedupeKey + ":staff:" + strconv.FormatUint(s.ID, 10)
+		switch {
+		case s.OpenID == "":
+			skips = append(skips, NotifySkip{key, "staff member has no bound openid"})
+		case !cfg.Staff.Configured():
+			skips = append(skips, NotifySkip{key, "staff template not configured (DEPUTYLINK_TPL_OPINION_STAFF)"})
+		default:
+			out = append(out, NotificationInput{
+				Channel: ChannelTemplate, ToUser: s.OpenID, TemplateID: cfg.Staff.ID,
+				Fields: fill(cfg.Staff, values), URL: ConsoleOpinionURL(cfg.PublicURL, ev.OpinionID),
+				DedupeKey: key, StationID: station,
+			})
+		}
+	}
+	if ev.VoterID == 0 {
+		return out, skips, nil
+	}
+	key := ev.DedupeKey + ":voter"
+	page := opinionPage(cfg.Page, ev.OpinionID)
+	var v Voter
+	if err := db.WithContext(ctx).Take(&v, ev.VoterID).Error; err != nil {
+		return nil, nil, notFoundAs(err, ErrVoterNotFound)
+	}
+	if cfg.Result.Configured() && v.MPOpenID != nil && *v.MPOpenID != "" {
+		left, err := freeConsents(ctx, db, *v.MPOpenID, cfg.Result.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if left > 0 {
+			return append(out, NotificationInput{
+				Channel: ChannelSubscribe, ToUser: *v.MPOpenID, TemplateID: cfg.Result.ID,
+				Fields: fill(cfg.Result, values), URL: page, DedupeKey: key, StationID: station,
+			}), skips, nil
+		}
+	}
+	oa, err := followingOpenID(ctx, db, v)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case oa == "":
+		skips = append(skips, NotifySkip{key, "voter has no subscribe consent left and does not follow the official account"})
+	case !cfg.VoterOA.Configured():
+		skips = append(skips, NotifySkip{key, "voter template not configured (DEPUTYLINK_TPL_OPINION_VOTER)"})
+	default:
+		out = append(out, NotificationInput{
+			Channel: ChannelTemplate, ToUser: oa, TemplateID: cfg.VoterOA.ID,
+			Fields: fill(cfg.VoterOA, values), MiniPage: page, DedupeKey: key, StationID: station,
+		})
+	}
+	return out, skips, nil
+}
+
+// NotifyOpinion maps events onto notifications (OpinionNotifications) and
+// enqueues them in tx, the transaction of the change that caused them
+// (filing, rating, a console workflow action, the overdue and "解决了吗?"
+// jobs), so they exist exactly when the change commits. Skipped recipients
+// are logged at debug level. It returns how many rows it created.
+func NotifyOpinion(ctx context.Context, tx *gorm.DB, events []OpinionEvent, cfg NotifyConfig, now time.Time) (int, error) {
+	created := 0
+	for _, ev := range events {
+		ins, skips, err := OpinionNotifications(ctx, tx, ev, cfg, now)
+		for _, sk := range skips {
+			cfg.log().DebugContext(ctx, "Opinion notification skipped", "dedupe_key", sk.DedupeKey, "reason", sk.Reason)
+		}
+		if err != nil {
+			return created, fmt.Errorf("notify %s: %w", ev.DedupeKey, err)
+		}
+		for _, in := range ins {
+			ok, err := queue(ctx, tx, in, now, in.DedupeKey)
+			if err != nil {
+				return created, err
+			}
+			if ok {
+				created++
+			}
+		}
+	}
+	return created, nil
+}
+
+// ConsoleOpinionURL is the console page of one item, absolute when base is
+// set (a template message's link must be), else "".
+func ConsoleOpinionURL(base string, id uint64) string {
+	base = strings.TrimRight(strings.TrimSpace(base), "/")
+	if base == "" {
+		return ""
+	}
+	return base + "/console/opinions/" + strconv.FormatUint(id, 10)
+}
+
+func opinionPage(page string, id uint64) string {
+	if page = strings.TrimPrefix(strings.TrimSpace(page), "/"); page == "" {
+		page = config.DefaultOpinionPage
+	}
+	sep := "?"
+	if strings.Contains(page, "?") {
+		sep = "&"
+	}
+	return page + sep + "id=" + url.QueryEscape(strconv.FormatUint(id, 10))
+}
+
+// opinionValues are the event's values under our field names.
+func opinionValues(ev OpinionEvent, now time.Time, loc *time.Location) map[string]string {
+	const layout = "2006-01-02 15:04"
+	station := ev.StationName
+	if station == "" {
+		station = OfficeName
+	}
+	v := map[string]string{
+		OpinionFieldTitle:   Thing(ev.Title),
+		OpinionFieldNo:      ev.TrackingNo,
+		OpinionFieldSummary: Thing(ev.Summary),
+		OpinionFieldStation: Thing(station),
+		OpinionFieldStatus:  Thing(ev.Status.Label()),
+		OpinionFieldTime:    now.In(loc).Format(layout),
+	}
+	if !ev.DueAt.IsZero() {
+		v[OpinionFieldDue] = ev.DueAt.In(loc).Format(layout)
+	}
+	for k, s := range v {
+		if s == "" {
+			v[k] = "-" // WeChat refuses empty keyword values
+		}
+	}
+	return v
+}
+
+// followingOpenID is the official-account openid the voter follows with:
+// their own, or that of the row with the same unionid (a person who came to
+// the account and to the mini-program separately). "" when none follows.
+func followingOpenID(ctx context.Context, db *gorm.DB, v Voter) (string, error) {
+	if v.OAOpenID != nil && *v.OAOpenID != "" {
+		if v.Following {
+			return *v.OAOpenID, nil
+		}
+		return "", nil
+	}
+	if v.UnionID == nil || *v.UnionID == "" {
+		return "", nil
+	}
+	var ids []string
+	err := db.WithContext(ctx).Model(&Voter{}).
+		Where("unionid = ? AND id <> ? AND following = ? AND oa_openid IS NOT NULL AND oa_openid <> ''", *v.UnionID, v.ID, true).
+		Order("id").Limit(1).Pluck("oa_openid", &ids).Error
+	if err != nil || len(ids) == 0 {
+		return "", translate(err)
+	}
+	return ids[0], nil
+}

@@ -1,0 +1,356 @@
+package models
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+)
+
+// PhotoInput is one uploaded photo: its stored path and content hash.
+type PhotoInput struct {
+	Path   string
+	SHA256 string
+}
+
+// FileInput is what a voter files, from the mini-program or the chat flow.
+type FileInput struct {
+	VoterID  uint64
+	Category string // category code, e.g. "minsheng"
+	Content  string
+	// Code is a deputy, station or board code the voter scanned.
+	Code        string
+	StationID   uint64
+	CommunityID uint64
+	Lat, Lng    *float64
+	Anonymous   bool
+	// Photos are uploads the caller already checked belong to the voter.
+	Photos         []PhotoInput
+	IdempotencyKey string
+	// Source is "miniprogram" (default) or "chat".
+	Source string
+	// Extra are the values of the category's fields (CategoryFieldsOf), by
+	// key; FileOpinion checks them and puts them in front of Content.
+	Extra map[string]string
+}
+
+// Sources of a filing.
+const (
+	SourceMiniProgram = "miniprogram"
+	SourceChat        = "chat"
+)
+
+var (
+	sha256Re  = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	idemKeyRe = regexp.MustCompile(`^[\x21-\x7e]+$`)
+)
+
+// normalize trims and checks the input, and puts the category's fields in
+// front of the content; errors name the bad field.
+func (in *FileInput) normalize() error {
+	content, err := withCategoryFields(in.Category, in.Content, in.Extra)
+	if err != nil {
+		return err
+	}
+	in.Content = strings.TrimSpace(content)
+	if n := utf8.RuneCountInString(in.Content); n < contentMinLen || n > contentMaxLen {
+		return Invalid("content", "意见内容需要 10 到 2000 个字")
+	}
+	if !utf8.ValidString(in.Content) {
+		return Invalid("content", "意见内容包含无法识别的字符")
+	}
+	if in.VoterID == 0 {
+		return ErrVoterNotFound
+	}
+	if (in.Lat == nil) != (in.Lng == nil) {
+		return Invalid("lat", "纬度和经度需要同时提供")
+	}
+	if in.Lat != nil {
+		if math.IsInf(*in.Lat, 0) || math.IsInf(*in.Lng, 0) {
+			return Invalid("lat", "位置坐标无效")
+		}
+		if err := ValidatePoint(*in.Lat, *in.Lng); err != nil {
+			return err
+		}
+	}
+	if c, ok := NormalizeCode(in.Code); ok {
+		in.Code = c
+	} else {
+		in.Code = "" // a malformed code routes like no code at all
+	}
+	in.IdempotencyKey = strings.TrimSpace(in.IdempotencyKey)
+	if len(in.IdempotencyKey) > maxIdemKeyLen || (in.IdempotencyKey != "" && !idemKeyRe.MatchString(in.IdempotencyKey)) {
+		return Invalid("idempotency_key", "请求标识（Idempotency-Key）应为不超过64个可见ASCII字符")
+	}
+	if len(in.Photos) > maxPhotos {
+		return Invalid("photos", "最多上传3张照片")
+	}
+	for i := range in.Photos {
+		p := &in.Photos[i]
+		p.Path = strings.TrimSpace(p.Path)
+		p.SHA256 = strings.ToLower(strings.TrimSpace(p.SHA256))
+		if p.Path == "" || len(p.Path) > 255 || strings.Contains(p.Path, "..") {
+			return Invalid("photos", "照片无效，请重新上传")
+		}
+		if p.SHA256 != "" && !sha256Re.MatchString(p.SHA256) {
+			return Invalid("photos", "照片无效，请重新上传")
+		}
+	}
+	switch in.Source {
+	case "":
+		in.Source = SourceMiniProgram
+	case SourceMiniProgram, SourceChat:
+	default:
+		return Invalid("source", "未知的提交渠道")
+	}
+	return nil
+}
+
+// FileOpinion validates, routes and stores a voter's opinion, sets its
+// deadlines on the working-day calendar (cal, in loc), writes the public
+// timeline and the audit log, and returns the events to notify (a new item
+// for the handling staff). The mini-program and the chat flow both file
+// through it.
+//
+// db may be a transaction: the caller enqueues the returned events in it,
+// so the notifications exist exactly when the opinion does. A zero world is
+// loaded from db; a cached world that lacks the chosen station or community
+// is reloaded.
+//
+// A repeated filing with the same voter and IdempotencyKey returns the first
+// opinion (Replayed set) and no events; the same key with another content or
+// category is ErrIdempotencyReused.
+func FileOpinion(ctx context.Context, db *gorm.DB, in FileInput, world RouteWorld, now time.Time, loc *time.Location, cal *Calendar) (Opinion, []OpinionEvent, error) {
+	loc = orLoc(loc)
+	now = now.UTC()
+	if err := in.normalize(); err != nil {
+		return Opinion{}, nil, err
+	}
+	db = db.WithContext(ctx)
+	cat, err := CategoryByCode(ctx, db, in.Category)
+	if err != nil {
+		return Opinion{}, nil, err
+	}
+	var n int64
+	if err := db.Model(&Voter{}).Where("id = ?", in.VoterID).Count(&n).Error; err != nil {
+		return Opinion{}, nil, translate(err)
+	}
+	if n == 0 {
+		return Opinion{}, nil, ErrVoterNotFound
+	}
+	if in.IdempotencyKey != "" {
+		op, ok, err := findIdempotent(db, in, cat.ID, false)
+		if err != nil || ok {
+			return op, nil, err
+		}
+	}
+	if !world.Loaded() {
+		if world, err = LoadRouteWorld(ctx, db); err != nil {
+			return Opinion{}, nil, err
+		}
+	}
+	if world, err = ensureInWorld(ctx, db, world, in); err != nil {
+		return Opinion{}, nil, err
+	}
+	rin := RouteInput{Code: in.Code, StationID: in.StationID, CommunityID: in.CommunityID,
+		Category: cat.Code, At: now}
+	if in.Lat != nil {
+		rin.Point = &Point{*in.Lat, *in.Lng}
+	}
+	route := Route(rin, world)
+
+	acceptDays, replyDays := cat.AcceptDays, cat.ReplyDays
+	if acceptDays <= 0 {
+		acceptDays = defaultAccept
+	}
+	if replyDays <= 0 {
+		replyDays = defaultReply
+	}
+	op := Opinion{
+		TrackingNo: tempTrackingNo(), VoterID: in.VoterID, Source: in.Source, CategoryID: cat.ID,
+		Content: in.Content, Anonymous: in.Anonymous, StationID: route.StationID,
+		RouteRule: route.Rule, RouteReason: Shorten(route.Reason, 255, ""),
+		Lat: in.Lat, Lng: in.Lng, Code: in.Code, Status: OpinionSubmitted, Round: 1,
+		AcceptDays: acceptDays, ReplyDays: replyDays,
+		AcceptStartAt: now, AcceptDueAt: cal.WorkingDeadline(now, acceptDays, loc),
+		ReplyStartAt: now, ReplyDueAt: cal.WorkingDeadline(now, replyDays, loc),
+		Version: 1, CreatedAt: now, UpdatedAt: now,
+	}
+	if route.DeputyID != 0 {
+		op.DeputyID = ptr(route.DeputyID)
+	}
+	if in.CommunityID != 0 {
+		op.CommunityID = ptr(in.CommunityID)
+	}
+	if in.IdempotencyKey != "" {
+		op.IdempotencyKey = ptr(in.IdempotencyKey)
+	}
+	var events []OpinionEvent
+	err = db.Transaction(func(tx *gorm.DB) error {
+		handler, _, err := PickHandler(ctx, tx, route.StationID, cat.ID)
+		if err != nil {
+			return err
+		}
+		if handler != 0 {
+			op.HandlerStaffID = ptr(handler)
+		}
+		if err := tx.Create(&op).Error; err != nil {
+			return translate(err)
+		}
+		for _, p := range in.Photos {
+			row := OpinionPhoto{OpinionID: op.ID, Path: p.Path, SHA256: p.SHA256, CreatedAt: now}
+			if err := tx.Create(&row).Error; err != nil {
+				return translate(err)
+			}
+		}
+		stName, err := stationName(tx, op.StationID)
+		if err != nil {
+			return err
+		}
+		if err := addTimeline(tx, op, "submitted", "意见已提交，由"+stName+"办理", "", now); err != nil {
+			return err
+		}
+		note := fmt.Sprintf("%s via %s: %s", route.Rule, in.Source, route.Reason)
+		if err := Audit(ctx, tx, now, Actor{Kind: actorVoter, ID: in.VoterID}, "opinion.file", auditOpinion, op.ID,
+			"", string(OpinionSubmitted), Shorten(note, 2000, "")); err != nil {
+			return err
+		}
+		ev, err := stationStaffEvent(tx, op, EventNewItem, stName, "您有一条新的群众意见待受理")
+		if err != nil {
+			return err
+		}
+		// Numbered last, so the day's counter row stays locked for as short
+		// a time as possible: every filing of the day queues on it until
+		// this transaction (and the caller's outbox rows) commit.
+		no, err := nextTrackingNo(tx, now, loc)
+		if err != nil {
+			return err
+		}
+		if err := tx.Model(&Opinion{}).Where("id = ?", op.ID).Update("tracking_no", no).Error; err != nil {
+			return translate(err)
+		}
+		op.TrackingNo, ev.TrackingNo = no, no
+		events = append(events, ev)
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, ErrConflict) && in.IdempotencyKey != "" {
+			// A concurrent request with the same key committed first.
+			if prev, ok, err2 := findIdempotent(db, in, cat.ID, true); err2 == nil && ok {
+				return prev, nil, nil
+			} else if err2 != nil {
+				return Opinion{}, nil, err2
+			}
+		}
+		return Opinion{}, nil, err
+	}
+	return op, events, nil
+}
+
+// findIdempotent looks for the voter's opinion filed with in's key. locking
+// reads the latest committed row on MySQL, past the transaction's snapshot.
+func findIdempotent(db *gorm.DB, in FileInput, categoryID uint64, locking bool) (Opinion, bool, error) {
+	q := db
+	if locking {
+		q = lockingUpdate(db)
+	}
+	var op Opinion
+	res := q.Where("voter_id = ? AND idempotency_key = ?", in.VoterID, in.IdempotencyKey).Limit(1).Find(&op)
+	if res.Error != nil {
+		return Opinion{}, false, translate(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return Opinion{}, false, nil
+	}
+	if op.Content != in.Content || op.CategoryID != categoryID {
+		return Opinion{}, false, ErrIdempotencyReused
+	}
+	op.Replayed = true
+	return op, true, nil
+}
+
+// ensureInWorld checks that the chosen station and community exist, and
+// reloads a cached world that does not know them yet.
+func ensureInWorld(ctx context.Context, db *gorm.DB, w RouteWorld, in FileInput) (RouteWorld, error) {
+	_, stOK := w.Stations[in.StationID]
+	_, cmOK := w.Communities[in.CommunityID]
+	if (in.StationID == 0 || stOK) && (in.CommunityID == 0 || cmOK) {
+		return w, nil
+	}
+	var n int64
+	if in.StationID != 0 && !stOK {
+		if err := db.Model(&Station{}).Where("id = ?", in.StationID).Count(&n).Error; err != nil {
+			return w, translate(err)
+		}
+		if n == 0 {
+			return w, Invalid("station_id", "所选的联络站不存在")
+		}
+	}
+	if in.CommunityID != 0 && !cmOK {
+		if err := db.Model(&Community{}).Where("id = ?", in.CommunityID).Count(&n).Error; err != nil {
+			return w, translate(err)
+		}
+		if n == 0 {
+			return w, Invalid("community_id", "所选的村（社区）不存在")
+		}
+	}
+	fresh, err := LoadRouteWorld(ctx, db)
+	if err != nil {
+		return w, err
+	}
+	fresh.RadiusM, fresh.CategoryOverrides = w.RadiusM, w.CategoryOverrides
+	return fresh, nil
+}
+
+// tempTrackingNo is a unique placeholder until the transaction numbers the row.
+func tempTrackingNo() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return "tmp" + hex.EncodeToString(b)
+}
+
+// nextTrackingNo takes the next number of the local day of now. The day's
+// counter row is inserted or incremented by one statement (an upsert), which
+// takes an exclusive lock on that row until the transaction ends:
+// concurrent filings queue on it and each reads its own value, and a rolled
+// back filing gives its number back. The same statement returns the new
+// value (LAST_INSERT_ID(expr) on MySQL, RETURNING on SQLite), so the lock
+// is held one round trip less than with a separate read.
+func nextTrackingNo(tx *gorm.DB, now time.Time, loc *time.Location) (string, error) {
+	day := now.In(loc).Format("20060102")
+	var seq int64
+	if DialectOf(tx) == MySQL {
+		// LAST_INSERT_ID(expr) sets the value the server reports as the
+		// statement's insert id, on the insert and on the update path.
+		res, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context,
+			"INSERT INTO opinion_counters (day, seq) VALUES (?, LAST_INSERT_ID(1)) "+
+				"ON DUPLICATE KEY UPDATE seq = LAST_INSERT_ID(seq + 1)", day)
+		if err != nil {
+			return "", translate(err)
+		}
+		if seq, err = res.LastInsertId(); err != nil {
+			return "", fmt.Errorf("tracking number: %w", err)
+		}
+	} else {
+		var out []int64
+		if err := tx.Raw("INSERT INTO opinion_counters (day, seq) VALUES (?, 1) "+
+			"ON CONFLICT(day) DO UPDATE SET seq = seq + 1 RETURNING seq", day).Scan(&out).Error; err != nil {
+			return "", translate(err)
+		}
+		if len(out) == 1 {
+			seq = out[0]
+		}
+	}
+	if seq <= 0 {
+		return "", fmt.Errorf("tracking number: the counter of %s returned %d", day, seq)
+	}
+	return fmt.Sprintf("YJ%s-%04d", day, seq), nil
+}
