@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// OpinionNotify configures the opinion notifications (DESIGN §2 Notify). A
+// OpinionNotify configures the opinion notifications (docs/ARCHITECTURE.md#notices). A
 // template that is not configured is skipped with a debug log: the console
 // and the mini-program still show everything.
 //

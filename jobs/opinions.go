@@ -14,7 +14,7 @@ import (
 	"gorm.io/gorm"
 )
 
-// The opinion jobs (DESIGN §2 Handle, Notify, Rate).
+// The opinion jobs (docs/ARCHITECTURE.md#opinion-handling, docs/ARCHITECTURE.md#ratings).
 const (
 	// JobOpinionOverdue tells station heads, then admins, of missed deadlines.
 	JobOpinionOverdue = "opinion-overdue"

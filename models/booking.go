@@ -16,7 +16,7 @@ import (
 // BookingStatus is where a booking is in its life.
 type BookingStatus string
 
-// Booking statuses (DESIGN §4).
+// Booking statuses (docs/ARCHITECTURE.md#contracts).
 const (
 	BookingConfirmed  BookingStatus = "confirmed"
 	BookingWaitlisted BookingStatus = "waitlisted"

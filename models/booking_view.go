@@ -8,7 +8,7 @@ import (
 	"gorm.io/gorm"
 )
 
-// BookingView is the public form of a booking (DESIGN §4).
+// BookingView is the public form of a booking (docs/ARCHITECTURE.md#contracts).
 type BookingView struct {
 	ID          uint64        `json:"id"`
 	Status      BookingStatus `json:"status"`

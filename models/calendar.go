@@ -273,7 +273,7 @@ type ReceptionRule struct {
 	UpdatedAt       time.Time `json:"-"`
 }
 
-// DefaultReceptionRule is the county-wide default (DESIGN §2): the 10th of
+// DefaultReceptionRule is the county-wide default (docs/ARCHITECTURE.md#reception-days): the 10th of
 // each month, 09:00–11:30 in 30-minute slots, booking open 14 days ahead
 // until 18:00 the day before.
 func DefaultReceptionRule(stationID uint64) ReceptionRule {

@@ -20,7 +20,7 @@ const DemoOpensDaysBefore = 45
 const DemoMonthsAhead = 2
 
 // demoRuleFor gives the demo county's rule for a station: every station
-// receives on the 10th at the same time (DESIGN §1, "邀您见"); the deputy
+// receives on the 10th at the same time (docs/ARCHITECTURE.md#reception-days, "邀您见"); the deputy
 // home has more seats, village stations fewer. Waitlists are on everywhere.
 func demoRuleFor(st Station) ReceptionRule {
 	r := DefaultReceptionRule(st.ID)

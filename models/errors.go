@@ -6,7 +6,7 @@ import (
 )
 
 // Sentinel errors that every caller of models can test with errors.Is.
-// handlers/respond.go maps them to HTTP statuses in one place.
+// handlers/shared/respond.go maps them to HTTP statuses in one place.
 var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("conflict")

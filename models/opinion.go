@@ -9,7 +9,7 @@ import (
 	"gorm.io/gorm"
 )
 
-// OpinionStatus is where an opinion is in its handling (DESIGN §2 Handle).
+// OpinionStatus is where an opinion is in its handling (docs/ARCHITECTURE.md#opinion-handling).
 type OpinionStatus string
 
 // Opinion statuses. See Transition for the allowed moves.

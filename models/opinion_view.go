@@ -34,7 +34,7 @@ type PhotoView struct {
 	SHA256 string `json:"sha256,omitempty"`
 }
 
-// OpinionView is the opinion resource of DESIGN §4 as its voter sees it:
+// OpinionView is the opinion resource of docs/ARCHITECTURE.md#contracts as its voter sees it:
 // the public timeline, never internal notes or staff names.
 type OpinionView struct {
 	ID           uint64        `json:"id"`

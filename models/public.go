@@ -14,7 +14,7 @@ type StationRef struct {
 	Name string `json:"name"`
 }
 
-// DeputyView is the public form of a deputy (DESIGN §4).
+// DeputyView is the public form of a deputy (docs/ARCHITECTURE.md#contracts).
 type DeputyView struct {
 	ID         uint64       `json:"id"`
 	Name       string       `json:"name"`
@@ -38,7 +38,7 @@ type DeputyBrief struct {
 	Code       string `json:"code"`
 }
 
-// StationView is the public form of a station (DESIGN §4).
+// StationView is the public form of a station (docs/ARCHITECTURE.md#contracts).
 type StationView struct {
 	ID        uint64      `json:"id"`
 	Name      string      `json:"name"`

@@ -11,7 +11,7 @@ import (
 	"gorm.io/gorm"
 )
 
-// The two stages a voter rates (DESIGN §2 Rate): the reply first, then,
+// The two stages a voter rates (docs/ARCHITECTURE.md#ratings): the reply first, then,
 // days later, whether the problem was actually solved.
 const (
 	StageReply  = "reply"

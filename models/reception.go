@@ -370,7 +370,7 @@ type ReceptionQuery struct {
 	Loc *time.Location
 }
 
-// ReceptionDayView is the public form of a reception day (DESIGN §4).
+// ReceptionDayView is the public form of a reception day (docs/ARCHITECTURE.md#contracts).
 type ReceptionDayView struct {
 	ID              uint64        `json:"id"`
 	Date            string        `json:"date"`

@@ -228,7 +228,7 @@ func StaffByOAOpenID(ctx context.Context, db *gorm.DB, oaOpenID string) (Staff, 
 // NextReceptionDate returns the local date (YYYY-MM-DD) of the station's next
 // reception day that has not ended by now. When the reception_days table
 // exists the answer comes from it, and ok is false if none is scheduled.
-// Without that table it is the rule of thumb of DESIGN §1: the 10th of this
+// Without that table it is the rule of thumb of docs/ARCHITECTURE.md#reception-days: the 10th of this
 // or next month, moved off a weekend to the following Monday.
 func NextReceptionDate(ctx context.Context, db *gorm.DB, stationID uint64, now time.Time, loc *time.Location) (date string, ok bool, err error) {
 	if loc == nil {

@@ -18,7 +18,7 @@ import (
 )
 
 // ErrUnauthorized is a caller who could not prove who they are (a wrong
-// password, a locked account). handlers/respond.go maps it to 401.
+// password, a locked account). handlers/shared/respond.go maps it to 401.
 var ErrUnauthorized = errors.New("unauthorized")
 
 // Errors of the console login.

@@ -13,7 +13,7 @@ import (
 	"github.com/silenceper/wechat/v2/util"
 )
 
-// Vectors from /work/shared/WECHAT.md §6 (official WXBizMsgCrypt samples).
+// Vectors from docs/WECHAT.md#crypto-test-vectors (official WXBizMsgCrypt samples).
 
 const (
 	vecAToken   = "spamtest"

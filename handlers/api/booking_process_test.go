@@ -326,7 +326,7 @@ func TestBookingTwoServerProcesses(t *testing.T) {
 }
 
 // Ensure kill -9 of a server in the middle of a booking burst loses no
-// acknowledged booking (DESIGN §5, Faults): every 201 the killed process
+// acknowledged booking (docs/ARCHITECTURE.md#quality-targets, Faults): every 201 the killed process
 // sent is a booking row with its notification; voters whose requests died
 // with it book again through the other process and end with exactly one
 // booking each; the killed requests' idempotency keys are claimed for

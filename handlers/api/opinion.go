@@ -14,7 +14,7 @@ import (
 )
 
 // opinionRoutes registers the categories (public), the uploads and the
-// voter's opinions and ratings (DESIGN §4).
+// voter's opinions and ratings (docs/ARCHITECTURE.md#contracts).
 //
 // Writes go through a per-IP limit before authentication and a per-voter
 // limit after it; reads have their own counters, so refreshing the list
@@ -64,7 +64,7 @@ func (h *Handlers) listCategories(c *gin.Context) {
 	c.JSON(http.StatusOK, shared.List[CategoryView]{Items: items})
 }
 
-// createOpinionRequest is the body of POST /api/v1/opinions (DESIGN §4).
+// createOpinionRequest is the body of POST /api/v1/opinions (docs/ARCHITECTURE.md#contracts).
 type createOpinionRequest struct {
 	Content     string            `json:"content"`
 	Category    string            `json:"category"`

@@ -40,7 +40,7 @@ type sessionData struct {
 	OpenID  string `json:"o"`
 }
 
-// SessionView is the session resource of DESIGN §4.
+// SessionView is the session resource of docs/ARCHITECTURE.md#contracts.
 type SessionView struct {
 	Token     string    `json:"token"`
 	ExpiresAt time.Time `json:"expires_at"`

@@ -22,7 +22,7 @@ var boardHTML string
 
 var boardTmpl = template.Must(template.New("board").Parse(boardHTML))
 
-// DefaultSchedule is the county-wide reception rule of DESIGN §2, printed
+// DefaultSchedule is the county-wide reception rule of docs/ARCHITECTURE.md#reception-days, printed
 // when a station has no rule of its own. A board hangs for years, so it
 // shows the rule; NextReception can add a date.
 const DefaultSchedule = "每月10日 9:00-11:30（遇节假日顺延）"

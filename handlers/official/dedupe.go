@@ -18,7 +18,7 @@ import (
 
 // Exactly-once handling of pushes. WeChat retries a push it got no answer
 // to within 5 s, up to three deliveries in all, and the SDK does not
-// dedupe (WECHAT.md §1). The first delivery takes the push's key with
+// dedupe (docs/WECHAT.md#official-account-push). The first delivery takes the push's key with
 // SET NX ("pending"), computes the reply, and stores it under the key
 // together with the push's side effects (one Redis pipeline). A later
 // delivery answers with the stored reply, re-encrypted for its own nonce;

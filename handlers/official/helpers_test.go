@@ -27,7 +27,7 @@ import (
 	"gorm.io/gorm"
 )
 
-// WeChat's published official-account sample (WECHAT.md §6 A).
+// WeChat's published official-account sample (docs/WECHAT.md#vector-a-official-account).
 const (
 	vecToken    = "spamtest"
 	vecAESKey   = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"

@@ -27,7 +27,7 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// The official-account push endpoint (WECHAT.md §1): URL verification, plain
+// The official-account push endpoint (docs/WECHAT.md#official-account-push): URL verification, plain
 // and safe (AES) mode, signature and freshness checks, exactly-once handling
 // through Redis (dedupe.go) and the bot's replies (bot.go).
 //
@@ -304,7 +304,7 @@ func truncateForLog(s string) string {
 var errBadPush = errors.New("push lacks FromUserName, MsgType or CreateTime")
 
 // parsePush decodes a plain push. encoding/xml rejects control characters
-// (WECHAT.md §1, SDK issue #750); such a push ends here as an error.
+// (docs/WECHAT.md#official-account-push, SDK issue #750); such a push ends here as an error.
 func parsePush(body []byte) (oaMsg, error) {
 	m, ok := fastParsePush(body)
 	if !ok {

@@ -329,7 +329,7 @@ func TestOfficialRedisDown(t *testing.T) {
 
 func oaXML(s string, v any) error { return xml.Unmarshal([]byte(s), v) }
 
-// BenchmarkOfficialScanAES measures the hot path of DESIGN §5: AES-mode QR
+// BenchmarkOfficialScanAES measures the hot path of docs/ARCHITECTURE.md#quality-targets: AES-mode QR
 // scans of one deputy code by distinct voters, through the router.
 func BenchmarkOfficialScanAES(b *testing.B) {
 	e := newOAEnv(b, true, func(d *handlers.Deps) { d.Log = slog.New(slog.DiscardHandler) })

@@ -14,7 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// ErrorBody is the one error envelope of the API (DESIGN §4).
+// ErrorBody is the one error envelope of the API (docs/ARCHITECTURE.md#contracts).
 type ErrorBody struct {
 	Error ErrorDetail `json:"error"`
 }
