@@ -43,7 +43,8 @@ func fakeWeChatCmd(ctx context.Context, fs *flag.FlagSet, args []string, stdout 
 	}
 	fake.SetUnlimitedConsent(true)
 	fake.SetFollowAll(true)
-	fmt.Fprintf(stdout, "fake WeChat API at %s (mini-program %s / %s; login codes \"test:<openid>\")\n",
+	fake.SetDeliveryLog(stdout)
+	fmt.Fprintf(stdout, "fake WeChat API at %s (mini-program %s / %s; login codes \"test:<openid>\"); every message it delivers is printed below\n",
 		fake.URL(), wechattest.DefaultMPAppID, wechattest.DefaultMPSecret)
 	<-ctx.Done()
 	fake.Close()

@@ -90,6 +90,11 @@ func (s *Server) handleTemplate(_ *http.Request, _ url.Values, body []byte, _ st
 		MiniProgramAppID: req.MiniProgram.AppID, MiniProgramPage: req.MiniProgram.PagePath,
 		Data: values(req.Data), ClientMsgID: req.ClientMsgID, MsgID: id, At: now,
 	})
+	link := req.URL
+	if req.MiniProgram.PagePath != "" {
+		link = "mini-program " + req.MiniProgram.PagePath
+	}
+	s.logDelivery("template", req.ToUser, req.TemplateID, link, values(req.Data), "")
 	return okReply(map[string]any{"msgid": id})
 }
 
@@ -168,6 +173,7 @@ func (s *Server) handleSubscribe(_ *http.Request, _ url.Values, body []byte, _ s
 		ToUser: req.ToUser, TemplateID: req.TemplateID, Page: req.Page,
 		MiniprogramState: req.MiniprogramState, Lang: req.Lang, Data: data, At: time.Now(),
 	})
+	s.logDelivery("subscribe", req.ToUser, req.TemplateID, req.Page, data, "")
 	return okReply(nil)
 }
 
@@ -211,5 +217,6 @@ func (s *Server) handleCustom(_ *http.Request, _ url.Values, body []byte, _ stri
 	s.st.customsOut = append(s.st.customsOut, CustomDelivery{
 		ToUser: req.ToUser, MsgType: req.MsgType, Content: content, At: time.Now(),
 	})
+	s.logDelivery("message", req.ToUser, "", "", nil, content)
 	return okReply(nil)
 }

@@ -54,6 +54,8 @@ type Server struct {
 	mu    sync.Mutex
 	st    state
 	msgID int64 // last template msgid handed out
+	// deliveryLog receives a line per delivered message (SetDeliveryLog).
+	deliveryLog io.Writer
 }
 
 // reply is what a route handler answers.

@@ -325,3 +325,33 @@ func TestStandaloneServer(t *testing.T) {
 		t.Fatal("bad addr accepted")
 	}
 }
+
+func TestDeliveryLogListsEachDelivery(t *testing.T) {
+	s := New()
+	defer s.Close()
+	var log strings.Builder
+	s.SetDeliveryLog(&log)
+	s.SetFollowAll(true)
+	s.SetUnlimitedConsent(true)
+	tok := token(t, s, DefaultOAAppID, DefaultOASecret)
+	if r, _ := post(t, s, "/cgi-bin/message/template/send", tok, map[string]any{
+		"touser": "oLogTest1", "template_id": "tplStaff", "url": "https://example.org/console/opinions/7",
+		"data": map[string]any{"thing1": map[string]any{"value": "新意见待受理"}}}); r.code() != 0 {
+		t.Fatalf("template: %v", r)
+	}
+	mtok := token(t, s, DefaultMPAppID, DefaultMPSecret)
+	if r, _ := post(t, s, "/cgi-bin/message/subscribe/send", mtok, map[string]any{
+		"touser": "oLogTest2", "template_id": "tplResult", "page": "pages/opinion/detail?id=7",
+		"data": map[string]any{"thing1": map[string]any{"value": "已答复"}}}); r.code() != 0 {
+		t.Fatalf("subscribe: %v", r)
+	}
+	out := log.String()
+	for _, want := range []string{
+		"template  to oLogTest1 template tplStaff opens https://example.org/console/opinions/7\n    thing1: 新意见待受理\n",
+		"subscribe to oLogTest2 template tplResult opens pages/opinion/detail?id=7\n    thing1: 已答复\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("delivery log lacks %q:\n%s", want, out)
+		}
+	}
+}
