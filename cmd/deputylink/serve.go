@@ -45,6 +45,9 @@ func serve(ctx context.Context, getenv func(string) string, opt serveOptions) er
 	if err != nil {
 		return err
 	}
+	// The dummy hash of unknown console usernames, made before the first
+	// login needs it (a first one that took longer would tell).
+	go models.WarmPasswordCheck()
 	router := handlers.NewRouter(deps)
 	srv := &http.Server{
 		Handler:           router,
