@@ -213,8 +213,9 @@ func CreateConsoleUser(ctx context.Context, db *gorm.DB, username, password, nam
 	return loadStaff(db.WithContext(ctx), id)
 }
 
-// SetStaffPassword sets a staff member's console password, clears any
-// lockout columns left from before, voids the sessions opened before now and writes the audit log.
+// SetStaffPassword sets a staff member's console password, clears the
+// lockout columns left from before, voids the sessions opened before now
+// and writes the audit log.
 func SetStaffPassword(ctx context.Context, db *gorm.DB, who Actor, staffID uint64, password string, now time.Time) error {
 	var s Staff
 	if err := db.WithContext(ctx).Select("id", "username").First(&s, staffID).Error; err != nil {
