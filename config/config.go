@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -54,7 +55,25 @@ type Config struct {
 	// opinion notifications (DEPUTYLINK_TPL_*; see notify.go).
 	Notify        NotifyTemplates
 	OpinionNotify OpinionNotify
+
+	// Metrics says who may read the Prometheus metrics.
+	Metrics Metrics
 }
+
+// Metrics says where /metrics is served and who may read it. With
+// neither field set, the main router serves it to loopback clients only
+// (not through a proxy); see handlers.MetricsAccess.
+type Metrics struct {
+	// Addr (DEPUTYLINK_METRICS_ADDR), when set, serves /metrics on its own
+	// listener there, and the main router does not serve it.
+	Addr string
+	// Token (DEPUTYLINK_METRICS_TOKEN), when set, is the bearer token
+	// /metrics requires wherever it is served.
+	Token Secret
+}
+
+// MetricsTokenMinLen is the shortest DEPUTYLINK_METRICS_TOKEN accepted.
+const MetricsTokenMinLen = 16
 
 // OfficialAccount holds the WeChat official account (公众号) credentials.
 type OfficialAccount struct {
@@ -195,6 +214,8 @@ func Load(getenv func(string) string) (Config, error) {
 	l.duration("DEPUTYLINK_JOBS_TICK", &c.Jobs.Tick)
 	l.integer("DEPUTYLINK_DIGEST_HOUR", &c.Jobs.DigestHour)
 	l.template("DEPUTYLINK_TPL_STAFF_ALERT", &c.Templates.StaffAlert)
+	l.str("DEPUTYLINK_METRICS_ADDR", &c.Metrics.Addr)
+	l.secret("DEPUTYLINK_METRICS_TOKEN", &c.Metrics.Token)
 
 	tz := DefaultTimezone
 	l.str("DEPUTYLINK_TIMEZONE", &tz)
@@ -305,6 +326,18 @@ func (c Config) Validate() error {
 	}
 	if c.Jobs.DigestHour < 0 || c.Jobs.DigestHour > 23 {
 		bad("DEPUTYLINK_DIGEST_HOUR", "must be an hour from 0 to 23")
+	}
+	if a := c.Metrics.Addr; a != "" {
+		if _, port, err := net.SplitHostPort(a); err != nil {
+			bad("DEPUTYLINK_METRICS_ADDR", fmt.Sprintf("must be host:port or :port, not %q", a))
+		} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			bad("DEPUTYLINK_METRICS_ADDR", fmt.Sprintf("bad port %q", port))
+		} else if a == c.Addr {
+			bad("DEPUTYLINK_METRICS_ADDR", "must differ from DEPUTYLINK_ADDR (leave it empty to serve /metrics there)")
+		}
+	}
+	if t := c.Metrics.Token.Value(); t != "" && (len(t) < MetricsTokenMinLen || strings.ContainsAny(t, " \t\r\n")) {
+		bad("DEPUTYLINK_METRICS_TOKEN", fmt.Sprintf("must be at least %d characters without spaces (openssl rand -hex 24)", MetricsTokenMinLen))
 	}
 	return errors.Join(errs...)
 }

@@ -136,3 +136,43 @@ func TestDataKey(t *testing.T) {
 		t.Errorf("short key: %v", err)
 	}
 }
+
+// Ensure the metrics settings load (the token also from a file), default
+// to neither, and refuse bad values naming the variable.
+func TestLoadMetrics(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil || c.Metrics.Addr != "" || c.Metrics.Token != "" {
+		t.Fatalf("defaults: %+v %v", c.Metrics, err)
+	}
+	c, err = Load(env(map[string]string{"DEPUTYLINK_METRICS_ADDR": "127.0.0.1:9090", "DEPUTYLINK_METRICS_TOKEN": "0123456789abcdef0123"}))
+	if err != nil || c.Metrics.Addr != "127.0.0.1:9090" || c.Metrics.Token.Value() != "0123456789abcdef0123" {
+		t.Fatalf("set: %+v %v", c.Metrics, err)
+	}
+	if s := c.Metrics.Token.String(); s != "[redacted]" {
+		t.Errorf("token prints as %q", s)
+	}
+	path := filepath.Join(t.TempDir(), "metrics.token")
+	if err := os.WriteFile(path, []byte("from-a-file-0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err = Load(env(map[string]string{"DEPUTYLINK_METRICS_TOKEN_FILE": path}))
+	if err != nil || c.Metrics.Token.Value() != "from-a-file-0123456789" {
+		t.Fatalf("token file: %q %v", c.Metrics.Token.Value(), err)
+	}
+	for _, bad := range []map[string]string{
+		{"DEPUTYLINK_METRICS_ADDR": "9090"},
+		{"DEPUTYLINK_METRICS_ADDR": ":99999"},
+		{"DEPUTYLINK_METRICS_ADDR": ":8080"},
+		{"DEPUTYLINK_METRICS_TOKEN": "short"},
+		{"DEPUTYLINK_METRICS_TOKEN": "has a space in it 0123"},
+	} {
+		_, err := Load(env(bad))
+		var name string
+		for k := range bad {
+			name = k
+		}
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%v: %v", bad, err)
+		}
+	}
+}

@@ -9,8 +9,12 @@ package handlers
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"log/slog"
+	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"deputylink/config"
@@ -62,6 +66,22 @@ type Deps struct {
 	// Notify holds the templates of the reception-day notifications
 	// (config.LoadNotify); unconfigured templates are skipped.
 	Notify NotifyTemplates
+	// Metrics says who may read /metrics (see MetricsAccess).
+	Metrics MetricsAccess
+}
+
+// MetricsAccess says who may read /metrics on the main router:
+//   - Elsewhere: nobody here (404); cmd/deputylink serves NewMetricsRouter
+//     on DEPUTYLINK_METRICS_ADDR instead;
+//   - Token set: callers that send "Authorization: Bearer <Token>" (401
+//     otherwise);
+//   - neither: loopback clients that did not come through a proxy (a
+//     request with X-Forwarded-For, X-Real-IP or Forwarded came from
+//     somewhere else), 404 for everyone else, so nothing is exposed by
+//     default.
+type MetricsAccess struct {
+	Token     string
+	Elsewhere bool
 }
 
 // Aliases of the faces' types that Deps carries, so that callers configure
@@ -137,12 +157,74 @@ func NewRouter(d Deps) *gin.Engine {
 
 	r.GET("/healthz", h.healthz)
 	r.GET("/readyz", h.readyz)
-	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry})))
+	if !d.Metrics.Elsewhere {
+		r.GET("/metrics", metricsHandler(d.Registry, d.Metrics.Token, true))
+	}
 
 	api.Mount(r.Group(apiBase), base, api.Config{MP: d.MP, Sealer: d.Sealer, Limits: d.Limits})
 	official.Mount(r.Group("/wechat"), base, d.OA)
 	console.Mount(r.Group("/console"), base)
 	return r
+}
+
+// NewMetricsRouter serves only /metrics, for its own listener
+// (DEPUTYLINK_METRICS_ADDR): to anyone who reaches it, or with token set
+// to callers that send it as a bearer token.
+func NewMetricsRouter(reg *prometheus.Registry, token string, log *slog.Logger) *gin.Engine {
+	if log == nil {
+		log = slog.Default()
+	}
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(shared.RequestIDMiddleware(log), shared.Recovery())
+	r.NoRoute(func(c *gin.Context) { shared.RespondErr(c, errNoRoute) })
+	r.GET("/metrics", metricsHandler(reg, token, false))
+	return r
+}
+
+// errMetricsToken answers a /metrics request without the right token.
+var errMetricsToken = models.Coded(models.ErrUnauthorized, "unauthorized", "需要有效的访问令牌")
+
+// metricsHandler serves the registry to the callers MetricsAccess allows;
+// loopbackOnly applies when no token is configured.
+func metricsHandler(reg *prometheus.Registry, token string, loopbackOnly bool) gin.HandlerFunc {
+	prom := gin.WrapH(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	want := sha256.Sum256([]byte(token))
+	return func(c *gin.Context) {
+		switch {
+		case token != "":
+			got, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+			sum := sha256.Sum256([]byte(strings.TrimSpace(got)))
+			if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
+				c.Header("WWW-Authenticate", `Bearer realm="metrics"`)
+				shared.RespondErr(c, errMetricsToken)
+				return
+			}
+		case loopbackOnly && !directLoopback(c.Request):
+			shared.RespondErr(c, errNoRoute)
+			return
+		}
+		prom(c)
+	}
+}
+
+// directLoopback reports whether r came from this machine and not through
+// a reverse proxy on it.
+func directLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return false
+	}
+	for _, h := range []string{"X-Forwarded-For", "X-Real-Ip", "Forwarded"} {
+		if r.Header.Get(h) != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // apiBase is the mini-program API's base path.

@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -157,12 +158,39 @@ func (h *Holiday) Validate() error {
 	return nil
 }
 
+// HolidayMinYear is the first year of the calendar; the last is
+// HolidayYearsAhead years after the current one. No notice is published
+// further ahead, and a typo such as 2206 would otherwise be stored.
+const (
+	HolidayMinYear    = 2000
+	HolidayYearsAhead = 2
+)
+
+// CheckHolidayYear refuses a calendar year outside HolidayMinYear … the
+// current year (now in loc; nil is UTC+8) + HolidayYearsAhead. The error
+// names field ("year" for a query, "date" for a date).
+func CheckHolidayYear(field string, year int, now time.Time, loc *time.Location) error {
+	last := now.In(orLoc(loc)).Year() + HolidayYearsAhead
+	if year >= HolidayMinYear && year <= last {
+		return nil
+	}
+	what := "年份"
+	if field == "date" {
+		what = "日期的年份"
+	}
+	return Invalid(field, fmt.Sprintf("%s应在%d年至%d年之间", what, HolidayMinYear, last))
+}
+
 // SetHoliday creates or replaces the calendar entry of one date and writes
-// the audit log. Reception days already generated move at the next
-// GenerateReceptionDays run (unless they have bookings).
+// the audit log. The date's year must pass CheckHolidayYear. Reception
+// days already generated move at the next GenerateReceptionDays run
+// (unless they have bookings).
 func SetHoliday(ctx context.Context, db *gorm.DB, who Actor, h Holiday, now time.Time) error {
 	if err := h.Validate(); err != nil {
 		return err
+	}
+	if y, _ := strconv.Atoi(h.Date[:4]); CheckHolidayYear("date", y, now, nil) != nil {
+		return CheckHolidayYear("date", y, now, nil)
 	}
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var old Holiday

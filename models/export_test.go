@@ -48,3 +48,14 @@ func ReadMigrationFile(name string) ([]string, error) {
 
 // LegacyStepNames are the names the pre-baseline steps 1..8 were recorded under.
 func LegacyStepNames() map[int]string { return legacySteps }
+
+// HookPasswordCompare calls seen with the hash of every bcrypt check of a
+// typed password (the real one or the dummy) until restore is called.
+func HookPasswordCompare(seen func(hash []byte)) (restore func()) {
+	old := comparePassword
+	comparePassword = func(hash, password []byte) error {
+		seen(hash)
+		return old(hash, password)
+	}
+	return func() { comparePassword = old }
+}

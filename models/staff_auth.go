@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"math"
 	"regexp"
 	"strings"
 	"sync"
@@ -18,7 +17,7 @@ import (
 )
 
 // ErrUnauthorized is a caller who could not prove who they are (a wrong
-// password, a locked account). handlers/shared/respond.go maps it to 401.
+// password, no session). handlers/shared/respond.go maps it to 401.
 var ErrUnauthorized = errors.New("unauthorized")
 
 // Errors of the console login.
@@ -30,14 +29,10 @@ var (
 	ErrUsernameTaken = Coded(ErrConflict, "username_taken", "这个用户名已被使用，请换一个")
 )
 
-// Console login policy: after LoginMaxFailures failed attempts within
-// LoginFailWindow the account is locked for LoginLockout, and while it is
-// locked even the right password is refused.
-const (
-	LoginMaxFailures = 5
-	LoginFailWindow  = 15 * time.Minute
-	LoginLockout     = 15 * time.Minute
-)
+// Failed console logins do not lock the account (anyone could lock anyone
+// out, and only a known username could be locked, telling usernames
+// apart): handlers/console throttles them per (username, address) in Redis
+// with a growing delay, for every typed username alike.
 
 // Password rules. bcrypt reads at most 72 bytes, so longer passwords are
 // refused rather than silently cut.
@@ -53,16 +48,14 @@ var PasswordCost = 12
 
 var usernameRe = regexp.MustCompile(`^[a-z0-9_.-]{3,32}$`)
 
-// StaffCredential is the console-login state of a staff member: the failed
-// attempts of the current window, the lockout, and when the password last
-// changed (sessions older than that are void). The username and the
-// password hash live on Staff.
+// StaffCredential is the console-login state of a staff member: the last
+// login, and when the password last changed (sessions older than that are
+// void). The username and the password hash live on Staff.
 type StaffCredential struct {
 	StaffID uint64 `gorm:"primaryKey;autoIncrement:false"`
-	// FailedLogins counts the attempts of the window that began at
-	// FailWindowStart; an attempt counts before the password is checked
-	// (and is forgiven when it was right), so concurrent guesses cannot
-	// exceed the limit.
+	// FailedLogins, FailWindowStart and LockedUntil held the per-account
+	// lockout, which is gone (see AuthenticateStaff); the columns stay in
+	// the schema and are only ever cleared.
 	FailedLogins    int `gorm:"not null;default:0"`
 	FailWindowStart *time.Time
 	LockedUntil     *time.Time
@@ -74,26 +67,6 @@ type StaffCredential struct {
 
 // TableName keeps the table name explicit.
 func (StaffCredential) TableName() string { return "staff_credentials" }
-
-// LockedError is a login refused because the account is locked. It
-// unwraps to a CodedError (account_locked, ErrUnauthorized) whose message
-// says when to retry.
-type LockedError struct {
-	Until time.Time
-	coded *CodedError
-}
-
-func (e *LockedError) Error() string { return e.coded.Error() }
-
-// Unwrap returns the CodedError.
-func (e *LockedError) Unwrap() error { return e.coded }
-
-func accountLocked(until, now time.Time) error {
-	mins := max(1, int(math.Ceil(until.Sub(now).Minutes())))
-	msg := fmt.Sprintf("登录失败次数过多，账号已临时锁定，请在%d分钟后（北京时间%s以后）重试",
-		mins, until.In(chinaTime).Format("15:04"))
-	return &LockedError{Until: until, coded: &CodedError{Code: "account_locked", Msg: msg, Kind: ErrUnauthorized}}
-}
 
 // NormalizeUsername trims and lower-cases a console username.
 func NormalizeUsername(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
@@ -130,9 +103,13 @@ func hashPassword(p string) (string, error) {
 	return string(h), nil
 }
 
+// comparePassword is bcrypt's check, the one place a typed password is
+// hashed; tests count its calls (export_test.go).
+var comparePassword = bcrypt.CompareHashAndPassword
+
 // dummyHashes are compared against when there is no real hash to compare,
 // so an unknown username costs as much time as a wrong password; one per
-// cost, made on first use.
+// cost, made on first use (WarmPasswordCheck makes it at start).
 var dummyHashes struct {
 	sync.Mutex
 	byCost map[int][]byte
@@ -152,8 +129,12 @@ func burnPasswordCheck(p string) {
 		dummyHashes.byCost[cost] = h
 	}
 	dummyHashes.Unlock()
-	_ = bcrypt.CompareHashAndPassword(h, []byte(p))
+	_ = comparePassword(h, []byte(p))
 }
+
+// WarmPasswordCheck makes the dummy hash of the current PasswordCost now,
+// so that the first unknown username is not slower than the rest.
+func WarmPasswordCheck() { burnPasswordCheck("") }
 
 // CreateConsoleUser creates an active staff member with a console login.
 // Clerks and heads need at least one station; admins belong to none. The
@@ -232,8 +213,9 @@ func CreateConsoleUser(ctx context.Context, db *gorm.DB, username, password, nam
 	return loadStaff(db.WithContext(ctx), id)
 }
 
-// SetStaffPassword sets a staff member's console password, clears any
-// lockout, voids the sessions opened before now and writes the audit log.
+// SetStaffPassword sets a staff member's console password, clears the
+// lockout columns left from before, voids the sessions opened before now
+// and writes the audit log.
 func SetStaffPassword(ctx context.Context, db *gorm.DB, who Actor, staffID uint64, password string, now time.Time) error {
 	var s Staff
 	if err := db.WithContext(ctx).Select("id", "username").First(&s, staffID).Error; err != nil {
@@ -271,9 +253,11 @@ func SetStaffPassword(ctx context.Context, db *gorm.DB, who Actor, staffID uint6
 
 // AuthenticateStaff checks a console login. It answers the staff member
 // (active, stations loaded) or ErrInvalidCredentials for an unknown user, a
-// wrong password or an inactive account — taking about the same time in
-// each case — or a *LockedError (account_locked) while the account is
-// locked. See LoginMaxFailures for the lockout.
+// wrong password or an inactive account alike, after one bcrypt check of
+// the typed password at PasswordCost in each case (against a dummy hash
+// when there is no real one), so neither the answer nor its time tells
+// usernames apart. It keeps no count of failures and never locks the
+// account: the caller throttles guessing (handlers/console).
 func AuthenticateStaff(ctx context.Context, db *gorm.DB, username, password string, now time.Time) (Staff, error) {
 	now = now.UTC()
 	db = db.WithContext(ctx)
@@ -290,23 +274,16 @@ func AuthenticateStaff(ctx context.Context, db *gorm.DB, username, password stri
 		burnPasswordCheck(password)
 		return Staff{}, ErrInvalidCredentials
 	}
-	locks, err := countAttempt(ctx, db, s.ID, now)
-	if err != nil {
-		return Staff{}, err
-	}
-	if bcrypt.CompareHashAndPassword([]byte(s.PasswordHash), []byte(password)) != nil {
-		if locks {
-			until := now.Add(LoginLockout)
-			if err := Audit(ctx, db, now, SystemActor, "staff.locked", "staff", s.ID, "", "locked",
-				fmt.Sprintf("连续%d次登录失败，锁定至 %s", LoginMaxFailures, until.Format(time.RFC3339))); err != nil {
-				return Staff{}, err
-			}
-		}
+	if comparePassword([]byte(s.PasswordHash), []byte(password)) != nil {
 		return Staff{}, ErrInvalidCredentials
 	}
-	set := map[string]any{"failed_logins": 0, "fail_window_start": nil, "locked_until": nil,
-		"last_login_at": now, "updated_at": now}
-	if err := db.Model(&StaffCredential{}).Where("staff_id = ?", s.ID).Updates(set).Error; err != nil {
+	cred := StaffCredential{StaffID: s.ID, LastLoginAt: &now, UpdatedAt: now}
+	err := db.Clauses(clause.OnConflict{
+		Columns: []clause.Column{{Name: "staff_id"}},
+		DoUpdates: clause.Assignments(map[string]any{"failed_logins": 0, "fail_window_start": nil,
+			"locked_until": nil, "last_login_at": now, "updated_at": now}),
+	}).Create(&cred).Error
+	if err != nil {
 		return Staff{}, translate(err)
 	}
 	if cost, err := bcrypt.Cost([]byte(s.PasswordHash)); err == nil && cost < PasswordCost {
@@ -318,49 +295,6 @@ func AuthenticateStaff(ctx context.Context, db *gorm.DB, username, password stri
 		}
 	}
 	return loadStaff(db, s.ID)
-}
-
-// countAttempt counts a login attempt against the staff member before the
-// password is checked, in its own short transaction (the bcrypt check
-// stays outside, so no lock is held for its quarter second). It answers
-// *LockedError while the account is locked, and locks reports whether this
-// attempt reached the limit (the account is locked unless it succeeds).
-func countAttempt(ctx context.Context, db *gorm.DB, staffID uint64, now time.Time) (locks bool, err error) {
-	err = RunTx(ctx, db, func(tx *gorm.DB) error {
-		locks = false
-		var cr StaffCredential
-		found, err := lockFind(tx, &cr, "staff_id = ?", staffID)
-		if err != nil {
-			return err
-		}
-		if !found {
-			// A staff member given a username some other way: start their row.
-			row := StaffCredential{StaffID: staffID, UpdatedAt: now}
-			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
-				return translate(err)
-			}
-			if err := lockingUpdate(tx).Where("staff_id = ?", staffID).First(&cr).Error; err != nil {
-				return translate(err)
-			}
-		}
-		if cr.LockedUntil != nil && now.Before(*cr.LockedUntil) {
-			return accountLocked(*cr.LockedUntil, now)
-		}
-		set := map[string]any{"updated_at": now}
-		if cr.FailWindowStart == nil || !now.Before(cr.FailWindowStart.Add(LoginFailWindow)) || cr.LockedUntil != nil {
-			// A new window: the old one ran out, or its lockout has.
-			cr.FailedLogins = 0
-			set["fail_window_start"] = now
-			set["locked_until"] = nil
-		}
-		set["failed_logins"] = cr.FailedLogins + 1
-		if cr.FailedLogins+1 >= LoginMaxFailures {
-			set["locked_until"] = now.Add(LoginLockout)
-			locks = true
-		}
-		return translate(tx.Model(&StaffCredential{}).Where("staff_id = ?", staffID).Updates(set).Error)
-	})
-	return locks, err
 }
 
 // ConsoleAccount is a staff member as a console session sees them.

@@ -45,6 +45,9 @@ func serve(ctx context.Context, getenv func(string) string, opt serveOptions) er
 	if err != nil {
 		return err
 	}
+	// The dummy hash of unknown console usernames, made before the first
+	// login needs it (a first one that took longer would tell).
+	go models.WarmPasswordCheck()
 	router := handlers.NewRouter(deps)
 	srv := &http.Server{
 		Handler:           router,
@@ -56,6 +59,26 @@ func serve(ctx context.Context, getenv func(string) string, opt serveOptions) er
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (DEPUTYLINK_ADDR): %w", a.cfg.Addr, err)
+	}
+	// DEPUTYLINK_METRICS_ADDR: /metrics on its own listener (the router
+	// then has none).
+	var metricsSrv *http.Server
+	if a.cfg.Metrics.Addr != "" {
+		mln, err := net.Listen("tcp", a.cfg.Metrics.Addr)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("listen on %s (DEPUTYLINK_METRICS_ADDR): %w", a.cfg.Metrics.Addr, err)
+		}
+		metricsSrv = &http.Server{
+			Handler:           handlers.NewMetricsRouter(a.registry, a.cfg.Metrics.Token.Value(), a.log),
+			ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
+		}
+		go func() {
+			if err := metricsSrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.log.Warn("Metrics server stopped", "err", err)
+			}
+		}()
+		a.log.Info("Serving /metrics on its own address", "addr", mln.Addr().String(), "token", a.cfg.Metrics.Token != "")
 	}
 
 	jobsCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
@@ -82,6 +105,9 @@ func serve(ctx context.Context, getenv func(string) string, opt serveOptions) er
 	shCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
 	err = srv.Shutdown(shCtx)
+	if metricsSrv != nil {
+		_ = metricsSrv.Shutdown(shCtx)
+	}
 	stopJobs()
 	jobsDone.Wait()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -143,7 +169,8 @@ func (a *app) handlerDeps() (handlers.Deps, error) {
 		BodyLimit: a.cfg.BodyLimit, Location: a.cfg.Timezone, Version: versionString(),
 		Limits:  handlers.DefaultRateLimits(),
 		DataDir: a.cfg.DataDir, Notify: a.cfg.Notify, OpinionNotify: a.cfg.OpinionNotify,
-		Routes: &models.RouteWorldCache{TTL: time.Minute},
+		Routes:  &models.RouteWorldCache{TTL: time.Minute},
+		Metrics: handlers.MetricsAccess{Token: a.cfg.Metrics.Token.Value(), Elsewhere: a.cfg.Metrics.Addr != ""},
 		OA: handlers.OAConfig{
 			AppID: a.cfg.OA.AppID, Token: a.cfg.OA.Token.Value(), AESKey: a.cfg.OA.AESKey.Value(),
 			MPAppID: a.cfg.MP.AppID,

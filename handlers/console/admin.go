@@ -28,13 +28,16 @@ var errAdminOnly = models.Coded(models.ErrForbidden, "admin_only", "只有管理
 func staffActor(s models.Staff) models.Actor { return models.Actor{Kind: "staff", ID: s.ID} }
 
 // consoleHolidays lists the holidays and make-up workdays of ?year= (default
-// this year).
+// this year; models.CheckHolidayYear bounds it).
 func (h *Handlers) consoleHolidays(c *gin.Context) {
 	year := h.Now().In(h.Location).Year()
 	if s := c.Query("year"); s != "" {
 		y, err := strconv.Atoi(s)
-		if err != nil || y < 2000 || y > 2100 {
-			shared.RespondErr(c, models.Invalid("year", "年份不正确"))
+		if err != nil || len(s) != 4 {
+			y = 0 // not a year: the same answer as one out of range
+		}
+		if err := models.CheckHolidayYear("year", y, h.Now(), h.Location); err != nil {
+			shared.RespondErr(c, err)
 			return
 		}
 		year = y

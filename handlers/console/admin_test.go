@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,4 +87,50 @@ func mustDate(t *testing.T, s string) time.Time {
 	d, err := time.ParseInLocation(models.DateLayout, s, time.UTC)
 	must(t, err)
 	return d
+}
+
+// Ensure the holiday calendar refuses years outside 2000 … this year + 2
+// (the clock says 2026, so 2028) with a 400 naming the field, while the
+// shipped 2025 and 2026 calendars still load.
+func TestConsoleHolidayYearRange(t *testing.T) {
+	e := newConEnv(t)
+	clerk, admin := e.token("clerk_e"), e.token("admin")
+	for _, c := range []struct {
+		method, path, token, field string
+		status                     int
+	}{
+		{"GET", "/console/api/holidays?year=1999", clerk, "year", 400},
+		{"GET", "/console/api/holidays?year=2029", clerk, "year", 400},
+		{"GET", "/console/api/holidays?year=2100", clerk, "year", 400},
+		{"GET", "/console/api/holidays?year=-5", clerk, "year", 400},
+		{"GET", "/console/api/holidays?year=20x6", clerk, "year", 400},
+		{"GET", "/console/api/holidays?year=2000", clerk, "", 200},
+		{"GET", "/console/api/holidays?year=2028", clerk, "", 200},
+		{"PUT", "/console/api/holidays/1999-12-31", admin, "date", 400},
+		{"PUT", "/console/api/holidays/2029-01-01", admin, "date", 400},
+		{"PUT", "/console/api/holidays/9999-01-01", admin, "date", 400},
+		{"PUT", "/console/api/holidays/2028-10-01", admin, "", 200},
+	} {
+		var b errBody
+		r := e.bearer(c.method, c.path, c.token, `{"kind":"holiday","name":"测试"}`, &b)
+		if r.StatusCode != c.status {
+			t.Errorf("%s %s: %d %+v, want %d", c.method, c.path, r.StatusCode, b.Error, c.status)
+			continue
+		}
+		if c.status == 400 && (b.Error.Field != c.field || b.Error.Code != "invalid_"+c.field ||
+			!strings.Contains(b.Error.Message, "年份") || strings.ContainsAny(b.Error.Message, ",;:")) {
+			t.Errorf("%s %s: %+v, want a Chinese message about the year of %q", c.method, c.path, b.Error, c.field)
+		}
+		if c.status == 400 && c.field == "year" && !strings.Contains(b.Error.Message, "2000年至2028年") {
+			t.Errorf("%s %s: message %q does not give the range", c.method, c.path, b.Error.Message)
+		}
+	}
+	for _, year := range []string{"2025", "2026"} {
+		var l struct {
+			Items []models.Holiday `json:"items"`
+		}
+		if r := e.bearer("GET", "/console/api/holidays?year="+year, clerk, "", &l); r.StatusCode != 200 || len(l.Items) < 25 {
+			t.Errorf("shipped calendar of %s: %d, %d items", year, r.StatusCode, len(l.Items))
+		}
+	}
 }

@@ -41,9 +41,9 @@ const (
 	consoleTokenMaxLen = 100
 )
 
-// consoleLoginLimit caps login attempts per client address, on top of the
-// per-account lockout (models.LoginMaxFailures). It is fixed rather than
-// part of Deps.Limits so that no configuration can switch it off.
+// consoleLoginLimit caps login requests per client address, on top of the
+// login throttle (login_throttle.go). It is fixed rather than part of
+// Deps.Limits so that no configuration can switch it off.
 var consoleLoginLimit = shared.RateLimit{N: 20, Window: time.Minute}
 
 // The console's refusals of a request.
@@ -144,20 +144,32 @@ func (h *Handlers) consoleLogin(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	s, err := models.AuthenticateStaff(ctx, h.DB, req.Username, req.Password, h.Now())
+	now := h.Now()
+	pair, addr := h.loginKeys(req.Username, c.ClientIP())
+	wait, err := h.reserveLogin(ctx, pair, addr, now)
 	if err != nil {
-		if errors.Is(err, models.ErrUnauthorized) {
-			// Not a username at all may be a password typed in the wrong
-			// field: keep it out of the log.
-			user := models.NormalizeUsername(req.Username)
-			if !models.ValidUsername(user) {
-				user = "(not a username)"
-			}
-			shared.Logger(c).WarnContext(ctx, "Console login refused", "username", user, "client_ip", c.ClientIP(), "err", err)
-		}
-		h.consoleErr(c, err)
+		shared.Logger(c).WarnContext(ctx, "Console login: throttle unavailable", "err", err)
+		shared.RespondErr(c, errLoginUnavailable)
 		return
 	}
+	if wait > 0 {
+		shared.Logger(c).InfoContext(ctx, "Console login throttled", "user_tag", userTag(req.Username),
+			"client_ip", c.ClientIP(), "wait_ms", wait.Milliseconds())
+		h.loginThrottled(c, wait, now)
+		return
+	}
+	s, err := models.AuthenticateStaff(ctx, h.DB, req.Username, req.Password, now)
+	if err != nil {
+		if errors.Is(err, models.ErrUnauthorized) {
+			// No typed username in the log: it may be a password typed in
+			// the wrong field.
+			shared.Logger(c).WarnContext(ctx, "Console login refused", "user_tag", userTag(req.Username),
+				"client_ip", c.ClientIP(), "err", err)
+		}
+		shared.RespondErr(c, err)
+		return
+	}
+	h.forgiveLogin(c, pair, addr)
 	token, csrf := randomToken(), randomToken()
 	data, _ := json.Marshal(consoleSession{StaffID: s.ID, CSRF: csrf, Created: h.Now().UnixMilli()})
 	if err := h.Redis.Set(ctx, h.consoleKey(token), data, ConsoleSessionTTL).Err(); err != nil {
@@ -285,16 +297,6 @@ func (h *Handlers) consoleLogout(c *gin.Context) {
 
 func (h *Handlers) consoleMe(c *gin.Context) {
 	c.JSON(http.StatusOK, ConsoleMeView{CSRFToken: consoleSessionOf(c).csrf, Staff: consoleStaffView(consoleStaff(c))})
-}
-
-// consoleErr is RespondErr plus the login's Retry-After while the account
-// is locked.
-func (h *Handlers) consoleErr(c *gin.Context, err error) {
-	var le *models.LockedError
-	if errors.As(err, &le) {
-		c.Header("Retry-After", strconv.Itoa(max(1, int(le.Until.Sub(h.Now()).Seconds()))))
-	}
-	shared.RespondErr(c, err)
 }
 
 // bindConsoleJSON decodes a JSON body strictly: an unknown field, a value

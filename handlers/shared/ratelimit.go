@@ -72,6 +72,11 @@ func (h *Base) LimitIP(name string, l RateLimit) gin.HandlerFunc {
 	return func(c *gin.Context) { h.Limit(c, name, "ip:"+c.ClientIP(), l) }
 }
 
+// RateLimitedErr is a refusal of a caller over a limit of the face's own
+// (429, with the code and the Chinese message given); the caller sets
+// Retry-After.
+func RateLimitedErr(code, msg string) error { return models.Coded(errRateLimited, code, msg) }
+
 // Limit counts a hit of who (a caller's address or identity) against the
 // limit name and answers 429 with Retry-After when it is over l. Redis
 // trouble lets the request through.
