@@ -2,8 +2,12 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"deputylink/handlers"
 )
 
 // unavailableMsg is what a voter reads while Redis or the database is down.
@@ -77,4 +81,62 @@ func TestDatabaseDownAnswers503(t *testing.T) {
 func itoa(n uint64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// Ensure GET /me is rate limited per voter and per IP like the other voter
+// reads: a script polling it is stopped with 429 and Retry-After.
+func TestMeRateLimited(t *testing.T) {
+	// Per voter: reads get six times the booking budget (1 → 6 a minute).
+	e, fake := newMPEnv(t, handlers.RateLimits{BookingVoter: handlers.RateLimit{N: 1, Window: time.Minute}})
+	tok := e.login(fake, "oPoll")
+	var codes []int
+	for range 7 {
+		r := e.doAuth("GET", "/api/v1/me", tok, "", nil)
+		codes = append(codes, r.StatusCode)
+		if r.StatusCode == 429 && r.Header.Get("Retry-After") == "" {
+			t.Errorf("429 without Retry-After")
+		}
+	}
+	if fmt.Sprint(codes) != "[200 200 200 200 200 200 429]" {
+		t.Errorf("per voter: %v, want six 200 then 429", codes)
+	}
+	// Per IP, before the session is even looked up.
+	e, fake = newMPEnv(t, handlers.RateLimits{BookingPerIP: handlers.RateLimit{N: 2, Window: time.Minute}})
+	tok = e.login(fake, "oPoll2")
+	codes = nil
+	for _, tk := range []string{tok, "guess-1", tok} {
+		codes = append(codes, e.doAuth("GET", "/api/v1/me", tk, "", nil).StatusCode)
+	}
+	if fmt.Sprint(codes) != "[200 401 429]" {
+		t.Errorf("per IP: %v, want [200 401 429]", codes)
+	}
+}
+
+// Ensure a bad Idempotency-Key is refused with the real limit in plain
+// Chinese (64 characters; letters, digits, "-" and "_"), without the
+// header's name, and a reused key likewise.
+func TestIdempotencyKeyErrorStatesLimit(t *testing.T) {
+	e := newBookEnv(t, bookOpts{})
+	tok := e.voter("oKey", 1)
+	slots := e.slots(0, bkDec)
+	const want = "请求标识最长64个字符，只能包含英文字母、数字、短横线（-）和下划线（_）。"
+	for _, key := range []string{strings.Repeat("k", 65), "no spaces!", "中文"} {
+		r := e.call("POST", "/api/v1/bookings", tok, `{"slot_id":`+itoa(slots[0].ID)+`}`, "Idempotency-Key", key)
+		var b errBody
+		_ = json.Unmarshal(r.raw, &b)
+		if r.status != 400 || b.Error.Code != "invalid_idempotency_key" || b.Error.Message != want {
+			t.Errorf("key %q: %d %s, want 400 %q", key, r.status, r.raw, want)
+		}
+	}
+	// 64 characters of every allowed kind are accepted.
+	key := strings.Repeat("aZ0-_", 12) + "abcd"
+	if r := e.call("POST", "/api/v1/bookings", tok, `{"slot_id":`+itoa(slots[0].ID)+`}`, "Idempotency-Key", key); r.status != 201 {
+		t.Errorf("64-character key: %d %s", r.status, r.raw)
+	}
+	r := e.call("POST", "/api/v1/bookings", tok, `{"slot_id":`+itoa(slots[1].ID)+`}`, "Idempotency-Key", key)
+	var b errBody
+	_ = json.Unmarshal(r.raw, &b)
+	if r.status != 409 || b.Error.Code != "idempotency_key_reused" || strings.Contains(b.Error.Message, "Idempotency") {
+		t.Errorf("reused key: %d %s", r.status, r.raw)
+	}
 }
