@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"deputylink/handlers"
+	"deputylink/models"
 )
 
 // unavailableMsg is what a voter reads while Redis or the database is down.
@@ -138,5 +139,64 @@ func TestIdempotencyKeyErrorStatesLimit(t *testing.T) {
 	_ = json.Unmarshal(r.raw, &b)
 	if r.status != 409 || b.Error.Code != "idempotency_key_reused" || strings.Contains(b.Error.Message, "Idempotency") {
 		t.Errorf("reused key: %d %s", r.status, r.raw)
+	}
+}
+
+// dropIdempotency forgets every stored answer in Redis, as a restart of a
+// Redis without persistence or the 24 h expiry would.
+func (e *bookEnv) dropIdempotency() {
+	e.t.Helper()
+	keys, err := e.rd.Client.Keys(e.t.Context(), e.rd.Prefix+"idem:*").Result()
+	must(e.t, err)
+	if len(keys) == 0 {
+		e.t.Fatal("no idempotency key in Redis")
+	}
+	must(e.t, e.rd.Client.Del(e.t.Context(), keys...).Err())
+}
+
+// Ensure a booking that committed but whose stored answer is gone, retried
+// with the same Idempotency-Key, answers the original booking (201 and
+// Idempotent-Replayed) from the database, not 409 already_booked, and
+// books nothing more; the key with another slot is still refused.
+func TestBookingReplayFromDatabase(t *testing.T) {
+	e := newBookEnv(t, bookOpts{})
+	tok := e.voter("oLost", 2)
+	slots := e.slots(0, bkDec)
+	body := `{"slot_id":` + itoa(slots[0].ID) + `,"topic":"小区路灯坏了"}`
+	first := e.call("POST", "/api/v1/bookings", tok, body, "Idempotency-Key", "lost-1")
+	if first.status != 201 {
+		t.Fatalf("first: %d %s", first.status, first.raw)
+	}
+	b := first.booking(t)
+	e.dropIdempotency()
+	again := e.call("POST", "/api/v1/bookings", tok, body, "Idempotency-Key", "lost-1")
+	if again.status != 201 || again.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("retry after the answer was lost: %d %s (replayed %q), want 201 replayed", again.status, again.raw, again.header.Get("Idempotent-Replayed"))
+	}
+	if got := again.booking(t); got.ID != b.ID || got.CheckinCode != b.CheckinCode || got.Status != b.Status {
+		t.Errorf("replayed booking %+v, want %+v", got, b)
+	}
+	var rows int64
+	must(t, e.db.Model(&models.Booking{}).Count(&rows).Error)
+	if rows != 1 || len(e.notices()) != 1 {
+		t.Errorf("%d bookings, %d notices after the retry; want 1 and 1", rows, len(e.notices()))
+	}
+	// Cancelled since: the retry still names that booking, it books nothing new.
+	if r := e.call("DELETE", "/api/v1/bookings/"+itoa(b.ID), tok, ""); r.status != 200 {
+		t.Fatalf("cancel: %d %s", r.status, r.raw)
+	}
+	e.dropIdempotency()
+	if r := e.call("POST", "/api/v1/bookings", tok, body, "Idempotency-Key", "lost-1"); r.status != 201 || r.booking(t).ID != b.ID || r.booking(t).Status != "cancelled" {
+		t.Errorf("retry after a cancel: %d %s, want the cancelled booking", r.status, r.raw)
+	}
+	// The same key for another slot is refused by the database too.
+	e.dropIdempotency()
+	r := e.call("POST", "/api/v1/bookings", tok, `{"slot_id":`+itoa(slots[1].ID)+`}`, "Idempotency-Key", "lost-1")
+	if r.status != 409 || r.code() != "idempotency_key_reused" {
+		t.Errorf("reused key (db): %d %s", r.status, r.raw)
+	}
+	must(t, e.db.Model(&models.Booking{}).Count(&rows).Error)
+	if rows != 1 {
+		t.Errorf("%d bookings, want 1", rows)
 	}
 }
