@@ -46,7 +46,7 @@ const (
 // collide in MySQL or SQLite).
 type Booking struct {
 	ID        uint64        `gorm:"primaryKey" json:"id"`
-	VoterID   uint64        `gorm:"not null;index" json:"voter_id"`
+	VoterID   uint64        `gorm:"not null;index;uniqueIndex:idx_booking_idem,priority:1" json:"voter_id"`
 	SlotID    uint64        `gorm:"not null;index:idx_booking_queue,priority:1" json:"slot_id"`
 	DayID     uint64        `gorm:"not null;uniqueIndex:idx_booking_checkin,priority:1" json:"day_id"`
 	StationID uint64        `gorm:"not null;index" json:"station_id"`
@@ -63,6 +63,13 @@ type Booking struct {
 	UpdatedAt    time.Time  `json:"updated_at"`
 	CancelledAt  *time.Time `json:"cancelled_at,omitempty"`
 	CheckedInAt  *time.Time `json:"checked_in_at,omitempty"`
+	// IdempotencyKey is the Idempotency-Key of the request that made the
+	// booking, unique per voter: a retry whose stored answer is gone from
+	// Redis finds the booking here (BookSlotKeyed).
+	IdempotencyKey *string `gorm:"size:64;uniqueIndex:idx_booking_idem,priority:2" json:"-"`
+	// Replayed is set (not stored) when BookSlotKeyed returned the booking
+	// an earlier request with the same key made.
+	Replayed bool `gorm:"-" json:"-"`
 }
 
 // Booking errors, with the API's codes.
@@ -73,6 +80,7 @@ var (
 	ErrAlreadyBooked    = Coded(ErrConflict, "already_booked", "您在这一天已有预约，每个接待日只能预约一个时段")
 	ErrReceptionStarted = Coded(ErrConflict, "reception_started", "接待已经开始，不能再取消或改约")
 	ErrBookingNotActive = Coded(ErrConflict, "booking_not_active", "这条预约已取消或已结束，不能再修改")
+	ErrBookingKeyReused = Coded(ErrConflict, "idempotency_key_reused", "同一个请求标识已用于预约另一个时段。")
 )
 
 // BookingEventKind names what happened to a booking.
@@ -136,6 +144,37 @@ func eventOf(kind BookingEventKind, b Booking, s Slot, now time.Time) BookingEve
 // Errors: ErrSlotNotFound, ErrBookingClosed, ErrSlotFull, ErrAlreadyBooked,
 // or a ValidationError for the topic.
 func BookSlot(ctx context.Context, db *gorm.DB, voterID, slotID uint64, topic string, now time.Time) (Booking, BookingEvents, error) {
+	return BookSlotKeyed(ctx, db, voterID, slotID, topic, "", now)
+}
+
+// BookSlotKeyed is BookSlot for a request carrying an idempotency key (the
+// Idempotency-Key header, already checked by the caller): the key is stored
+// on the new booking, unique per voter. When the voter already has a booking
+// made with that key (the first request committed but its answer was lost),
+// that booking is returned as it is now, Replayed set and no events, instead
+// of a refusal: the booking is only looked for once booking failed, so a
+// new key costs no extra query. The same key for another slot is
+// ErrBookingKeyReused.
+func BookSlotKeyed(ctx context.Context, db *gorm.DB, voterID, slotID uint64, topic, idemKey string, now time.Time) (Booking, BookingEvents, error) {
+	b, ev, err := bookSlot(ctx, db, voterID, slotID, topic, idemKey, now)
+	if err == nil || idemKey == "" {
+		return b, ev, err
+	}
+	// Past the transaction's snapshot on MySQL: the first request may have
+	// committed while this one ran.
+	var prev Booking
+	res := lockingUpdate(db.WithContext(ctx)).Where("voter_id = ? AND idempotency_key = ?", voterID, idemKey).Limit(1).Find(&prev)
+	if res.Error != nil || res.RowsAffected == 0 {
+		return Booking{}, nil, err
+	}
+	if prev.SlotID != slotID {
+		return Booking{}, nil, ErrBookingKeyReused
+	}
+	prev.Replayed = true
+	return prev, nil, nil
+}
+
+func bookSlot(ctx context.Context, db *gorm.DB, voterID, slotID uint64, topic, idemKey string, now time.Time) (Booking, BookingEvents, error) {
 	topic, err := cleanTopic(topic)
 	if err != nil {
 		return Booking{}, nil, err
@@ -170,6 +209,9 @@ func BookSlot(ctx context.Context, db *gorm.DB, voterID, slotID uint64, topic st
 		}
 		b = Booking{VoterID: voterID, SlotID: slot.ID, DayID: day.ID, StationID: day.StationID, Date: day.Date,
 			Status: status, Topic: topic, WaitlistSeq: seq, ActiveKey: &key, CreatedAt: now.UTC(), UpdatedAt: now.UTC()}
+		if idemKey != "" {
+			b.IdempotencyKey = &idemKey
+		}
 		if err := writeBooking(tx, &b, nil); err != nil {
 			return err
 		}

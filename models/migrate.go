@@ -43,6 +43,7 @@ type migration struct {
 // migrations is the ordered history of the schema.
 var migrations = []migration{
 	{1, "baseline", baseline},
+	{2, "booking idempotency key", bookingIdempotencyKey},
 }
 
 // SchemaMigration records an applied migration.

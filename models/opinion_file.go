@@ -88,7 +88,7 @@ func (in *FileInput) normalize() error {
 	}
 	in.IdempotencyKey = strings.TrimSpace(in.IdempotencyKey)
 	if len(in.IdempotencyKey) > maxIdemKeyLen || (in.IdempotencyKey != "" && !idemKeyRe.MatchString(in.IdempotencyKey)) {
-		return Invalid("idempotency_key", "请求标识（Idempotency-Key）应为不超过64个可见ASCII字符")
+		return Invalid("idempotency_key", "请求标识最长64个字符，只能包含英文字母、数字和符号。")
 	}
 	if len(in.Photos) > maxPhotos {
 		return Invalid("photos", "最多上传3张照片")

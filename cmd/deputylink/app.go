@@ -123,9 +123,14 @@ func (a *app) openRedis(ctx context.Context) error {
 	var opt *redis.Options
 	if a.cfg.RedisURL == "" {
 		// No Redis configured: run one inside this process. It keeps
-		// sessions and dedupe keys in memory only, which suits one
-		// process on a laptop; production sets DEPUTYLINK_REDIS_URL.
+		// its keys in memory (serve saves sessions and idempotency
+		// answers to the data directory, see redissnapshot.go), which
+		// suits one process on a laptop; production sets
+		// DEPUTYLINK_REDIS_URL.
 		a.mini = miniredis.NewMiniRedis()
+		// Keys expire as the clock runs, as in a real Redis (miniredis
+		// otherwise only counts TTLs down when told to).
+		a.mini.ClockTTL(true)
 		if err := a.mini.StartAddr("127.0.0.1:0"); err != nil {
 			return fmt.Errorf("start in-process redis: %w", err)
 		}

@@ -30,6 +30,12 @@ func serve(ctx context.Context, getenv func(string) string, opt serveOptions) er
 		return err
 	}
 	defer a.close()
+	if n, err := a.restoreRedisSnapshot(); err != nil {
+		// Voters sign in again; nothing else depends on the file.
+		a.log.Warn("Restoring the in-process Redis failed", "err", err)
+	} else if n > 0 {
+		a.log.Info("In-process Redis restored", "keys", n, "file", a.snapshotPath())
+	}
 	if opt.demo {
 		st, err := models.LoadDemo(ctx, a.db)
 		if err != nil {
@@ -87,6 +93,10 @@ func serve(ctx context.Context, getenv func(string) string, opt serveOptions) er
 		jobsDone.Go(func() { a.runJobs(jobsCtx) })
 	}
 
+	var snapshots sync.WaitGroup
+	if a.mini != nil {
+		snapshots.Go(func() { a.snapshotRedisLoop(jobsCtx) })
+	}
 	if a.cfg.DebugAddr != "" {
 		go a.serveDebug()
 	}
@@ -98,6 +108,8 @@ func serve(ctx context.Context, getenv func(string) string, opt serveOptions) er
 	case err := <-serveErr:
 		stopJobs()
 		jobsDone.Wait()
+		snapshots.Wait()
+		a.finalRedisSnapshot()
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
@@ -110,6 +122,8 @@ func serve(ctx context.Context, getenv func(string) string, opt serveOptions) er
 	}
 	stopJobs()
 	jobsDone.Wait()
+	snapshots.Wait()
+	a.finalRedisSnapshot()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
 	}

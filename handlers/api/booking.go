@@ -106,7 +106,7 @@ func (h *Handlers) createBooking(c *gin.Context) {
 		}
 		var ev models.BookingEvents
 		var err error
-		if b, ev, err = models.BookSlot(ctx, tx, vid, req.SlotID, req.Topic, now); err != nil {
+		if b, ev, err = models.BookSlotKeyed(ctx, tx, vid, req.SlotID, req.Topic, c.GetHeader("Idempotency-Key"), now); err != nil || b.Replayed {
 			return err
 		}
 		return models.NotifyBooking(ctx, tx, n, b, ev, now)
@@ -119,6 +119,11 @@ func (h *Handlers) createBooking(c *gin.Context) {
 	if err != nil {
 		shared.RespondErr(c, err)
 		return
+	}
+	if b.Replayed {
+		// Made by an earlier request with this Idempotency-Key whose stored
+		// answer is gone: answered as that request was.
+		c.Header("Idempotent-Replayed", "true")
 	}
 	h.respondBooking(c, http.StatusCreated, b)
 }

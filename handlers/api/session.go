@@ -216,7 +216,9 @@ func wechatUserError(err error, field, msg string) error {
 // sessionRoutes registers login and the voter's own profile.
 func (h *Handlers) sessionRoutes(api *gin.RouterGroup) {
 	api.POST("/session", h.LimitIP("session", h.Limits.SessionPerIP), h.createSession)
-	me := api.Group("/me", h.requireVoter)
-	me.GET("", h.getMe)
-	me.POST("/phone", h.limitVoter("phone", h.Limits.BookingVoter), h.bindPhone)
+	// Like the other voter reads: per IP before the session is looked up,
+	// per voter after.
+	api.GET("/me", h.LimitIP("me_read", h.Limits.BookingPerIP), h.requireVoter,
+		h.limitVoter("me_read", readLimit(h.Limits.BookingVoter)), h.getMe)
+	api.POST("/me/phone", h.requireVoter, h.limitVoter("phone", h.Limits.BookingVoter), h.bindPhone)
 }

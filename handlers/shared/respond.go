@@ -57,7 +57,9 @@ func write(c *gin.Context, status int, code, msg string) {
 }
 
 // RespondErr is the one place where an error becomes an HTTP status.
-// Anything that is not one of the models sentinels or the kinds above is an
+// The database or Redis being unreachable is 503 "unavailable" with
+// Retry-After (dependencyDown), and every 503 carries Retry-After. Anything
+// else that is not one of the models sentinels or the kinds above is an
 // internal error: it is logged with the request id and the user sees only
 // a generic message.
 func RespondErr(c *gin.Context, err error) {
@@ -68,6 +70,9 @@ func RespondErr(c *gin.Context, err error) {
 		c.AbortWithStatusJSON(http.StatusBadRequest, ErrorBody{Error: ErrorDetail{
 			Code: "invalid_" + ve.Field, Message: ve.Msg, Field: ve.Field, RequestID: requestID(c)}})
 	case errors.As(err, &ce):
+		if statusOf(ce.Kind) == http.StatusServiceUnavailable {
+			c.Header("Retry-After", retryAfterSeconds)
+		}
 		write(c, statusOf(ce.Kind), ce.Code, ce.Msg)
 	case errors.Is(err, models.ErrNotFound):
 		write(c, http.StatusNotFound, "not_found", "没有找到您要的内容")
@@ -75,6 +80,9 @@ func RespondErr(c *gin.Context, err error) {
 		write(c, http.StatusConflict, "conflict", "操作冲突，请刷新后重试")
 	case errors.Is(err, models.ErrInvalid):
 		write(c, http.StatusBadRequest, "invalid_request", "请求内容有误")
+	case dependencyDown(c.Request.Context(), err):
+		Logger(c).WarnContext(c.Request.Context(), "Dependency unavailable", "err", err, "path", c.FullPath())
+		RespondErr(c, errDependencyDown)
 	default:
 		Logger(c).ErrorContext(c.Request.Context(), "Internal error", "err", err, "path", c.FullPath())
 		write(c, http.StatusInternalServerError, "internal", "系统繁忙，请稍后再试")

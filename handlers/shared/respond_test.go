@@ -1,16 +1,24 @@
 package shared
 
 import (
+	"context"
+	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"syscall"
 	"testing"
 
 	"deputylink/models"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-sql-driver/mysql"
+	"github.com/redis/go-redis/v9"
 )
 
 // Ensure every kind of error maps to its status in the one table, and the
@@ -49,5 +57,64 @@ func TestRespondErrStatuses(t *testing.T) {
 				t.Errorf("%v: %d %s, want %d %s", tc.err, w.Code, w.Body.String(), tc.status, tc.body)
 			}
 		})
+	}
+}
+
+// Ensure connection-level failures of the database or Redis are told apart
+// from bugs in one place: 503 "unavailable" with Retry-After, while the
+// client's own cancellation and ordinary errors are not.
+func TestDependencyDownIs503(t *testing.T) {
+	gin.SetMode(gin.ReleaseMode)
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	for _, tc := range []struct {
+		name string
+		err  error
+		down bool
+	}{
+		{"refused", fmt.Errorf("redis: %w", refused), true},
+		{"bare ECONNREFUSED", syscall.ECONNREFUSED, true},
+		{"timeout", &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}, true},
+		{"redis closed", redis.ErrClosed, true},
+		{"redis pool timeout", redis.ErrPoolTimeout, true},
+		{"batch stale", errRedisBatchStale, true},
+		{"bad conn", fmt.Errorf("gorm: %w", driver.ErrBadConn), true},
+		{"mysql invalid conn", mysql.ErrInvalidConn, true},
+		{"mysql too many connections", &mysql.MySQLError{Number: 1040, Message: "Too many connections"}, true},
+		{"mysql gone away", &mysql.MySQLError{Number: 2006}, true},
+		{"mysql lost connection", &mysql.MySQLError{Number: 2013}, true},
+		{"database closed", errors.New("sql: database is closed"), true},
+		{"dependency deadline", fmt.Errorf("exec: %w", context.DeadlineExceeded), true},
+		{"client cancelled", context.Canceled, false},
+		{"mysql syntax", &mysql.MySQLError{Number: 1064}, false},
+		{"plain bug", errors.New("nil map"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := gin.New()
+			r.Use(RequestIDMiddleware(slog.New(slog.DiscardHandler)))
+			r.GET("/", func(c *gin.Context) { RespondErr(c, tc.err) })
+			w := httptest.NewRecorder()
+			r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+			var b ErrorBody
+			_ = json.Unmarshal(w.Body.Bytes(), &b)
+			down := w.Code == 503 && w.Header().Get("Retry-After") != "" && b.Error.Code == "unavailable" &&
+				b.Error.Message == "服务暂时不可用，请稍后再试。"
+			if down != tc.down || (!tc.down && w.Code != 500) {
+				t.Errorf("%v: %d Retry-After %q %s, want down=%v", tc.err, w.Code, w.Header().Get("Retry-After"), w.Body, tc.down)
+			}
+		})
+	}
+	// A deadline of the request itself is the client's, not the dependency's.
+	r := gin.New()
+	r.GET("/", func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), 0)
+		defer cancel()
+		<-ctx.Done()
+		c.Request = c.Request.WithContext(ctx)
+		RespondErr(c, ctx.Err())
+	})
+	w := httptest.NewRecorder()
+	r.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+	if w.Code == 503 {
+		t.Errorf("the request's own deadline answered 503")
 	}
 }
