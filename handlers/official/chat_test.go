@@ -50,7 +50,7 @@ func newChatEnv(t *testing.T, aes bool) *chatEnv {
 	d := handlers.Deps{
 		DB: db, Redis: rd.Client, RedisPrefix: rd.Prefix, BodyLimit: 1 << 20,
 		Now: func() time.Time { return oaNow }, Location: opLoc,
-		OA:     official.Config{AppID: vecAppID, Token: vecToken, AESKey: vecAESKey, MPAppID: testMPAppID},
+		OA:     oaConfig(aes),
 		Routes: &models.RouteWorldCache{TTL: time.Minute}, OpinionNotify: notify,
 	}
 	if _, err := models.LoadDemo(t.Context(), db); err != nil {

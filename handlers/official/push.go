@@ -25,6 +25,7 @@ import (
 	"deputylink/wechat"
 
 	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
 )
 
 // The official-account push endpoint (docs/WECHAT.md#official-account-push): URL verification, plain
@@ -198,6 +199,12 @@ func (o *oaServer) serve(c *gin.Context) {
 		o.ignore(c, "unreadable push", err)
 		return
 	}
+	// An unusable body above has no effect however often it comes; a
+	// usable one in plain mode must not reuse another push's signature.
+	if !req.aes && !o.freshNonce(c, req, plain) {
+		o.refuse(c, "plain push reuses the timestamp and nonce of another body")
+		return
+	}
 	reply := o.process(c.Request.Context(), shared.Logger(c), &m)
 	o.respond(c, req, &m, reply)
 }
@@ -218,8 +225,7 @@ func (o *oaServer) verify(c *gin.Context, q url.Values) bool {
 		return false
 	}
 	if !wechat.VerifySignature(q.Get("signature"), o.cfg.Token, ts, q.Get("nonce")) {
-		log.WarnContext(ctx, "WeChat push refused: bad signature")
-		shared.RespondErr(c, errBadSignature)
+		o.refuse(c, "bad signature")
 		return false
 	}
 	return true
@@ -228,9 +234,20 @@ func (o *oaServer) verify(c *gin.Context, q url.Values) bool {
 // open returns the plain push: the body itself in plain mode, the checked
 // and decrypted Encrypt field in safe (and compatible) mode. It answers the
 // request itself when it returns false.
+//
+// With an AES key configured only safe mode is accepted: WeChat then sends
+// encrypt_type=aes and msg_signature in safe and in compatible mode alike,
+// and a plain push's signature covers the token, timestamp and nonce but
+// not the body, so a captured one could carry any body
+// (docs/WECHAT.md#message-modes).
 func (o *oaServer) open(c *gin.Context, q url.Values, body []byte) (oaRequest, []byte, bool) {
 	req := oaRequest{timestamp: q.Get("timestamp"), nonce: q.Get("nonce")}
-	switch q.Get("encrypt_type") {
+	et := q.Get("encrypt_type")
+	if o.cfg.AESKey != "" && (et != "aes" || q.Get("msg_signature") == "") {
+		o.refuse(c, "not a safe-mode push, and the account has an AES key")
+		return req, nil, false
+	}
+	switch et {
 	case "", "raw":
 		return req, body, true
 	case "aes":
@@ -245,8 +262,7 @@ func (o *oaServer) open(c *gin.Context, q url.Values, body []byte) (oaRequest, [
 		return req, nil, false
 	}
 	if !wechat.VerifySignature(q.Get("msg_signature"), o.cfg.Token, req.timestamp, req.nonce, env.Encrypt) {
-		shared.Logger(c).WarnContext(c.Request.Context(), "WeChat push refused: bad msg_signature")
-		shared.RespondErr(c, errBadSignature)
+		o.refuse(c, "bad msg_signature")
 		return req, nil, false
 	}
 	random, plain, err := wechat.DecryptMsg(o.cfg.AppID, env.Encrypt, o.cfg.AESKey)
@@ -257,6 +273,52 @@ func (o *oaServer) open(c *gin.Context, q url.Values, body []byte) (oaRequest, [
 	}
 	req.random = random
 	return req, plain, true
+}
+
+// refuse answers a push that failed the signature checks with 403.
+func (o *oaServer) refuse(c *gin.Context, why string) {
+	shared.Logger(c).WarnContext(c.Request.Context(), "WeChat push refused: "+why)
+	shared.RespondErr(c, errBadSignature)
+}
+
+// oaNonceTTL is how long a plain push's (timestamp, nonce) is remembered:
+// longer than a timestamp is accepted (oaClockSkew either side of our
+// clock).
+const oaNonceTTL = 2*oaClockSkew + time.Minute
+
+// freshNonce remembers the (timestamp, nonce) of a plain push with a digest
+// of its body, and is false when the pair came before with another body: a
+// captured signature carrying a forged body. The same body again is a retry
+// of the same message, which the dedupe answers with the first reply (WeChat
+// may or may not reuse the nonce when it retries). Without Redis, or when
+// it fails, the push is let through: the signature and the timestamp were
+// checked.
+func (o *oaServer) freshNonce(c *gin.Context, req oaRequest, body []byte) bool {
+	if o.h.Redis == nil {
+		return true
+	}
+	ctx := c.Request.Context()
+	id := sha256.Sum256([]byte(req.timestamp + "\n" + req.nonce))
+	key := o.rkey("tn", hex.EncodeToString(id[:16]))
+	sum := sha256.Sum256(body)
+	digest := hex.EncodeToString(sum[:16])
+	rctx, cancel := context.WithTimeout(ctx, oaRedisTimeout)
+	defer cancel()
+	ok, err := o.h.Redis.SetNX(rctx, key, digest, oaNonceTTL).Result()
+	if err == nil && !ok {
+		var prev string
+		prev, err = o.h.Redis.Get(rctx, key).Result()
+		if err == nil {
+			return prev == digest
+		}
+		if errors.Is(err, redis.Nil) {
+			return true // expired in between: long past the window
+		}
+	}
+	if err != nil {
+		shared.Logger(c).WarnContext(ctx, "WeChat push replay check unavailable", "err", err)
+	}
+	return true
 }
 
 // readPushBody reads the body up to oaBodyLimit; false means it is larger.
