@@ -134,3 +134,53 @@ func TestOfficialPlainWithoutRedis(t *testing.T) {
 	r := e.pushWith(oaText("oVoterNoRedis02", oaNextMsgID(), "预约"), pushOpts{nonce: "42"})
 	oaWant(t, r.text(t, "oVoterNoRedis02"), "预约接待")
 }
+
+// Ensure an address that keeps failing the push signature checks is
+// answered 429 once it passed the limit, without its pushes being checked
+// (a correctly signed push from it is refused too), while a correctly
+// signed push from another address (WeChat's) still passes, and correctly
+// signed pushes are never counted. The default limit is 20 a minute.
+func TestOfficialSignatureFailuresRateLimited(t *testing.T) {
+	for _, aes := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "aes"}[aes], func(t *testing.T) {
+			e := newOAEnv(t, aes, func(d *handlers.Deps) { d.OA.BadSignatureLimit = 3 })
+			bad := *e
+			bad.remote = "198.51.100.7:5555"
+			ok := *e
+			ok.remote = "203.0.113.9:443"
+			scan := func(i int) string { return oaEvent("oVoterLimit01", oaNextCT(), "SCAN", e.f.activeCode) }
+			// Correct pushes from the address are not counted.
+			for i := range 5 {
+				oaWant(t, bad.push(scan(i)).text(t, "oVoterLimit01"), "张秀兰")
+			}
+			for i := range 3 {
+				opts := pushOpts{badSig: i != 1}
+				if i == 1 {
+					opts.ts = strconv.FormatInt(oaNow.Add(-time.Hour).Unix(), 10)
+				}
+				if r := bad.pushWith(scan(i), opts); r.status != 403 {
+					t.Fatalf("failure %d: got %d %q, want 403", i+1, r.status, r.raw)
+				}
+			}
+			r := bad.pushWith(scan(0), pushOpts{badSig: true})
+			if r.status != 429 || errorCode(r) != "rate_limited" {
+				t.Fatalf("after 3 failures: got %d %q, want 429", r.status, r.raw)
+			}
+			if r := bad.push(scan(0)); r.status != 429 {
+				t.Errorf("a correct push from the limited address was checked: got %d %q, want 429", r.status, r.raw)
+			}
+			oaWant(t, ok.push(scan(0)).text(t, "oVoterLimit01"), "张秀兰")
+		})
+	}
+
+	e := newOAEnv(t, true, nil)
+	e.remote = "198.51.100.8:5555"
+	for i := range 20 {
+		if r := e.pushWith(oaText("oVoterLimit02", oaNextMsgID(), "你好"), pushOpts{badMsgSig: true}); r.status != 403 {
+			t.Fatalf("failure %d under the default limit: got %d", i+1, r.status)
+		}
+	}
+	if r := e.pushWith(oaText("oVoterLimit02", oaNextMsgID(), "你好"), pushOpts{badMsgSig: true}); r.status != 429 {
+		t.Errorf("21st failure: got %d, want 429", r.status)
+	}
+}

@@ -50,6 +50,11 @@ type Config struct {
 	// query (defaults MPPageBook, MPPageFile and pages/my/index);
 	// the bot appends ?deputy=ID or ?station=ID, and ?code=CODE.
 	BookPage, FilePage, MyPage string
+	// BadSignatureLimit is how many pushes failing the signature checks
+	// one address may send a minute; past it the address is answered 429
+	// without checking (0 means 20, negative turns the limit off). WeChat
+	// signs correctly, so it is never limited.
+	BadSignatureLimit int
 
 	// hook, when set (tests only), runs before the bot computes a reply.
 	hook func(ctx context.Context, openid, event string)
@@ -70,6 +75,11 @@ const (
 	// oaTextLimit is WeChat's limit for a passive text reply, in bytes.
 	oaTextLimit = 2048
 	oaSuccess   = "success"
+	// oaDefaultFailLimit is Config.BadSignatureLimit's default, and
+	// oaFailLimitName the shared rate limit's name.
+	oaDefaultFailLimit = 20
+	oaFailLimitName    = "oa_bad_sig"
+	oaFailSeenMax      = 10000
 )
 
 // The endpoint's refusals, before a push is read.
@@ -133,6 +143,13 @@ type oaServer struct {
 	// next rewritten (see cardBlobDue).
 	blobMu   sync.Mutex
 	blobNext map[string]time.Time
+	// failLimit bounds the pushes failing the signature checks per
+	// address (oaFailLimitName). failSeen notes when this process last saw
+	// each address fail, so only such addresses cost a look at the shared
+	// counter before their pushes are checked: WeChat's never do.
+	failLimit shared.RateLimit
+	failMu    sync.Mutex
+	failSeen  map[string]time.Time
 }
 
 // Mount registers the push endpoint on g (/wechat) as /official, for every
@@ -159,6 +176,12 @@ func handler(h *shared.Base, cfg Config) gin.HandlerFunc {
 		ttl = 30 * time.Second
 	}
 	o := &oaServer{h: h, cfg: cfg}
+	switch {
+	case cfg.BadSignatureLimit == 0:
+		o.failLimit = shared.RateLimit{N: oaDefaultFailLimit, Window: time.Minute}
+	case cfg.BadSignatureLimit > 0:
+		o.failLimit = shared.RateLimit{N: cfg.BadSignatureLimit, Window: time.Minute}
+	}
 	o.cards = newOACardCache(ttl, o.loadCard)
 	if h.Redis != nil {
 		o.batch = shared.NewRedisBatcher(h.Redis, oaCommitBudget, 256, pushBatchSizes(h))
@@ -169,6 +192,10 @@ func handler(h *shared.Base, cfg Config) gin.HandlerFunc {
 func (o *oaServer) serve(c *gin.Context) {
 	if c.Request.Method != http.MethodGet && c.Request.Method != http.MethodPost {
 		shared.RespondErr(c, errMethod)
+		return
+	}
+	if o.overFailLimit(c) {
+		shared.RespondRateLimited(c, o.failLimit)
 		return
 	}
 	body, ok := readPushBody(c)
@@ -221,6 +248,7 @@ func (o *oaServer) verify(c *gin.Context, q url.Values) bool {
 	ts := q.Get("timestamp")
 	if !wechat.FreshTimestamp(ts, o.h.Now(), oaClockSkew) {
 		log.WarnContext(ctx, "WeChat push refused: stale timestamp")
+		o.countFailure(c)
 		shared.RespondErr(c, errStaleTimestamp)
 		return false
 	}
@@ -278,7 +306,46 @@ func (o *oaServer) open(c *gin.Context, q url.Values, body []byte) (oaRequest, [
 // refuse answers a push that failed the signature checks with 403.
 func (o *oaServer) refuse(c *gin.Context, why string) {
 	shared.Logger(c).WarnContext(c.Request.Context(), "WeChat push refused: "+why)
+	o.countFailure(c)
 	shared.RespondErr(c, errBadSignature)
+}
+
+// countFailure counts a push that failed the signature checks against its
+// address, in the shared rate limit, and notes the address as failing.
+func (o *oaServer) countFailure(c *gin.Context) {
+	if o.failLimit.N <= 0 || o.h.Redis == nil {
+		return
+	}
+	ip := c.ClientIP()
+	o.failMu.Lock()
+	if o.failSeen == nil || len(o.failSeen) >= oaFailSeenMax {
+		o.failSeen = map[string]time.Time{}
+	}
+	o.failSeen[ip] = time.Now()
+	o.failMu.Unlock()
+	if _, err := o.h.Count(c.Request.Context(), oaFailLimitName, "ip:"+ip, o.failLimit); err != nil {
+		shared.Logger(c).WarnContext(c.Request.Context(), "WeChat push: counting a failed signature check failed", "err", err)
+	}
+}
+
+// overFailLimit reports whether the request's address has failed the
+// signature checks too often this minute. Only an address this process saw
+// failing within the window is looked up (another process's failures
+// reach it after its own first one), so correctly signing senders cost
+// nothing; Redis trouble lets the request through to the checks.
+func (o *oaServer) overFailLimit(c *gin.Context) bool {
+	if o.failLimit.N <= 0 || o.h.Redis == nil {
+		return false
+	}
+	ip := c.ClientIP()
+	o.failMu.Lock()
+	seen, ok := o.failSeen[ip]
+	o.failMu.Unlock()
+	if !ok || time.Since(seen) > o.failLimit.Window {
+		return false
+	}
+	spent, err := o.h.Spent(c.Request.Context(), oaFailLimitName, "ip:"+ip, o.failLimit)
+	return err == nil && spent
 }
 
 // oaNonceTTL is how long a plain push's (timestamp, nonce) is remembered:
