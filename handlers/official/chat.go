@@ -771,7 +771,9 @@ func (o *oaServer) chatProgress(ctx context.Context, openid string) (oaReply, er
 	var b strings.Builder
 	b.WriteString("您最近反映的意见建议：")
 	for i, it := range items {
-		fmt.Fprintf(&b, "\n\n%d. %s｜%s\n%s｜%s", i+1, it.TrackingNo, it.StatusLabel, it.CategoryName, models.Shorten(strings.Join(strings.Fields(it.Content), " "), 20, "…"))
+		fmt.Fprintf(&b, "\n\n%d. %s｜%s\n%s提交｜%s\n%s", i+1, it.TrackingNo, it.StatusLabel,
+			models.DateText(it.CreatedAt, o.h.Location), it.CategoryName,
+			models.Shorten(strings.Join(strings.Fields(it.Content), " "), 20, "…"))
 		if it.Station.Name != "" {
 			b.WriteString("\n办理：" + it.Station.Name)
 		}

@@ -104,3 +104,33 @@ func TestChatHelpAndCancelAtEveryStep(t *testing.T) {
 		t.Errorf("%d opinions, want the one confirmed", n)
 	}
 }
+
+// Ensure the times in the bot's replies are local and written the Chinese
+// way: the card's next reception day ("12月10日（星期四）", no year, no ISO
+// date) and the filing date in "进度", in the configured time zone (filed
+// at 20:00 UTC is the next day in Beijing).
+func TestBotTimesLocalChinese(t *testing.T) {
+	e := newChatEnv(t, false)
+	const voter = "oVoterTimes01"
+	oaAddReceptionDay(t, e.oaEnv, e.east.ID, "2026-12-10")
+	card := e.push(oaEvent(voter, oaNextCT(), "SCAN", e.code)).text(t, voter)
+	oaWant(t, card, "下次接待日：12月10日（星期四）")
+	if strings.Contains(card, "2026年") || strings.Contains(card, "2026-") {
+		t.Errorf("next reception day with its year: %s", card)
+	}
+
+	must(t, models.SetVoterFollowing(t.Context(), e.db, voter, true, oaNow))
+	v, err := models.FindVoterByOAOpenID(t.Context(), e.db, voter)
+	must(t, err)
+	cal, err := models.LoadCalendar(t.Context(), e.db)
+	must(t, err)
+	late := time.Date(2026, 11, 24, 20, 0, 0, 0, time.UTC) // 11月25日 04:00 in Beijing
+	_, _, err = models.FileOpinion(t.Context(), e.db, models.FileInput{VoterID: v.ID, Category: "jiaotong",
+		Content: "东门路口的红绿灯时间太短，老人过马路来不及。"}, models.RouteWorld{}, late, opLoc, cal)
+	must(t, err)
+	r := e.say(t, voter, "进度")
+	oaWant(t, r, "11月25日")
+	if strings.Contains(r, "11月24日") || strings.Contains(r, "2026-") {
+		t.Errorf("filing date not local: %s", r)
+	}
+}
