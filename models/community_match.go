@@ -20,6 +20,11 @@ type CommunityMatch struct {
 	Matched string
 }
 
+// Exact reports whether the typed text is the community's name or one of
+// its aliases (after NormalizePlace), not a fuzzy match: only such a match
+// may be taken without asking the voter.
+func (m CommunityMatch) Exact() bool { return m.Score >= scoreExactAlias }
+
 // Match scores.
 const (
 	scoreExactName  = 100

@@ -79,7 +79,7 @@ func wechatPush(ctx context.Context, getenv func(string) string, args []string, 
 	text := fs.String("text", "", "send this `text` message instead of an event")
 	at := fs.String("at", "", "send a location message (or the location event's point) at `lat,lng`")
 	to := fs.String("to", "gh_deputylink_test", "the official account's original `id` (ToUserName)")
-	plain := fs.Bool("plain", false, "send in plain mode even when DEPUTYLINK_OA_AES_KEY is set")
+	plain := fs.Bool("plain", false, "send in plain mode even when DEPUTYLINK_OA_AES_KEY is set (a server with the key refuses it)")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the reply")
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -49,7 +49,7 @@ func TestBotDeputyCard(t *testing.T) {
 		r := e.push(oaEvent("oVoterCard01", oaNextCT(), "SCAN", strings.ToLower(e.f.activeCode)))
 		card := r.text(t, "oVoterCard01")
 		oaWant(t, card, "张秀兰", "县人大代表", "城关镇代表小组", "东门社区代表联络站", "东门路1号",
-			"下次接待日：2026年12月10日（星期四）",
+			"下次接待日：12月10日（星期四）",
 			mpPath(official.MPPageBook+"?deputy="+strconv.FormatUint(e.f.active.ID, 10)),
 			mpPath(official.MPPageFile+"?code="+e.f.activeCode), ">预约接待</a>")
 		if n := e.scanCount(e.f.activeCode); n != 0 {

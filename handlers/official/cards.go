@@ -103,7 +103,7 @@ func (o *oaServer) loadCard(ctx context.Context, code string) (oaCard, error) {
 	}
 	nextLine := "下次接待日：近期暂无安排，请留意通知"
 	if ok {
-		nextLine = "下次接待日：" + chineseDate(next)
+		nextLine = "下次接待日：" + receptionDateText(next, o.h.Location)
 	}
 	if v.Kind == models.CodeDeputy && v.Deputy != nil {
 		return o.deputyCard(v, nextLine), nil
@@ -176,13 +176,17 @@ func attrEscape(s string) string {
 
 var weekdays = [...]string{"日", "一", "二", "三", "四", "五", "六"}
 
-// chineseDate renders YYYY-MM-DD as "2026年12月10日（星期四）".
-func chineseDate(date string) string {
-	t, err := time.Parse(models.DateLayout, date)
+// receptionDateText renders a reception day's date (YYYY-MM-DD, a local
+// calendar date) the Chinese way with its weekday: "12月10日（星期四）".
+func receptionDateText(date string, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	t, err := time.ParseInLocation(models.DateLayout, date, loc)
 	if err != nil {
 		return date
 	}
-	return fmt.Sprintf("%d年%d月%d日（星期%s）", t.Year(), int(t.Month()), t.Day(), weekdays[t.Weekday()])
+	return models.DateText(t, loc) + "（星期" + weekdays[t.Weekday()] + "）"
 }
 
 // oaCardCache keeps cards for a short TTL. Concurrent misses of one code

@@ -22,9 +22,11 @@ import (
 // MENU_FILE) starts a conversation kept in Redis under wx:chat:<openid>
 // that asks, one push at a time, for the category, the category's extra
 // fields (models.CategoryFieldsOf, e.g. the draft law's name), the place
-// (the code scanned in the last 24 h, a community name matched fuzzily, or
-// a shared location), the content, and a confirmation, then files through the same
-// models path as the mini-program. The state expires after chatTTL of
+// (the code scanned in the last 24 h, a community's exact name or alias, a
+// fuzzy match the voter confirms or picks, or a shared location), the
+// content, and a confirmation, then files through the same models path as
+// the mini-program. "取消" and "退出" end it at every step, "帮助" explains
+// the step and asks again. The state expires after chatTTL of
 // silence; a marker (wx:chatwas:<openid>) outlives it so the next text can
 // say the conversation ended.
 //
@@ -51,15 +53,19 @@ const (
 	chatStepField    = "field"
 	chatStepPlace    = "place"
 	chatStepPick     = "pick"
-	chatStepContent  = "content"
-	chatStepConfirm  = "confirm"
+	// chatStepPlaceOK asks whether the one fuzzy match is meant; "0" is
+	// "no" there, not "cancel".
+	chatStepPlaceOK = "place_ok"
+	chatStepContent = "content"
+	chatStepConfirm = "confirm"
 )
 
 // Texts of the chat.
 const (
-	chatCancelled  = "已取消本次反映。如需反映意见建议，可随时回复“我要反映”。"
-	chatExpired    = "您之前的意见反映超过10分钟没有回复，已自动结束，请重新开始。\n\n"
+	chatCancelled  = "好的，已经退出，您的意见没有提交。以后想反映，回复“我要反映”就可以。"
+	chatExpired    = "您刚才的意见反映超过10分钟没有回复，已自动结束，内容没有提交。\n\n"
 	chatCancelHint = "（回复0取消）"
+	chatLeaveHint  = "想退出的话，回复“取消”，不会提交任何内容。"
 	chatAskPlace   = "请回复您所在的村或社区名称（如“东门社区”），或点击输入框旁的“+”发送位置。" + chatCancelHint
 	chatAskContent = "请描述您要反映的问题或建议（10到2000字），尽量写清时间、地点和具体情况。" + chatCancelHint
 )
@@ -216,7 +222,11 @@ func (o *oaServer) chatStart(ctx context.Context, openid string) (oaReply, error
 	if err := o.saveChat(ctx, openid, st); err != nil {
 		return oaReply{}, err
 	}
-	return textReply("感谢您反映意见建议！请回复数字选择类别：\n" + numbered(st.Cats) + "\n\n回复0取消。"), nil
+	return textReply("感谢您反映意见建议！" + chatAskCategory(st)), nil
+}
+
+func chatAskCategory(st *chatState) string {
+	return "请回复数字选择类别：\n" + numbered(st.Cats) + "\n\n回复0取消。"
 }
 
 func newChatID() string {
@@ -256,22 +266,106 @@ func chatChoice(t string, n int) int {
 	return k
 }
 
-func isCancel(t string) bool {
-	t = strings.TrimSpace(t)
-	return t == "0" || t == "０" || t == "取消" || t == "退出"
+// chatWord is a short reply without the punctuation and spaces around it.
+func chatWord(t string) string {
+	return strings.Trim(t, " \t\r\n。.！!？?～~，,")
+}
+
+// isLeave reports whether the voter asks to end the conversation: "取消"
+// and "退出" at every step, "0" where it does not mean "no".
+func isLeave(t string, zero bool) bool {
+	switch chatWord(t) {
+	case "取消", "退出":
+		return true
+	case "0", "０":
+		return zero
+	}
+	return false
+}
+
+func isHelp(t string) bool { return chatWord(t) == "帮助" }
+
+// isNo and isYes read the answer to a yes-or-no question.
+func isNo(t string) bool {
+	switch chatWord(t) {
+	case "0", "０", "不是", "不对", "否", "不":
+		return true
+	}
+	return false
+}
+
+func isYes(t string) bool {
+	switch chatWord(t) {
+	case "1", "１", "是", "是的", "对", "对的", "好", "好的":
+		return true
+	}
+	return false
+}
+
+// chatQuestion is the question of the current step, as asked.
+func (o *oaServer) chatQuestion(st *chatState) string {
+	switch st.Step {
+	case chatStepCategory:
+		return chatAskCategory(st)
+	case chatStepField:
+		if fields := models.CategoryFieldsOf(st.Category); st.Field < len(fields) {
+			return chatAskField(fields[st.Field])
+		}
+	case chatStepPlace:
+		if st.Code != "" && st.Station != "" {
+			return chatAskCode(st.Station)
+		}
+		return chatAskPlace
+	case chatStepPick:
+		return chatAskPick(st)
+	case chatStepPlaceOK:
+		if len(st.Choices) == 1 {
+			return chatAskPlaceOK(st.Choices[0].Name)
+		}
+	case chatStepContent:
+		return chatAskContent
+	case chatStepConfirm:
+		return chatSummary(st)
+	}
+	return chatAskPlace
+}
+
+// chatHelp explains the current step in a sentence or two, says how to
+// leave, and asks the step's question again.
+func (o *oaServer) chatHelp(st *chatState) string {
+	var why string
+	switch st.Step {
+	case chatStepCategory:
+		why = "您正在反映意见建议，现在请先选一个类别，回复类别前面的数字就行。"
+	case chatStepField:
+		why = "这个类别需要多问一项，请按下面的提示回复。"
+	case chatStepPlace:
+		why = "现在请告诉我们问题在哪个村或社区，我们好转给当地的联络站办理。问题的内容下一步再写。"
+	case chatStepPick:
+		why = "有几个地方的名字和您说的相近，请回复前面的数字选一个。"
+	case chatStepPlaceOK:
+		why = "我们要确认问题所在的地方：是就回复1，不是就回复0，再告诉我们村或社区的名称。"
+	case chatStepContent:
+		why = "现在请把您要反映的问题写下来，至少10个字。"
+	case chatStepConfirm:
+		why = "内容还没有提交，请看一下下面的内容，回复1才会提交。"
+	}
+	return why + chatLeaveHint + "\n\n" + o.chatQuestion(st)
 }
 
 // chatStep advances the conversation with the voter's text.
 func (o *oaServer) chatStep(ctx context.Context, openid string, st *chatState, t string) (oaReply, error) {
-	if isCancel(t) {
+	if isLeave(t, st.Step != chatStepPlaceOK) {
 		if err := o.endChat(ctx, openid); err != nil {
 			return oaReply{}, err
 		}
 		return textReply(chatCancelled), nil
 	}
 	var reply string
-	switch st.Step {
-	case chatStepCategory:
+	switch {
+	case isHelp(t):
+		reply = o.chatHelp(st)
+	case st.Step == chatStepCategory:
 		k := chatChoice(t, len(st.Cats))
 		if k == 0 {
 			for i, c := range st.Cats {
@@ -281,7 +375,7 @@ func (o *oaServer) chatStep(ctx context.Context, openid string, st *chatState, t
 			}
 		}
 		if k == 0 {
-			reply = "请回复类别前的数字（1-" + strconv.Itoa(len(st.Cats)) + "）：\n" + numbered(st.Cats) + "\n\n回复0取消。"
+			reply = "请回复类别前面的数字（1到" + strconv.Itoa(len(st.Cats)) + "）：\n" + numbered(st.Cats) + "\n\n回复0取消。"
 			break
 		}
 		st.Category, st.CatName = st.Cats[k-1].Key, st.Cats[k-1].Name
@@ -295,23 +389,23 @@ func (o *oaServer) chatStep(ctx context.Context, openid string, st *chatState, t
 		if reply, err = o.chatAskPlace(ctx, openid, st); err != nil {
 			return oaReply{}, err
 		}
-	case chatStepField:
+	case st.Step == chatStepField:
 		var err error
 		if reply, err = o.chatField(ctx, openid, st, t); err != nil {
 			return oaReply{}, err
 		}
-	case chatStepPlace:
+	case st.Step == chatStepPlace:
 		if st.Code != "" && chatChoice(t, 1) == 1 {
 			st.Step = chatStepContent
 			reply = "好的，将转给" + st.Station + "办理。\n\n" + chatAskContent
 			break
 		}
-		st.Code = ""
+		st.Code, st.Station = "", ""
 		var err error
 		if reply, err = o.chatMatchPlace(ctx, st, t); err != nil {
 			return oaReply{}, err
 		}
-	case chatStepPick:
+	case st.Step == chatStepPick:
 		if k := chatChoice(t, len(st.Choices)); k > 0 {
 			c := st.Choices[k-1]
 			id, _ := strconv.ParseUint(c.Key, 10, 64)
@@ -322,7 +416,23 @@ func (o *oaServer) chatStep(ctx context.Context, openid string, st *chatState, t
 		if reply, err = o.chatMatchPlace(ctx, st, t); err != nil {
 			return oaReply{}, err
 		}
-	case chatStepContent:
+	case st.Step == chatStepPlaceOK:
+		switch {
+		case len(st.Choices) == 1 && isYes(t):
+			c := st.Choices[0]
+			id, _ := strconv.ParseUint(c.Key, 10, 64)
+			reply = o.chatSetCommunity(st, id, c.Name, c.Station)
+		case isNo(t) || len(st.Choices) != 1:
+			st.Step, st.Choices = chatStepPlace, nil
+			reply = "好的。" + chatAskPlace
+		default:
+			// Another name, perhaps.
+			var err error
+			if reply, err = o.chatMatchPlace(ctx, st, t); err != nil {
+				return oaReply{}, err
+			}
+		}
+	case st.Step == chatStepContent:
 		n := utf8.RuneCountInString(t)
 		switch {
 		case n < chatMinContent:
@@ -333,11 +443,11 @@ func (o *oaServer) chatStep(ctx context.Context, openid string, st *chatState, t
 			st.Content, st.Step = t, chatStepConfirm
 			reply = chatSummary(st)
 		}
-	case chatStepConfirm:
+	case st.Step == chatStepConfirm:
 		if chatChoice(t, 1) == 1 {
 			return o.chatSubmit(ctx, openid, st)
 		}
-		reply = "请回复1提交，或回复0取消。"
+		reply = "还没有提交。确认无误请回复1提交，不想提交请回复0取消。"
 	default:
 		if err := o.endChat(ctx, openid); err != nil {
 			return oaReply{}, err
@@ -446,18 +556,34 @@ func (o *oaServer) chatAskPlace(ctx context.Context, openid string, st *chatStat
 		}
 		if strings.HasPrefix(r.Rule, "code_") {
 			st.Station = name
-			return "类别：" + st.CatName + "\n\n根据您刚扫描的二维码，将转给" + name + "办理，回复1确认，或回复社区名称更换。" + chatCancelHint, nil
+			return "类别：" + st.CatName + "\n\n" + chatAskCode(name), nil
 		}
 		st.Code = "" // the code no longer routes: ask as without one
 	}
 	return "类别：" + st.CatName + "\n\n" + chatAskPlace, nil
 }
 
-// chatMatchPlace matches a typed community name.
+func chatAskCode(station string) string {
+	return "根据您刚扫描的二维码，将转给" + station + "办理，回复1确认，或回复社区名称更换。" + chatCancelHint
+}
+
+func chatAskPick(st *chatState) string {
+	return "找到以下几个地方，请回复数字选择：\n" + numbered(st.Choices) +
+		"\n\n都不是？请回复更完整的名称，或发送位置。" + chatCancelHint
+}
+
+func chatAskPlaceOK(name string) string {
+	return "您说的是" + name + "吗？回复1是，回复0不是。"
+}
+
+// chatMatchPlace matches a typed community name. Only the exact name or
+// alias of one community is taken at once: the voter may have typed the
+// complaint itself, which mentions a place only by the way, so a fuzzy
+// match is asked about and several are offered as a numbered choice.
 func (o *oaServer) chatMatchPlace(ctx context.Context, st *chatState, t string) (string, error) {
-	st.Step = chatStepPlace
+	st.Step, st.Choices = chatStepPlace, nil
 	if models.NormalizePlace(t) == "" || utf8.RuneCountInString(t) > 50 {
-		return "没有看懂您的位置。" + chatAskPlace, nil
+		return "没有看懂您说的地方。" + chatAskPlace, nil
 	}
 	ms, err := models.MatchCommunities(ctx, o.h.DB, t, chatMaxChoices)
 	if err != nil {
@@ -476,19 +602,23 @@ func (o *oaServer) chatMatchPlace(ctx context.Context, st *chatState, t string) 
 		}
 		return ""
 	}
-	// One match, or a name or alias matched exactly and better than the
-	// rest: take it.
-	if len(ms) == 1 || ms[0].Score >= 95 && ms[1].Score < ms[0].Score {
+	option := func(c models.Community) chatOption {
+		return chatOption{Key: strconv.FormatUint(c.ID, 10), Name: c.Name, Station: stationOf(c)}
+	}
+	// A name or alias matched exactly, and better than the rest: take it.
+	if ms[0].Exact() && (len(ms) == 1 || ms[1].Score < ms[0].Score) {
 		c := ms[0].Community
 		return o.chatSetCommunity(st, c.ID, c.Name, stationOf(c)), nil
 	}
-	st.Step, st.Choices = chatStepPick, nil
-	for _, mt := range ms {
-		st.Choices = append(st.Choices, chatOption{Key: strconv.FormatUint(mt.Community.ID, 10),
-			Name: mt.Community.Name, Station: stationOf(mt.Community)})
+	if len(ms) == 1 {
+		st.Step, st.Choices = chatStepPlaceOK, []chatOption{option(ms[0].Community)}
+		return chatAskPlaceOK(ms[0].Community.Name), nil
 	}
-	return "找到以下几个地方，请回复数字选择：\n" + numbered(st.Choices) +
-		"\n\n都不是？请回复更完整的名称，或发送位置。" + chatCancelHint, nil
+	st.Step = chatStepPick
+	for _, mt := range ms {
+		st.Choices = append(st.Choices, option(mt.Community))
+	}
+	return chatAskPick(st), nil
 }
 
 func (o *oaServer) chatSetCommunity(st *chatState, id uint64, name, station string) string {
@@ -508,7 +638,7 @@ func (o *oaServer) chatLocation(ctx context.Context, m *oaMsg, lat, lng float64)
 		return oaReply{}, false, nil
 	}
 	st, err := o.loadChat(ctx, m.FromUserName)
-	if err != nil || st == nil || (st.Step != chatStepPlace && st.Step != chatStepPick) {
+	if err != nil || st == nil || (st.Step != chatStepPlace && st.Step != chatStepPick && st.Step != chatStepPlaceOK) {
 		return oaReply{}, false, err
 	}
 	st.Code, st.CommunityID, st.Choices = "", 0, nil
@@ -543,7 +673,7 @@ func chatSummary(st *chatState) string {
 	if st.Station != "" {
 		b.WriteString("办理单位：" + st.Station + "\n")
 	}
-	b.WriteString("内容：" + models.Shorten(st.Content, chatSummaryRunes, "…") + "\n\n回复1提交, 回复0取消")
+	b.WriteString("内容：" + models.Shorten(st.Content, chatSummaryRunes, "…") + "\n\n回复1提交，回复0取消。")
 	return b.String()
 }
 
@@ -576,9 +706,9 @@ func (o *oaServer) chatSubmit(ctx context.Context, openid string, st *chatState)
 	var ce *models.CodedError
 	switch {
 	case errors.As(err, &ve):
-		return textReply("提交没有成功：" + ve.Msg + "\n请回复0取消后重新开始。"), nil
+		return textReply(chatNotFiled(ve.Msg)), nil
 	case errors.As(err, &ce) && !errors.Is(err, models.ErrConflict):
-		return textReply("提交没有成功：" + ce.Msg + "\n请回复0取消后重新开始。"), nil
+		return textReply(chatNotFiled(ce.Msg)), nil
 	case err != nil:
 		return oaReply{}, err
 	}
@@ -592,6 +722,11 @@ func (o *oaServer) chatSubmit(ctx context.Context, openid string, st *chatState)
 	}
 	return textReply(fmt.Sprintf("提交成功！\n受理编号：%s\n已转给%s办理，一般2个工作日内受理。\n\n回复“进度”查看办理进度，或%s",
 		view.TrackingNo, view.Station.Name, o.mpLink(o.myPage(), "在小程序中查看"))), nil
+}
+
+// chatNotFiled says why a filing was refused and how to go on.
+func chatNotFiled(why string) string {
+	return "提交没有成功：" + strings.TrimRight(why, "。.！!") + "。\n请回复“取消”，再重新开始。"
 }
 
 // chatProgress lists the voter's latest items with their status, across
@@ -636,7 +771,9 @@ func (o *oaServer) chatProgress(ctx context.Context, openid string) (oaReply, er
 	var b strings.Builder
 	b.WriteString("您最近反映的意见建议：")
 	for i, it := range items {
-		fmt.Fprintf(&b, "\n\n%d. %s｜%s\n%s｜%s", i+1, it.TrackingNo, it.StatusLabel, it.CategoryName, models.Shorten(strings.Join(strings.Fields(it.Content), " "), 20, "…"))
+		fmt.Fprintf(&b, "\n\n%d. %s｜%s\n%s提交｜%s\n%s", i+1, it.TrackingNo, it.StatusLabel,
+			models.DateText(it.CreatedAt, o.h.Location), it.CategoryName,
+			models.Shorten(strings.Join(strings.Fields(it.Content), " "), 20, "…"))
 		if it.Station.Name != "" {
 			b.WriteString("\n办理：" + it.Station.Name)
 		}

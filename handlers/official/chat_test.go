@@ -50,7 +50,7 @@ func newChatEnv(t *testing.T, aes bool) *chatEnv {
 	d := handlers.Deps{
 		DB: db, Redis: rd.Client, RedisPrefix: rd.Prefix, BodyLimit: 1 << 20,
 		Now: func() time.Time { return oaNow }, Location: opLoc,
-		OA:     official.Config{AppID: vecAppID, Token: vecToken, AESKey: vecAESKey, MPAppID: testMPAppID},
+		OA:     oaConfig(aes),
 		Routes: &models.RouteWorldCache{TTL: time.Minute}, OpinionNotify: notify,
 	}
 	if _, err := models.LoadDemo(t.Context(), db); err != nil {
@@ -112,7 +112,7 @@ func TestChatFlowScannedCode(t *testing.T) {
 			r = e.say(t, voter, "1")
 			oaWant(t, r, "请描述")
 			r = e.say(t, voter, chatContent)
-			oaWant(t, r, "类别：民生实事", "办理单位：东门社区代表联络站", "内容："+chatContent, "回复1提交, 回复0取消")
+			oaWant(t, r, "类别：民生实事", "办理单位：东门社区代表联络站", "内容："+chatContent, "回复1提交，回复0取消。")
 			if n := len(e.opinions(t)); n != 0 {
 				t.Fatalf("%d opinions before the confirmation", n)
 			}
@@ -185,14 +185,14 @@ func TestChatFlowCommunityName(t *testing.T) {
 	oaWant(t, e.say(t, voter, "1"), "地点：", "请描述")
 }
 
-// Ensure "0" cancels at any step and files nothing; too-short content is
+// Ensure "0" and "取消" cancel and file nothing; too-short content is
 // asked for again.
 func TestChatCancelAndShortContent(t *testing.T) {
 	e := newChatEnv(t, false)
 	const voter = "oVoterChat03"
 	e.say(t, voter, "我要反映")
-	oaWant(t, e.say(t, voter, "九"), "请回复类别前的数字")
-	oaWant(t, e.say(t, voter, "0"), "已取消")
+	oaWant(t, e.say(t, voter, "九"), "请回复类别前面的数字")
+	oaWant(t, e.say(t, voter, "0"), "您的意见没有提交")
 	if e.chatTTL(t, voter) != -2*time.Nanosecond {
 		t.Errorf("state left after cancel at the category step")
 	}
@@ -201,9 +201,9 @@ func TestChatCancelAndShortContent(t *testing.T) {
 	e.say(t, voter, "1")
 	e.say(t, voter, "东门社区")
 	oaWant(t, e.say(t, voter, "路灯坏了"), "内容有点少，请至少写10个字")
-	oaWant(t, e.say(t, voter, chatContent), "回复1提交, 回复0取消")
-	oaWant(t, e.say(t, voter, "好的"), "请回复1提交，或回复0取消")
-	oaWant(t, e.say(t, voter, "取消"), "已取消")
+	oaWant(t, e.say(t, voter, chatContent), "回复1提交，回复0取消。")
+	oaWant(t, e.say(t, voter, "好的"), "还没有提交。确认无误请回复1提交")
+	oaWant(t, e.say(t, voter, "取消"), "您的意见没有提交")
 	if n := len(e.opinions(t)); n != 0 {
 		t.Errorf("%d opinions after cancel", n)
 	}

@@ -12,14 +12,21 @@ import (
 )
 
 // FuzzOfficialPush feeds arbitrary push bodies, correctly signed, through
-// the real router: in plain mode (mode 0), encrypted as a safe-mode push
-// (mode 1), and as a raw safe-mode envelope (mode 2). The endpoint must
-// never panic or answer 5xx, and every reply it sends must parse (and in
-// safe mode verify and decrypt).
+// the real router: in plain mode (mode 0, an account without an AES key),
+// encrypted as a safe-mode push (mode 1), and as a raw safe-mode envelope
+// (mode 2), both to an account with the key, over the same database and
+// Redis. The endpoint must never panic or answer 5xx, and every reply it
+// sends must parse (and in safe mode verify and decrypt).
 //
 //	go test -run XXX -fuzz FuzzOfficialPush -fuzztime 30s ./handlers/
 func FuzzOfficialPush(f *testing.F) {
-	plain := newOAEnv(f, false, func(d *handlers.Deps) { d.Log = slog.New(slog.DiscardHandler) })
+	var deps handlers.Deps
+	plain := newOAEnv(f, false, func(d *handlers.Deps) {
+		d.Log = slog.New(slog.DiscardHandler)
+		deps = *d
+	})
+	deps.OA = oaConfig(true)
+	aesRouter := handlers.NewRouter(deps)
 	ctx := context.Background()
 	st := models.Station{Kind: models.KindStation, Name: "模糊测试联络站", Address: "测试路1号", District: "城关镇", Lat: 30.27, Lng: 120.15, OpenHours: "周一"}
 	if err := plain.db.Create(&st).Error; err != nil {
@@ -74,10 +81,10 @@ func FuzzOfficialPush(f *testing.F) {
 		case 0:
 			r = e.push(string(body))
 		case 1:
-			e.aes = true
+			e.aes, e.router = true, aesRouter
 			r = e.push(string(body))
 		case 2:
-			e.aes = true
+			e.aes, e.router = true, aesRouter
 			r = e.pushWith("", pushOpts{rawBody: string(body)})
 		}
 		if r.status >= 500 {

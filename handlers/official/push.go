@@ -25,6 +25,7 @@ import (
 	"deputylink/wechat"
 
 	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
 )
 
 // The official-account push endpoint (docs/WECHAT.md#official-account-push): URL verification, plain
@@ -49,6 +50,11 @@ type Config struct {
 	// query (defaults MPPageBook, MPPageFile and pages/my/index);
 	// the bot appends ?deputy=ID or ?station=ID, and ?code=CODE.
 	BookPage, FilePage, MyPage string
+	// BadSignatureLimit is how many pushes failing the signature checks
+	// one address may send a minute; past it the address is answered 429
+	// without checking (0 means 20, negative turns the limit off). WeChat
+	// signs correctly, so it is never limited.
+	BadSignatureLimit int
 
 	// hook, when set (tests only), runs before the bot computes a reply.
 	hook func(ctx context.Context, openid, event string)
@@ -69,6 +75,11 @@ const (
 	// oaTextLimit is WeChat's limit for a passive text reply, in bytes.
 	oaTextLimit = 2048
 	oaSuccess   = "success"
+	// oaDefaultFailLimit is Config.BadSignatureLimit's default, and
+	// oaFailLimitName the shared rate limit's name.
+	oaDefaultFailLimit = 20
+	oaFailLimitName    = "oa_bad_sig"
+	oaFailSeenMax      = 10000
 )
 
 // The endpoint's refusals, before a push is read.
@@ -132,6 +143,13 @@ type oaServer struct {
 	// next rewritten (see cardBlobDue).
 	blobMu   sync.Mutex
 	blobNext map[string]time.Time
+	// failLimit bounds the pushes failing the signature checks per
+	// address (oaFailLimitName). failSeen notes when this process last saw
+	// each address fail, so only such addresses cost a look at the shared
+	// counter before their pushes are checked: WeChat's never do.
+	failLimit shared.RateLimit
+	failMu    sync.Mutex
+	failSeen  map[string]time.Time
 }
 
 // Mount registers the push endpoint on g (/wechat) as /official, for every
@@ -158,6 +176,12 @@ func handler(h *shared.Base, cfg Config) gin.HandlerFunc {
 		ttl = 30 * time.Second
 	}
 	o := &oaServer{h: h, cfg: cfg}
+	switch {
+	case cfg.BadSignatureLimit == 0:
+		o.failLimit = shared.RateLimit{N: oaDefaultFailLimit, Window: time.Minute}
+	case cfg.BadSignatureLimit > 0:
+		o.failLimit = shared.RateLimit{N: cfg.BadSignatureLimit, Window: time.Minute}
+	}
 	o.cards = newOACardCache(ttl, o.loadCard)
 	if h.Redis != nil {
 		o.batch = shared.NewRedisBatcher(h.Redis, oaCommitBudget, 256, pushBatchSizes(h))
@@ -168,6 +192,10 @@ func handler(h *shared.Base, cfg Config) gin.HandlerFunc {
 func (o *oaServer) serve(c *gin.Context) {
 	if c.Request.Method != http.MethodGet && c.Request.Method != http.MethodPost {
 		shared.RespondErr(c, errMethod)
+		return
+	}
+	if o.overFailLimit(c) {
+		shared.RespondRateLimited(c, o.failLimit)
 		return
 	}
 	body, ok := readPushBody(c)
@@ -198,6 +226,12 @@ func (o *oaServer) serve(c *gin.Context) {
 		o.ignore(c, "unreadable push", err)
 		return
 	}
+	// An unusable body above has no effect however often it comes; a
+	// usable one in plain mode must not reuse another push's signature.
+	if !req.aes && !o.freshNonce(c, req, plain) {
+		o.refuse(c, "plain push reuses the timestamp and nonce of another body")
+		return
+	}
 	reply := o.process(c.Request.Context(), shared.Logger(c), &m)
 	o.respond(c, req, &m, reply)
 }
@@ -214,12 +248,12 @@ func (o *oaServer) verify(c *gin.Context, q url.Values) bool {
 	ts := q.Get("timestamp")
 	if !wechat.FreshTimestamp(ts, o.h.Now(), oaClockSkew) {
 		log.WarnContext(ctx, "WeChat push refused: stale timestamp")
+		o.countFailure(c)
 		shared.RespondErr(c, errStaleTimestamp)
 		return false
 	}
 	if !wechat.VerifySignature(q.Get("signature"), o.cfg.Token, ts, q.Get("nonce")) {
-		log.WarnContext(ctx, "WeChat push refused: bad signature")
-		shared.RespondErr(c, errBadSignature)
+		o.refuse(c, "bad signature")
 		return false
 	}
 	return true
@@ -228,9 +262,20 @@ func (o *oaServer) verify(c *gin.Context, q url.Values) bool {
 // open returns the plain push: the body itself in plain mode, the checked
 // and decrypted Encrypt field in safe (and compatible) mode. It answers the
 // request itself when it returns false.
+//
+// With an AES key configured only safe mode is accepted: WeChat then sends
+// encrypt_type=aes and msg_signature in safe and in compatible mode alike,
+// and a plain push's signature covers the token, timestamp and nonce but
+// not the body, so a captured one could carry any body
+// (docs/WECHAT.md#message-modes).
 func (o *oaServer) open(c *gin.Context, q url.Values, body []byte) (oaRequest, []byte, bool) {
 	req := oaRequest{timestamp: q.Get("timestamp"), nonce: q.Get("nonce")}
-	switch q.Get("encrypt_type") {
+	et := q.Get("encrypt_type")
+	if o.cfg.AESKey != "" && (et != "aes" || q.Get("msg_signature") == "") {
+		o.refuse(c, "not a safe-mode push, and the account has an AES key")
+		return req, nil, false
+	}
+	switch et {
 	case "", "raw":
 		return req, body, true
 	case "aes":
@@ -245,8 +290,7 @@ func (o *oaServer) open(c *gin.Context, q url.Values, body []byte) (oaRequest, [
 		return req, nil, false
 	}
 	if !wechat.VerifySignature(q.Get("msg_signature"), o.cfg.Token, req.timestamp, req.nonce, env.Encrypt) {
-		shared.Logger(c).WarnContext(c.Request.Context(), "WeChat push refused: bad msg_signature")
-		shared.RespondErr(c, errBadSignature)
+		o.refuse(c, "bad msg_signature")
 		return req, nil, false
 	}
 	random, plain, err := wechat.DecryptMsg(o.cfg.AppID, env.Encrypt, o.cfg.AESKey)
@@ -257,6 +301,91 @@ func (o *oaServer) open(c *gin.Context, q url.Values, body []byte) (oaRequest, [
 	}
 	req.random = random
 	return req, plain, true
+}
+
+// refuse answers a push that failed the signature checks with 403.
+func (o *oaServer) refuse(c *gin.Context, why string) {
+	shared.Logger(c).WarnContext(c.Request.Context(), "WeChat push refused: "+why)
+	o.countFailure(c)
+	shared.RespondErr(c, errBadSignature)
+}
+
+// countFailure counts a push that failed the signature checks against its
+// address, in the shared rate limit, and notes the address as failing.
+func (o *oaServer) countFailure(c *gin.Context) {
+	if o.failLimit.N <= 0 || o.h.Redis == nil {
+		return
+	}
+	ip := c.ClientIP()
+	o.failMu.Lock()
+	if o.failSeen == nil || len(o.failSeen) >= oaFailSeenMax {
+		o.failSeen = map[string]time.Time{}
+	}
+	o.failSeen[ip] = time.Now()
+	o.failMu.Unlock()
+	if _, err := o.h.Count(c.Request.Context(), oaFailLimitName, "ip:"+ip, o.failLimit); err != nil {
+		shared.Logger(c).WarnContext(c.Request.Context(), "WeChat push: counting a failed signature check failed", "err", err)
+	}
+}
+
+// overFailLimit reports whether the request's address has failed the
+// signature checks too often this minute. Only an address this process saw
+// failing within the window is looked up (another process's failures
+// reach it after its own first one), so correctly signing senders cost
+// nothing; Redis trouble lets the request through to the checks.
+func (o *oaServer) overFailLimit(c *gin.Context) bool {
+	if o.failLimit.N <= 0 || o.h.Redis == nil {
+		return false
+	}
+	ip := c.ClientIP()
+	o.failMu.Lock()
+	seen, ok := o.failSeen[ip]
+	o.failMu.Unlock()
+	if !ok || time.Since(seen) > o.failLimit.Window {
+		return false
+	}
+	spent, err := o.h.Spent(c.Request.Context(), oaFailLimitName, "ip:"+ip, o.failLimit)
+	return err == nil && spent
+}
+
+// oaNonceTTL is how long a plain push's (timestamp, nonce) is remembered:
+// longer than a timestamp is accepted (oaClockSkew either side of our
+// clock).
+const oaNonceTTL = 2*oaClockSkew + time.Minute
+
+// freshNonce remembers the (timestamp, nonce) of a plain push with a digest
+// of its body, and is false when the pair came before with another body: a
+// captured signature carrying a forged body. The same body again is a retry
+// of the same message, which the dedupe answers with the first reply (WeChat
+// may or may not reuse the nonce when it retries). Without Redis, or when
+// it fails, the push is let through: the signature and the timestamp were
+// checked.
+func (o *oaServer) freshNonce(c *gin.Context, req oaRequest, body []byte) bool {
+	if o.h.Redis == nil {
+		return true
+	}
+	ctx := c.Request.Context()
+	id := sha256.Sum256([]byte(req.timestamp + "\n" + req.nonce))
+	key := o.rkey("tn", hex.EncodeToString(id[:16]))
+	sum := sha256.Sum256(body)
+	digest := hex.EncodeToString(sum[:16])
+	rctx, cancel := context.WithTimeout(ctx, oaRedisTimeout)
+	defer cancel()
+	ok, err := o.h.Redis.SetNX(rctx, key, digest, oaNonceTTL).Result()
+	if err == nil && !ok {
+		var prev string
+		prev, err = o.h.Redis.Get(rctx, key).Result()
+		if err == nil {
+			return prev == digest
+		}
+		if errors.Is(err, redis.Nil) {
+			return true // expired in between: long past the window
+		}
+	}
+	if err != nil {
+		shared.Logger(c).WarnContext(ctx, "WeChat push replay check unavailable", "err", err)
+	}
+	return true
 }
 
 // readPushBody reads the body up to oaBodyLimit; false means it is larger.

@@ -2,6 +2,7 @@ package shared
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
@@ -54,8 +55,7 @@ func (h *Base) allow(ctx context.Context, name, who string, l RateLimit) (bool, 
 	if l.N <= 0 || h.Redis == nil {
 		return true, nil
 	}
-	win := h.Now().UnixMilli() / l.Window.Milliseconds()
-	key := h.RedisPrefix + "rl:" + name + ":" + who + ":" + strconv.FormatInt(win, 10)
+	key := h.limitKey(name, who, l)
 	incr, err := RDoCmd(ctx, h, func(ctx context.Context, p redis.Pipeliner) *redis.IntCmd {
 		n := p.Incr(ctx, key)
 		p.PExpire(ctx, key, 2*l.Window)
@@ -65,6 +65,46 @@ func (h *Base) allow(ctx context.Context, name, who string, l RateLimit) (bool, 
 		return false, err
 	}
 	return incr.Val() <= int64(l.N), nil
+}
+
+// limitKey is the counter of who against the limit name in the current
+// window.
+func (h *Base) limitKey(name, who string, l RateLimit) string {
+	win := h.Now().UnixMilli() / l.Window.Milliseconds()
+	return h.RedisPrefix + "rl:" + name + ":" + who + ":" + strconv.FormatInt(win, 10)
+}
+
+// Count counts a hit of who against the limit name, for limits that count
+// only some requests (e.g. failures), and reports whether who is still
+// within l. Read with Spent.
+func (h *Base) Count(ctx context.Context, name, who string, l RateLimit) (bool, error) {
+	return h.allow(ctx, name, who, l)
+}
+
+// Spent reports whether who has used up the limit name in the current
+// window, without counting a hit (see Count).
+func (h *Base) Spent(ctx context.Context, name, who string, l RateLimit) (bool, error) {
+	if l.N <= 0 || h.Redis == nil {
+		return false, nil
+	}
+	key := h.limitKey(name, who, l)
+	get, err := RDoCmd(ctx, h, func(ctx context.Context, p redis.Pipeliner) *redis.StringCmd {
+		return p.Get(ctx, key)
+	})
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	n, err := get.Int64()
+	return err == nil && n >= int64(l.N), nil
+}
+
+// RespondRateLimited answers 429 with Retry-After for the limit l.
+func RespondRateLimited(c *gin.Context, l RateLimit) {
+	c.Header("Retry-After", strconv.Itoa(int(l.Window.Seconds())))
+	RespondErr(c, models.Coded(errRateLimited, "rate_limited", "操作太频繁，请稍后再试"))
 }
 
 // LimitIP limits by client address.
@@ -90,8 +130,7 @@ func (h *Base) Limit(c *gin.Context, name, who string, l RateLimit) {
 		return
 	}
 	if !ok {
-		c.Header("Retry-After", strconv.Itoa(int(l.Window.Seconds())))
-		RespondErr(c, models.Coded(errRateLimited, "rate_limited", "操作太频繁，请稍后再试"))
+		RespondRateLimited(c, l)
 		return
 	}
 	c.Next()
