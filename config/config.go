@@ -84,6 +84,9 @@ type Jobs struct {
 	Tick time.Duration
 	// DigestHour is the local hour at which the daily stuck-notification digest is sent.
 	DigestHour int
+	// RetentionDays is how long after an item closed the personal data it
+	// holds is kept; the daily retention job then anonymises it.
+	RetentionDays int
 }
 
 // Templates maps deployment-specific WeChat template ids and keyword names.
@@ -157,6 +160,9 @@ func Default() Config {
 			Lease:       2 * time.Minute,
 			Tick:        time.Second,
 			DigestHour:  8,
+			// Three years: follow-ups, repeat complaints and the yearly
+			// reviews of the office's handling look back that far.
+			RetentionDays: 3 * 365,
 		},
 	}
 }
@@ -194,6 +200,7 @@ func Load(getenv func(string) string) (Config, error) {
 	l.duration("DEPUTYLINK_SEND_LEASE", &c.Jobs.Lease)
 	l.duration("DEPUTYLINK_JOBS_TICK", &c.Jobs.Tick)
 	l.integer("DEPUTYLINK_DIGEST_HOUR", &c.Jobs.DigestHour)
+	l.integer("DEPUTYLINK_RETENTION_DAYS", &c.Jobs.RetentionDays)
 	l.template("DEPUTYLINK_TPL_STAFF_ALERT", &c.Templates.StaffAlert)
 
 	tz := DefaultTimezone
@@ -305,6 +312,9 @@ func (c Config) Validate() error {
 	}
 	if c.Jobs.DigestHour < 0 || c.Jobs.DigestHour > 23 {
 		bad("DEPUTYLINK_DIGEST_HOUR", "must be an hour from 0 to 23")
+	}
+	if c.Jobs.RetentionDays < 30 || c.Jobs.RetentionDays > 36500 {
+		bad("DEPUTYLINK_RETENTION_DAYS", "must be between 30 and 36500 days")
 	}
 	return errors.Join(errs...)
 }

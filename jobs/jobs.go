@@ -90,6 +90,9 @@ type Options struct {
 	// DataDir is the data directory holding uploads/; empty turns the
 	// upload clean-up off.
 	DataDir string
+	// RetentionDays is how long closed items keep the personal data they
+	// hold before the retention job anonymises it (default 1095).
+	RetentionDays int
 }
 
 // OptionsFrom builds Options from the loaded configuration.
@@ -100,7 +103,7 @@ func OptionsFrom(c config.Config) Options {
 		StaffAlertTemplate: c.Templates.StaffAlert, Location: c.Timezone,
 		MiniProgramAppID: c.MP.AppID,
 		Opinion:          c.OpinionNotify, Reception: c.Notify,
-		DataDir: c.DataDir,
+		DataDir: c.DataDir, RetentionDays: c.Jobs.RetentionDays,
 	}
 }
 
@@ -123,6 +126,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.DigestHour < 0 || o.DigestHour > 23 {
 		o.DigestHour = def.DigestHour
+	}
+	if o.RetentionDays <= 0 {
+		o.RetentionDays = def.RetentionDays
 	}
 	if o.Location == nil {
 		o.Location = config.DefaultLocation()
@@ -247,6 +253,7 @@ func All(opt Options) []Job {
 		dailyJob(JobCloseReceptionDays, closeHour, loc, CloseReceptionDays),
 		dailyJob(JobReceptionReminders, ReminderHour, loc, ReceptionReminders),
 		dailyJob(JobStaffRoster, RosterHour, loc, StaffRoster),
+		dailyJob(JobRetention, retentionHour, loc, Retention),
 	}
 }
 

@@ -245,7 +245,7 @@ func TestJobSchedule(t *testing.T) {
 		JobDispatch: "every 1s", JobGauges: "every 15s", JobDrainScans: "every 1s",
 		JobOpinionOverdue: "every 10m", JobOpinionAskResult: "hourly", JobCleanUploads: "hourly",
 		JobStuckDigest: "daily 06:00", JobReceptionDays: "daily 02:00", JobCloseReceptionDays: "daily 01:00",
-		JobReceptionReminders: "daily 18:00", JobStaffRoster: "daily 17:00",
+		JobReceptionReminders: "daily 18:00", JobStaffRoster: "daily 17:00", JobRetention: "daily 03:00",
 	}
 	for _, j := range All(Options{DigestHour: 6}) {
 		if w, ok := want[j.Name]; ok && j.Schedule() != w {
