@@ -103,6 +103,9 @@ type Jobs struct {
 	Tick time.Duration
 	// DigestHour is the local hour at which the daily stuck-notification digest is sent.
 	DigestHour int
+	// RetentionDays is how long after an item closed the personal data it
+	// holds is kept; the daily retention job then anonymises it.
+	RetentionDays int
 }
 
 // Templates maps deployment-specific WeChat template ids and keyword names.
@@ -176,6 +179,9 @@ func Default() Config {
 			Lease:       2 * time.Minute,
 			Tick:        time.Second,
 			DigestHour:  8,
+			// Three years: follow-ups, repeat complaints and the yearly
+			// reviews of the office's handling look back that far.
+			RetentionDays: 3 * 365,
 		},
 	}
 }
@@ -213,6 +219,7 @@ func Load(getenv func(string) string) (Config, error) {
 	l.duration("DEPUTYLINK_SEND_LEASE", &c.Jobs.Lease)
 	l.duration("DEPUTYLINK_JOBS_TICK", &c.Jobs.Tick)
 	l.integer("DEPUTYLINK_DIGEST_HOUR", &c.Jobs.DigestHour)
+	l.integer("DEPUTYLINK_RETENTION_DAYS", &c.Jobs.RetentionDays)
 	l.template("DEPUTYLINK_TPL_STAFF_ALERT", &c.Templates.StaffAlert)
 	l.str("DEPUTYLINK_METRICS_ADDR", &c.Metrics.Addr)
 	l.secret("DEPUTYLINK_METRICS_TOKEN", &c.Metrics.Token)
@@ -338,6 +345,9 @@ func (c Config) Validate() error {
 	}
 	if t := c.Metrics.Token.Value(); t != "" && (len(t) < MetricsTokenMinLen || strings.ContainsAny(t, " \t\r\n")) {
 		bad("DEPUTYLINK_METRICS_TOKEN", fmt.Sprintf("must be at least %d characters without spaces (openssl rand -hex 24)", MetricsTokenMinLen))
+	}
+	if c.Jobs.RetentionDays < 30 || c.Jobs.RetentionDays > 36500 {
+		bad("DEPUTYLINK_RETENTION_DAYS", "must be between 30 and 36500 days")
 	}
 	return errors.Join(errs...)
 }

@@ -30,6 +30,12 @@ func TestLoadDefaults(t *testing.T) {
 	if c.SQLitePath() != "data/deputylink.db" {
 		t.Errorf("SQLitePath = %q", c.SQLitePath())
 	}
+	if c.Jobs.RetentionDays != 1095 {
+		t.Errorf("retention = %d days, want 1095", c.Jobs.RetentionDays)
+	}
+	if c, err := Load(env(map[string]string{"DEPUTYLINK_RETENTION_DAYS": "730"})); err != nil || c.Jobs.RetentionDays != 730 {
+		t.Errorf("DEPUTYLINK_RETENTION_DAYS=730: %d, %v", c.Jobs.RetentionDays, err)
+	}
 }
 
 func TestLoadProductionValues(t *testing.T) {
@@ -80,6 +86,7 @@ func TestLoadInvalidNamesVariable(t *testing.T) {
 		"DEPUTYLINK_SEND_LEASE":        {"DEPUTYLINK_SEND_LEASE": "1ms"},
 		"DEPUTYLINK_JOBS_TICK":         {"DEPUTYLINK_JOBS_TICK": "1ns"},
 		"DEPUTYLINK_DIGEST_HOUR":       {"DEPUTYLINK_DIGEST_HOUR": "25"},
+		"DEPUTYLINK_RETENTION_DAYS":    {"DEPUTYLINK_RETENTION_DAYS": "7"},
 		"DEPUTYLINK_TPL_STAFF_ALERT":   {"DEPUTYLINK_TPL_STAFF_ALERT": "T|novalue"},
 		"DEPUTYLINK_OA_SECRET_FILE":    {"DEPUTYLINK_OA_APPID": "wx1", "DEPUTYLINK_OA_SECRET_FILE": "/nonexistent/secret"},
 	}

@@ -90,6 +90,9 @@ type Options struct {
 	// DataDir is the data directory holding uploads/; empty turns the
 	// upload clean-up off.
 	DataDir string
+	// RetentionDays is how long closed items keep the personal data they
+	// hold before the retention job anonymises it (default 1095).
+	RetentionDays int
 }
 
 // OptionsFrom builds Options from the loaded configuration.
@@ -100,7 +103,7 @@ func OptionsFrom(c config.Config) Options {
 		StaffAlertTemplate: c.Templates.StaffAlert, Location: c.Timezone,
 		MiniProgramAppID: c.MP.AppID,
 		Opinion:          c.OpinionNotify, Reception: c.Notify,
-		DataDir: c.DataDir,
+		DataDir: c.DataDir, RetentionDays: c.Jobs.RetentionDays,
 	}
 }
 
@@ -123,6 +126,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.DigestHour < 0 || o.DigestHour > 23 {
 		o.DigestHour = def.DigestHour
+	}
+	if o.RetentionDays <= 0 {
+		o.RetentionDays = def.RetentionDays
 	}
 	if o.Location == nil {
 		o.Location = config.DefaultLocation()
@@ -185,6 +191,35 @@ type Job struct {
 	// the period's run is due (default Every).
 	slot func(now time.Time) time.Time
 	poll time.Duration
+	// daily jobs run once a day at dailyAt:00 local time (see dailyJob).
+	daily   bool
+	dailyAt int
+}
+
+// Schedule describes when the job runs, for people: "every 1s",
+// "every 10m", "hourly", "daily 02:00" (local time, DEPUTYLINK_TIMEZONE).
+func (j Job) Schedule() string {
+	switch {
+	case j.daily:
+		return fmt.Sprintf("daily %02d:00", j.dailyAt)
+	case j.Every == 24*time.Hour:
+		return "daily"
+	case j.Every == time.Hour:
+		return "hourly"
+	}
+	return "every " + shortDuration(j.Every)
+}
+
+// shortDuration is d without zero units: 10m, not 10m0s; 72h, not 72h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // Job names.
@@ -206,8 +241,7 @@ func All(opt Options) []Job {
 	hour, loc := opt.DigestHour, opt.Location
 	return []Job{
 		{Name: JobDispatch, Every: opt.Tick, Run: Dispatch, Concurrent: true},
-		{Name: JobStuckDigest, Every: 24 * time.Hour, Run: StuckDigest, poll: time.Minute,
-			slot: func(now time.Time) time.Time { return dailySlot(now, hour, loc) }},
+		dailyJob(JobStuckDigest, hour, loc, StuckDigest),
 		{Name: JobGauges, Every: 15 * time.Second, Run: RefreshGauges, Concurrent: true},
 		// drain-scans takes its own Redis lock, so it may run everywhere.
 		{Name: JobDrainScans, Every: time.Second, Run: drainScansJob, Concurrent: true},
@@ -219,6 +253,7 @@ func All(opt Options) []Job {
 		dailyJob(JobCloseReceptionDays, closeHour, loc, CloseReceptionDays),
 		dailyJob(JobReceptionReminders, ReminderHour, loc, ReceptionReminders),
 		dailyJob(JobStaffRoster, RosterHour, loc, StaffRoster),
+		dailyJob(JobRetention, retentionHour, loc, Retention),
 	}
 }
 

@@ -37,7 +37,7 @@ const ReceptionMonthsAhead = 2
 // roster jobs work out the reception date from the run's period, not from
 // now.
 func dailyJob(name string, hour int, loc *time.Location, run func(context.Context, Deps, time.Time) (int, error)) Job {
-	return Job{Name: name, Every: 24 * time.Hour, Run: run, poll: time.Minute,
+	return Job{Name: name, Every: 24 * time.Hour, Run: run, poll: time.Minute, daily: true, dailyAt: hour,
 		slot: func(now time.Time) time.Time { return dailySlot(now, hour, loc) }}
 }
 

@@ -210,7 +210,7 @@ func TestSchedulerRejectsBadJobs(t *testing.T) {
 func TestAllAndRunOnce(t *testing.T) {
 	all := All(Options{Tick: 2 * time.Second, DigestHour: 8})
 	want := "dispatch,stuck-digest,outbox-gauges,drain-scans,opinion-overdue,opinion-ask-result,opinion-deadlines,clean-uploads," +
-		"reception-days,close-reception-days,reception-reminders,staff-roster"
+		"reception-days,close-reception-days,reception-reminders,staff-roster,retention"
 	if got := strings.Join(Names(all), ","); got != want {
 		t.Fatalf("jobs = %s", got)
 	}
@@ -235,6 +235,24 @@ func TestDailySlot(t *testing.T) {
 	} {
 		if got := dailySlot(c.now, 8, sh); !got.Equal(c.want) {
 			t.Errorf("dailySlot(%v) = %v, want %v", c.now, got, c.want)
+		}
+	}
+}
+
+// Ensure every job describes its schedule, and every daily job its hour.
+func TestJobSchedule(t *testing.T) {
+	want := map[string]string{
+		JobDispatch: "every 1s", JobGauges: "every 15s", JobDrainScans: "every 1s",
+		JobOpinionOverdue: "every 10m", JobOpinionAskResult: "hourly", JobCleanUploads: "hourly",
+		JobStuckDigest: "daily 06:00", JobReceptionDays: "daily 02:00", JobCloseReceptionDays: "daily 01:00",
+		JobReceptionReminders: "daily 18:00", JobStaffRoster: "daily 17:00", JobRetention: "daily 03:00",
+	}
+	for _, j := range All(Options{DigestHour: 6}) {
+		if w, ok := want[j.Name]; ok && j.Schedule() != w {
+			t.Errorf("%s: %q, want %q", j.Name, j.Schedule(), w)
+		}
+		if j.Every == 24*time.Hour && !strings.HasPrefix(j.Schedule(), "daily ") {
+			t.Errorf("%s: daily job without its hour: %q", j.Name, j.Schedule())
 		}
 	}
 }

@@ -35,6 +35,7 @@ func (s BookingStatus) Active() bool {
 const (
 	CancelByVoter         = "voter"
 	CancelWaitlistExpired = "waitlist_expired" // the day ended before a seat freed up
+	CancelVoterErased     = "voter_erased"     // the voter deleted their data (EraseVoter)
 )
 
 // Booking is a voter's place in a slot: a seat (confirmed) or a place in
@@ -396,21 +397,26 @@ func takeSeat(tx *gorm.DB, slotID uint64, day ReceptionDay, waitlist bool) (Book
 // leaveSlot updates the counters of a slot a booking left, and a freed
 // seat goes to the waitlist.
 func leaveSlot(tx *gorm.DB, s Slot, was BookingStatus, now time.Time) (BookingEvents, error) {
+	if err := vacate(tx, s, was); err != nil || was != BookingConfirmed {
+		return nil, err
+	}
+	return promote(tx, s, now)
+}
+
+// vacate takes a booking that was in status was off the slot's counters.
+func vacate(tx *gorm.DB, s Slot, was BookingStatus) error {
 	col := "waitlisted"
 	if was == BookingConfirmed {
 		col = "confirmed"
 	}
 	res := tx.Model(&Slot{}).Where("id = ? AND "+col+" > 0", s.ID).UpdateColumn(col, gorm.Expr(col+" - 1"))
 	if res.Error != nil {
-		return nil, translate(res.Error)
+		return translate(res.Error)
 	}
 	if res.RowsAffected != 1 {
-		return nil, fmt.Errorf("slot %d: %s counter out of step with its bookings", s.ID, col)
+		return fmt.Errorf("slot %d: %s counter out of step with its bookings", s.ID, col)
 	}
-	if was != BookingConfirmed {
-		return nil, nil
-	}
-	return promote(tx, s, now)
+	return nil
 }
 
 // promote gives free seats of a locked slot to its waitlist, first come

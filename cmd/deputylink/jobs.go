@@ -8,7 +8,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"deputylink/config"
 	"deputylink/jobs"
 )
 
@@ -90,7 +89,7 @@ func listJobs(w io.Writer, opt jobs.Options) error {
 		if j.Concurrent {
 			runs = "every process"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", j.Name, schedule(j, opt), runs)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", j.Name, j.Schedule(), runs)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -101,36 +100,6 @@ func listJobs(w io.Writer, opt jobs.Options) error {
 	}
 	_, err := fmt.Fprintf(w, "\nDaily times are %s time (DEPUTYLINK_TIMEZONE).\n", loc)
 	return err
-}
-
-// dailyHours are the local hours of the daily jobs, as far as package jobs
-// exports them. It does not export the hours of reception-days and
-// close-reception-days (nor a job's schedule as such): those show as
-// "daily" only.
-func dailyHours(opt jobs.Options) map[string]int {
-	digest := opt.DigestHour
-	if digest < 0 || digest > 23 {
-		digest = config.Default().Jobs.DigestHour
-	}
-	return map[string]int{
-		jobs.JobStuckDigest:        digest,
-		jobs.JobReceptionReminders: jobs.ReminderHour,
-		jobs.JobStaffRoster:        jobs.RosterHour,
-	}
-}
-
-// schedule renders a job's period: "every 1s", "hourly", "daily 18:00".
-func schedule(j jobs.Job, opt jobs.Options) string {
-	switch j.Every {
-	case 24 * time.Hour:
-		if h, ok := dailyHours(opt)[j.Name]; ok {
-			return fmt.Sprintf("daily %02d:00", h)
-		}
-		return "daily"
-	case time.Hour:
-		return "hourly"
-	}
-	return "every " + shortDuration(j.Every)
 }
 
 // shortDuration is d without zero units: 10m, not 10m0s; 72h, not 72h0m0s.

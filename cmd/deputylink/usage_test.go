@@ -114,14 +114,15 @@ func TestJobsList(t *testing.T) {
 		rows[strings.Fields(l)[0]] = strings.TrimSpace(l[col:])
 	}
 	for name, want := range map[string]string{
-		"dispatch":            "every 500ms",
-		"stuck-digest":        "daily 07:00",
-		"outbox-gauges":       "every 15s",
-		"opinion-overdue":     "every 10m",
-		"opinion-ask-result":  "hourly",
-		"reception-reminders": "daily 18:00",
-		"staff-roster":        "daily 17:00",
-		"reception-days":      "daily",
+		"dispatch":             "every 500ms",
+		"stuck-digest":         "daily 07:00",
+		"outbox-gauges":        "every 15s",
+		"opinion-overdue":      "every 10m",
+		"opinion-ask-result":   "hourly",
+		"reception-reminders":  "daily 18:00",
+		"staff-roster":         "daily 17:00",
+		"reception-days":       "daily 02:00",
+		"close-reception-days": "daily 01:00",
 	} {
 		if !strings.HasPrefix(rows[name], want+" ") {
 			t.Errorf("%s: %q, want it to start with %q", name, rows[name], want)

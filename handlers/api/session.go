@@ -106,9 +106,13 @@ func (h *Handlers) createSession(c *gin.Context) {
 	pipe.Set(ctx, h.sessionKey(token), data, SessionTTL)
 	// session_key stays on the server, for the legacy decrypt APIs.
 	pipe.Set(ctx, h.RedisPrefix+"sk:"+s.OpenID, s.SessionKey, 24*time.Hour)
+	indexed := h.indexSession(ctx, pipe, v.ID, h.sessionKey(token))
 	if _, err := pipe.Exec(ctx); err != nil {
 		shared.RespondErr(c, err)
 		return
+	}
+	if indexed.Val() > maxIndexedSessions {
+		h.pruneSessions(ctx, v.ID)
 	}
 	c.JSON(http.StatusOK, SessionView{
 		Token: token, ExpiresAt: h.Now().Add(SessionTTL).In(h.Location).Truncate(time.Second),
@@ -213,12 +217,15 @@ func wechatUserError(err error, field, msg string) error {
 	return models.Coded(shared.ErrUnavailable, "wechat_unavailable", "微信服务暂时不可用，请稍后再试")
 }
 
-// sessionRoutes registers login and the voter's own profile.
+// sessionRoutes registers login and the voter's own profile, which the
+// voter may also delete (erase.go).
 func (h *Handlers) sessionRoutes(api *gin.RouterGroup) {
 	api.POST("/session", h.LimitIP("session", h.Limits.SessionPerIP), h.createSession)
 	// Like the other voter reads: per IP before the session is looked up,
 	// per voter after.
 	api.GET("/me", h.LimitIP("me_read", h.Limits.BookingPerIP), h.requireVoter,
 		h.limitVoter("me_read", readLimit(h.Limits.BookingVoter)), h.getMe)
+	api.DELETE("/me", h.LimitIP("me", h.Limits.BookingPerIP), h.requireVoter,
+		h.limitVoter("me", h.Limits.BookingVoter), h.deleteMe)
 	api.POST("/me/phone", h.requireVoter, h.limitVoter("phone", h.Limits.BookingVoter), h.bindPhone)
 }
