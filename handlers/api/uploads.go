@@ -18,7 +18,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -42,8 +44,9 @@ import (
 //   - at most 12,000 pixels a side and a ratio of at most 20:1 (long
 //     chat screenshots reach about 1:11; nothing a camera makes is 1×12000);
 //   - at most the whole decode budget in estimated decode memory
-//     (decodeCost), so a 25 MP photo that would decode to 4 or 8 bytes a
-//     pixel (a PNG, a progressive JPEG) is refused too.
+//     (decodeCost): a 12 MP photo held upright and a 24 MP one not turned
+//     fit; a 24 MP one to turn upright, a 12 MP progressive JPEG (its
+//     coefficients take 6 bytes a pixel) or a 16 MP RGBA PNG do not.
 const (
 	MaxUploadBytes  = 5 << 20
 	maxUploadPixels = 25_000_000
@@ -56,16 +59,19 @@ const (
 
 // The decode budget bounds the memory of the decodes running at once in
 // this process: each takes its estimated cost (decodeCost) from one
-// weighted semaphore before decoding and gives it back after encoding. 64
-// MiB fits one 12 MP photo turned upright from a 5 MB file (~52 MB) and
-// keeps the server under its 100 MB target with the idle ~35 MB beside it;
-// photos a mini-program has compressed (a few MB of pixels) decode several
-// at a time. An upload that cannot start within decodeWait is answered
-// 503 with Retry-After.
+// weighted semaphore before decoding and gives it back after encoding. 48
+// MiB fits one 12 MP phone photo turned upright from a 5 MB file (~48 MB)
+// and keeps the server near its 100 MB target with the ~45 MB it holds
+// anyway (docs/ARCHITECTURE.md#quality-targets); photos the mini-program
+// has compressed (1–3 MP) decode several at a time. An upload that cannot
+// start within decodeWait is answered 503 with Retry-After.
 const (
-	defaultDecodeBudget = 64 << 20
+	defaultDecodeBudget = 48 << 20
 	defaultDecodeWait   = 10 * time.Second
 	decodeRetryAfter    = "5"
+	// returnAfter is the cost from which a finished decode asks for its
+	// memory to go back to the operating system (see returnMemory).
+	returnAfter = 8 << 20
 )
 
 // decodeGate is the process's decode budget.
@@ -98,6 +104,34 @@ func (g *gate) acquire(ctx context.Context, n int64) error {
 func (g *gate) release(n int64) {
 	g.inUse.Add(-n)
 	g.sem.Release(n)
+	if n >= returnAfter {
+		returnMemory()
+	}
+}
+
+var (
+	returnOnce sync.Once
+	returnReq  = make(chan struct{}, 1)
+)
+
+// returnMemory asks, without waiting, for the heap to be collected and its
+// free pages handed back to the operating system. A decode leaves tens of
+// MB of garbage; left to the pacer, the heap may grow to twice its live
+// size and the freed pages stay resident, so a run of large photos would
+// hold several budgets' worth of memory. One goroutine serves the requests,
+// and requests made while it works are merged into one.
+func returnMemory() {
+	returnOnce.Do(func() {
+		go func() {
+			for range returnReq {
+				debug.FreeOSMemory()
+			}
+		}()
+	})
+	select {
+	case returnReq <- struct{}{}:
+	default:
+	}
 }
 
 // testHookDecode, when set (by tests), is called after a decode has taken
@@ -321,7 +355,7 @@ func decodeCost(data []byte, p photo) int64 {
 			}
 		}
 	}
-	return pix + 3*int64(len(data)) + 1<<20
+	return pix + 2*int64(len(data)) + 1<<20 // the file, the output buffer (grown to its size up front), encoder state
 }
 
 // pngBytesPerPixel is the size of a pixel of the image png.Decode returns

@@ -157,6 +157,10 @@ func TestUploadTwelveMegapixelPhoto(t *testing.T) {
 	if err != nil || len(src) > api.MaxUploadBytes {
 		t.Fatalf("a 12 MP photo of %d bytes is refused: %v", len(src), err)
 	}
+	// The same photo in a file at the 5 MB cap (a less compressed one) fits too.
+	if _, err := api.DecodeCost(append(append([]byte{}, src...), make([]byte, api.MaxUploadBytes-len(src))...)); err != nil {
+		t.Errorf("a 12 MP photo of 5 MB is refused: %v", err)
+	}
 	up := e.upload(a, "IMG_1200.jpg", src, 201)
 	if up.Width != 3024 || up.Height != 4032 {
 		t.Errorf("stored %dx%d, want 3024x4032 (turned upright)", up.Width, up.Height)
