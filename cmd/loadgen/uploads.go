@@ -51,7 +51,7 @@ func uploadsCmd(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.
 	defer fake.Close()
 
 	bomb := pngZeros(5000, 5000)    // 25 MP RGBA: 100 MB decoded
-	bombMax := pngZeros(4000, 4000) // 16 MP RGBA: 64 MB, the largest PNG the budget takes
+	bombMax := pngZeros(3500, 3500) // 12.25 MP RGBA: 49 MB, about the largest PNG the 48 MiB budget takes
 	photo := phonePhoto(4032, 3024) // 12 MP, held upright (EXIF 6)
 	small := phonePhoto(1080, 1440) // what the mini-program sends after compressing
 	fmt.Fprintf(stdout, "files: bomb 5000x5000 RGBA PNG %d B; bomb 3500x3500 RGBA PNG %d B; 12 MP JPEG %d B; 1.6 MP JPEG %d B\n",
