@@ -28,6 +28,7 @@ Usage:
   loadgen fakewechat --addr 127.0.0.1:18091
   loadgen booking --url http://127.0.0.1:8080[,http://127.0.0.1:8081] --voters 2000 --seats 100 --mysql mysql://root@127.0.0.1:3306/DB [--waitlist 0] [--consent TPL] [--slot ID] [--baseline-conns 20]
   loadgen opinion --url http://127.0.0.1:8080[,…] --voters 500 --per-voter 2 --mysql mysql://root@127.0.0.1:3306/DB
+  loadgen uploads --bin ./deputylink [--compare ./deputylink.old] [--n 24] [--rounds 1]  (image bombs: peak RSS, latency)
 `
 
 var errUsage = errors.New("usage")
@@ -65,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return bookingCmd(ctx, fs, args[1:], stdout)
 	case "opinion":
 		return opinionCmd(ctx, fs, args[1:], stdout)
+	case "uploads":
+		return uploadsCmd(ctx, fs, args[1:], stdout)
 	}
 	return errUsage
 }
