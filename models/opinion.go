@@ -255,7 +255,7 @@ func stationName(tx *gorm.DB, id uint64) (string, error) {
 		return "", translate(err)
 	}
 	if len(names) == 0 {
-		return fmt.Sprintf("联络站#%d", id), nil
+		return fmt.Sprintf("联络站（编号%d）", id), nil
 	}
 	return names[0], nil
 }

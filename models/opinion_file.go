@@ -88,7 +88,7 @@ func (in *FileInput) normalize() error {
 	}
 	in.IdempotencyKey = strings.TrimSpace(in.IdempotencyKey)
 	if len(in.IdempotencyKey) > maxIdemKeyLen || (in.IdempotencyKey != "" && !idemKeyRe.MatchString(in.IdempotencyKey)) {
-		return Invalid("idempotency_key", "请求标识（Idempotency-Key）应为不超过64个可见ASCII字符")
+		return Invalid("idempotency_key", "请求标识格式不正确，请重新提交")
 	}
 	if len(in.Photos) > maxPhotos {
 		return Invalid("photos", "最多上传3张照片")
@@ -218,7 +218,7 @@ func FileOpinion(ctx context.Context, db *gorm.DB, in FileInput, world RouteWorl
 		if err := addTimeline(tx, op, "submitted", "意见已提交，由"+stName+"办理", "", now); err != nil {
 			return err
 		}
-		note := fmt.Sprintf("%s via %s: %s", route.Rule, in.Source, route.Reason)
+		note := fmt.Sprintf("经%s提交，分派方式：%s；%s", sourceLabel(in.Source), RuleLabel(route.Rule), route.Reason)
 		if err := Audit(ctx, tx, now, Actor{Kind: actorVoter, ID: in.VoterID}, "opinion.file", auditOpinion, op.ID,
 			"", string(OpinionSubmitted), Shorten(note, 2000, "")); err != nil {
 			return err

@@ -91,7 +91,7 @@ func (e *LockedError) Unwrap() error { return e.coded }
 func accountLocked(until, now time.Time) error {
 	mins := max(1, int(math.Ceil(until.Sub(now).Minutes())))
 	msg := fmt.Sprintf("登录失败次数过多，账号已临时锁定，请在%d分钟后（北京时间%s以后）重试",
-		mins, until.In(chinaTime).Format("15:04"))
+		mins, ClockText(until, chinaTime))
 	return &LockedError{Until: until, coded: &CodedError{Code: "account_locked", Msg: msg, Kind: ErrUnauthorized}}
 }
 
@@ -172,7 +172,7 @@ func CreateConsoleUser(ctx context.Context, db *gorm.DB, username, password, nam
 	case name == "" || !utf8.ValidString(name) || utf8.RuneCountInString(name) > 50:
 		return Staff{}, Invalid("name", "姓名不能为空，且不能超过50个字")
 	case !role.Valid():
-		return Staff{}, Invalid("role", "角色应为 clerk（联络员）、head（站长）或 admin（管理员）")
+		return Staff{}, Invalid("role", "角色应为联络员、站长或管理员")
 	case role == RoleAdmin && len(stations) > 0:
 		return Staff{}, Invalid("station", "管理员负责全部联络站，不能指定联络站")
 	case role != RoleAdmin && len(stations) == 0:
@@ -298,7 +298,7 @@ func AuthenticateStaff(ctx context.Context, db *gorm.DB, username, password stri
 		if locks {
 			until := now.Add(LoginLockout)
 			if err := Audit(ctx, db, now, SystemActor, "staff.locked", "staff", s.ID, "", "locked",
-				fmt.Sprintf("连续%d次登录失败，锁定至 %s", LoginMaxFailures, until.Format(time.RFC3339))); err != nil {
+				fmt.Sprintf("连续%d次登录失败，账号锁定至%s", LoginMaxFailures, DateTimeText(until, nil))); err != nil {
 				return Staff{}, err
 			}
 		}
