@@ -62,7 +62,7 @@ func (h *Base) Idempotent(route string, owner func(*gin.Context) uint64) gin.Han
 			return
 		}
 		if len(key) > 100 || !ValidRequestID(key) {
-			RespondErr(c, models.Invalid("idempotency_key", "Idempotency-Key 只能包含字母、数字、- 和 _，最长 100 个字符"))
+			RespondErr(c, models.Invalid("idempotency_key", "请求标识格式不正确，请重新提交"))
 			return
 		}
 		body, err := io.ReadAll(c.Request.Body)
@@ -127,7 +127,7 @@ func (h *Base) replay(c *gin.Context, rkey, hash string) {
 			return
 		}
 		if s.BodyHash != hash {
-			RespondErr(c, models.Coded(models.ErrConflict, "idempotency_key_reused", "同一个 Idempotency-Key 不能用于不同的请求"))
+			RespondErr(c, models.Coded(models.ErrConflict, "idempotency_key_reused", "同一个请求标识不能用于不同的请求"))
 			return
 		}
 		if s.State == "done" {
