@@ -24,7 +24,7 @@ type PhotoInput struct {
 // FileInput is what a voter files, from the mini-program or the chat flow.
 type FileInput struct {
 	VoterID  uint64
-	Category string // category code, e.g. "minsheng"
+	Category string // category code, e.g. "shenghuo"
 	Content  string
 	// Code is a deputy, station or board code the voter scanned.
 	Code        string
