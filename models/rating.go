@@ -115,7 +115,7 @@ func RateOpinion(ctx context.Context, db *gorm.DB, voterID, opinionID uint64, st
 			return err
 		}
 		who := Actor{Kind: actorVoter, ID: voterID}
-		note := fmt.Sprintf("第%d轮%s评价：%s", op.Round, stageLabel(stage), scoreLabel(score))
+		note := fmt.Sprintf("第%d轮%s评价：%s", op.Round, stageLabel(stage), ScoreLabel(score))
 		if comment != "" {
 			note += "；" + comment
 		}

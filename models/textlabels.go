@@ -2,7 +2,7 @@ package models
 
 // Chinese words for the codes that end up in what people read: route rules
 // in routing reasons and audit notes, how staff were told, where an
-// opinion came from, rating stages and scores. Text a person reads names
+// opinion came from, rating stages (scores: ScoreLabel). Text a person reads names
 // things by these, never by the code.
 
 // RuleLabel is the Chinese name of a route rule (Rule*), e.g. "扫描代表二维码".
@@ -71,17 +71,4 @@ func stageLabel(stage string) string {
 		return "办理结果"
 	}
 	return "办理"
-}
-
-// scoreLabel names a rating score (Score*).
-func scoreLabel(score string) string {
-	switch score {
-	case ScoreSatisfied:
-		return "满意"
-	case ScoreBasically:
-		return "基本满意"
-	case ScoreUnsatisfied:
-		return "不满意"
-	}
-	return "未评价"
 }
