@@ -181,7 +181,7 @@ func SetHoliday(ctx context.Context, db *gorm.DB, who Actor, h Holiday, now time
 			return translate(err)
 		}
 		return Audit(ctx, tx, now, who, "holiday.set", "holiday", holidayEntityID(h.Date),
-			string(old.Kind), string(h.Kind), h.Date+" "+h.Name)
+			string(old.Kind), string(h.Kind), strings.TrimSpace(CalendarFullDateText(h.Date)+" "+h.Name))
 	})
 }
 
@@ -202,7 +202,7 @@ func DeleteHoliday(ctx context.Context, db *gorm.DB, who Actor, date string, now
 			return translate(err)
 		}
 		return Audit(ctx, tx, now, who, "holiday.delete", "holiday", holidayEntityID(date),
-			string(old.Kind), "", date+" "+old.Name)
+			string(old.Kind), "", strings.TrimSpace(CalendarFullDateText(date)+" "+old.Name))
 	})
 }
 

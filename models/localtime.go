@@ -100,3 +100,13 @@ func CalendarDateText(date string) string {
 	}
 	return DateText(d, time.UTC)
 }
+
+// CalendarFullDateText writes a calendar date "2026-12-20" (DateLayout)
+// as "2026年12月20日"; anything else comes back as it is.
+func CalendarFullDateText(date string) string {
+	d, err := time.Parse(DateLayout, date)
+	if err != nil {
+		return date
+	}
+	return FullDateText(d, time.UTC)
+}

@@ -28,6 +28,7 @@ func TestLocalTimeTexts(t *testing.T) {
 		{DueText(at.Add(8*time.Hour), sh), "12月20日"}, // 23:59:59, a date entered as a deadline
 		{DueText(at, sh), "12月20日 15:59"},
 		{CalendarDateText("2026-03-10"), "3月10日"},
+		{CalendarFullDateText("2026-03-10"), "2026年3月10日"},
 		{KeywordDueText(time.Date(2026, 12, 20, 16, 0, 0, 0, time.UTC), sh), "2026年12月20日 23:59"},
 		{KeywordDueText(at, sh), "2026年12月20日 15:59"},
 	}
