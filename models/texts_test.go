@@ -160,10 +160,10 @@ func TestPersonReadTexts(t *testing.T) {
 	notify(t0, evs, nil)
 	op = step(t0.Add(time.Hour))(models.AcceptOpinion(ctx, db, clerk, op.ID, "已电话联系群众", t0.Add(time.Hour)))
 	due := opAt(2026, 3, 13, 0, 0)
-	op = step(t0.Add(2*time.Hour))(models.TransferOpinion(ctx, db, clerk, op.ID, models.TransferInput{
+	op = step(t0.Add(2 * time.Hour))(models.TransferOpinion(ctx, db, clerk, op.ID, models.TransferInput{
 		DepartmentID: e.dept["县住建局"].ID, CoDepartmentIDs: []uint64{e.dept["县交通运输局"].ID},
 		LeadStaffID: head, DueAt: &due, Note: "请住建局牵头"}, t0.Add(2*time.Hour)))
-	op = step(t0.Add(72*time.Hour))(models.ReplyOpinion(ctx, db, head, op.ID, models.ReplyInput{Text: "路灯已于3月5日修复。", Note: "现场核实"}, t0.Add(72*time.Hour)))
+	op = step(t0.Add(72 * time.Hour))(models.ReplyOpinion(ctx, db, head, op.ID, models.ReplyInput{Text: "路灯已于3月5日修复。", Note: "现场核实"}, t0.Add(72*time.Hour)))
 	_, _, evs, err := models.RateOpinion(ctx, db, e.voters[0], op.ID, models.StageReply, models.ScoreSatisfied, "答复及时", t0.Add(73*time.Hour), opLoc, e.cal)
 	notify(t0.Add(73*time.Hour), evs, err)
 	askAt := t0.Add(10 * 24 * time.Hour)
@@ -171,10 +171,10 @@ func TestPersonReadTexts(t *testing.T) {
 	notify(askAt, evs, err)
 	_, op, evs, err = models.RateOpinion(ctx, db, e.voters[0], op.ID, models.StageResult, models.ScoreUnsatisfied, "晚上还是不亮", askAt.Add(time.Hour), opLoc, e.cal)
 	notify(askAt.Add(time.Hour), evs, err)
-	op = step(askAt.Add(24*time.Hour))(models.ReplyOpinion(ctx, db, clerk, op.ID, models.ReplyInput{Text: "已更换整条线路，经夜间复查正常。"}, askAt.Add(24*time.Hour)))
+	op = step(askAt.Add(24 * time.Hour))(models.ReplyOpinion(ctx, db, clerk, op.ID, models.ReplyInput{Text: "已更换整条线路，经夜间复查正常。"}, askAt.Add(24*time.Hour)))
 	_, op, evs, err = models.RateOpinion(ctx, db, e.voters[0], op.ID, models.StageResult, models.ScoreUnsatisfied, "", askAt.Add(48*time.Hour), opLoc, e.cal)
 	notify(askAt.Add(48*time.Hour), evs, err)
-	step(askAt.Add(50*time.Hour))(models.CloseOpinion(ctx, db, admin, op.ID, "已约谈住建局，列入督办", askAt.Add(50*time.Hour)))
+	step(askAt.Add(50 * time.Hour))(models.CloseOpinion(ctx, db, admin, op.ID, "已约谈住建局，列入督办", askAt.Add(50*time.Hour)))
 
 	// 2. Routing by every rule, a return re-routed and a return to a chosen
 	// station, then deadlines missed and escalated.
@@ -216,9 +216,9 @@ func TestPersonReadTexts(t *testing.T) {
 	// returned by its head and re-routed; the office queue's item goes to a
 	// station the admin chose.
 	home := e.staff["俞文华"].ID
-	step(t0.Add(3*time.Hour))(models.ReturnOpinion(ctx, db, home, filed[0].ID, models.ReturnInput{Reason: "该问题属于东门社区"}, e.world, t0.Add(3*time.Hour), opLoc, e.cal))
+	step(t0.Add(3 * time.Hour))(models.ReturnOpinion(ctx, db, home, filed[0].ID, models.ReturnInput{Reason: "该问题属于东门社区"}, e.world, t0.Add(3*time.Hour), opLoc, e.cal))
 	office := filed[len(filed)-2]
-	step(t0.Add(4*time.Hour))(models.ReturnOpinion(ctx, db, admin, office.ID, models.ReturnInput{Reason: "经核实属东门社区", ToStationID: e.st["东门社区代表联络站"].ID}, e.world, t0.Add(4*time.Hour), opLoc, e.cal))
+	step(t0.Add(4 * time.Hour))(models.ReturnOpinion(ctx, db, admin, office.ID, models.ReturnInput{Reason: "经核实属东门社区", ToStationID: e.st["东门社区代表联络站"].ID}, e.world, t0.Add(4*time.Hour), opLoc, e.cal))
 	for _, at := range []time.Time{t0.Add(5 * 24 * time.Hour), t0.Add(30 * 24 * time.Hour)} {
 		evs, err := models.CollectOverdue(ctx, db, e.cal, opLoc, at)
 		notify(at, evs, err)
