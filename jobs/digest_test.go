@@ -72,8 +72,8 @@ func TestStuckDigest(t *testing.T) {
 	var digests []models.Notification
 	e.db.Where("dedupe_key LIKE ?", "digest:%").Order("to_user").Find(&digests)
 	want := map[string]map[string]string{
-		"oAdmin": {"thing1": "通知发送异常3条", "number2": "3", "time3": "2025-03-10 09:00", "thing4": "全部站点"},
-		"oHead1": {"thing1": "通知发送异常2条", "number2": "2", "time3": "2025-03-10 09:00", "thing4": s1.Name},
+		"oAdmin": {"thing1": "通知发送异常3条", "number2": "3", "time3": "2025年3月10日 09:00", "thing4": "全部站点"},
+		"oHead1": {"thing1": "通知发送异常2条", "number2": "2", "time3": "2025年3月10日 09:00", "thing4": s1.Name},
 	}
 	if len(digests) != 2 {
 		t.Fatalf("%d digests", len(digests))

@@ -70,7 +70,7 @@ func newOpCounty(t *testing.T, askDays int) *opCounty {
 func (c *opCounty) file(t *testing.T, at time.Time) models.Opinion {
 	t.Helper()
 	op, _, err := models.FileOpinion(context.Background(), c.db, models.FileInput{
-		VoterID: c.voter, Category: "minsheng", StationID: c.east.ID,
+		VoterID: c.voter, Category: "shenghuo", StationID: c.east.ID,
 		Content: "东门菜市场门口的路灯坏了一个多月，晚上很不安全。",
 	}, models.RouteWorld{}, at, opLoc, c.cal)
 	if err != nil {

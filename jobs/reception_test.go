@@ -132,7 +132,7 @@ func TestReceptionReminders(t *testing.T) {
 	}
 	r := rows[0]
 	f, _ := r.Data()
-	want := map[string]string{"thing1": "城关镇人大代表之家暨基层立法联系点和代…", "time2": "2026-12-10 09:00~09:30",
+	want := map[string]string{"thing1": "城关镇人大代表之家暨基层立法联系点和代…", "time2": "2026年12月10日 09:00~09:30",
 		"character_string3": seated.CheckinCode, "thing4": "城关镇人民路100号", "thing5": "张秀兰、李建国", "thing6": "明天请准时到场，凭签到码签到"}
 	if r.Channel != models.ChannelSubscribe || r.ToUser != "oVoter1" || r.TemplateID != "tplRemind" ||
 		r.URL != fmt.Sprintf("pages/booking/detail?id=%d", seated.ID) || fmt.Sprint(f) != fmt.Sprint(want) {
@@ -196,7 +196,7 @@ func TestStaffRoster(t *testing.T) {
 		t.Errorf("rosters to %v", to)
 	}
 	f, _ := rows[0].Data()
-	want := map[string]string{"first": "明日接待安排", "keyword1": "城关镇人大代表之家暨基层立法联系点和代…", "keyword2": recDate,
+	want := map[string]string{"first": "明日接待安排", "keyword1": "城关镇人大代表之家暨基层立法联系点和代…", "keyword2": "2026年12月10日",
 		"keyword3": "张秀兰、李建国", "keyword4": "已约3人，候补1人", "remark": "09:00 2人 09:30 0人…"}
 	if fmt.Sprint(f) != fmt.Sprint(want) {
 		t.Errorf("fields %v\nwant   %v", f, want)

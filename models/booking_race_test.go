@@ -310,7 +310,7 @@ func TestRegenerateWaitsForBookingInFlight(t *testing.T) {
 	}))
 	res := <-done
 	f.must(res.err)
-	if len(res.rep.Conflicts) != 2 || !strings.Contains(res.rep.Conflicts[1], nextDate) {
+	if len(res.rep.Conflicts) != 2 || !strings.Contains(res.rep.Conflicts[1], "（"+models.CalendarDateText(nextDate)+"）") {
 		t.Errorf("report %+v: want the booked March and April days as conflicts", res.rep)
 	}
 	if s := f.slot(slot); s.Confirmed != 1 {

@@ -145,11 +145,11 @@ func holidayEntityID(date string) uint64 {
 func (h *Holiday) Validate() error {
 	d, ok := parseDate(h.Date, time.UTC)
 	if !ok {
-		return Invalid("date", "日期格式应为 YYYY-MM-DD")
+		return Invalid("date", "日期格式不正确（例如2026-03-10）")
 	}
 	h.Date = d.Format(DateLayout)
 	if !h.Kind.Valid() {
-		return Invalid("kind", "类型应为 holiday（放假）或 workday（调休上班）")
+		return Invalid("kind", "类型应为放假或调休上班")
 	}
 	h.Name = strings.TrimSpace(h.Name)
 	if h.Name == "" || utf8.RuneCountInString(h.Name) > 50 {
@@ -209,7 +209,7 @@ func SetHoliday(ctx context.Context, db *gorm.DB, who Actor, h Holiday, now time
 			return translate(err)
 		}
 		return Audit(ctx, tx, now, who, "holiday.set", "holiday", holidayEntityID(h.Date),
-			string(old.Kind), string(h.Kind), h.Date+" "+h.Name)
+			string(old.Kind), string(h.Kind), strings.TrimSpace(CalendarFullDateText(h.Date)+" "+h.Name))
 	})
 }
 
@@ -218,7 +218,7 @@ func SetHoliday(ctx context.Context, db *gorm.DB, who Actor, h Holiday, now time
 func DeleteHoliday(ctx context.Context, db *gorm.DB, who Actor, date string, now time.Time) error {
 	d, ok := parseDate(date, time.UTC)
 	if !ok {
-		return Invalid("date", "日期格式应为 YYYY-MM-DD")
+		return Invalid("date", "日期格式不正确（例如2026-03-10）")
 	}
 	date = d.Format(DateLayout)
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -230,7 +230,7 @@ func DeleteHoliday(ctx context.Context, db *gorm.DB, who Actor, date string, now
 			return translate(err)
 		}
 		return Audit(ctx, tx, now, who, "holiday.delete", "holiday", holidayEntityID(date),
-			string(old.Kind), "", date+" "+old.Name)
+			string(old.Kind), "", strings.TrimSpace(CalendarFullDateText(date)+" "+old.Name))
 	})
 }
 
@@ -332,11 +332,11 @@ func (r ReceptionRule) Validate() error {
 	case r.DayOfMonth < 1 || r.DayOfMonth > 28:
 		return Invalid("day_of_month", "接待日应为每月1日至28日")
 	case !ok1:
-		return Invalid("start_time", "开始时间格式应为 HH:MM")
+		return Invalid("start_time", "开始时间格式不正确（例如09:00）")
 	case !ok2:
-		return Invalid("end_time", "结束时间格式应为 HH:MM")
+		return Invalid("end_time", "结束时间格式不正确（例如11:30）")
 	case !ok3:
-		return Invalid("closes_at", "截止时间格式应为 HH:MM")
+		return Invalid("closes_at", "截止时间格式不正确（例如18:00）")
 	case r.SlotMinutes < 5 || r.SlotMinutes > 240:
 		return Invalid("slot_minutes", "每个时段应为5到240分钟")
 	case (eh*60+em)-(sh*60+sm) < r.SlotMinutes:

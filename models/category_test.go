@@ -37,7 +37,7 @@ func TestFileOpinionCategoryFields(t *testing.T) {
 		msg            string
 	}{
 		{"unknown key", "lifa", map[string]string{"article": "第三条"}, "这个类别没有“article”这一项"},
-		{"a category without fields", "minsheng", map[string]string{"law_name": "x"}, "这个类别没有“law_name”这一项"},
+		{"a category without fields", "shenghuo", map[string]string{"law_name": "x"}, "这个类别没有“law_name”这一项"},
 		{"too long", "lifa", map[string]string{"law_name": strings.Repeat("法", 61)}, "法规草案名称不能超过60个字"},
 	} {
 		_, _, err := models.FileOpinion(e.ctx, e.db, models.FileInput{VoterID: e.voters[0], Category: c.category,
@@ -81,8 +81,8 @@ func TestCategoryFieldCheck(t *testing.T) {
 	if len(lifa) != 1 || lifa[0].Key != "law_name" || lifa[0].Required || lifa[0].MaxLen != 60 {
 		t.Errorf("lifa fields %+v", lifa)
 	}
-	if none := models.CategoryFieldsOf("minsheng"); none == nil || len(none) != 0 {
-		t.Errorf("minsheng fields %#v, want []", none)
+	if none := models.CategoryFieldsOf("shenghuo"); none == nil || len(none) != 0 {
+		t.Errorf("shenghuo fields %#v, want []", none)
 	}
 	lifa[0].MaxLen = 1 // a copy: the rule itself does not change
 	if models.CategoryFieldsOf("lifa")[0].MaxLen != 60 {

@@ -315,7 +315,7 @@ func CloseReceptionDay(ctx context.Context, db *gorm.DB, dayID uint64, now time.
 			return translate(err)
 		}
 		return Audit(ctx, tx, now, SystemActor, "reception_day.close", "reception_day", dayID, string(DayOpen), string(DayClosed),
-			fmt.Sprintf("checked in %d, walk-ins %d, no-shows %d", checkedIn, walkIns, rep.NoShows))
+			fmt.Sprintf("预约签到%d人，现场登记%d人，未到%d人", checkedIn, walkIns, rep.NoShows))
 	})
 	return rep, err
 }

@@ -11,7 +11,7 @@ func TestPickHandler(t *testing.T) {
 	e := newOpEnv(t)
 	dongmen := e.st["东门社区代表联络站"].ID
 	head, clerk := e.staff["应建明"].ID, e.staff["章佳怡"].ID
-	minsheng, jiaotong := e.cat["minsheng"].ID, e.cat["jiaotong"].ID
+	shenghuo, jiaotong := e.cat["shenghuo"].ID, e.cat["jiaotong"].ID
 	who := models.Actor{Kind: "staff", ID: e.staff["项海燕"].ID}
 	pick := func(station, category uint64) (uint64, string) {
 		t.Helper()
@@ -21,19 +21,19 @@ func TestPickHandler(t *testing.T) {
 		}
 		return id, how
 	}
-	if id, how := pick(dongmen, minsheng); id != head || how != models.PickHead {
+	if id, how := pick(dongmen, shenghuo); id != head || how != models.PickHead {
 		t.Fatalf("no contacts: %d %s", id, how)
 	}
-	if id, how := pick(0, minsheng); id != 0 || how != models.PickNone {
+	if id, how := pick(0, shenghuo); id != 0 || how != models.PickNone {
 		t.Fatalf("office: %d %s", id, how)
 	}
-	if id, how := pick(e.st["桃花村代表联络站"].ID, minsheng); id != 0 || how != models.PickNone {
+	if id, how := pick(e.st["桃花村代表联络站"].ID, shenghuo); id != 0 || how != models.PickNone {
 		t.Fatalf("unstaffed station: %d %s", id, how)
 	}
 	if _, err := models.SetStationContact(e.ctx, e.db, who, dongmen, 0, clerk, opMonday); err != nil {
 		t.Fatal(err)
 	}
-	if id, how := pick(dongmen, minsheng); id != clerk || how != models.PickAnyContact {
+	if id, how := pick(dongmen, shenghuo); id != clerk || how != models.PickAnyContact {
 		t.Fatalf("any-category contact: %d %s", id, how)
 	}
 	if _, err := models.SetStationContact(e.ctx, e.db, who, dongmen, jiaotong, head, opMonday); err != nil {
@@ -42,7 +42,7 @@ func TestPickHandler(t *testing.T) {
 	if id, how := pick(dongmen, jiaotong); id != head || how != models.PickContact {
 		t.Fatalf("category contact: %d %s", id, how)
 	}
-	if id, _ := pick(dongmen, minsheng); id != clerk {
+	if id, _ := pick(dongmen, shenghuo); id != clerk {
 		t.Fatalf("other category: %d", id)
 	}
 	// Replacing keeps one row; an inactive contact is skipped.
@@ -96,7 +96,7 @@ func TestFilingUsesContact(t *testing.T) {
 		t.Fatalf("handler %v events %+v", op.HandlerStaffID, evs)
 	}
 	// Without a contact for the category the head (bound) handles and hears.
-	op, evs = e.file(models.FileInput{CommunityID: e.comm["东门社区"].ID, Category: "minsheng"}, opMonday)
+	op, evs = e.file(models.FileInput{CommunityID: e.comm["东门社区"].ID, Category: "shenghuo"}, opMonday)
 	if *op.HandlerStaffID != e.staff["应建明"].ID || evs[0].Via != models.ViaHandler || evs[0].Staff[0].ID != e.staff["应建明"].ID {
 		t.Fatalf("head: %+v", evs)
 	}

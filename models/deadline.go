@@ -65,7 +65,7 @@ func RecomputeOpenDeadlines(ctx context.Context, db *gorm.DB, cal *Calendar, loc
 						if due.After(now) {
 							set["accept_overdue_at"], set["accept_escalated_at"] = nil, nil
 						}
-						note += fmt.Sprintf("受理期限 %s → %s；", op.AcceptDueAt.In(loc).Format(time.RFC3339), due.In(loc).Format(time.RFC3339))
+						note += fmt.Sprintf("受理期限由%s改为%s；", DueText(op.AcceptDueAt, loc), DueText(due, loc))
 					}
 				}
 				due := cal.WorkingDeadline(op.ReplyStartAt, max(op.ReplyDays, 1), loc)
@@ -74,7 +74,7 @@ func RecomputeOpenDeadlines(ctx context.Context, db *gorm.DB, cal *Calendar, loc
 					if due.After(now) {
 						set["reply_overdue_at"], set["reply_escalated_at"] = nil, nil
 					}
-					note += fmt.Sprintf("答复期限 %s → %s；", op.ReplyDueAt.In(loc).Format(time.RFC3339), due.In(loc).Format(time.RFC3339))
+					note += fmt.Sprintf("答复期限由%s改为%s；", DueText(op.ReplyDueAt, loc), DueText(due, loc))
 				}
 				if len(set) == 0 {
 					continue
@@ -194,7 +194,7 @@ func CollectOverdue(ctx context.Context, db *gorm.DB, cal *Calendar, loc *time.L
 						return nil, err
 					}
 					if err := Audit(ctx, db, now, SystemActor, "opinion.overdue", auditOpinion, op.ID, string(op.Status),
-						string(op.Status), fmt.Sprintf("%s期限 %s 已过，通知站长（%s）", sg.label, due.In(loc).Format(time.RFC3339), ev.Via)); err != nil {
+						string(op.Status), fmt.Sprintf("%s期限（%s）已过，%s", sg.label, DueText(due, loc), viaText(ev.Via, "站长"))); err != nil {
 						return nil, err
 					}
 					events = append(events, ev)
@@ -212,7 +212,7 @@ func CollectOverdue(ctx context.Context, db *gorm.DB, cal *Calendar, loc *time.L
 						return nil, err
 					}
 					if err := Audit(ctx, db, now, SystemActor, "opinion.overdue_admins", auditOpinion, op.ID, string(op.Status),
-						string(op.Status), fmt.Sprintf("%s期限 %s 已过%d个工作日，通知管理员", sg.label, due.In(loc).Format(time.RFC3339), OverdueAdminDays)); err != nil {
+						string(op.Status), fmt.Sprintf("%s期限（%s）已过%d个工作日，%s", sg.label, DueText(due, loc), OverdueAdminDays, viaText(ev.Via, "管理员"))); err != nil {
 						return nil, err
 					}
 					events = append(events, ev)

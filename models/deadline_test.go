@@ -40,7 +40,7 @@ func TestRecomputeOpenDeadlines(t *testing.T) {
 	e := newOpEnv(t)
 	weekendsOnly := models.NewCalendar(nil)
 	filed := opAt(2026, 2, 12, 10, 0)
-	in := models.FileInput{VoterID: e.voters[0], Category: "minsheng", CommunityID: e.comm["东门社区"].ID,
+	in := models.FileInput{VoterID: e.voters[0], Category: "shenghuo", CommunityID: e.comm["东门社区"].ID,
 		Content: "春节前反映：小区停车位不够，消防通道被堵。"}
 	open, _, err := models.FileOpinion(e.ctx, e.db, in, e.world, filed, opLoc, weekendsOnly)
 	if err != nil {

@@ -154,6 +154,11 @@ func loadDemo(ctx context.Context, tx *gorm.DB, n *DemoCounts) error {
 		n.Codes += b2i(created)
 	}
 
+	fixed, err := demoCorrect(tx)
+	if err != nil {
+		return err
+	}
+
 	for _, c := range demoCategories {
 		row := c // never hand the package-level table to gorm, which writes ids back
 		created, err := demoEnsure(tx, &row, "code = ?", c.Code)
@@ -180,11 +185,54 @@ func loadDemo(ctx context.Context, tx *gorm.DB, n *DemoCounts) error {
 		n.Staff += b2i(created)
 	}
 
-	if n.Sum() == 0 {
+	if n.Sum() == 0 && fixed == 0 {
 		return nil // nothing changed, so nothing to audit
 	}
-	note := fmt.Sprintf("demo county %s: %d rows created", DemoCountyName, n.Sum())
+	note := fmt.Sprintf("演示数据（%s）：新建%d条，更正%d条", DemoCountyName, n.Sum(), fixed)
 	return Audit(ctx, tx, tx.NowFunc(), SystemActor, "demo.load", "demo", 0, "", "", note)
+}
+
+// demoCorrect brings rows an earlier demo wrote up to date, before the
+// categories are ensured: a renamed category keeps its row (and its
+// opinions) under the new code and name, and deputies at a street's
+// stations recorded as township deputies become the county deputies the
+// table says they are (a street elects no township congress). It returns
+// how many rows it changed; a second run changes none.
+func demoCorrect(tx *gorm.DB) (int, error) {
+	fixed := 0
+	for old, code := range demoRenamedCategories {
+		var want Category
+		for _, c := range demoCategories {
+			if c.Code == code {
+				want = c
+			}
+		}
+		var n int64
+		if err := tx.Model(&Category{}).Where("code = ?", code).Count(&n).Error; err != nil {
+			return fixed, translate(err)
+		}
+		if n > 0 {
+			continue
+		}
+		res := tx.Model(&Category{}).Where("code = ?", old).
+			Updates(map[string]any{"code": code, "name": want.Name, "hint": want.Hint})
+		if res.Error != nil {
+			return fixed, translate(res.Error)
+		}
+		fixed += int(res.RowsAffected)
+	}
+	for _, d := range demoDeputies {
+		if d.Level == LevelTownship {
+			continue
+		}
+		res := tx.Model(&Deputy{}).Where("name = ? AND level = ?", d.Name, LevelTownship).
+			Updates(map[string]any{"level": d.Level, "deputy_group": d.Group, "term": demoTerms[d.Level]})
+		if res.Error != nil {
+			return fixed, translate(res.Error)
+		}
+		fixed += int(res.RowsAffected)
+	}
+	return fixed, nil
 }
 
 // demoEnsure loads the row matching where into row, or creates row if there

@@ -129,8 +129,6 @@ const (
 	grpShimen     = "石门镇代表小组"
 	grpChengguan1 = "城关镇第一代表小组"
 	grpChengguan2 = "城关镇第二代表小组"
-	grpDongxi1    = "东溪街道第一代表小组"
-	grpDongxi2    = "东溪街道第二代表小组"
 	grpTaoyuan1   = "桃源镇第一代表小组"
 	grpTaoyuan2   = "桃源镇第二代表小组"
 	grpBaisha1    = "白沙镇第一代表小组"
@@ -148,8 +146,10 @@ type demoDeputy struct {
 	Retired bool
 }
 
-// demoDeputies: 2 provincial, 6 city, 22 county and 30 township deputies,
-// two of them retired. The first row is DemoSampleCodes' deputy.
+// demoDeputies: 2 provincial, 6 city, 28 county and 24 township deputies,
+// two of them retired. The first row is DemoSampleCodes' deputy. A street
+// (街道) elects no township congress, so the deputies at 东溪街道's stations
+// are county deputies or above; township deputies serve in the towns (镇).
 var demoDeputies = []demoDeputy{
 	// 省人大代表
 	{"沈国良", LevelProvincial, grpProvincial, "城关镇人大代表之家", "青溪茶业专业合作社理事长，关注茶产业发展和山区农民增收。", false},
@@ -173,6 +173,12 @@ var demoDeputies = []demoDeputy{
 	{"朱美玲", LevelCounty, grpDongxi, "青溪经济开发区代表联络站", "开发区电子企业一线职工，关注职工权益和外来务工人员子女入学。", false},
 	{"孙立伟", LevelCounty, grpDongxi, "东溪街道基层立法联系点", "县公安局交警大队民警，关注交通安全和校园周边秩序。", false},
 	{"郑晓峰", LevelCounty, grpDongxi, "新华社区代表联络站", "原新华社区居委会主任，关注老年助餐和无障碍设施；因工作调动已辞去县人大代表职务。", true},
+	{"程晓东", LevelCounty, grpDongxi, "滨江社区代表联络站", "望江社区居委会副主任，关注小区停车和电动自行车安全充电。", false},
+	{"魏淑芬", LevelCounty, grpDongxi, "滨江社区代表联络站", "滨江社区志愿服务队队长，关注邻里互助和老年人防诈骗。", false},
+	{"任志华", LevelCounty, grpDongxi, "新华社区代表联络站", "长桥社区党支部副书记，关注安置小区配套设施。", false},
+	{"姜丽萍", LevelCounty, grpDongxi, "新华社区代表联络站", "新华小学教师，关注上下学交通安全和课后服务。", false},
+	{"崔德华", LevelCounty, grpDongxi, "青溪经济开发区代表联络站", "金沙社区股份经济合作社董事长，关注集体资产管理和失地农民保障。", false},
+	{"彭晓军", LevelCounty, grpDongxi, "东溪街道基层立法联系点", "街道法律服务所工作人员，关注矛盾纠纷调解和普法宣传。", false},
 	{"徐长林", LevelCounty, grpTaoyuan, "桃源镇代表联络站", "桃源林场职工，关注森林防火和生态公益林保护。", false},
 	{"胡玉兰", LevelCounty, grpTaoyuan, "桃花村代表联络站", "桃花村妇联主席，关注乡村旅游和农村妇女就业。", false},
 	{"高德明", LevelCounty, grpTaoyuan, "桃源镇代表联络站", "上溪村党支部书记，关注山区道路和农村饮用水安全。", false},
@@ -184,19 +190,13 @@ var demoDeputies = []demoDeputy{
 	{"冯国强", LevelCounty, grpShimen, "石门镇代表联络站", "竹木制品企业负责人，关注民营经济发展和安全生产。", false},
 	{"邓翠萍", LevelCounty, grpShimen, "龙潭村代表联络站", "龙潭村乡村医生，关注村卫生室建设和老年人健康服务。", false},
 	{"曹志明", LevelCounty, grpShimen, "茶山村代表联络站", "茶农，关注茶叶品牌建设和山区交通。", false},
-	// 镇（街道）人大代表
+	// 镇人大代表
 	{"潘红梅", LevelTownship, grpChengguan1, "东门社区代表联络站", "东门社区专职网格员，关注背街小巷改造和垃圾分类。", false},
 	{"蒋建平", LevelTownship, grpChengguan1, "东门社区代表联络站", "城东村村民委员会主任，关注征地安置和村道硬化。", false},
 	{"蔡永红", LevelTownship, grpChengguan2, "西街社区代表联络站", "西街早餐店店主，关注老街消防安全和排水改造。", false},
 	{"田立新", LevelTownship, grpChengguan2, "西街社区代表联络站", "城西村种植户，关注农村建房审批和宅基地管理。", false},
 	{"董美华", LevelTownship, grpChengguan1, "城关镇人大代表之家", "城关镇中心卫生院全科医生，关注家庭医生签约和健康宣教。", false},
 	{"袁德平", LevelTownship, grpChengguan2, "城关镇人大代表之家", "北关社区退役军人服务站站长，关注退役军人服务保障。", false},
-	{"程晓东", LevelTownship, grpDongxi1, "滨江社区代表联络站", "望江社区居委会副主任，关注小区停车和电动自行车安全充电。", false},
-	{"魏淑芬", LevelTownship, grpDongxi1, "滨江社区代表联络站", "滨江社区志愿服务队队长，关注邻里互助和老年人防诈骗。", false},
-	{"任志华", LevelTownship, grpDongxi2, "新华社区代表联络站", "长桥社区党支部副书记，关注安置小区配套设施。", false},
-	{"姜丽萍", LevelTownship, grpDongxi2, "新华社区代表联络站", "新华小学教师，关注上下学交通安全和课后服务。", false},
-	{"崔德华", LevelTownship, grpDongxi2, "青溪经济开发区代表联络站", "金沙社区股份经济合作社董事长，关注集体资产管理和失地农民保障。", false},
-	{"彭晓军", LevelTownship, grpDongxi1, "东溪街道基层立法联系点", "街道法律服务所工作人员，关注矛盾纠纷调解和普法宣传。", false},
 	{"范春生", LevelTownship, grpTaoyuan1, "桃源镇代表联络站", "桃源集镇个体户，关注集镇环境卫生和农贸市场改造。", false},
 	{"陆桂芳", LevelTownship, grpTaoyuan1, "桃源镇代表联络站", "梅岭村妇女主任，关注留守老人和留守儿童关爱。", false},
 	{"邱建国", LevelTownship, grpTaoyuan2, "桃花村代表联络站", "杏林村杨梅种植户，关注农产品冷链物流和电商销售。", false},
@@ -217,9 +217,18 @@ var demoDeputies = []demoDeputy{
 	{"万春梅", LevelTownship, grpShimen1, "石门镇代表联络站", "青石村小学教师，关注乡村校车和学生营养餐。", false},
 }
 
+// DemoCategoryShenghuo is the code of 生活服务, what voters raise about
+// daily life. It was "minsheng" (民生实事) until that word was left to the
+// yearly livelihood-project vote (民生实事项目票决); LoadDemo renames an
+// existing row and CategoryByCode still takes the old code.
+const DemoCategoryShenghuo = "shenghuo"
+
+// demoRenamedCategories maps a former demo category code to the current one.
+var demoRenamedCategories = map[string]string{"minsheng": DemoCategoryShenghuo}
+
 // demoCategories are the opinion categories, in display order.
 var demoCategories = []Category{
-	{Code: "minsheng", Name: "民生实事", Hint: "水电气、物业、养老托育等日常生活中的难事", AcceptDays: 2, ReplyDays: 15, SortOrder: 10},
+	{Code: DemoCategoryShenghuo, Name: "生活服务", Hint: "水电气、物业、养老托育等日常生活中的难事", AcceptDays: 2, ReplyDays: 15, SortOrder: 10},
 	{Code: "chengxiang", Name: "城乡建设", Hint: "道路桥梁、老旧小区改造、违章建筑、农村建房", AcceptDays: 2, ReplyDays: 15, SortOrder: 20},
 	{Code: "jiaotong", Name: "交通出行", Hint: "公交班次、停车难、红绿灯设置、道路安全隐患", AcceptDays: 2, ReplyDays: 15, SortOrder: 30},
 	{Code: "jiaoyi", Name: "教育医疗", Hint: "入学入园、校园周边、看病就医、医保报销", AcceptDays: 2, ReplyDays: 15, SortOrder: 40},

@@ -127,7 +127,7 @@ func TestLoadDemoShape(t *testing.T) {
 		}
 	}
 	wantLevels := map[models.Level]int{
-		models.LevelProvincial: 2, models.LevelCity: 6, models.LevelCounty: 22, models.LevelTownship: 30,
+		models.LevelProvincial: 2, models.LevelCity: 6, models.LevelCounty: 28, models.LevelTownship: 24,
 	}
 	for l, want := range wantLevels {
 		if levels[l] != want {
@@ -160,7 +160,7 @@ func TestLoadDemoShape(t *testing.T) {
 	}
 
 	wantCats := map[string]string{
-		"minsheng": "民生实事", "chengxiang": "城乡建设", "jiaotong": "交通出行", "jiaoyi": "教育医疗",
+		"shenghuo": "生活服务", "chengxiang": "城乡建设", "jiaotong": "交通出行", "jiaoyi": "教育医疗",
 		"shengtai": "生态环境", "shehui": "社会治理", "lifa": "立法意见", "qita": "其他",
 	}
 	var cats []models.Category

@@ -40,7 +40,7 @@ func CreateStaffInvite(ctx context.Context, db *gorm.DB, staff Staff, stationID 
 		return Code{}, Invalid("name", "姓名不能为空，且不能超过50个字")
 	}
 	if staff.Role != RoleClerk && staff.Role != RoleHead {
-		return Code{}, Invalid("role", "角色应为 clerk（联络员）或 head（站长）")
+		return Code{}, Invalid("role", "角色应为联络员或站长")
 	}
 	if ttl <= 0 || ttl > MaxInviteTTL {
 		return Code{}, Invalid("ttl", "邀请有效期应在30天以内")
@@ -67,7 +67,7 @@ func CreateStaffInvite(ctx context.Context, db *gorm.DB, staff Staff, stationID 
 		}
 		// The code itself stays out of the note: until it is used it is a
 		// credential, and the audit log is read by many admins.
-		note := fmt.Sprintf("%s（%s），%s，有效期至 %s", name, staff.Role.Label(), st.Name, expires.Format(time.RFC3339))
+		note := fmt.Sprintf("%s（%s），%s，邀请有效期至%s", name, staff.Role.Label(), st.Name, DateTimeText(expires, nil))
 		return Audit(ctx, tx, now, SystemActor, "staff.invite", "staff", row.ID, "", "invited", note)
 	})
 	if err != nil {

@@ -20,6 +20,17 @@ func TestLocalTimeTexts(t *testing.T) {
 		{FullDateText(time.Date(2026, 12, 31, 16, 30, 0, 0, time.UTC), sh), "2027年1月1日"},
 		{SpanText(at, at.Add(30*time.Minute), sh), "12月20日 15:59～16:29"},
 		{DateTimeText(at, nil), "12月20日 15:59"},
+		{KeywordDateText(at, sh), "2026年12月20日"},
+		{KeywordTimeText(at, sh), "2026年12月20日 15:59"},
+		{KeywordSpanText(at, at.Add(30*time.Minute), sh), "2026年12月20日 15:59~16:29"},
+		// 16:00Z is midnight in Shanghai: the end of the 20th.
+		{DueText(time.Date(2026, 12, 20, 16, 0, 0, 0, time.UTC), sh), "12月20日"},
+		{DueText(at.Add(8*time.Hour), sh), "12月20日"}, // 23:59:59, a date entered as a deadline
+		{DueText(at, sh), "12月20日 15:59"},
+		{CalendarDateText("2026-03-10"), "3月10日"},
+		{CalendarFullDateText("2026-03-10"), "2026年3月10日"},
+		{KeywordDueText(time.Date(2026, 12, 20, 16, 0, 0, 0, time.UTC), sh), "2026年12月20日 23:59"},
+		{KeywordDueText(at, sh), "2026年12月20日 15:59"},
 	}
 	for i, c := range cases {
 		if c.got != c.want {

@@ -104,13 +104,10 @@ func Thing(s string) string {
 	return strings.TrimRight(Shorten(s, ThingMax-1, ""), "… ") + "…"
 }
 
-// SlotTime renders a slot as "2026-03-10 09:00~09:30" in loc, a value
-// WeChat's time keyword takes.
+// SlotTime renders a slot as "2026年3月10日 09:00~09:30" in loc (nil means
+// UTC+8), a value WeChat's time keyword takes (KeywordSpanText).
 func SlotTime(start, end time.Time, loc *time.Location) string {
-	if loc == nil {
-		loc = time.UTC
-	}
-	return start.In(loc).Format("2006-01-02 15:04") + "~" + end.In(loc).Format("15:04")
+	return KeywordSpanText(start, end, loc)
 }
 
 // freeConsents is the voter's counted consents for tpl minus those that

@@ -43,14 +43,14 @@ const BookingPage = "pages/booking/detail"
 const (
 	NotifyFieldResult     = "result"     // 预约成功 / 已进入候补 / 候补成功 / 改约成功
 	NotifyFieldStation    = "station"    // the station's name
-	NotifyFieldTime       = "time"       // "2026-03-10 09:00~09:30" local time
+	NotifyFieldTime       = "time"       // "2026年3月10日 09:00~09:30" local time
 	NotifyFieldCode       = "code"       // the check-in code, e.g. "K7Q2MX"
 	NotifyFieldTopic      = "topic"      // what the voter wants to raise, or 未填写
 	NotifyFieldAddress    = "address"    // the station's address
 	NotifyFieldNote       = "note"       // a hint for the voter or staff
 	NotifyFieldDeputies   = "deputies"   // the deputies on duty, 、-separated
 	NotifyFieldTitle      = "title"      // 明日接待安排
-	NotifyFieldDate       = "date"       // "2026-03-10"
+	NotifyFieldDate       = "date"       // "2026年3月10日"
 	NotifyFieldBooked     = "booked"     // confirmed seats, digits
 	NotifyFieldWaitlisted = "waitlisted" // waitlisted voters, digits
 	NotifyFieldSummary    = "summary"    // "已约12人，候补3人"

@@ -36,7 +36,7 @@ const (
 	DigestFieldDead    = "dead"    // dead since the previous digest, digits
 	DigestFieldOverdue = "overdue" // overdue now, digits
 	DigestFieldStation = "station" // the stations concerned, ≤ 20 characters
-	DigestFieldTime    = "time"    // "2006-01-02 15:04" local time
+	DigestFieldTime    = "time"    // "2026年3月10日 09:00" local time
 )
 
 // NotifyStuckDigest queues the digest of date ("2006-01-02") about counts
@@ -67,7 +67,7 @@ func NotifyStuckDigest(ctx context.Context, db *gorm.DB, cfg NotifyConfig, date 
 	if err != nil {
 		return 0, fmt.Errorf("load digest recipients: %w", err)
 	}
-	at := now.In(cfg.loc()).Format("2006-01-02 15:04")
+	at := KeywordTimeText(now, cfg.loc())
 	created := 0
 	for _, st := range staff {
 		sum, label := all, "全部站点"

@@ -48,8 +48,8 @@ const (
 	OpinionFieldSummary = "summary" // the start of the content
 	OpinionFieldStation = "station" // the handling station
 	OpinionFieldStatus  = "status"  // the status label, e.g. 已答复
-	OpinionFieldDue     = "due"     // the deadline concerned, "2006-01-02 15:04"
-	OpinionFieldTime    = "time"    // when it happened, "2006-01-02 15:04"
+	OpinionFieldDue     = "due"     // the deadline concerned, "2026年12月20日 23:59"
+	OpinionFieldTime    = "time"    // when it happened, "2026年12月20日 16:00"
 )
 
 // OpinionNotifications maps one event onto the notifications to enqueue:
@@ -179,7 +179,6 @@ func opinionPage(page string, id uint64) string {
 
 // opinionValues are the event's values under our field names.
 func opinionValues(ev OpinionEvent, now time.Time, loc *time.Location) map[string]string {
-	const layout = "2006-01-02 15:04"
 	station := ev.StationName
 	if station == "" {
 		station = OfficeName
@@ -190,10 +189,10 @@ func opinionValues(ev OpinionEvent, now time.Time, loc *time.Location) map[strin
 		OpinionFieldSummary: Thing(ev.Summary),
 		OpinionFieldStation: Thing(station),
 		OpinionFieldStatus:  Thing(ev.Status.Label()),
-		OpinionFieldTime:    now.In(loc).Format(layout),
+		OpinionFieldTime:    KeywordTimeText(now, loc),
 	}
 	if !ev.DueAt.IsZero() {
-		v[OpinionFieldDue] = ev.DueAt.In(loc).Format(layout)
+		v[OpinionFieldDue] = KeywordDueText(ev.DueAt, loc)
 	}
 	for k, s := range v {
 		if s == "" {

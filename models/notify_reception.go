@@ -144,12 +144,12 @@ func NotifyStaffRoster(ctx context.Context, db *gorm.DB, cfg NotifyConfig, date 
 		for _, s := range info.slots[day.ID] {
 			booked += s.Confirmed
 			waiting += s.Waitlisted
-			perSlot = append(perSlot, fmt.Sprintf("%s %d人", s.StartAt.In(loc).Format("15:04"), s.Confirmed))
+			perSlot = append(perSlot, fmt.Sprintf("%s %d人", ClockText(s.StartAt, loc), s.Confirmed))
 		}
 		values := map[string]string{
 			NotifyFieldTitle:      title,
 			NotifyFieldStation:    Thing(info.stations[day.StationID].Name),
-			NotifyFieldDate:       day.Date,
+			NotifyFieldDate:       KeywordDateText(day.StartsAt, loc),
 			NotifyFieldTime:       SlotTime(day.StartsAt, day.EndsAt, loc),
 			NotifyFieldDeputies:   joinThing(info.deputies[day.ID], "、"),
 			NotifyFieldBooked:     strconv.Itoa(booked),

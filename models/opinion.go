@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -224,7 +225,12 @@ func CategoryByCode(ctx context.Context, db *gorm.DB, code string) (Category, er
 	if code == "" {
 		return Category{}, ErrInvalidCategory
 	}
-	if err := db.WithContext(ctx).Where("code = ?", code).First(&c).Error; err != nil {
+	err := db.WithContext(ctx).Where("code = ?", code).First(&c).Error
+	if cur, renamed := demoRenamedCategories[code]; renamed && errors.Is(err, gorm.ErrRecordNotFound) {
+		// a former code, from a mini-program build or chat that predates the rename
+		err = db.WithContext(ctx).Where("code = ?", cur).First(&c).Error
+	}
+	if err != nil {
 		return Category{}, notFoundAs(err, ErrInvalidCategory)
 	}
 	return c, nil
@@ -255,7 +261,7 @@ func stationName(tx *gorm.DB, id uint64) (string, error) {
 		return "", translate(err)
 	}
 	if len(names) == 0 {
-		return fmt.Sprintf("联络站#%d", id), nil
+		return fmt.Sprintf("联络站（编号%d）", id), nil
 	}
 	return names[0], nil
 }

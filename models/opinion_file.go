@@ -24,7 +24,7 @@ type PhotoInput struct {
 // FileInput is what a voter files, from the mini-program or the chat flow.
 type FileInput struct {
 	VoterID  uint64
-	Category string // category code, e.g. "minsheng"
+	Category string // category code, e.g. "shenghuo"
 	Content  string
 	// Code is a deputy, station or board code the voter scanned.
 	Code        string
@@ -218,7 +218,7 @@ func FileOpinion(ctx context.Context, db *gorm.DB, in FileInput, world RouteWorl
 		if err := addTimeline(tx, op, "submitted", "意见已提交，由"+stName+"办理", "", now); err != nil {
 			return err
 		}
-		note := fmt.Sprintf("%s via %s: %s", route.Rule, in.Source, route.Reason)
+		note := fmt.Sprintf("经%s提交，分派方式：%s；%s", sourceLabel(in.Source), RuleLabel(route.Rule), route.Reason)
 		if err := Audit(ctx, tx, now, Actor{Kind: actorVoter, ID: in.VoterID}, "opinion.file", auditOpinion, op.ID,
 			"", string(OpinionSubmitted), Shorten(note, 2000, "")); err != nil {
 			return err

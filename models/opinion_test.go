@@ -115,7 +115,7 @@ func (e *opEnv) file(in models.FileInput, now time.Time) (models.Opinion, []mode
 		in.VoterID = e.voters[0]
 	}
 	if in.Category == "" {
-		in.Category = "minsheng"
+		in.Category = "shenghuo"
 	}
 	if in.Content == "" {
 		in.Content = "东门菜市场门口的路灯坏了一个多月，晚上很不安全。"
@@ -203,7 +203,7 @@ func TestFileOpinionByDeputyCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v.Station.Name != home.Name || v.Category != "minsheng" || len(v.Timeline) != 1 || v.Timeline[0].Kind != "submitted" ||
+	if v.Station.Name != home.Name || v.Category != "shenghuo" || len(v.Timeline) != 1 || v.Timeline[0].Kind != "submitted" ||
 		v.TrackingNo != op.TrackingNo || v.CreatedAt.Location() != opLoc {
 		t.Fatalf("voter view %+v", v)
 	}
@@ -239,7 +239,7 @@ func TestFileOpinionValidation(t *testing.T) {
 				in.VoterID = e.voters[0]
 			}
 			if in.Category == "" {
-				in.Category = "minsheng"
+				in.Category = "shenghuo"
 			}
 			if in.Content == "" {
 				in.Content = ten
@@ -268,7 +268,7 @@ func TestFileOpinionIdempotency(t *testing.T) {
 	e := newOpEnv(t)
 	e.bind("章佳怡")
 	in := models.FileInput{VoterID: e.voters[0], CommunityID: e.comm["东门社区"].ID, IdempotencyKey: "req-42",
-		Category: "minsheng", Content: "东门菜市场门口的路灯坏了一个多月，晚上很不安全。"}
+		Category: "shenghuo", Content: "东门菜市场门口的路灯坏了一个多月，晚上很不安全。"}
 	first, evs := e.file(in, opMonday)
 	if len(evs) != 1 || first.Replayed {
 		t.Fatalf("first filing: events %d replayed %v", len(evs), first.Replayed)
@@ -393,7 +393,7 @@ func TestFileOpinionRollback(t *testing.T) {
 	e := newOpEnv(t)
 	boom := errors.New("enqueue failed")
 	err := e.db.Transaction(func(tx *gorm.DB) error {
-		if _, _, err := models.FileOpinion(e.ctx, tx, models.FileInput{VoterID: e.voters[0], Category: "minsheng",
+		if _, _, err := models.FileOpinion(e.ctx, tx, models.FileInput{VoterID: e.voters[0], Category: "shenghuo",
 			Content: "小区门口的井盖松动，踩上去会响。"}, e.world, opMonday, opLoc, e.cal); err != nil {
 			return err
 		}
@@ -429,11 +429,11 @@ func TestFileOpinionSpringFestivalDeadlines(t *testing.T) {
 		category       string
 		accept, answer time.Time
 	}{
-		{"Thursday before the festival", opAt(2026, 2, 12, 10, 0), "minsheng", opAt(2026, 2, 15, 0, 0), opAt(2026, 3, 12, 0, 0)},
-		{"late Thursday evening", opAt(2026, 2, 12, 23, 59), "minsheng", opAt(2026, 2, 15, 0, 0), opAt(2026, 3, 12, 0, 0)},
+		{"Thursday before the festival", opAt(2026, 2, 12, 10, 0), "shenghuo", opAt(2026, 2, 15, 0, 0), opAt(2026, 3, 12, 0, 0)},
+		{"late Thursday evening", opAt(2026, 2, 12, 23, 59), "shenghuo", opAt(2026, 2, 15, 0, 0), opAt(2026, 3, 12, 0, 0)},
 		{"lifa has 10 reply days", opAt(2026, 2, 12, 10, 0), "lifa", opAt(2026, 2, 15, 0, 0), opAt(2026, 3, 5, 0, 0)},
-		{"just after local midnight", opAt(2026, 2, 13, 1, 0), "minsheng", opAt(2026, 2, 25, 0, 0), opAt(2026, 3, 13, 0, 0)},
-		{"filed on a festival day", opAt(2026, 2, 17, 11, 0), "minsheng", opAt(2026, 2, 26, 0, 0), opAt(2026, 3, 14, 0, 0)},
+		{"just after local midnight", opAt(2026, 2, 13, 1, 0), "shenghuo", opAt(2026, 2, 25, 0, 0), opAt(2026, 3, 13, 0, 0)},
+		{"filed on a festival day", opAt(2026, 2, 17, 11, 0), "shenghuo", opAt(2026, 2, 26, 0, 0), opAt(2026, 3, 14, 0, 0)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -482,7 +482,7 @@ func TestListStaffOpinions(t *testing.T) {
 	e := newOpEnv(t)
 	dongmen := e.comm["东门社区"].ID
 	for i := range 5 {
-		cat := "minsheng"
+		cat := "shenghuo"
 		if i%2 == 1 {
 			cat = "jiaotong"
 		}
@@ -558,7 +558,7 @@ func TestFileOpinionConcurrentSameKey(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			op, _, err := models.FileOpinion(e.ctx, e.db, models.FileInput{VoterID: e.voters[0], Category: "minsheng",
+			op, _, err := models.FileOpinion(e.ctx, e.db, models.FileInput{VoterID: e.voters[0], Category: "shenghuo",
 				Content: "同一个请求被连续点了好几次提交按钮。", IdempotencyKey: "tap-tap"}, e.world, opMonday, opLoc, e.cal)
 			ids[i], errs[i] = op.ID, err
 		}()

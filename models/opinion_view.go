@@ -176,7 +176,7 @@ func buildViews(db *gorm.DB, ops []Opinion, loc *time.Location, detail bool) ([]
 		cat := catByID[op.CategoryID]
 		name, ok := stName[op.StationID]
 		if !ok {
-			name = fmt.Sprintf("联络站#%d", op.StationID)
+			name = fmt.Sprintf("联络站（编号%d）", op.StationID)
 		}
 		v := OpinionView{
 			ID: op.ID, TrackingNo: op.TrackingNo, Status: op.Status, StatusLabel: op.Status.Label(),

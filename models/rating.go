@@ -74,7 +74,7 @@ func RateOpinion(ctx context.Context, db *gorm.DB, voterID, opinionID uint64, st
 	loc = orLoc(loc)
 	now = now.UTC()
 	if stage != StageReply && stage != StageResult {
-		return OpinionRating{}, Opinion{}, nil, Invalid("stage", "评价阶段应为 reply（答复）或 result（结果）")
+		return OpinionRating{}, Opinion{}, nil, Invalid("stage", "评价阶段应为答复或办理结果")
 	}
 	if score != ScoreSatisfied && score != ScoreBasically && score != ScoreUnsatisfied {
 		return OpinionRating{}, Opinion{}, nil, Invalid("score", "评价应为满意、基本满意或不满意")
@@ -115,9 +115,9 @@ func RateOpinion(ctx context.Context, db *gorm.DB, voterID, opinionID uint64, st
 			return err
 		}
 		who := Actor{Kind: actorVoter, ID: voterID}
-		note := fmt.Sprintf("%s round %d: %s", stage, op.Round, score)
+		note := fmt.Sprintf("第%d轮%s评价：%s", op.Round, stageLabel(stage), ScoreLabel(score))
 		if comment != "" {
-			note += "：" + comment
+			note += "；" + comment
 		}
 		if err := Audit(ctx, tx, now, who, "opinion.rate", auditOpinion, op.ID, string(op.Status), string(op.Status), note); err != nil {
 			return err

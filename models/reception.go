@@ -292,7 +292,7 @@ func syncStationDays(tx *gorm.DB, stationID uint64, name string, periods []strin
 				return err
 			}
 			if n > 0 {
-				rep.Conflicts = append(rep.Conflicts, fmt.Sprintf("%s %s：已有%d条预约，接待规则或日历的变更未应用到这一天", name, d.Date, n))
+				rep.Conflicts = append(rep.Conflicts, fmt.Sprintf("%s（%s）：已有%d条预约，接待规则或日历的变更未应用到这一天", name, CalendarDateText(d.Date), n))
 				continue
 			}
 			if err := tx.Where("day_id = ?", d.ID).Delete(&Slot{}).Error; err != nil {
@@ -412,14 +412,14 @@ func ListReceptionDays(ctx context.Context, db *gorm.DB, q ReceptionQuery, now t
 	case q.From == "" && q.To == "":
 		tx = tx.Where("ends_at > ?", now.UTC())
 	case !okF:
-		return nil, "", Invalid("from", "日期格式应为 YYYY-MM-DD")
+		return nil, "", Invalid("from", "日期格式不正确（例如2026-03-10）")
 	default:
 		to, okT := parseDate(q.To, time.UTC)
 		if q.To == "" {
 			to, okT = from.AddDate(0, 1, 0), true
 		}
 		if !okT || to.Before(from) || to.Sub(from) > 366*24*time.Hour {
-			return nil, "", Invalid("to", "结束日期格式应为 YYYY-MM-DD，且在开始日期之后一年以内")
+			return nil, "", Invalid("to", "结束日期格式不正确（例如2026-03-10），且应在开始日期之后一年以内")
 		}
 		tx = tx.Where("date >= ? AND date <= ?", from.Format(DateLayout), to.Format(DateLayout))
 	}

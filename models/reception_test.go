@@ -297,7 +297,7 @@ func TestGenerateReceptionDays(t *testing.T) {
 	r2.DayOfMonth = 12
 	f.must(errOnly(models.SetReceptionRule(ctx, db, models.SystemActor, r2, feb25)))
 	rep := gen(feb25)
-	if rep.Regenerated != 3 || rep.Created != 0 || len(rep.Conflicts) != 1 || !strings.Contains(rep.Conflicts[0], recDate) {
+	if rep.Regenerated != 3 || rep.Created != 0 || len(rep.Conflicts) != 1 || !strings.Contains(rep.Conflicts[0], "（"+models.CalendarDateText(recDate)+"）") {
 		t.Fatalf("after rule changes: %+v, want 3 regenerated and station 1's %s in conflicts", rep, recDate)
 	}
 	if s := f.slots(0, recDate); s[0].Capacity != 4 {

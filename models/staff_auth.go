@@ -153,7 +153,7 @@ func CreateConsoleUser(ctx context.Context, db *gorm.DB, username, password, nam
 	case name == "" || !utf8.ValidString(name) || utf8.RuneCountInString(name) > 50:
 		return Staff{}, Invalid("name", "姓名不能为空，且不能超过50个字")
 	case !role.Valid():
-		return Staff{}, Invalid("role", "角色应为 clerk（联络员）、head（站长）或 admin（管理员）")
+		return Staff{}, Invalid("role", "角色应为联络员、站长或管理员")
 	case role == RoleAdmin && len(stations) > 0:
 		return Staff{}, Invalid("station", "管理员负责全部联络站，不能指定联络站")
 	case role != RoleAdmin && len(stations) == 0:

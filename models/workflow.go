@@ -215,7 +215,7 @@ func TransferOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, in Tr
 				}
 				text = "已转交" + names[in.DepartmentID] + "主办，" + strings.Join(cn, "、") + "协办"
 			}
-			a.note = strings.TrimSpace(fmt.Sprintf("%s；期限 %s；%s", text, due.Format(time.RFC3339), in.Note))
+			a.note = strings.TrimSuffix(fmt.Sprintf("%s；办理期限：%s；%s", text, DueText(due, nil), strings.TrimSpace(in.Note)), "；")
 			a.timeline(func(Opinion, string) (string, string) { return text, "" })
 			a.events = func(tx *gorm.DB, op Opinion, st string) ([]OpinionEvent, error) {
 				if lead == 0 || lead == a.actor.ID {
@@ -284,6 +284,7 @@ func ReturnOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, in Retu
 				excluded = append(excluded, op.StationID)
 			}
 			var to RouteResult
+			toName := OfficeName
 			if in.ToStationID != 0 {
 				if in.ToStationID == op.StationID {
 					return Invalid("to_station_id", "不能退回到当前联络站")
@@ -296,6 +297,7 @@ func ReturnOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, in Retu
 					return Invalid("to_station_id", "所选的联络站不存在")
 				}
 				name := st.Name
+				toName = name
 				to = RouteResult{StationID: in.ToStationID, Rule: RuleStaffReassign,
 					Reason: "经工作人员核实，您的意见改由" + name + "办理"}
 			} else {
@@ -311,6 +313,9 @@ func ReturnOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, in Retu
 					rin.Point = &Point{*op.Lat, *op.Lng}
 				}
 				to = Route(rin, world)
+				if st, ok := world.Stations[to.StationID]; ok {
+					toName = st.Name
+				}
 				if to.StationID == op.StationID {
 					return Invalid("to_station_id", "没有其他可改派的联络站，请选择联络站")
 				}
@@ -336,7 +341,7 @@ func ReturnOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, in Retu
 			a.set["accept_due_at"] = cal.WorkingDeadline(a.now, max(op.AcceptDays, 1), loc)
 			a.set["accept_overdue_at"] = nil
 			a.set["accept_escalated_at"] = nil
-			a.note = fmt.Sprintf("退回原因：%s；改派至 %d（%s）", reason, to.StationID, to.Rule)
+			a.note = fmt.Sprintf("退回原因：%s；改派至%s（%s）", reason, toName, RuleLabel(to.Rule))
 			a.timeline(func(_ Opinion, st string) (string, string) { return "已改由" + st + "办理", "" })
 			a.events = func(tx *gorm.DB, op Opinion, st string) ([]OpinionEvent, error) {
 				ev, err := stationStaffEvent(tx, op, EventReturned, st, "有一条改派的群众意见待受理")

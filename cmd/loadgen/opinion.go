@@ -89,7 +89,7 @@ func opinionCmd(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.
 	start := time.Now()
 	burst(len(voters), func(i int) {
 		for k := range o.perVoter {
-			body := fmt.Sprintf(`{"content":"压测意见 %s：第%d位群众反映小区路灯不亮，第%d次提交。","category":"minsheng","station_id":%d}`,
+			body := fmt.Sprintf(`{"content":"压测意见 %s：第%d位群众反映小区路灯不亮，第%d次提交。","category":"shenghuo","station_id":%d}`,
 				run, i, k, station)
 			t0 := time.Now()
 			st, raw := voters[i].call(client, "POST", "/api/v1/opinions", body, fmt.Sprintf("lo-%s-%d-%d", run, i, k))
@@ -145,7 +145,7 @@ func createOpinionStation(ctx context.Context, db *gorm.DB, run string) (uint64,
 	openid := "oLgClerk" + run
 	var station uint64
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		cat := models.Category{Code: "minsheng", Name: "民生实事", Hint: "loadgen", AcceptDays: 2, ReplyDays: 15, SortOrder: 10}
+		cat := models.Category{Code: "shenghuo", Name: "生活服务", Hint: "loadgen", AcceptDays: 2, ReplyDays: 15, SortOrder: 10}
 		if err := tx.Where("code = ?", cat.Code).FirstOrCreate(&cat).Error; err != nil {
 			return err
 		}

@@ -417,10 +417,10 @@ func TestBookingSurvivesKill9(t *testing.T) {
 func TestOpinionsSurviveKill9(t *testing.T) {
 	const voters = 120
 	p := newProcEnv(t, 1, 0, 2)
-	must(t, p.db.Create(&models.Category{Code: "minsheng", Name: "民生实事", Hint: "日常生活中的难事", AcceptDays: 2, ReplyDays: 15}).Error)
+	must(t, p.db.Create(&models.Category{Code: "shenghuo", Name: "生活服务", Hint: "日常生活中的难事", AcceptDays: 2, ReplyDays: 15}).Error)
 	a, b := p.procs[0], p.procs[1]
 	toks := p.loginAll(voters, func(int) *server { return b })
-	body := fmt.Sprintf(`{"content":"小区路灯坏了一个多月，晚上出行不便，请尽快修理。","category":"minsheng","station_id":%d}`, p.slot.StationID)
+	body := fmt.Sprintf(`{"content":"小区路灯坏了一个多月，晚上出行不便，请尽快修理。","category":"shenghuo","station_id":%d}`, p.slot.StationID)
 
 	nos := make([]string, voters)
 	status := make([]int, voters)

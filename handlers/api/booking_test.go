@@ -214,7 +214,7 @@ func TestBookingLifecycleAndNotifications(t *testing.T) {
 		t.Fatalf("%d notifications after one booking, want 1", len(ns))
 	}
 	n := ns[0]
-	want := map[string]string{"thing1": "预约成功", "thing2": "东门社区代表联络站", "time3": "2026-12-10 09:00~09:30",
+	want := map[string]string{"thing1": "预约成功", "thing2": "东门社区代表联络站", "time3": "2026年12月10日 09:00~09:30",
 		"character_string4": ba.CheckinCode, "thing5": "请凭签到码按时到场", "thing6": "小区路灯坏了"}
 	if n.Channel != models.ChannelSubscribe || n.ToUser != "oVoterA" || n.TemplateID != "tplBookingResult" ||
 		n.URL != fmt.Sprintf("pages/booking/detail?id=%d", ba.ID) || n.StationID == nil || *n.StationID != e.stations[0].ID ||
@@ -277,7 +277,7 @@ func TestBookingLifecycleAndNotifications(t *testing.T) {
 	for _, n := range ns[4:] {
 		byUser[n.ToUser] = fieldsOf(t, n)["thing1"] + " " + fieldsOf(t, n)["time3"]
 	}
-	if byUser["oVoterB"] != "改约成功 2026-12-10 09:30~10:00" || byUser["oVoterD"] != "候补成功，已为您保留座位 2026-12-10 09:00~09:30" {
+	if byUser["oVoterB"] != "改约成功 2026年12月10日 09:30~10:00" || byUser["oVoterD"] != "候补成功，已为您保留座位 2026年12月10日 09:00~09:30" {
 		t.Errorf("move notices: %v", byUser)
 	}
 

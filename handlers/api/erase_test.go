@@ -20,7 +20,7 @@ import (
 // that signing in again with the same WeChat makes a new, empty voter.
 func TestDeleteMeErasesTheVoter(t *testing.T) {
 	e := newBookEnv(t, bookOpts{rule: func(_ int, r *models.ReceptionRule) { r.SeatsPerSlot, r.WalkInSeats = 1, 0 }})
-	must(t, e.db.Create(&models.Category{Code: "minsheng", Name: "民生实事", Hint: "日常生活中的难事", AcceptDays: 2, ReplyDays: 15}).Error)
+	must(t, e.db.Create(&models.Category{Code: "shenghuo", Name: "生活服务", Hint: "日常生活中的难事", AcceptDays: 2, ReplyDays: 15}).Error)
 	slot := e.slots(0, bkDec)[0]
 	a, b := e.voter("oEraseA", 2), e.voter("oWaitB", 1)
 	a2 := signIn(t, e, "erase-2", "oEraseA") // a second session of the same voter

@@ -77,7 +77,7 @@ func TestOpinionEndToEnd(t *testing.T) {
 		}
 	}
 	e.fake.GrantConsent("oVoterE2E", opTplResult, 2)
-	op := e.fileOpinion(voter, "e2e-1", map[string]any{"content": lampContent, "category": "minsheng", "code": e.code}, 201)
+	op := e.fileOpinion(voter, "e2e-1", map[string]any{"content": lampContent, "category": "shenghuo", "code": e.code}, 201)
 	if op.Station.ID != e.east.ID {
 		t.Fatalf("routed to %+v: %s", op.Station, op.RouteReason)
 	}

@@ -170,7 +170,7 @@ func TestCategoriesPublic(t *testing.T) {
 	if r := e.do("GET", "/api/v1/categories", "", &l); r.StatusCode != 200 {
 		t.Fatalf("categories: %d", r.StatusCode)
 	}
-	if len(l.Items) != 8 || l.Items[0].Code != "minsheng" || l.Items[0].Name != "民生实事" || l.Items[0].Hint == "" {
+	if len(l.Items) != 8 || l.Items[0].Code != "shenghuo" || l.Items[0].Name != "生活服务" || l.Items[0].Hint == "" {
 		t.Fatalf("categories = %+v", l.Items)
 	}
 	for _, c := range l.Items {
@@ -187,7 +187,7 @@ func TestOpinionFileReadAndNotifyStaff(t *testing.T) {
 	e := newOpinionEnv(t, nil)
 	a, b := e.login(e.fake, "oVoterA"), e.login(e.fake, "oVoterB")
 	e.bindStaff(e.clerk, "oClerkZhang")
-	body := map[string]any{"content": lampContent, "category": "minsheng", "code": strings.ToLower(e.code), "anonymous": true}
+	body := map[string]any{"content": lampContent, "category": "shenghuo", "code": strings.ToLower(e.code), "anonymous": true}
 
 	op := e.fileOpinion(a, "key-1", body, 201)
 	if !regexp.MustCompile(`^YJ20261124-\d{4}$`).MatchString(op.TrackingNo) {
@@ -196,7 +196,7 @@ func TestOpinionFileReadAndNotifyStaff(t *testing.T) {
 	if op.Station.ID != e.east.ID || op.Station.Name != e.east.Name || op.RouteReason == "" || !strings.Contains(op.RouteReason, e.deputy.Name) {
 		t.Errorf("routed to %+v because %q", op.Station, op.RouteReason)
 	}
-	if op.Status != models.OpinionSubmitted || !op.Anonymous || op.Category != "minsheng" || op.Content != lampContent {
+	if op.Status != models.OpinionSubmitted || !op.Anonymous || op.Category != "shenghuo" || op.Content != lampContent {
 		t.Errorf("opinion = %+v", op.OpinionView)
 	}
 	if _, off := op.Timeline[0].At.Zone(); len(op.Timeline) != 1 || op.Timeline[0].Kind != "submitted" || off != 8*3600 {
@@ -237,7 +237,7 @@ func TestOpinionFileReadAndNotifyStaff(t *testing.T) {
 		t.Errorf("db replay = %d (replayed %q), want %d", again.ID, r.Header.Get("Idempotent-Replayed"), op.ID)
 	}
 	// The same key for another opinion is refused, by Redis and by the database.
-	other := map[string]any{"content": lampContent + "补充：路口也有一盏。", "category": "minsheng"}
+	other := map[string]any{"content": lampContent + "补充：路口也有一盏。", "category": "shenghuo"}
 	var eb errBody
 	b2, _ := json.Marshal(other)
 	if r := e.req("POST", "/api/v1/opinions", a, map[string]string{"Idempotency-Key": "key-1"}, bytes.NewReader(b2), &eb); r.StatusCode != 409 || eb.Error.Code != "idempotency_key_reused" {
@@ -273,7 +273,7 @@ func TestOpinionFileReadAndNotifyStaff(t *testing.T) {
 
 	// Paging newest first.
 	for i := range 2 {
-		e.fileOpinion(a, "", map[string]any{"content": fmt.Sprintf("%s（第%d次反映）", lampContent, i+2), "category": "minsheng", "station_id": e.east.ID}, 201)
+		e.fileOpinion(a, "", map[string]any{"content": fmt.Sprintf("%s（第%d次反映）", lampContent, i+2), "category": "shenghuo", "station_id": e.east.ID}, 201)
 	}
 	l = shared.List[models.OpinionView]{}
 	e.doAuth("GET", "/api/v1/opinions?limit=2", a, "", &l)
@@ -310,7 +310,7 @@ func TestOpinionBadInputs(t *testing.T) {
 	a, b := e.login(e.fake, "oBadA"), e.login(e.fake, "oBadB")
 	mine := e.upload(a, "photo.jpg", jpegBytes(t, 8, 6, nil), 201)
 	theirs := e.upload(b, "photo.jpg", jpegBytes(t, 8, 6, nil), 201)
-	ok := `"content":"` + lampContent + `","category":"minsheng"`
+	ok := `"content":"` + lampContent + `","category":"shenghuo"`
 	long := strings.Repeat("路", 2001)
 	cases := []struct {
 		name, method, path, token, body string
@@ -318,9 +318,9 @@ func TestOpinionBadInputs(t *testing.T) {
 		status                          int
 		code                            string
 	}{
-		{"content 9 chars", "POST", "/api/v1/opinions", a, `{"content":"路灯坏了一个多月了","category":"minsheng"}`, nil, 400, "invalid_content"},
-		{"content 2001 chars", "POST", "/api/v1/opinions", a, `{"content":"` + long + `","category":"minsheng"}`, nil, 400, "invalid_content"},
-		{"content blank", "POST", "/api/v1/opinions", a, `{"content":"            ","category":"minsheng"}`, nil, 400, "invalid_content"},
+		{"content 9 chars", "POST", "/api/v1/opinions", a, `{"content":"路灯坏了一个多月了","category":"shenghuo"}`, nil, 400, "invalid_content"},
+		{"content 2001 chars", "POST", "/api/v1/opinions", a, `{"content":"` + long + `","category":"shenghuo"}`, nil, 400, "invalid_content"},
+		{"content blank", "POST", "/api/v1/opinions", a, `{"content":"            ","category":"shenghuo"}`, nil, 400, "invalid_content"},
 		{"unknown category", "POST", "/api/v1/opinions", a, `{"content":"` + lampContent + `","category":"nope"}`, nil, 400, "invalid_category"},
 		{"no category", "POST", "/api/v1/opinions", a, `{"content":"` + lampContent + `"}`, nil, 400, "invalid_category"},
 		{"lat without lng", "POST", "/api/v1/opinions", a, `{` + ok + `,"lat":30.2}`, nil, 400, "invalid_lat"},
@@ -336,7 +336,7 @@ func TestOpinionBadInputs(t *testing.T) {
 		{"unknown extra", "POST", "/api/v1/opinions", a, `{` + ok + `,"extra":{"law_name":"x"}}`, nil, 400, "invalid_extra"},
 		{"extra too long", "POST", "/api/v1/opinions", a, `{"content":"` + lampContent + `","category":"lifa","extra":{"law_name":"` + strings.Repeat("法", 61) + `"}}`, nil, 400, "invalid_extra"},
 		{"not json", "POST", "/api/v1/opinions", a, `content=x`, nil, 400, "invalid_json"},
-		{"content a number", "POST", "/api/v1/opinions", a, `{"content":5,"category":"minsheng"}`, nil, 400, "invalid_json"},
+		{"content a number", "POST", "/api/v1/opinions", a, `{"content":5,"category":"shenghuo"}`, nil, 400, "invalid_json"},
 		{"key too long for the model", "POST", "/api/v1/opinions", a, `{` + ok + `}`, map[string]string{"Idempotency-Key": strings.Repeat("k", 65)}, 400, "invalid_idempotency_key"},
 		{"key with bad characters", "POST", "/api/v1/opinions", a, `{` + ok + `}`, map[string]string{"Idempotency-Key": "a b"}, 400, "invalid_idempotency_key"},
 		{"no token", "POST", "/api/v1/opinions", "", `{` + ok + `}`, nil, 401, "unauthorized"},
@@ -378,10 +378,10 @@ func TestOpinionRateLimited(t *testing.T) {
 	})
 	a := e.login(e.fake, "oHasty")
 	for i := range 2 {
-		e.fileOpinion(a, "", map[string]any{"content": fmt.Sprintf("%s（%d）", lampContent, i), "category": "minsheng"}, 201)
+		e.fileOpinion(a, "", map[string]any{"content": fmt.Sprintf("%s（%d）", lampContent, i), "category": "shenghuo"}, 201)
 	}
 	var eb errBody
-	r := e.req("POST", "/api/v1/opinions", a, nil, strings.NewReader(`{"content":"`+lampContent+`","category":"minsheng"}`), &eb)
+	r := e.req("POST", "/api/v1/opinions", a, nil, strings.NewReader(`{"content":"`+lampContent+`","category":"shenghuo"}`), &eb)
 	if r.StatusCode != 429 || eb.Error.Code != "rate_limited" {
 		t.Errorf("third filing: %d %q", r.StatusCode, eb.Error.Code)
 	}
@@ -394,12 +394,12 @@ func TestOpinionRateLimited(t *testing.T) {
 func TestOpinionExpiredSessionChangesNothing(t *testing.T) {
 	e := newOpinionEnv(t, nil)
 	a := e.login(e.fake, "oExpiring")
-	op := e.fileOpinion(a, "", map[string]any{"content": lampContent, "category": "minsheng"}, 201)
+	op := e.fileOpinion(a, "", map[string]any{"content": lampContent, "category": "shenghuo"}, 201)
 	keys, _ := e.rd.Client.Keys(t.Context(), e.rd.Prefix+"sess:*").Result()
 	e.rd.Client.Del(t.Context(), keys...)
 	ops, notes := e.count(&models.Opinion{}, ""), e.count(&models.Notification{}, "")
 	for _, c := range []struct{ method, path, body string }{
-		{"POST", "/api/v1/opinions", `{"content":"` + lampContent + `","category":"minsheng"}`},
+		{"POST", "/api/v1/opinions", `{"content":"` + lampContent + `","category":"shenghuo"}`},
 		{"GET", "/api/v1/opinions", ""},
 		{"GET", fmt.Sprintf("/api/v1/opinions/%d", op.ID), ""},
 		{"POST", fmt.Sprintf("/api/v1/opinions/%d/ratings", op.ID), `{"stage":"reply","score":"unsatisfied"}`},
@@ -420,7 +420,7 @@ func TestOpinionRatingsOverHTTP(t *testing.T) {
 	e := newOpinionEnv(t, nil)
 	a, b := e.login(e.fake, "oRaterA"), e.login(e.fake, "oRaterB")
 	e.bindStaff(e.clerk, "oClerkZhang")
-	op := e.fileOpinion(a, "", map[string]any{"content": lampContent, "category": "minsheng", "station_id": e.east.ID}, 201)
+	op := e.fileOpinion(a, "", map[string]any{"content": lampContent, "category": "shenghuo", "station_id": e.east.ID}, 201)
 	rate := func(token, stage, score string, want int, code string) api.RatingResponse {
 		t.Helper()
 		var raw json.RawMessage

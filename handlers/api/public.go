@@ -71,7 +71,7 @@ func (h *Handlers) listStations(c *gin.Context) {
 	}
 	if k := c.Query("kind"); k != "" {
 		if !models.StationKind(k).Valid() {
-			shared.RespondErr(c, models.Invalid("kind", "类型只能是 home、station 或 legislative"))
+			shared.RespondErr(c, models.Invalid("kind", "类型只能是代表之家、代表联络站或基层立法联系点"))
 			return
 		}
 		q.Kind = models.StationKind(k)

@@ -35,13 +35,13 @@ func (h *Handlers) listReceptionDays(c *gin.Context) {
 			continue
 		}
 		if _, err := time.Parse(models.DateLayout, s); err != nil {
-			shared.RespondErr(c, models.Invalid(p.name, "日期格式应为 YYYY-MM-DD"))
+			shared.RespondErr(c, models.Invalid(p.name, "日期格式不正确（例如2026-03-10）"))
 			return
 		}
 		*p.dst = s
 	}
 	if q.Date != "" && (q.From != "" || q.To != "") {
-		shared.RespondErr(c, models.Invalid("date", "date 不能与 from、to 同时使用"))
+		shared.RespondErr(c, models.Invalid("date", "不能同时按某一天和按日期范围查询"))
 		return
 	}
 	if q.From == "" && q.To != "" {

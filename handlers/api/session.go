@@ -71,7 +71,7 @@ func bindCode(c *gin.Context) (string, bool) {
 	}
 	req.Code = strings.TrimSpace(req.Code)
 	if req.Code == "" || len(req.Code) > 128 {
-		shared.RespondErr(c, models.Invalid("code", "缺少微信登录凭证 code"))
+		shared.RespondErr(c, models.Invalid("code", "缺少微信登录凭证，请重新打开小程序"))
 		return "", false
 	}
 	return req.Code, true

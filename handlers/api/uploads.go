@@ -151,7 +151,7 @@ type UploadView struct {
 
 var (
 	errNotImage    = models.Invalid("file", "只能上传 JPG 或 PNG 格式的照片")
-	errNoFile      = models.Invalid("file", "请选择要上传的照片（表单字段 file）")
+	errNoFile      = models.Invalid("file", "请选择要上传的照片")
 	errImageTooBig = models.Invalid("file", "照片的像素尺寸过大，请压缩后再上传")
 	errTooManyPx   = models.Invalid("file", "照片像素过多（最多 2500 万像素），请压缩后再上传")
 	errImageShape  = models.Invalid("file", "照片的长宽比超过 20:1，请裁剪后再上传")

@@ -234,7 +234,7 @@ func TestUploadStripsExifAndGPS(t *testing.T) {
 	}
 
 	// Attached to an opinion, the photo is linked from it.
-	op := e.fileOpinion(a, "", map[string]any{"content": lampContent, "category": "minsheng", "photo_ids": []uint64{up.ID}}, 201)
+	op := e.fileOpinion(a, "", map[string]any{"content": lampContent, "category": "shenghuo", "photo_ids": []uint64{up.ID}}, 201)
 	if len(op.Photos) != 1 || op.Photos[0].URL != up.URL || op.Photos[0].SHA256 != up.SHA256 {
 		t.Errorf("opinion photos = %+v", op.Photos)
 	}

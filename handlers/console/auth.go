@@ -48,7 +48,7 @@ var consoleLoginLimit = shared.RateLimit{N: 20, Window: time.Minute}
 
 // The console's refusals of a request.
 var (
-	errLoginNotJSON   = models.Coded(shared.ErrUnsupportedMediaType, "unsupported_media_type", "请以 JSON 格式提交登录信息")
+	errLoginNotJSON   = models.Coded(shared.ErrUnsupportedMediaType, "unsupported_media_type", "登录信息格式不正确，请刷新页面后重试")
 	errNotSignedIn    = models.Coded(models.ErrUnauthorized, "unauthorized", "请先登录")
 	errSessionExpired = models.Coded(models.ErrUnauthorized, "unauthorized", "登录已过期，请重新登录")
 	errSessionRevoked = models.Coded(models.ErrUnauthorized, "unauthorized", "登录已失效，请重新登录")

@@ -113,7 +113,7 @@ func newConEnvLog(t *testing.T, log *slog.Logger) *conEnv {
 func (e *conEnv) file(station uint64, at time.Time) models.Opinion {
 	e.t.Helper()
 	op, _, err := models.FileOpinion(e.t.Context(), e.db, models.FileInput{
-		VoterID: e.voter, Category: "minsheng", StationID: station,
+		VoterID: e.voter, Category: "shenghuo", StationID: station,
 		Content: "东门菜市场门口的路灯坏了一个多月，晚上很不安全。",
 	}, models.RouteWorld{}, at, conLoc, e.cal)
 	must(e.t, err)

@@ -30,7 +30,7 @@ func (h *Handlers) consoleReceptionDays(c *gin.Context) {
 	if date == "" {
 		date = h.Now().In(h.Location).Format(models.DateLayout)
 	} else if _, err := time.Parse(models.DateLayout, date); err != nil {
-		shared.RespondErr(c, models.Invalid("date", "日期格式应为 YYYY-MM-DD"))
+		shared.RespondErr(c, models.Invalid("date", "日期格式不正确（例如2026-03-10）"))
 		return
 	}
 	stationID, ok := queryUint(c, "station_id")

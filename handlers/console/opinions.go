@@ -216,7 +216,7 @@ func (h *Handlers) parseDue(s string) (time.Time, error) {
 	if d, err := time.ParseInLocation(models.DateLayout, s, h.Location); err == nil {
 		return d.AddDate(0, 0, 1).Add(-time.Second), nil
 	}
-	return time.Time{}, models.Invalid("due_at", "办理期限格式应为 YYYY-MM-DD 或 RFC 3339 时间")
+	return time.Time{}, models.Invalid("due_at", "办理期限格式不正确（例如2026-03-10）")
 }
 
 type replyBody struct {

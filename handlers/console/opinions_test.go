@@ -307,7 +307,7 @@ func TestConsoleListFilters(t *testing.T) {
 		{"?status=accepted", []uint64{third.ID}},
 		{"?overdue=1", []uint64{old.ID}},
 		{"?overdue=0", []uint64{third.ID, fresh.ID, old.ID}},
-		{"?category=minsheng", []uint64{third.ID, fresh.ID, old.ID}},
+		{"?category=shenghuo", []uint64{third.ID, fresh.ID, old.ID}},
 		{"?category=jiaotong", nil},
 		{"?escalated=1", nil},
 	} {

@@ -66,7 +66,7 @@ func TestChatHelpAndCancelAtEveryStep(t *testing.T) {
 		next string   // a valid answer and what it leads to
 		want string
 	}{
-		{"category", nil, "1. 民生实事", "1", "类别：民生实事"},
+		{"category", nil, "1. 生活服务", "1", "类别：生活服务"},
 		{"field", []string{"立法意见"}, "法规草案名称", "无", "村或社区名称"},
 		{"place", []string{"1"}, "村或社区名称", "东门社区", "请描述"},
 		{"pick", []string{"1", "东"}, "请回复数字选择", "1", "请描述"},

@@ -103,16 +103,16 @@ func TestChatFlowScannedCode(t *testing.T) {
 			e.push(oaEvent(voter, oaNextCT(), "SCAN", e.code)).text(t, voter)
 
 			r := e.say(t, voter, "我要反映")
-			oaWant(t, r, "1. 民生实事", "8. 其他", "回复0取消")
+			oaWant(t, r, "1. 生活服务", "8. 其他", "回复0取消")
 			if ttl := e.chatTTL(t, voter); ttl <= 0 || ttl > 10*time.Minute {
 				t.Errorf("chat TTL %v", ttl)
 			}
 			r = e.say(t, voter, "1")
-			oaWant(t, r, "类别：民生实事", "将转给东门社区代表联络站办理，回复1确认，或回复社区名称更换")
+			oaWant(t, r, "类别：生活服务", "将转给东门社区代表联络站办理，回复1确认，或回复社区名称更换")
 			r = e.say(t, voter, "1")
 			oaWant(t, r, "请描述")
 			r = e.say(t, voter, chatContent)
-			oaWant(t, r, "类别：民生实事", "办理单位：东门社区代表联络站", "内容："+chatContent, "回复1提交，回复0取消。")
+			oaWant(t, r, "类别：生活服务", "办理单位：东门社区代表联络站", "内容："+chatContent, "回复1提交，回复0取消。")
 			if n := len(e.opinions(t)); n != 0 {
 				t.Fatalf("%d opinions before the confirmation", n)
 			}
@@ -235,7 +235,7 @@ func TestChatTimeout(t *testing.T) {
 	if r := e.say(t, voter, "你好"); strings.Contains(r, "自动结束") {
 		t.Errorf("expiry repeated: %s", r)
 	}
-	oaWant(t, e.say(t, voter, "我要反映"), "1. 民生实事")
+	oaWant(t, e.say(t, voter, "我要反映"), "1. 生活服务")
 	oaWant(t, e.say(t, voter, "2"), "类别：城乡建设")
 }
 
@@ -281,8 +281,8 @@ func TestChatMenuClick(t *testing.T) {
 	e := newChatEnv(t, false)
 	const voter = "oVoterChat06"
 	r := e.push(oaEvent(voter, oaNextCT(), "CLICK", official.MenuFile)).text(t, voter)
-	oaWant(t, r, "请回复数字选择类别", "1. 民生实事")
-	oaWant(t, e.say(t, voter, "1"), "类别：民生实事")
+	oaWant(t, r, "请回复数字选择类别", "1. 生活服务")
+	oaWant(t, e.say(t, voter, "1"), "类别：生活服务")
 }
 
 // Ensure a location shared at the "where?" step answers it (routing to the

@@ -27,7 +27,7 @@ func BodyError(err error) error {
 	if errors.As(err, &mbe) {
 		return models.Coded(models.ErrInvalid, "body_too_large", "提交的内容太大")
 	}
-	return models.Coded(models.ErrInvalid, "invalid_json", "请求内容不是有效的 JSON")
+	return models.Coded(models.ErrInvalid, "invalid_json", "请求内容格式不正确")
 }
 
 // QueryLimit reads an optional ?limit= between 1 and most.
