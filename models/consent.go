@@ -75,17 +75,12 @@ func ConsentsLeft(ctx context.Context, db *gorm.DB, openid, tpl string) (int, er
 	return n[0], nil
 }
 
-// UseConsent spends one consent if any is left and reports whether it did.
-// The decrement is one conditional UPDATE, so two concurrent senders can
+// UseConsent spends one one-time consent of template tpl if any is left
+// and reports whether it did: the consent rule (reserveConsent) for a
+// one-time template, one conditional UPDATE, so two concurrent callers can
 // never spend the same consent.
 func UseConsent(ctx context.Context, tx *gorm.DB, openid, tpl string, now time.Time) (bool, error) {
-	res := tx.WithContext(ctx).Model(&SubscribeConsent{}).
-		Where("openid = ? AND template_id = ? AND remaining > 0", openid, tpl).
-		Updates(map[string]any{"remaining": gorm.Expr("remaining - 1"), "updated_at": now.UTC()})
-	if res.Error != nil {
-		return false, translate(res.Error)
-	}
-	return res.RowsAffected == 1, nil
+	return reserveConsent(ctx, tx, openid, config.TemplateSpec{ID: tpl}, 1, now)
 }
 
 // DropConsent sets the count to zero: WeChat answered 43101, so whatever we
