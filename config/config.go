@@ -119,6 +119,10 @@ type Templates struct {
 type TemplateSpec struct {
 	ID     string
 	Fields map[string]string
+	// LongTerm marks a mini-program subscribe template as long-term
+	// (长期订阅): a consent allows sends until the voter turns it off, and
+	// no send spends it. False is one-time (一次性订阅): one consent, one send.
+	LongTerm bool
 }
 
 // DefaultTimezone is the deployment's time zone unless DEPUTYLINK_TIMEZONE
@@ -237,6 +241,9 @@ func Load(getenv func(string) string) (Config, error) {
 		l.errs = append(l.errs, err)
 	}
 	if c.OpinionNotify, err = LoadOpinionNotify(getenv); err != nil {
+		l.errs = append(l.errs, err)
+	}
+	if err := c.checkVoterTemplates(); err != nil {
 		l.errs = append(l.errs, err)
 	}
 	if len(l.errs) > 0 {
@@ -471,8 +478,23 @@ func (l *loader) bytes(name string, dst *int64) {
 	*dst = n * mult
 }
 
-// template parses a DEPUTYLINK_TPL_* variable (see ParseTemplateSpec).
+// template parses a DEPUTYLINK_TPL_* variable of an official-account
+// template (see ParseTemplateSpec), which has no kind.
 func (l *loader) template(name string, dst *TemplateSpec) {
+	l.parseTemplate(name, dst)
+	if dst.LongTerm {
+		l.fail(name, "is an official-account template: "+TemplateLongTerm+" applies only to mini-program subscribe templates")
+		*dst = TemplateSpec{}
+	}
+}
+
+// subscribeTemplate parses a DEPUTYLINK_TPL_* variable of a mini-program
+// subscribe template, which may be one_time or long_term.
+func (l *loader) subscribeTemplate(name string, dst *TemplateSpec) {
+	l.parseTemplate(name, dst)
+}
+
+func (l *loader) parseTemplate(name string, dst *TemplateSpec) {
 	v, ok := l.lookup(name, false)
 	if !ok {
 		return

@@ -14,7 +14,7 @@ func TestKnownVarsFollowTheLoaders(t *testing.T) {
 		"DEPUTYLINK_DATABASE_URL", "DEPUTYLINK_DATABASE_URL_FILE", "DEPUTYLINK_REDIS_URL", "DEPUTYLINK_REDIS_URL_FILE",
 		"DEPUTYLINK_OA_SECRET", "DEPUTYLINK_OA_SECRET_FILE", "DEPUTYLINK_OA_TOKEN_FILE", "DEPUTYLINK_TIMEZONE",
 		"DEPUTYLINK_TPL_STAFF_ALERT", EnvTplBookingResult, EnvTplReceptionReminder, EnvTplStaffRoster,
-		EnvTplOpinionStaff, EnvTplOpinionResult, EnvTplOpinionVoter, EnvPublicURL, EnvOpinionPage, EnvOpinionAskResultDays,
+		EnvTplOpinionStaff, EnvTplOpinionAccepted, EnvTplOpinionResult, EnvTplOpinionAskResult, EnvTplOpinionVoter, EnvPublicURL, EnvOpinionPage, EnvOpinionAskResultDays,
 	} {
 		if !slices.Contains(known, want) {
 			t.Errorf("%s is not a known variable", want)

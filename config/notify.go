@@ -7,8 +7,9 @@ import "errors"
 // queued for it (the HTTP answer and the mini-program still show everything).
 //
 // Each is written like every DEPUTYLINK_TPL_* variable (see
-// ParseTemplateSpec): "TEMPLATE_ID|ourfield=keyword,…", using the field
-// names below (models.NotifyField*).
+// ParseTemplateSpec): "TEMPLATE_ID[;long_term]|ourfield=keyword,…", using
+// the field names below (models.NotifyField*). The two voter templates
+// must differ (checkVoterTemplates).
 type NotifyTemplates struct {
 	// BookingResult is the mini-program subscribe template telling a voter
 	// what became of a booking: confirmed, waitlisted, promoted from the
@@ -39,8 +40,8 @@ const (
 func LoadNotify(getenv func(string) string) (NotifyTemplates, error) {
 	var n NotifyTemplates
 	l := loader{getenv: getenv}
-	l.template(EnvTplBookingResult, &n.BookingResult)
-	l.template(EnvTplReceptionReminder, &n.ReceptionReminder)
+	l.subscribeTemplate(EnvTplBookingResult, &n.BookingResult)
+	l.subscribeTemplate(EnvTplReceptionReminder, &n.ReceptionReminder)
 	l.template(EnvTplStaffRoster, &n.StaffRoster)
 	if len(l.errs) > 0 {
 		return NotifyTemplates{}, errors.Join(l.errs...)

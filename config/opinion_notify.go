@@ -13,19 +13,30 @@ import (
 // and the mini-program still show everything.
 //
 // Templates are written like every DEPUTYLINK_TPL_* variable (see
-// ParseTemplateSpec), "TEMPLATE_ID|ourfield=keyword,…", with our field
-// names: title, no, summary, station, status, due, time (see
+// ParseTemplateSpec), "TEMPLATE_ID[;long_term]|ourfield=keyword,…", with
+// our field names: title, no, summary, station, status, due, time (see
 // models.OpinionField*). Text values are cut to 20 characters.
+//
+// The voter's three subscribe templates are separate, so that the three
+// consents the mini-program asks for when a voter files are each spent on
+// their own kind of notice: Accepted (受理), Result (答复, 办结) and
+// AskResult (回访, "解决了吗？"). They must differ (checkVoterTemplates).
 type OpinionNotify struct {
 	// Staff is the official-account template of the staff messages: a new,
 	// returned or reopened item, a transfer lead, an overdue or escalated
 	// item (DEPUTYLINK_TPL_OPINION_STAFF).
 	Staff TemplateSpec
-	// Result is the mini-program subscribe template of the voter messages:
-	// accepted, replied, closed and "解决了吗?"
-	// (DEPUTYLINK_TPL_OPINION_RESULT). Sent only while the voter has a
-	// consent left for it.
+	// Accepted is the mini-program subscribe template telling the voter
+	// their item was accepted, 受理 (DEPUTYLINK_TPL_OPINION_ACCEPTED).
+	Accepted TemplateSpec
+	// Result is the mini-program subscribe template of the handling
+	// result: the item was replied to (答复) or closed (办结)
+	// (DEPUTYLINK_TPL_OPINION_RESULT).
 	Result TemplateSpec
+	// AskResult is the mini-program subscribe template of the follow-up
+	// question "解决了吗？" (回访), AskResultDays after the reply
+	// (DEPUTYLINK_TPL_OPINION_ASK_RESULT).
+	AskResult TemplateSpec
 	// VoterOA is the official-account template for voters who follow the
 	// account but have no consent left (DEPUTYLINK_TPL_OPINION_VOTER).
 	VoterOA TemplateSpec
@@ -44,7 +55,9 @@ type OpinionNotify struct {
 // The variables LoadOpinionNotify reads.
 const (
 	EnvTplOpinionStaff      = "DEPUTYLINK_TPL_OPINION_STAFF"
+	EnvTplOpinionAccepted   = "DEPUTYLINK_TPL_OPINION_ACCEPTED"
 	EnvTplOpinionResult     = "DEPUTYLINK_TPL_OPINION_RESULT"
+	EnvTplOpinionAskResult  = "DEPUTYLINK_TPL_OPINION_ASK_RESULT"
 	EnvTplOpinionVoter      = "DEPUTYLINK_TPL_OPINION_VOTER"
 	EnvPublicURL            = "DEPUTYLINK_PUBLIC_URL"
 	EnvOpinionPage          = "DEPUTYLINK_MP_OPINION_PAGE"
@@ -71,7 +84,9 @@ func LoadOpinionNotify(getenv func(string) string) (OpinionNotify, error) {
 	n := OpinionNotify{Page: DefaultOpinionPage, AskResultDays: defaultOpinionAskDays}
 	l := loader{getenv: getenv}
 	l.template(EnvTplOpinionStaff, &n.Staff)
-	l.template(EnvTplOpinionResult, &n.Result)
+	l.subscribeTemplate(EnvTplOpinionAccepted, &n.Accepted)
+	l.subscribeTemplate(EnvTplOpinionResult, &n.Result)
+	l.subscribeTemplate(EnvTplOpinionAskResult, &n.AskResult)
 	l.template(EnvTplOpinionVoter, &n.VoterOA)
 	l.str(EnvPublicURL, &n.PublicURL)
 	l.str(EnvOpinionPage, &n.Page)

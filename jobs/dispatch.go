@@ -25,8 +25,9 @@ var errNoSender = errors.New("wechat client not configured: set DEPUTYLINK_OA_AP
 // Outcomes: Sent → sent; Retryable → failed and due again after RetryDelay,
 // or dead after MaxAttempts; Permanent → dead; NoConsent (43101) → the
 // voter's consent count is dropped to zero and the row is dead, never
-// retried. A subscribe message is sent only while a consent is counted, and
-// spends one (models.SpendConsent). Template messages carry the row id as
+// retried. A subscribe message holds its consent from the moment it was
+// queued (the consent rule in models); a row queued before that settles
+// one here (models.SpendConsent). Template messages carry the row id as
 // client_msg_id, so a row re-claimed after a worker died mid-send is not
 // delivered twice within WeChat's 10-minute window.
 //
@@ -109,7 +110,7 @@ func (d Deps) deliver(ctx context.Context, row models.Notification, lim *limiter
 		return true
 	}
 	if row.Channel == models.ChannelSubscribe {
-		ok, err := models.SpendConsent(bg, d.DB, row, clock())
+		ok, err := models.SpendConsent(bg, d.DB, d.notifyConfig(log), row, clock())
 		if err != nil {
 			d.mark(bg, log, err)
 			return false

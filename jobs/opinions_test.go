@@ -36,6 +36,7 @@ func newOpCounty(t *testing.T, askDays int) *opCounty {
 	c.d = e.deps(t, Options{Location: opLoc, Opinion: config.OpinionNotify{
 		Staff:         config.TemplateSpec{ID: "tplStaff", Fields: map[string]string{"title": "thing1", "no": "character_string2", "station": "thing3", "due": "time4"}},
 		Result:        config.TemplateSpec{ID: "tplResult", Fields: map[string]string{"title": "thing1", "no": "character_string2", "status": "phrase3", "time": "time4"}},
+		AskResult:     config.TemplateSpec{ID: "tplAsk", Fields: map[string]string{"title": "thing1", "no": "character_string2", "status": "phrase3", "time": "time4"}},
 		PublicURL:     "https://rd.example.gov.cn",
 		Page:          "pages/opinion/detail",
 		AskResultDays: askDays,
@@ -155,10 +156,10 @@ func TestOpinionAskResultJob(t *testing.T) {
 	if _, _, err := models.ReplyOpinion(ctx, c.db, c.head.ID, op.ID, models.ReplyInput{Text: "已联系供电所，本周内修复。"}, replied); err != nil {
 		t.Fatal(err)
 	}
-	if err := models.GrantConsents(ctx, c.db, "mpVoterJobs", []string{"tplResult"}, monday); err != nil {
+	if err := models.GrantConsents(ctx, c.db, "mpVoterJobs", []string{"tplAsk"}, monday); err != nil {
 		t.Fatal(err)
 	}
-	c.fake.GrantConsent("mpVoterJobs", "tplResult", 1)
+	c.fake.GrantConsent("mpVoterJobs", "tplAsk", 1)
 
 	if n, err := OpinionAskResult(ctx, c.d, replied.AddDate(0, 0, 3).Add(-time.Minute)); err != nil || n != 0 {
 		t.Fatalf("before 3 days: %d %v", n, err)
@@ -182,7 +183,7 @@ func TestOpinionAskResultJob(t *testing.T) {
 	if len(subs) != 1 || subs[0].Data["thing1"] != "您反映的问题解决了吗？" || subs[0].Data["phrase3"] != "已答复" {
 		t.Errorf("subscribe = %+v", subs)
 	}
-	if left, _ := models.ConsentsLeft(ctx, c.db, "mpVoterJobs", "tplResult"); left != 0 {
+	if left, _ := models.ConsentsLeft(ctx, c.db, "mpVoterJobs", "tplAsk"); left != 0 {
 		t.Errorf("consents left %d, want 0", left)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"deputylink/config"
+
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -73,17 +75,12 @@ func ConsentsLeft(ctx context.Context, db *gorm.DB, openid, tpl string) (int, er
 	return n[0], nil
 }
 
-// UseConsent spends one consent if any is left and reports whether it did.
-// The decrement is one conditional UPDATE, so two concurrent senders can
+// UseConsent spends one one-time consent of template tpl if any is left
+// and reports whether it did: the consent rule (reserveConsent) for a
+// one-time template, one conditional UPDATE, so two concurrent callers can
 // never spend the same consent.
 func UseConsent(ctx context.Context, tx *gorm.DB, openid, tpl string, now time.Time) (bool, error) {
-	res := tx.WithContext(ctx).Model(&SubscribeConsent{}).
-		Where("openid = ? AND template_id = ? AND remaining > 0", openid, tpl).
-		Updates(map[string]any{"remaining": gorm.Expr("remaining - 1"), "updated_at": now.UTC()})
-	if res.Error != nil {
-		return false, translate(res.Error)
-	}
-	return res.RowsAffected == 1, nil
+	return reserveConsent(ctx, tx, openid, config.TemplateSpec{ID: tpl}, 1, now)
 }
 
 // DropConsent sets the count to zero: WeChat answered 43101, so whatever we
@@ -95,19 +92,67 @@ func DropConsent(ctx context.Context, db *gorm.DB, openid, tpl string, now time.
 		Updates(map[string]any{"remaining": 0, "updated_at": now.UTC()}).Error)
 }
 
-// SpendConsent spends one consent for a claimed subscribe notification and
-// reports whether the send may go ahead. A notification spends at most one
-// consent over all its attempts: the first successful call marks the row
-// (in the same transaction as the decrement), and later attempts of the
-// same row go ahead without spending another. It returns ErrStaleClaim if
-// the row was claimed again by another worker.
-func SpendConsent(ctx context.Context, db *gorm.DB, n Notification, now time.Time) (bool, error) {
+// reserveConsent is the consent rule, the one place that decides whether a
+// subscribe message may be queued for openid under template spec; tx is
+// the transaction that writes the message's outbox row.
+//
+//   - One-time template (一次性订阅): one consent allows exactly one send.
+//     One is spent now, by a conditional UPDATE in tx, if at least need are
+//     left (need > 1 keeps some for a later, more important notice). The
+//     UPDATE takes the consent row's lock, so two transactions, in one
+//     process or several, can never both spend the last consent: the
+//     second waits, then sees none left.
+//   - Long-term template (长期订阅): the consent allows sends until the
+//     voter turns it off (WeChat's 43101 then sets the count to zero,
+//     DropConsent). It is checked, never spent.
+//
+// WeChat counts consents per template, so each voter notice has a
+// template of its own (config refuses one template for two notices) and a
+// consent given for one kind is never spent on another.
+func reserveConsent(ctx context.Context, tx *gorm.DB, openid string, spec config.TemplateSpec, need int, now time.Time) (bool, error) {
+	if spec.LongTerm {
+		left, err := ConsentsLeft(ctx, tx, openid, spec.ID)
+		return left > 0, err
+	}
+	res := tx.WithContext(ctx).Model(&SubscribeConsent{}).
+		Where("openid = ? AND template_id = ? AND remaining >= ?", openid, spec.ID, max(need, 1)).
+		Updates(map[string]any{"remaining": gorm.Expr("remaining - 1"), "updated_at": now.UTC()})
+	if res.Error != nil {
+		return false, translate(res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// releaseConsent gives back a one-time consent reserved in tx for a message
+// that was not written after all (its dedupe key was queued before).
+func releaseConsent(ctx context.Context, tx *gorm.DB, openid string, spec config.TemplateSpec, now time.Time) error {
+	if spec.LongTerm {
+		return nil
+	}
+	return translate(tx.WithContext(ctx).Model(&SubscribeConsent{}).
+		Where("openid = ? AND template_id = ?", openid, spec.ID).
+		Updates(map[string]any{"remaining": gorm.Expr("remaining + 1"), "updated_at": now.UTC()}).Error)
+}
+
+// SpendConsent settles the consent of a claimed subscribe notification and
+// reports whether the send may go ahead. A row queued by queueVoterNotice
+// holds its consent already (ConsentUsed). A row queued before consents
+// were reserved with their notice is settled here by the same rule
+// (reserveConsent, with cfg telling one-time from long-term templates), in
+// one transaction with marking the row, so it spends at most one consent
+// over all its attempts. It returns ErrStaleClaim if the row was claimed
+// again by another worker.
+func SpendConsent(ctx context.Context, db *gorm.DB, cfg NotifyConfig, n Notification, now time.Time) (bool, error) {
 	if n.ConsentUsed {
 		return true, nil
 	}
+	spec := config.TemplateSpec{ID: n.TemplateID}
+	if _, t, ok := cfg.voterTemplateByID(n.TemplateID); ok {
+		spec = t
+	}
 	ok := false
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		used, err := UseConsent(ctx, tx, n.ToUser, n.TemplateID, now)
+		used, err := reserveConsent(ctx, tx, n.ToUser, spec, 1, now)
 		if err != nil || !used {
 			return err
 		}

@@ -117,10 +117,10 @@ func TestSpendConsentOncePerNotification(t *testing.T) {
 		t.Fatalf("claim: %d %v", len(rows), err)
 	}
 	first, second := rows[0], rows[1]
-	if ok, err := models.SpendConsent(ctx, db, first, t0); !ok || err != nil {
+	if ok, err := models.SpendConsent(ctx, db, models.NotifyConfig{}, first, t0); !ok || err != nil {
 		t.Fatalf("spend: %v %v", ok, err)
 	}
-	if ok, err := models.SpendConsent(ctx, db, second, t0); ok || err != nil {
+	if ok, err := models.SpendConsent(ctx, db, models.NotifyConfig{}, second, t0); ok || err != nil {
 		t.Fatalf("second notification spent a consent that is not there: %v %v", ok, err)
 	}
 	// The first notification fails and is retried: its retry must not need
@@ -137,7 +137,7 @@ func TestSpendConsentOncePerNotification(t *testing.T) {
 			if !n.ConsentUsed {
 				t.Fatal("retry lost the consent it already spent")
 			}
-			if ok, err := models.SpendConsent(ctx, db, n, t0); !ok || err != nil {
+			if ok, err := models.SpendConsent(ctx, db, models.NotifyConfig{}, n, t0); !ok || err != nil {
 				t.Fatalf("retry spend: %v %v", ok, err)
 			}
 		}
@@ -146,7 +146,7 @@ func TestSpendConsentOncePerNotification(t *testing.T) {
 		t.Fatalf("consents left = %d, want 1 (the retry spent one)", n)
 	}
 	// A stale claim spends nothing.
-	if ok, err := models.SpendConsent(ctx, db, second, t0); ok || !errors.Is(err, models.ErrStaleClaim) {
+	if ok, err := models.SpendConsent(ctx, db, models.NotifyConfig{}, second, t0); ok || !errors.Is(err, models.ErrStaleClaim) {
 		t.Fatalf("stale spend: %v %v", ok, err)
 	}
 	if n, _ := models.ConsentsLeft(ctx, db, "oV", "tpl"); n != 1 {

@@ -16,18 +16,21 @@ package models
 //   - notify_digest.go: the daily digest of stuck notifications.
 //
 // This file holds what they share: the configuration they take, how our
-// field values are fitted into a template's keywords, the consents a
-// subscribe message spends, and the outbox write.
+// field values are fitted into a template's keywords, the registry of the
+// notices voters get as subscribe messages (voterNotices) and the outbox
+// write.
 //
-// Consent: a mini-program subscribe message spends one of the voter's
-// one-time consents for its template (consent.go counts them; the
-// dispatcher spends one per send, SpendConsent). An official-account
-// template message spends none: it goes to anyone who follows the account.
+// Consent: every notice to a voter's mini-program is a VoterNotice with a
+// template of its own and goes out through queueVoterNotice, which applies
+// the one consent rule (reserveConsent in consent.go) in the transaction
+// that writes its outbox row. An official-account template message spends
+// no consent: it goes to anyone who follows the account.
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -110,25 +113,6 @@ func SlotTime(start, end time.Time, loc *time.Location) string {
 	return KeywordSpanText(start, end, loc)
 }
 
-// freeConsents is the voter's counted consents for tpl minus those that
-// queued subscribe messages will spend, so two events in a row do not
-// both count on the last consent.
-func freeConsents(ctx context.Context, db *gorm.DB, openid, tpl string) (int, error) {
-	left, err := ConsentsLeft(ctx, db, openid, tpl)
-	if err != nil || left <= 0 {
-		return 0, err
-	}
-	var pending int64
-	err = db.WithContext(ctx).Model(&Notification{}).
-		Where("channel = ? AND to_user = ? AND template_id = ? AND consent_used = ? AND status IN ?",
-			ChannelSubscribe, openid, tpl, false, []NotifyStatus{NotifyQueued, NotifySending, NotifyFailed}).
-		Count(&pending).Error
-	if err != nil {
-		return 0, translate(err)
-	}
-	return left - int(pending), nil
-}
-
 // queue writes one notice to the outbox in tx (Enqueue: a repeated dedupe
 // key writes nothing) and reports whether it made a row; what names the
 // notice in an error.
@@ -140,34 +124,204 @@ func queue(ctx context.Context, tx *gorm.DB, in NotificationInput, now time.Time
 	return created, nil
 }
 
-// Consent purposes of the mini-program subscribe templates voters are asked
-// to accept (GET /subscriptions).
+// VoterNotice is a kind of notice voters get as a mini-program subscribe
+// message. Each has its own template (one consent is spent on one kind) and
+// is listed in voterNotices with the moments the mini-program asks the
+// voter to allow it; the notify files send one only through
+// queueVoterNotice.
+type VoterNotice string
+
+// The voter notices. The names are the "purpose" of GET /subscriptions.
 const (
-	PurposeBookingResult     = "booking_result"
-	PurposeReceptionReminder = "reception_reminder"
+	// NoticeBookingResult: a booking confirmed, waitlisted, promoted or
+	// moved (notify_booking.go).
+	NoticeBookingResult VoterNotice = "booking_result"
+	// NoticeReceptionReminder: the reminder the day before (notify_reception.go).
+	NoticeReceptionReminder VoterNotice = "reception_reminder"
+	// NoticeOpinionAccepted: the item was accepted, 受理 (notify_opinion.go).
+	NoticeOpinionAccepted VoterNotice = "opinion_accepted"
+	// NoticeOpinionResult: the item was replied to (答复) or closed (办结).
+	NoticeOpinionResult VoterNotice = "opinion_result"
+	// NoticeOpinionAskResult: the follow-up question "解决了吗？" (回访).
+	NoticeOpinionAskResult VoterNotice = "opinion_ask_result"
 )
 
-// SubscribeTemplateIDs are the configured subscribe templates the
-// mini-program asks voters to accept: the booking result's, then the
-// reminder's (once when both are the same template).
-func SubscribeTemplateIDs(t config.NotifyTemplates) []string {
-	var ids []string
-	for _, id := range []string{t.BookingResult.ID, t.ReceptionReminder.ID} {
-		if id != "" && (len(ids) == 0 || ids[0] != id) {
-			ids = append(ids, id)
-		}
-	}
-	return ids
+// ConsentMoment is a moment in the mini-program at which the voter's tap
+// asks wx.requestSubscribeMessage for the templates relevant then
+// (GET /api/v1/subscriptions?moment=…).
+type ConsentMoment string
+
+// The consent moments.
+const (
+	// MomentBooking: after booking a seat.
+	MomentBooking ConsentMoment = "booking"
+	// MomentFiling: after filing an opinion.
+	MomentFiling ConsentMoment = "filing"
+	// MomentReplied: when viewing an item that was replied to.
+	MomentReplied ConsentMoment = "replied"
+)
+
+// MaxConsentAsk is the most templates one wx.requestSubscribeMessage call
+// (one tap) asks for.
+const MaxConsentAsk = 3
+
+// voterNoticeDef is one voter notice: the variable and the setting of its
+// template, and the moments it is asked for.
+type voterNoticeDef struct {
+	notice   VoterNotice
+	env      string
+	template func(NotifyConfig) config.TemplateSpec
+	moments  []ConsentMoment
 }
 
-// SubscribePurpose names what template id is used for ("" for a template
-// we do not use).
-func SubscribePurpose(t config.NotifyTemplates, id string) string {
-	switch id {
-	case t.BookingResult.ID:
-		return PurposeBookingResult
-	case t.ReceptionReminder.ID:
-		return PurposeReceptionReminder
+// voterNotices is every notice sent to voters as a subscribe message, in
+// the order a moment offers them. A notice only a moment offers can ever
+// be allowed by a voter.
+var voterNotices = []voterNoticeDef{
+	{NoticeBookingResult, config.EnvTplBookingResult,
+		func(c NotifyConfig) config.TemplateSpec { return c.Reception.BookingResult }, []ConsentMoment{MomentBooking}},
+	{NoticeReceptionReminder, config.EnvTplReceptionReminder,
+		func(c NotifyConfig) config.TemplateSpec { return c.Reception.ReceptionReminder }, []ConsentMoment{MomentBooking}},
+	{NoticeOpinionAccepted, config.EnvTplOpinionAccepted,
+		func(c NotifyConfig) config.TemplateSpec { return c.Opinion.Accepted }, []ConsentMoment{MomentFiling}},
+	{NoticeOpinionResult, config.EnvTplOpinionResult,
+		func(c NotifyConfig) config.TemplateSpec { return c.Opinion.Result }, []ConsentMoment{MomentFiling, MomentReplied}},
+	{NoticeOpinionAskResult, config.EnvTplOpinionAskResult,
+		func(c NotifyConfig) config.TemplateSpec { return c.Opinion.AskResult }, []ConsentMoment{MomentFiling, MomentReplied}},
+}
+
+// VoterNotices lists every voter notice.
+func VoterNotices() []VoterNotice {
+	out := make([]VoterNotice, 0, len(voterNotices))
+	for _, d := range voterNotices {
+		out = append(out, d.notice)
 	}
-	return ""
+	return out
+}
+
+// VoterNoticeVar names the variable that configures notice k's template.
+func VoterNoticeVar(k VoterNotice) string {
+	d, _ := voterNoticeOf(k)
+	return d.env
+}
+
+// ConsentMoments lists every consent moment.
+func ConsentMoments() []ConsentMoment {
+	return []ConsentMoment{MomentBooking, MomentFiling, MomentReplied}
+}
+
+// ParseConsentMoment reads the moment parameter of GET /subscriptions.
+func ParseConsentMoment(s string) (ConsentMoment, error) {
+	for _, m := range ConsentMoments() {
+		if string(m) == s {
+			return m, nil
+		}
+	}
+	return "", Invalid("moment", "订阅时机不正确，应为 booking（预约后）、filing（提交意见后）或 replied（查看答复时）")
+}
+
+func voterNoticeOf(k VoterNotice) (voterNoticeDef, bool) {
+	for _, d := range voterNotices {
+		if d.notice == k {
+			return d, true
+		}
+	}
+	return voterNoticeDef{}, false
+}
+
+// VoterTemplate is the template of voter notice k ("" ID when it is not
+// configured or k is unknown).
+func (c NotifyConfig) VoterTemplate(k VoterNotice) config.TemplateSpec {
+	if d, ok := voterNoticeOf(k); ok {
+		return d.template(c)
+	}
+	return config.TemplateSpec{}
+}
+
+// voterTemplateByID is the voter notice whose configured template is id.
+func (c NotifyConfig) voterTemplateByID(id string) (VoterNotice, config.TemplateSpec, bool) {
+	for _, d := range voterNotices {
+		if t := d.template(c); t.Configured() && t.ID == id {
+			return d.notice, t, true
+		}
+	}
+	return "", config.TemplateSpec{}, false
+}
+
+// SubscribeOffer is one template the mini-program asks the voter to allow.
+type SubscribeOffer struct {
+	Notice   VoterNotice
+	Template config.TemplateSpec
+}
+
+// SubscribeOffers are the configured templates to ask for at moment m, in
+// order, at most MaxConsentAsk (one tap).
+func SubscribeOffers(c NotifyConfig, m ConsentMoment) []SubscribeOffer {
+	var out []SubscribeOffer
+	for _, d := range voterNotices {
+		t := d.template(c)
+		if !t.Configured() || !slices.Contains(d.moments, m) || len(out) == MaxConsentAsk {
+			continue
+		}
+		out = append(out, SubscribeOffer{Notice: d.notice, Template: t})
+	}
+	return out
+}
+
+// SubscribePurpose names the voter notice template id is configured for
+// ("" for a template we do not use).
+func SubscribePurpose(c NotifyConfig, id string) string {
+	k, _, _ := c.voterTemplateByID(id)
+	return string(k)
+}
+
+// voterNoticeResult is what queueVoterNotice did.
+type voterNoticeResult int
+
+const (
+	// noticeNoConsent: the template is not configured or the consent rule
+	// refused; nothing was written, the caller may use another channel.
+	noticeNoConsent voterNoticeResult = iota
+	// noticeQueued: a new outbox row holds its consent.
+	noticeQueued
+	// noticeRepeat: the dedupe key was queued before; nothing more written.
+	noticeRepeat
+)
+
+// queueVoterNotice writes notice k to the voter's mini-program openid as a
+// subscribe message in tx, if the consent rule (reserveConsent) allows it:
+// a one-time consent is reserved in tx together with the row, a long-term
+// consent is only checked. need is how many one-time consents must be left
+// (2 for a waitlist place, keeping one for the promotion). in carries the
+// recipient, values (our field names, filled into the template here), the
+// page, the dedupe key and the station; what names the notice in an error.
+// It is the only way a subscribe message is written.
+func queueVoterNotice(ctx context.Context, tx *gorm.DB, cfg NotifyConfig, k VoterNotice, need int,
+	in NotificationInput, values map[string]string, now time.Time, what string) (voterNoticeResult, error) {
+	d, ok := voterNoticeOf(k)
+	if !ok {
+		return noticeNoConsent, fmt.Errorf("enqueue %s: %q is not a voter notice", what, k)
+	}
+	spec := d.template(cfg)
+	if !spec.Configured() {
+		cfg.log().DebugContext(ctx, "No template configured ("+d.env+"); voter notice not sent", "notice", k, "dedupe_key", in.DedupeKey)
+		return noticeNoConsent, nil
+	}
+	if in.ToUser == "" {
+		return noticeNoConsent, nil
+	}
+	held, err := reserveConsent(ctx, tx, in.ToUser, spec, need, now)
+	if err != nil || !held {
+		return noticeNoConsent, err
+	}
+	in.Channel, in.TemplateID, in.Fields, in.consentHeld = ChannelSubscribe, spec.ID, fill(spec, values), true
+	created, err := queue(ctx, tx, in, now, what)
+	if err != nil {
+		return noticeNoConsent, err
+	}
+	if !created {
+		// Queued before with a consent of its own: give this one back.
+		return noticeRepeat, releaseConsent(ctx, tx, in.ToUser, spec, now)
+	}
+	return noticeQueued, nil
 }

@@ -16,11 +16,14 @@ package models
 // promoted when another cancels or moves away, a booking moved. A cancel is
 // the voter's own doing and tells nobody.
 //
-// Consent: each message spends one of the voter's consents for the
-// template. A voter without a mini-program openid or a consent left hears
-// nothing (the answer and the mini-program show the result anyway). A
-// waitlist place is only announced while a second consent is left, so one
-// stays for the promotion that matters more.
+// Consent: each message is the voter notice NoticeBookingResult, written
+// through the consent rule (reserveConsent): it spends one of the voter's
+// one-time consents for the template with its row (a long-term consent is
+// checked, not spent). A voter without a mini-program openid or a consent
+// hears nothing (the answer and the mini-program show the result anyway). A
+// waitlist place is only announced while a second one-time consent is
+// left, so one stays for the promotion that matters more. The reminder has
+// a template of its own, so it never spends a booking result's consent.
 
 import (
 	"context"
@@ -141,16 +144,22 @@ func NotifyBooking(ctx context.Context, tx *gorm.DB, n *BookingNotices, b Bookin
 		if err != nil || !ok {
 			return err
 		}
-		in.Fields = fill(spec, n.fields(ev, kind.result, kind.note))
-		if _, err := queue(ctx, tx, in, now, fmt.Sprintf("%s notice of booking %d", ev.Kind, ev.BookingID)); err != nil {
+		res, err := queueVoterNotice(ctx, tx, n.cfg, NoticeBookingResult, kind.need, in, n.fields(ev, kind.result, kind.note),
+			now, fmt.Sprintf("%s notice of booking %d", ev.Kind, ev.BookingID))
+		if err != nil {
 			return err
+		}
+		if res == noticeQueued && !spec.LongTerm {
+			n.consents[ev.VoterID]-- // the hint follows the reservation
 		}
 	}
 	return nil
 }
 
 // input is the event's notification without its fields; ok is false when
-// the voter cannot receive it (no mini-program openid, or too few consents).
+// the voter cannot receive it (no mini-program openid, or too few consents
+// by the count read in this transaction: a shortcut that spares the
+// consent rule's UPDATE while the slot's row is locked; the rule decides).
 func (n *BookingNotices) input(ctx context.Context, tx *gorm.DB, ev BookingEvent, need int) (NotificationInput, bool, error) {
 	openid, err := n.openID(ctx, tx, ev.VoterID)
 	if err != nil {
@@ -160,12 +169,14 @@ func (n *BookingNotices) input(ctx context.Context, tx *gorm.DB, ev BookingEvent
 	if err != nil {
 		return NotificationInput{}, false, err
 	}
+	if n.cfg.Reception.BookingResult.LongTerm {
+		need = 1
+	}
 	if openid == "" || left < need {
 		n.cfg.log().DebugContext(ctx, "Voter cannot receive the booking notice; skipped",
 			"booking_id", ev.BookingID, "event", ev.Kind, "has_openid", openid != "", "consents", left, "need", need)
 		return NotificationInput{}, false, nil
 	}
-	n.consents[ev.VoterID] = left - 1 // a second event in the same operation sees one fewer
 	for _, load := range []func() error{
 		func() error { _, err := n.booking(ctx, tx, ev.BookingID); return err },
 		func() error { _, err := n.slot(ctx, tx, ev.SlotID); return err },
@@ -177,8 +188,7 @@ func (n *BookingNotices) input(ctx context.Context, tx *gorm.DB, ev BookingEvent
 	}
 	station := ev.StationID
 	return NotificationInput{
-		Channel: ChannelSubscribe, ToUser: openid, TemplateID: n.cfg.Reception.BookingResult.ID,
-		URL: fmt.Sprintf("%s?id=%d", BookingPage, ev.BookingID), DedupeKey: ev.DedupeKey(), StationID: &station,
+		ToUser: openid, URL: fmt.Sprintf("%s?id=%d", BookingPage, ev.BookingID), DedupeKey: ev.DedupeKey(), StationID: &station,
 	}, true, nil
 }
 

@@ -18,13 +18,16 @@ package models
 //     job); an item escalated after the last unsatisfied round (the
 //     admins). One official-account template message (Opinion.Staff) per
 //     bound recipient, linking to the console item. It spends no consent.
-//   - the voter: accepted, replied, closed, and "解决了吗?"
-//     (Opinion.AskResultDays after the reply, raised by the ask-result
-//     job). A mini-program subscribe message (Opinion.Result) that spends
-//     one consent, sent only while the voter has one left that no queued
-//     message will spend first; else an official-account template message
-//     (Opinion.VoterOA, no consent) when the voter follows the account;
-//     else nothing: the mini-program shows the change.
+//   - the voter: accepted (NoticeOpinionAccepted, template
+//     Opinion.Accepted), replied and closed (NoticeOpinionResult,
+//     Opinion.Result), and "解决了吗？" (NoticeOpinionAskResult,
+//     Opinion.AskResult; Opinion.AskResultDays after the reply, raised by
+//     the ask-result job). A mini-program subscribe message when the
+//     consent rule allows it (reserveConsent: a one-time consent for that
+//     template is spent with the row, a long-term one is checked); else an
+//     official-account template message (Opinion.VoterOA, no consent) when
+//     the voter follows the account; else nothing: the mini-program shows
+//     the change.
 
 import (
 	"context"
@@ -52,26 +55,22 @@ const (
 	OpinionFieldTime    = "time"    // when it happened, "2026年12月20日 16:00"
 )
 
-// OpinionNotifications maps one event onto the notifications to enqueue:
-//
-//   - staff events (Staff set): one template message (Opinion.Staff) per
-//     bound recipient, linking to the console item;
-//   - voter events (VoterID set): a subscribe message (Opinion.Result) when
-//     the voter has a consent left for it that no queued message will spend
-//     first, else a template message (Opinion.VoterOA) when the voter
-//     follows the official account (their own row, or another with the same
-//     unionid), else nothing: the mini-program shows the change.
-//
-// A recipient without a configured template is skipped with a reason.
-// Dedupe keys are the event's plus ":staff:<id>" or ":voter". db may be
-// the caller's transaction.
-func OpinionNotifications(ctx context.Context, db *gorm.DB, ev OpinionEvent, nc NotifyConfig, now time.Time) ([]NotificationInput, []NotifySkip, error) {
+// opinionVoterNotices maps the events told to the voter onto their notice.
+var opinionVoterNotices = map[EventKind]VoterNotice{
+	EventAccepted:  NoticeOpinionAccepted,
+	EventReplied:   NoticeOpinionResult,
+	EventClosed:    NoticeOpinionResult,
+	EventAskResult: NoticeOpinionAskResult,
+}
+
+// OpinionStaffNotifications maps one event onto the staff notifications:
+// one official-account template message (Opinion.Staff) per bound
+// recipient, linking to the console item. A recipient without a bound
+// openid or a configured template is skipped with a reason. Dedupe keys are
+// the event's plus ":staff:<id>".
+func OpinionStaffNotifications(ev OpinionEvent, nc NotifyConfig, now time.Time) ([]NotificationInput, []NotifySkip) {
 	cfg := nc.Opinion
 	values := opinionValues(ev, now, nc.loc())
-	var station *uint64
-	if ev.StationID != officeStation {
-		station = ptr(ev.StationID)
-	}
 	var out []NotificationInput
 	var skips []NotifySkip
 	for _, s := range ev.Staff {
@@ -85,63 +84,76 @@ func OpinionNotifications(ctx context.Context, db *gorm.DB, ev OpinionEvent, nc 
 			out = append(out, NotificationInput{
 				Channel: ChannelTemplate, ToUser: s.OpenID, TemplateID: cfg.Staff.ID,
 				Fields: fill(cfg.Staff, values), URL: ConsoleOpinionURL(cfg.PublicURL, ev.OpinionID),
-				DedupeKey: key, StationID: station,
+				DedupeKey: key, StationID: opinionStation(ev),
 			})
 		}
 	}
-	if ev.VoterID == 0 {
-		return out, skips, nil
+	return out, skips
+}
+
+func opinionStation(ev OpinionEvent) *uint64 {
+	if ev.StationID == officeStation {
+		return nil
 	}
+	return ptr(ev.StationID)
+}
+
+// notifyOpinionVoter writes the voter's notice of ev in tx: the subscribe
+// message when the consent rule allows it (queueVoterNotice), else a
+// template message (Opinion.VoterOA) when the voter follows the official
+// account (their own row, or another with the same unionid), else nothing.
+// The dedupe key is the event's plus ":voter". It reports whether it wrote
+// a row, or why not.
+func notifyOpinionVoter(ctx context.Context, tx *gorm.DB, ev OpinionEvent, nc NotifyConfig, now time.Time) (bool, *NotifySkip, error) {
+	cfg := nc.Opinion
+	values := opinionValues(ev, now, nc.loc())
 	key := ev.DedupeKey + ":voter"
 	page := opinionPage(cfg.Page, ev.OpinionID)
 	var v Voter
-	if err := db.WithContext(ctx).Take(&v, ev.VoterID).Error; err != nil {
-		return nil, nil, notFoundAs(err, ErrVoterNotFound)
+	if err := tx.WithContext(ctx).Take(&v, ev.VoterID).Error; err != nil {
+		return false, nil, notFoundAs(err, ErrVoterNotFound)
 	}
-	if cfg.Result.Configured() && v.MPOpenID != nil && *v.MPOpenID != "" {
-		left, err := freeConsents(ctx, db, *v.MPOpenID, cfg.Result.ID)
-		if err != nil {
-			return nil, nil, err
-		}
-		if left > 0 {
-			return append(out, NotificationInput{
-				Channel: ChannelSubscribe, ToUser: *v.MPOpenID, TemplateID: cfg.Result.ID,
-				Fields: fill(cfg.Result, values), URL: page, DedupeKey: key, StationID: station,
-			}), skips, nil
+	if notice, ok := opinionVoterNotices[ev.Kind]; ok && v.MPOpenID != nil && *v.MPOpenID != "" {
+		res, err := queueVoterNotice(ctx, tx, nc, notice, 1, NotificationInput{
+			ToUser: *v.MPOpenID, URL: page, DedupeKey: key, StationID: opinionStation(ev),
+		}, values, now, key)
+		if err != nil || res != noticeNoConsent {
+			return res == noticeQueued, nil, err
 		}
 	}
-	oa, err := followingOpenID(ctx, db, v)
+	oa, err := followingOpenID(ctx, tx, v)
 	if err != nil {
-		return nil, nil, err
+		return false, nil, err
 	}
 	switch {
 	case oa == "":
-		skips = append(skips, NotifySkip{key, "voter has no subscribe consent left and does not follow the official account"})
+		return false, &NotifySkip{key, "voter has no subscribe consent left and does not follow the official account"}, nil
 	case !cfg.VoterOA.Configured():
-		skips = append(skips, NotifySkip{key, "voter template not configured (DEPUTYLINK_TPL_OPINION_VOTER)"})
-	default:
-		out = append(out, NotificationInput{
-			Channel: ChannelTemplate, ToUser: oa, TemplateID: cfg.VoterOA.ID,
-			Fields: fill(cfg.VoterOA, values), MiniPage: page, DedupeKey: key, StationID: station,
-		})
+		return false, &NotifySkip{key, "voter template not configured (DEPUTYLINK_TPL_OPINION_VOTER)"}, nil
 	}
-	return out, skips, nil
+	ok, err := queue(ctx, tx, NotificationInput{
+		Channel: ChannelTemplate, ToUser: oa, TemplateID: cfg.VoterOA.ID,
+		Fields: fill(cfg.VoterOA, values), MiniPage: page, DedupeKey: key, StationID: opinionStation(ev),
+	}, now, key)
+	return ok, nil, err
 }
 
-// NotifyOpinion maps events onto notifications (OpinionNotifications) and
-// enqueues them in tx, the transaction of the change that caused them
-// (filing, rating, a console workflow action, the overdue and "解决了吗?"
-// jobs), so they exist exactly when the change commits. Skipped recipients
-// are logged at debug level. It returns how many rows it created.
+// NotifyOpinion writes the notifications of events in tx, the transaction
+// of the change that caused them (filing, rating, a console workflow
+// action, the overdue and "解决了吗？" jobs), so they exist exactly when the
+// change commits: the staff's (OpinionStaffNotifications) and the voter's
+// (notifyOpinionVoter). Repeated events write nothing more. Skipped
+// recipients are logged at debug level. It returns how many rows it
+// created.
 func NotifyOpinion(ctx context.Context, tx *gorm.DB, events []OpinionEvent, cfg NotifyConfig, now time.Time) (int, error) {
 	created := 0
+	skipped := func(sk NotifySkip) {
+		cfg.log().DebugContext(ctx, "Opinion notification skipped", "dedupe_key", sk.DedupeKey, "reason", sk.Reason)
+	}
 	for _, ev := range events {
-		ins, skips, err := OpinionNotifications(ctx, tx, ev, cfg, now)
+		ins, skips := OpinionStaffNotifications(ev, cfg, now)
 		for _, sk := range skips {
-			cfg.log().DebugContext(ctx, "Opinion notification skipped", "dedupe_key", sk.DedupeKey, "reason", sk.Reason)
-		}
-		if err != nil {
-			return created, fmt.Errorf("notify %s: %w", ev.DedupeKey, err)
+			skipped(sk)
 		}
 		for _, in := range ins {
 			ok, err := queue(ctx, tx, in, now, in.DedupeKey)
@@ -151,6 +163,19 @@ func NotifyOpinion(ctx context.Context, tx *gorm.DB, events []OpinionEvent, cfg 
 			if ok {
 				created++
 			}
+		}
+		if ev.VoterID == 0 {
+			continue
+		}
+		ok, sk, err := notifyOpinionVoter(ctx, tx, ev, cfg, now)
+		if err != nil {
+			return created, fmt.Errorf("notify %s: %w", ev.DedupeKey, err)
+		}
+		if sk != nil {
+			skipped(*sk)
+		}
+		if ok {
+			created++
 		}
 	}
 	return created, nil

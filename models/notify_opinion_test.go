@@ -1,6 +1,7 @@
 package models_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -21,8 +22,7 @@ var notifyCfg = models.NotifyConfig{Opinion: config.OpinionNotify{
 func strp(s string) *string { return &s }
 
 func TestOpinionNotificationsStaff(t *testing.T) {
-	db := modelstest.NewDB(t)
-	ctx, now := t.Context(), time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
+	now := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
 	ev := models.OpinionEvent{
 		Kind: models.EventNewItem, OpinionID: 42, TrackingNo: "YJ20260302-0001", StationID: 7,
 		StationName: "一个名字特别特别特别特别特别长的社区代表联络站", Status: models.OpinionSubmitted,
@@ -31,10 +31,7 @@ func TestOpinionNotificationsStaff(t *testing.T) {
 		Staff:     []models.StaffRecipient{{ID: 3, OpenID: "oClerk"}, {ID: 4, OpenID: ""}},
 		DedupeKey: "opinion:42:new:v1",
 	}
-	ins, skips, err := models.OpinionNotifications(ctx, db, ev, notifyCfg, now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ins, skips := models.OpinionStaffNotifications(ev, notifyCfg, now)
 	if len(ins) != 1 || len(skips) != 1 || skips[0].DedupeKey != "opinion:42:new:v1:staff:4" {
 		t.Fatalf("ins %+v skips %+v", ins, skips)
 	}
@@ -59,14 +56,14 @@ func TestOpinionNotificationsStaff(t *testing.T) {
 	// No staff template configured: nothing queued, a reason given.
 	cfg := notifyCfg
 	cfg.Opinion.Staff = config.TemplateSpec{}
-	ins, skips, err = models.OpinionNotifications(ctx, db, ev, cfg, now)
-	if err != nil || len(ins) != 0 || len(skips) != 2 || !strings.Contains(skips[0].Reason, "DEPUTYLINK_TPL_OPINION_STAFF") {
-		t.Errorf("unconfigured: %v %+v %+v", err, ins, skips)
+	ins, skips = models.OpinionStaffNotifications(ev, cfg, now)
+	if len(ins) != 0 || len(skips) != 2 || !strings.Contains(skips[0].Reason, "DEPUTYLINK_TPL_OPINION_STAFF") {
+		t.Errorf("unconfigured: %+v %+v", ins, skips)
 	}
 	// Without a public URL the message carries no link.
 	cfg = notifyCfg
 	cfg.Opinion.PublicURL = ""
-	ins, _, _ = models.OpinionNotifications(ctx, db, ev, cfg, now)
+	ins, _ = models.OpinionStaffNotifications(ev, cfg, now)
 	if len(ins) != 1 || ins[0].URL != "" {
 		t.Errorf("no public URL: %+v", ins)
 	}
@@ -96,58 +93,63 @@ func TestOpinionNotificationsVoterChannels(t *testing.T) {
 		return models.OpinionEvent{Kind: models.EventReplied, OpinionID: 9, TrackingNo: "YJ20260302-0009", StationID: 7,
 			StationName: "东门社区代表联络站", Status: models.OpinionReplied, Title: "您的意见已答复", VoterID: voter, DedupeKey: key}
 	}
-	one := func(voter uint64, key string) (models.NotificationInput, []models.NotifySkip, int) {
+	// one runs NotifyOpinion for one event and returns the row it wrote.
+	one := func(voter uint64, key string, cfg models.NotifyConfig) (models.Notification, int) {
 		t.Helper()
-		ins, skips, err := models.OpinionNotifications(ctx, db, ev(voter, key), notifyCfg, now)
+		created, err := models.NotifyOpinion(ctx, db, []models.OpinionEvent{ev(voter, key)}, cfg, now)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ins) > 1 {
-			t.Fatalf("voter %d: %d notifications", voter, len(ins))
+		var rows []models.Notification
+		if err := db.Where("dedupe_key = ?", key+":voter").Find(&rows).Error; err != nil {
+			t.Fatal(err)
 		}
-		if len(ins) == 0 {
-			return models.NotificationInput{}, skips, 0
+		if len(rows) != created {
+			t.Fatalf("voter %d: created %d, %d rows", voter, created, len(rows))
 		}
-		return ins[0], skips, 1
+		if created == 0 {
+			return models.Notification{}, 0
+		}
+		return rows[0], created
 	}
 
-	// A consent left: the subscribe message, opening the item's page.
-	n, _, k := one(consenting, "e1")
+	// A consent left: the subscribe message, opening the item's page; it
+	// holds the consent from the moment it is queued.
+	n, k := one(consenting, "e1", notifyCfg)
 	if k != 1 || n.Channel != models.ChannelSubscribe || n.ToUser != "mpConsent" || n.TemplateID != "tplResult" ||
-		n.URL != "pages/opinion/detail?id=9" || n.DedupeKey != "e1:voter" {
+		n.URL != "pages/opinion/detail?id=9" || !n.ConsentUsed {
 		t.Errorf("consenting voter: %+v", n)
 	}
-	// Queued, that message will spend the only consent: the next event
-	// finds none left and, the voter following nobody, is skipped.
-	if _, _, err := models.Enqueue(ctx, db, n, now); err != nil {
-		t.Fatal(err)
+	if left, _ := models.ConsentsLeft(ctx, db, "mpConsent", "tplResult"); left != 0 {
+		t.Errorf("%d consents left after the notice was queued, want 0", left)
 	}
-	if _, skips, k := one(consenting, "e2"); k != 0 || len(skips) != 1 || skips[0].DedupeKey != "e2:voter" {
-		t.Errorf("consent already accounted for: %d %+v", k, skips)
+	// The only consent is spent: the next event finds none left and, the
+	// voter following nobody, is skipped.
+	if _, k := one(consenting, "e2", notifyCfg); k != 0 {
+		t.Errorf("consent already spent, yet %d notices", k)
 	}
 	// No consent, but following the official account: a template message
 	// that opens the mini-program page.
-	n, _, k = one(follower, "e3")
-	if k != 1 || n.Channel != models.ChannelTemplate || n.ToUser != "oaFollower" || n.TemplateID != "tplVoterOA" ||
-		n.MiniPage != "pages/opinion/detail?id=9" || n.Fields["thing2"] != "已答复" {
+	n, k = one(follower, "e3", notifyCfg)
+	if f, _ := n.Data(); k != 1 || n.Channel != models.ChannelTemplate || n.ToUser != "oaFollower" || n.TemplateID != "tplVoterOA" ||
+		n.MiniPage != "pages/opinion/detail?id=9" || f["thing2"] != "已答复" || n.ConsentUsed {
 		t.Errorf("follower: %+v", n)
 	}
 	// Following through the official-account row with the same unionid.
-	if n, _, k = one(linkedMP, "e4"); k != 1 || n.ToUser != "oaLinked" {
+	if n, k = one(linkedMP, "e4", notifyCfg); k != 1 || n.ToUser != "oaLinked" {
 		t.Errorf("unionid-linked follower: %+v", n)
 	}
 	// Unfollowed, or mini-program only: nothing, the mini-program shows it.
-	for _, v := range []uint64{unfollowed, mpOnly} {
-		if _, skips, k := one(v, "e5"); k != 0 || len(skips) != 1 {
-			t.Errorf("voter %d: %d notifications, skips %+v", v, k, skips)
+	for i, v := range []uint64{unfollowed, mpOnly} {
+		if _, k := one(v, fmt.Sprintf("e5-%d", i), notifyCfg); k != 0 {
+			t.Errorf("voter %d: %d notifications", v, k)
 		}
 	}
 	// The voter template unconfigured: the follower gets nothing either.
 	cfg := notifyCfg
 	cfg.Opinion.VoterOA = config.TemplateSpec{}
-	ins, skips, err := models.OpinionNotifications(ctx, db, ev(follower, "e6"), cfg, now)
-	if err != nil || len(ins) != 0 || len(skips) != 1 || !strings.Contains(skips[0].Reason, "DEPUTYLINK_TPL_OPINION_VOTER") {
-		t.Errorf("unconfigured voter template: %v %+v %+v", err, ins, skips)
+	if _, k := one(follower, "e6", cfg); k != 0 {
+		t.Errorf("unconfigured voter template: %d notices", k)
 	}
 
 	// NotifyOpinion writes each once, whatever the repeats.
@@ -162,5 +164,114 @@ func TestOpinionNotificationsVoterChannels(t *testing.T) {
 	db.Model(&models.Notification{}).Where("dedupe_key IN ?", []string{"e7:voter", "e7b:voter"}).Count(&cnt)
 	if cnt != 2 {
 		t.Errorf("enqueued %d, want 2", cnt)
+	}
+	// A repeated subscribe notice spends no second consent.
+	if err := models.GrantConsents(ctx, db, "mpConsent", []string{"tplResult"}, now); err != nil {
+		t.Fatal(err)
+	}
+	if created, err := models.NotifyOpinion(ctx, db, []models.OpinionEvent{ev(consenting, "e1")}, notifyCfg, now); err != nil || created != 0 {
+		t.Errorf("repeat of e1 wrote %d rows (%v)", created, err)
+	}
+	if left, _ := models.ConsentsLeft(ctx, db, "mpConsent", "tplResult"); left != 1 {
+		t.Errorf("a repeat spent the consent: %d left, want 1", left)
+	}
+}
+
+// TestOpinionConsentRule: each voter notice spends a consent of its own
+// template (one tap at filing allows 受理, 答复 and 解决了吗？ once each); a
+// long-term template's consent is never spent, until 43101 drops it.
+func TestOpinionConsentRule(t *testing.T) {
+	db := modelstest.NewDB(t)
+	ctx, now := t.Context(), time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
+	cfg := notifyCfg
+	cfg.Opinion.Accepted = config.TemplateSpec{ID: "tplAccepted"}
+	cfg.Opinion.AskResult = config.TemplateSpec{ID: "tplAsk"}
+	v := models.Voter{MPOpenID: strp("mpRule")}
+	if err := db.Create(&v).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := models.GrantConsents(ctx, db, "mpRule", []string{"tplAccepted", "tplResult", "tplAsk"}, now); err != nil {
+		t.Fatal(err)
+	}
+	ev := func(kind models.EventKind, key string) models.OpinionEvent {
+		return models.OpinionEvent{Kind: kind, OpinionID: 9, TrackingNo: "YJ20260302-0009", Status: models.OpinionReplied,
+			Title: "标题", VoterID: v.ID, DedupeKey: key}
+	}
+	tplOf := func(key string) string {
+		var rows []models.Notification
+		if err := db.Where("dedupe_key = ?", key+":voter").Find(&rows).Error; err != nil || len(rows) > 1 {
+			t.Fatalf("%s: %v %d rows", key, err, len(rows))
+		}
+		if len(rows) == 0 {
+			return ""
+		}
+		return rows[0].TemplateID
+	}
+	for _, c := range []struct {
+		kind      models.EventKind
+		key, want string
+	}{
+		{models.EventAccepted, "a1", "tplAccepted"},
+		{models.EventAccepted, "a2", ""}, // its one consent is spent; the others are not its to spend
+		{models.EventReplied, "r1", "tplResult"},
+		{models.EventClosed, "c1", ""},
+		{models.EventAskResult, "q1", "tplAsk"},
+	} {
+		if _, err := models.NotifyOpinion(ctx, db, []models.OpinionEvent{ev(c.kind, c.key)}, cfg, now); err != nil {
+			t.Fatal(err)
+		}
+		if got := tplOf(c.key); got != c.want {
+			t.Errorf("%s %s: template %q, want %q", c.kind, c.key, got, c.want)
+		}
+	}
+
+	// Long-term: every event is sent, the consent stays.
+	cfg.Opinion.Result.LongTerm = true
+	if err := models.GrantConsents(ctx, db, "mpRule", []string{"tplResult"}, now); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		key := fmt.Sprintf("long%d", i)
+		if _, err := models.NotifyOpinion(ctx, db, []models.OpinionEvent{ev(models.EventReplied, key)}, cfg, now); err != nil {
+			t.Fatal(err)
+		}
+		if tplOf(key) != "tplResult" {
+			t.Errorf("long-term send %d not queued", i)
+		}
+	}
+	if left, _ := models.ConsentsLeft(ctx, db, "mpRule", "tplResult"); left != 1 {
+		t.Errorf("long-term consent spent: %d left, want 1", left)
+	}
+	// A row queued before consents were reserved is settled by the same
+	// rule at dispatch: a long-term template spends nothing there either.
+	id, _, err := models.Enqueue(ctx, db, models.NotificationInput{Channel: models.ChannelSubscribe, ToUser: "mpRule",
+		TemplateID: "tplResult", DedupeKey: "legacy"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := models.Claim(ctx, db, now, 100, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range claimed {
+		if n.ID != id {
+			continue
+		}
+		if ok, err := models.SpendConsent(ctx, db, cfg, n, now); !ok || err != nil {
+			t.Errorf("legacy long-term row: %v %v", ok, err)
+		}
+	}
+	if left, _ := models.ConsentsLeft(ctx, db, "mpRule", "tplResult"); left != 1 {
+		t.Errorf("dispatch spent a long-term consent: %d left", left)
+	}
+	// The voter turned it off (43101): nothing more is queued.
+	if err := models.DropConsent(ctx, db, "mpRule", "tplResult", now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := models.NotifyOpinion(ctx, db, []models.OpinionEvent{ev(models.EventReplied, "off")}, cfg, now); err != nil {
+		t.Fatal(err)
+	}
+	if got := tplOf("off"); got != "" {
+		t.Errorf("sent after the long-term consent was turned off: %q", got)
 	}
 }

@@ -8,9 +8,12 @@ package models
 // next day whose slot has not begun, at 18:00 the day before (the reminder
 // job, when booking closes by default, so the list is final), through the
 // mini-program subscribe template Reception.ReceptionReminder
-// (DEPUTYLINK_TPL_RECEPTION_REMINDER), opening the booking's page. It
-// spends one of the voter's consents for that template; a voter without a
-// mini-program openid or a consent left is skipped.
+// (DEPUTYLINK_TPL_RECEPTION_REMINDER), opening the booking's page, as the
+// voter notice NoticeReceptionReminder: the consent rule (reserveConsent)
+// spends one of the voter's consents for that template with the row, or
+// checks a long-term one; a voter without a mini-program openid or a
+// consent is skipped. Its template is its own, so the reminder never
+// spends the consent of a booking result.
 //
 // The roster says: 明日接待安排 (今日… for a run after midnight), the
 // station, the date and hours, the deputies on duty, how many voters
@@ -39,7 +42,8 @@ import (
 // NotifyReceptionReminders queues the reminder of the reception on date
 // ("2006-01-02") to every voter with a confirmed booking (see the top of
 // this file); slots that have begun by now (a late run) are skipped. It
-// writes in db and returns how many reminders it queued.
+// writes each reminder with its consent in a transaction of its own in db
+// (a savepoint when db is a transaction) and returns how many it queued.
 func NotifyReceptionReminders(ctx context.Context, db *gorm.DB, cfg NotifyConfig, date string, now time.Time) (int, error) {
 	log := cfg.log()
 	spec := cfg.Reception.ReceptionReminder
@@ -62,14 +66,6 @@ func NotifyReceptionReminders(ctx context.Context, db *gorm.DB, cfg NotifyConfig
 		if !slot.StartAt.After(now) || openid == "" {
 			continue
 		}
-		left, err := ConsentsLeft(ctx, db, openid, spec.ID)
-		if err != nil {
-			return created, err
-		}
-		if left < 1 {
-			log.DebugContext(ctx, "No consent left for the reminder; skipped", "booking_id", b.ID)
-			continue
-		}
 		values := map[string]string{
 			NotifyFieldStation:  Thing(st.Name),
 			NotifyFieldTime:     SlotTime(slot.StartAt, slot.EndAt, cfg.loc()),
@@ -81,14 +77,23 @@ func NotifyReceptionReminders(ctx context.Context, db *gorm.DB, cfg NotifyConfig
 			values[NotifyFieldAddress] = Thing(st.Address)
 		}
 		stationID := b.StationID
-		ok, err := queue(ctx, db, NotificationInput{
-			Channel: ChannelSubscribe, ToUser: openid, TemplateID: spec.ID, Fields: fill(spec, values),
-			URL: fmt.Sprintf("%s?id=%d", BookingPage, b.ID), DedupeKey: fmt.Sprintf("remind:%d", b.ID),
-			StationID: &stationID,
-		}, now, fmt.Sprintf("reminder of booking %d", b.ID))
+		var res voterNoticeResult
+		// The consent and the row commit together, one booking at a time.
+		err := RunTx(ctx, db, func(tx *gorm.DB) error {
+			var err error
+			res, err = queueVoterNotice(ctx, tx, cfg, NoticeReceptionReminder, 1, NotificationInput{
+				ToUser: openid, URL: fmt.Sprintf("%s?id=%d", BookingPage, b.ID), DedupeKey: fmt.Sprintf("remind:%d", b.ID),
+				StationID: &stationID,
+			}, values, now, fmt.Sprintf("reminder of booking %d", b.ID))
+			return err
+		})
 		if err != nil {
 			return created, err
 		}
+		if res == noticeNoConsent {
+			log.DebugContext(ctx, "No consent left for the reminder; skipped", "booking_id", b.ID)
+		}
+		ok := res == noticeQueued
 		if ok {
 			created++
 		}

@@ -76,8 +76,9 @@ type Notification struct {
 	Attempts      int          `gorm:"not null;default:0"`
 	NextAttemptAt time.Time    `gorm:"not null;index:idx_notification_due,priority:2"`
 	LeaseUntil    *time.Time
-	// ConsentUsed records that a subscribe consent was spent on this row, so
-	// a retry does not spend a second one.
+	// ConsentUsed records that the row's subscribe consent is settled: spent
+	// (one-time) or checked (long-term) when the row was queued, or by the
+	// dispatcher for a row queued before that; a retry spends none.
 	ConsentUsed bool `gorm:"not null;default:false"`
 	// LastError is redacted and truncated; it never holds a token or secret.
 	LastError string     `gorm:"size:500;not null;default:''"`
@@ -115,6 +116,10 @@ type NotificationInput struct {
 	StationID *uint64
 	// NotBefore delays the first attempt (e.g. a reminder); zero = at once.
 	NotBefore time.Time
+	// consentHeld: the consent rule already settled this subscribe row's
+	// consent in the same transaction (queueVoterNotice); it is written as
+	// ConsentUsed so the dispatcher spends none.
+	consentHeld bool
 }
 
 // Enqueue writes a notification. Call it with the caller's transaction so
@@ -147,7 +152,7 @@ func Enqueue(ctx context.Context, tx *gorm.DB, in NotificationInput, now time.Ti
 	row := Notification{
 		Channel: in.Channel, ToUser: in.ToUser, TemplateID: in.TemplateID, Fields: string(b),
 		URL: in.URL, MiniPage: in.MiniPage, DedupeKey: in.DedupeKey, Status: NotifyQueued,
-		NextAttemptAt: due, StationID: in.StationID, CreatedAt: now, UpdatedAt: now,
+		NextAttemptAt: due, StationID: in.StationID, ConsentUsed: in.consentHeld, CreatedAt: now, UpdatedAt: now,
 	}
 	db := tx.WithContext(ctx)
 	ins := db.Clauses(clause.OnConflict{DoNothing: true})

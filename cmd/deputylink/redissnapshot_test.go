@@ -103,7 +103,7 @@ func TestEmbeddedRedisKeepsSessionsAcrossRestart(t *testing.T) {
 	if st != 200 || json.Unmarshal(raw, &s) != nil || s.Token == "" {
 		t.Fatalf("login: %d %s", st, raw)
 	}
-	opinion := `{"content":"东门菜市场门口的路灯坏了一个多月，晚上很不安全。","category":"minsheng"}`
+	opinion := `{"content":"东门菜市场门口的路灯坏了一个多月，晚上很不安全。","category":"shenghuo"}`
 	st, _, first := send(t, "POST", base+"/api/v1/opinions", s.Token, opinion, "keep-1")
 	if st != 201 {
 		t.Fatalf("opinion: %d %s", st, first)

@@ -193,7 +193,7 @@ func fieldsOf(t *testing.T, n models.Notification) map[string]string {
 func TestBookingLifecycleAndNotifications(t *testing.T) {
 	e := newBookEnv(t, bookOpts{rule: func(_ int, r *models.ReceptionRule) { r.SeatsPerSlot, r.WalkInSeats = 2, 0 }})
 	slots := e.slots(0, bkDec)
-	a, b := e.voter("oVoterA", 1), e.voter("oVoterB", 1)
+	a, b := e.voter("oVoterA", 1), e.voter("oVoterB", 2)
 	c, d := e.voter("oVoterC", 2), e.voter("oVoterD", 1)
 
 	r := e.call("POST", "/api/v1/bookings", a, fmt.Sprintf(`{"slot_id":%d,"topic":"小区路灯坏了"}`, slots[0].ID))
@@ -412,11 +412,11 @@ func TestSubscriptionsRecordConsents(t *testing.T) {
 	tok := e.voter("oSubs", 0)
 	var got shared.List[api.ConsentView]
 	r := e.doAuth("POST", "/api/v1/subscriptions", tok, `{"template_ids":["tplBookingResult","tplOther","tplBookingResult"]}`, &got)
-	if r.StatusCode != 200 || fmt.Sprint(got.Items) != "[{tplBookingResult booking_result 1} {tplOther  1}]" {
+	if r.StatusCode != 200 || fmt.Sprint(got.Items) != "[{tplBookingResult booking_result 1 false} {tplOther  1 false}]" {
 		t.Fatalf("grant: %d %+v", r.StatusCode, got)
 	}
 	e.doAuth("POST", "/api/v1/subscriptions", tok, `{"template_ids":["tplBookingResult"]}`, &got)
-	if fmt.Sprint(got.Items) != "[{tplBookingResult booking_result 2}]" {
+	if fmt.Sprint(got.Items) != "[{tplBookingResult booking_result 2 false}]" {
 		t.Errorf("second grant: %+v", got)
 	}
 	if n, _ := models.ConsentsLeft(t.Context(), e.db, "oSubs", "tplOther"); n != 1 {
@@ -425,7 +425,7 @@ func TestSubscriptionsRecordConsents(t *testing.T) {
 	// GET names the templates to ask for, with the counts.
 	got = shared.List[api.ConsentView]{}
 	e.doAuth("GET", "/api/v1/subscriptions", tok, "", &got)
-	if fmt.Sprint(got.Items) != "[{tplBookingResult booking_result 2}]" {
+	if fmt.Sprint(got.Items) != "[{tplBookingResult booking_result 2 false}]" {
 		t.Errorf("list: %+v", got)
 	}
 	// A booking's notice is sent against one consent (spent at dispatch).

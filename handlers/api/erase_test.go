@@ -36,7 +36,7 @@ func TestDeleteMeErasesTheVoter(t *testing.T) {
 		t.Fatal(err)
 	}
 	content := "小区门口的路灯坏了很久，晚上出门很不方便"
-	r := e.call("POST", "/api/v1/opinions", a, fmt.Sprintf(`{"content":%q,"category":"minsheng","station_id":%d,"lat":30.2701,"lng":120.1502}`,
+	r := e.call("POST", "/api/v1/opinions", a, fmt.Sprintf(`{"content":%q,"category":"shenghuo","station_id":%d,"lat":30.2701,"lng":120.1502}`,
 		content, e.stations[0].ID), "Idempotency-Key", "erase-op-1")
 	if r.status != http.StatusCreated {
 		t.Fatalf("file opinion: %d %s", r.status, r.raw)

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -69,14 +70,20 @@ func TestOpinionEndToEnd(t *testing.T) {
 	must(t, err)
 	e.fake.Follow("oClerkWang")
 
-	// The voter logs in, allows two result messages, and files by the deputy's code.
+	// The voter logs in, allows the messages offered at filing (受理, 答复/办结,
+	// 解决了吗？) with one tap, and files by the deputy's code.
 	voter := e.login(e.fake, "oVoterE2E")
-	for range 2 {
-		if r := e.doAuth("POST", "/api/v1/subscriptions", voter, `{"template_ids":["`+opTplResult+`"]}`, nil); r.StatusCode != 200 {
-			t.Fatalf("subscriptions: %d", r.StatusCode)
-		}
+	offered := e.offered(voter, "filing")
+	if !slices.Equal(offered, []string{opTplAccept, opTplResult, opTplAsk}) {
+		t.Fatalf("filing offers %v", offered)
 	}
-	e.fake.GrantConsent("oVoterE2E", opTplResult, 2)
+	ids, _ := json.Marshal(offered)
+	if r := e.doAuth("POST", "/api/v1/subscriptions", voter, `{"template_ids":`+string(ids)+`}`, nil); r.StatusCode != 200 {
+		t.Fatalf("subscriptions: %d", r.StatusCode)
+	}
+	for _, id := range offered {
+		e.fake.GrantConsent("oVoterE2E", id, 1)
+	}
 	op := e.fileOpinion(voter, "e2e-1", map[string]any{"content": lampContent, "category": "shenghuo", "code": e.code}, 201)
 	if op.Station.ID != e.east.ID {
 		t.Fatalf("routed to %+v: %s", op.Station, op.RouteReason)
@@ -139,7 +146,7 @@ func TestOpinionEndToEnd(t *testing.T) {
 		titles[s.Data["thing1"]] = s
 	}
 	reply, ok := titles["您的意见已答复"]
-	if _, accepted := titles["您的意见已受理"]; len(subs) != 2 || !ok || !accepted || reply.ToUser != "oVoterE2E" ||
+	if accepted := titles["您的意见已受理"]; len(subs) != 2 || !ok || accepted.TemplateID != opTplAccept || reply.ToUser != "oVoterE2E" ||
 		reply.TemplateID != opTplResult || reply.Data["phrase3"] != "已答复" ||
 		reply.Page != fmt.Sprintf("pages/opinion/detail?id=%d", op.ID) {
 		t.Fatalf("subscribe messages = %+v", subs)

@@ -25,15 +25,19 @@ import (
 const (
 	opTplStaff  = "tplOpinionStaff"
 	opTplResult = "tplOpinionResult"
+	opTplAccept = "tplOpinionAccepted"
+	opTplAsk    = "tplOpinionAsk"
 	opTplVoter  = "tplOpinionVoter"
 	opPublicURL = "https://rd.example.gov.cn"
 )
 
 var opEnvVars = map[string]string{
-	config.EnvTplOpinionStaff:  opTplStaff + "|title=thing1,no=character_string2,summary=thing3,station=thing4,due=time5",
-	config.EnvTplOpinionResult: opTplResult + "|title=thing1,no=character_string2,status=phrase3,station=thing4,time=time5",
-	config.EnvTplOpinionVoter:  opTplVoter + "|title=thing1,no=character_string2,status=thing3,time=time4",
-	config.EnvPublicURL:        opPublicURL + "/",
+	config.EnvTplOpinionStaff:     opTplStaff + "|title=thing1,no=character_string2,summary=thing3,station=thing4,due=time5",
+	config.EnvTplOpinionResult:    opTplResult + "|title=thing1,no=character_string2,status=phrase3,station=thing4,time=time5",
+	config.EnvTplOpinionAccepted:  opTplAccept + "|title=thing1,no=character_string2,status=phrase3,station=thing4,time=time5",
+	config.EnvTplOpinionAskResult: opTplAsk + "|title=thing1,no=character_string2,status=phrase3,station=thing4,time=time5",
+	config.EnvTplOpinionVoter:     opTplVoter + "|title=thing1,no=character_string2,status=thing3,time=time4",
+	config.EnvPublicURL:           opPublicURL + "/",
 }
 
 var opLoc = time.FixedZone("CST", 8*3600)

@@ -12,16 +12,19 @@ import (
 
 // maxTemplatesPerRequest is how many templates wx.requestSubscribeMessage
 // asks about at once.
-const maxTemplatesPerRequest = 3
+const maxTemplatesPerRequest = models.MaxConsentAsk
 
 // ConsentView is how many subscribe messages of one template the voter
-// still allows. Purpose names what we use a configured template for
-// (models.SubscribePurpose: "booking_result", "reception_reminder"); it is
-// empty for others.
+// still allows. Purpose names the voter notice a configured template is for
+// (models.VoterNotice: "booking_result", "reception_reminder",
+// "opinion_accepted", "opinion_result", "opinion_ask_result"); it is empty
+// for others. LongTerm marks a long-term template (长期订阅): Remaining
+// above zero then means "on" and no send spends it.
 type ConsentView struct {
 	TemplateID string `json:"template_id"`
 	Purpose    string `json:"purpose,omitempty"`
 	Remaining  int    `json:"remaining"`
+	LongTerm   bool   `json:"long_term"`
 }
 
 type subscriptionsRequest struct {
@@ -68,16 +71,33 @@ func (h *Handlers) grantSubscriptions(c *gin.Context) {
 }
 
 // listSubscriptions tells the mini-program which templates to ask consent
-// for, and how many sends of each the voter still allows.
+// for at a moment (?moment=booking after booking, filing after filing an
+// opinion, replied when viewing a replied item; booking when absent, as
+// before moments existed), at most the 3 one tap asks for, and how many
+// sends of each the voter still allows (models.SubscribeOffers).
 func (h *Handlers) listSubscriptions(c *gin.Context) {
+	moment := models.MomentBooking
+	if q := strings.TrimSpace(c.Query("moment")); q != "" {
+		m, err := models.ParseConsentMoment(q)
+		if err != nil {
+			shared.RespondErr(c, err)
+			return
+		}
+		moment = m
+	}
 	openid, ok := h.sessionOpenID(c)
 	if !ok {
 		return
 	}
-	h.respondConsents(c, openid, models.SubscribeTemplateIDs(h.Notify))
+	var ids []string
+	for _, o := range models.SubscribeOffers(h.NotifyConfig(shared.Logger(c)), moment) {
+		ids = append(ids, o.Template.ID)
+	}
+	h.respondConsents(c, openid, ids)
 }
 
 func (h *Handlers) respondConsents(c *gin.Context, openid string, ids []string) {
+	cfg := h.NotifyConfig(shared.Logger(c))
 	out := shared.List[ConsentView]{Items: make([]ConsentView, 0, len(ids))}
 	for _, id := range ids {
 		n, err := models.ConsentsLeft(c.Request.Context(), h.DB, openid, id)
@@ -85,7 +105,9 @@ func (h *Handlers) respondConsents(c *gin.Context, openid string, ids []string) 
 			shared.RespondErr(c, err)
 			return
 		}
-		out.Items = append(out.Items, ConsentView{TemplateID: id, Purpose: models.SubscribePurpose(h.Notify, id), Remaining: n})
+		purpose := models.SubscribePurpose(cfg, id)
+		long := purpose != "" && cfg.VoterTemplate(models.VoterNotice(purpose)).LongTerm
+		out.Items = append(out.Items, ConsentView{TemplateID: id, Purpose: purpose, Remaining: n, LongTerm: long})
 	}
 	c.JSON(http.StatusOK, out)
 }
