@@ -162,7 +162,7 @@ func burnPasswordCheck(p string) {
 // is stored as a bcrypt hash only.
 func CreateConsoleUser(ctx context.Context, db *gorm.DB, username, password, name string, role StaffRole, stationIDs []uint64, now time.Time) (Staff, error) {
 	username = NormalizeUsername(username)
-	name = strings.TrimSpace(name)
+	name = CleanLine(name)
 	stations := uniqueIDs(stationIDs)
 	switch {
 	case checkUsername(username) != nil:
