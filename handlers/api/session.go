@@ -65,8 +65,7 @@ func (h *Handlers) sessionKey(token string) string {
 // bindCode reads {"code": "..."} and checks it is present and sane.
 func bindCode(c *gin.Context) (string, bool) {
 	var req codeRequest
-	if err := c.ShouldBindJSON(&req); err != nil {
-		shared.RespondErr(c, shared.BodyError(err))
+	if !shared.BindJSON(c, &req) {
 		return "", false
 	}
 	req.Code = strings.TrimSpace(req.Code)

@@ -96,11 +96,13 @@ func TestSessionBadInputs(t *testing.T) {
 		{"POST", "/api/v1/session", "", `{}`, 400, "invalid_code"},
 		{"POST", "/api/v1/session", "", `{"code":""}`, 400, "invalid_code"},
 		{"POST", "/api/v1/session", "", `not json`, 400, "invalid_json"},
+		{"POST", "/api/v1/session", "", `{"code":"x"} {}`, 400, "invalid_json"},
+		{"POST", "/api/v1/session", "", `{"code":"x","Code":"y"}`, 400, "invalid_code"},
 		{"POST", "/api/v1/session", "", `{"code":"never-issued"}`, 400, "invalid_code"},
 		{"GET", "/api/v1/me", "", "", 401, "unauthorized"},
 		{"GET", "/api/v1/me", "forged-token", "", 401, "unauthorized"},
 		{"POST", "/api/v1/me/phone", tok, `{"code":"unknown-phone-code"}`, 400, "invalid_code"},
-		{"POST", "/api/v1/me/phone", tok, `{"code":5}`, 400, "invalid_json"},
+		{"POST", "/api/v1/me/phone", tok, `{"code":5}`, 400, "invalid_code"},
 	}
 	for _, c := range cases {
 		var b errBody
