@@ -118,10 +118,8 @@ func (h *Handlers) createSession(c *gin.Context) {
 // requireVoter authenticates "Authorization: Bearer <token>" and slides the
 // session's expiry.
 func (h *Handlers) requireVoter(c *gin.Context) {
-	auth := c.GetHeader("Authorization")
-	token, ok := strings.CutPrefix(auth, "Bearer ")
-	token = strings.TrimSpace(token)
-	if !ok || token == "" || len(token) > 100 {
+	token, ok := shared.BearerToken(c.GetHeader("Authorization"))
+	if !ok || len(token) > 100 {
 		shared.RespondErr(c, errNotSignedIn)
 		return
 	}

@@ -113,6 +113,31 @@ func TestSessionBadInputs(t *testing.T) {
 	}
 }
 
+// The Authorization scheme's name is case-insensitive (RFC 9110): a client
+// that sends "bearer" or "BEARER" is signed in like one that sends "Bearer".
+func TestSessionBearerSchemeAnyCase(t *testing.T) {
+	e, fake := newMPEnv(t, handlers.RateLimits{})
+	tok := e.login(fake, "oCase")
+	for _, c := range []struct {
+		header string
+		status int
+	}{
+		{"Bearer " + tok, 200}, {"bearer " + tok, 200}, {"BEARER " + tok, 200}, {"bEaReR  " + tok + " ", 200},
+		{"Basic " + tok, 401}, {"Bearer", 401}, {"Bearer ", 401}, {"Bearer" + tok, 401}, {tok, 401},
+	} {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/api/v1/me", nil)
+		req.Header.Set("Authorization", c.header)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.status {
+			t.Errorf("Authorization %q: %d, want %d", models.Shorten(c.header, 12, "…"), resp.StatusCode, c.status)
+		}
+	}
+}
+
 func TestSessionExpires(t *testing.T) {
 	e, fake := newMPEnv(t, handlers.RateLimits{})
 	tok := e.login(fake, "oExpire")

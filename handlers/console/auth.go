@@ -191,9 +191,8 @@ func requestIsHTTPS(c *gin.Context) bool {
 // cookie. A malformed Authorization header is not a fallback to the cookie.
 func consoleToken(c *gin.Context) (token string, viaCookie, ok bool) {
 	if auth := c.GetHeader("Authorization"); auth != "" {
-		t, found := strings.CutPrefix(auth, "Bearer ")
-		t = strings.TrimSpace(t)
-		return t, false, found && t != "" && len(t) <= consoleTokenMaxLen
+		t, found := shared.BearerToken(auth)
+		return t, false, found && len(t) <= consoleTokenMaxLen
 	}
 	t, err := c.Cookie(ConsoleCookie)
 	return t, true, err == nil && t != "" && len(t) <= consoleTokenMaxLen

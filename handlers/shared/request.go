@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"deputylink/models"
 
@@ -59,4 +60,15 @@ func QueryLimit(c *gin.Context, dst *int, most int) bool {
 	}
 	*dst = n
 	return true
+}
+
+// BearerToken reads "Authorization: Bearer <token>"; the scheme's name is
+// case-insensitive (RFC 9110), so "bearer" and "BEARER" work too.
+func BearerToken(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
 }
