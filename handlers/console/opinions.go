@@ -53,7 +53,7 @@ func queryUint(c *gin.Context, name string) (uint64, bool) {
 	}
 	n, ok := models.ParseID(s)
 	if !ok {
-		shared.RespondErr(c, models.Invalid(name, "“"+name+"”应为正整数"))
+		shared.RespondErr(c, models.Invalid(name, shared.FieldLabel(name)+"应为正整数"))
 		return 0, false
 	}
 	return n, true

@@ -216,7 +216,7 @@ func bigID(v reflect.Value, field string) string {
 
 // fieldLabels name the body fields of the API in Chinese, for messages.
 var fieldLabels = map[string]string{
-	"code":              "凭证或编码",
+	"code":              "编码",
 	"slot_id":           "时段编号",
 	"topic":             "想反映的事项",
 	"template_ids":      "消息模板编号",
@@ -257,6 +257,8 @@ var fieldLabels = map[string]string{
 	"opens_days_before": "提前开放天数",
 	"closes_at":         "截止时间",
 	"id":                "编号",
+	"cursor":            "翻页参数",
+	"limit":             "每页数量",
 }
 
 // FieldLabel is the Chinese name of a body field for a message
