@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -14,7 +13,7 @@ import (
 // that its scans are counted apart from the deputy's other boards. label
 // names the board's place, e.g. "东门社区公示栏".
 func CreateBoardCode(ctx context.Context, db *gorm.DB, deputyID uint64, label string, now time.Time) (Code, error) {
-	label = strings.TrimSpace(label)
+	label = CleanLine(label)
 	if label == "" || utf8.RuneCountInString(label) > 100 {
 		return Code{}, Invalid("label", "公示牌名称不能为空，且不能超过100个字")
 	}

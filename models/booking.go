@@ -517,10 +517,10 @@ func newCheckinCode() string {
 	return b.String()
 }
 
-// cleanTopic trims the voter's topic and checks its length.
+// cleanTopic cleans the voter's topic (CleanLine) and checks its length.
 func cleanTopic(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > 200 {
+	s = CleanLine(s)
+	if utf8.RuneCountInString(s) > 200 {
 		return "", Invalid("topic", "想反映的事项不能超过200个字")
 	}
 	return s, nil

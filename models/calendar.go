@@ -151,7 +151,7 @@ func (h *Holiday) Validate() error {
 	if !h.Kind.Valid() {
 		return Invalid("kind", "类型应为放假或调休上班")
 	}
-	h.Name = strings.TrimSpace(h.Name)
+	h.Name = CleanLine(h.Name)
 	if h.Name == "" || utf8.RuneCountInString(h.Name) > 50 {
 		return Invalid("name", "名称不能为空，且不能超过50个字")
 	}

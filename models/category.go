@@ -34,7 +34,7 @@ func CategoryFieldsOf(code string) []CategoryField {
 // and checks it: a required field must have one, and none may be longer
 // than MaxLen. Errors are for the field "extra".
 func (f CategoryField) Check(v string) (string, error) {
-	v = strings.Join(strings.Fields(v), " ")
+	v = strings.Join(strings.Fields(CleanLine(v)), " ")
 	switch {
 	case v == "" && f.Required:
 		return "", Invalid("extra", "请填写"+f.Label)
@@ -55,6 +55,7 @@ func withCategoryFields(category, content string, extra map[string]string) (stri
 			known = known || f.Key == k
 		}
 		if !known {
+			k = CleanLine(k)
 			if r := []rune(k); len(r) > 20 {
 				k = string(r[:20]) + "…"
 			}

@@ -185,8 +185,8 @@ type WalkIn struct {
 // optional) against the slot running at now (the first before the start,
 // the last after the end) and counts it in the slot's walk-in seats.
 func RecordWalkIn(ctx context.Context, db *gorm.DB, scope StaffScope, dayID uint64, name, topic string, now time.Time) (WalkIn, error) {
-	name = strings.TrimSpace(name)
-	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > 50 {
+	name = CleanLine(name)
+	if utf8.RuneCountInString(name) > 50 {
 		return WalkIn{}, Invalid("name", "姓名不能超过50个字")
 	}
 	topic, err := cleanTopic(topic)

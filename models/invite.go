@@ -35,7 +35,7 @@ var (
 // no OAOpenID until the invite is used, so no notification can reach them
 // before. Everything happens in one transaction with the audit row.
 func CreateStaffInvite(ctx context.Context, db *gorm.DB, staff Staff, stationID uint64, ttl time.Duration, now time.Time) (Code, error) {
-	name := strings.TrimSpace(staff.Name)
+	name := CleanLine(staff.Name)
 	if name == "" || utf8.RuneCountInString(name) > 50 {
 		return Code{}, Invalid("name", "姓名不能为空，且不能超过50个字")
 	}

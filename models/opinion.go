@@ -210,7 +210,7 @@ type OpinionDepartment struct {
 // Errors of the opinion API.
 var (
 	ErrOpinionNotFound    = Coded(ErrNotFound, "opinion_not_found", "没有找到这条意见")
-	ErrInvalidCategory    = Coded(ErrInvalid, "invalid_category", "请选择有效的意见类别")
+	ErrInvalidCategory    = Invalid("category", "请选择有效的意见类别")
 	ErrIdempotencyReused  = Coded(ErrConflict, "idempotency_key_reused", "同一个请求标识已用于提交另一条意见")
 	ErrInvalidTransition  = Coded(ErrConflict, "invalid_transition", "当前状态不能进行此操作")
 	ErrAdminOnly          = Coded(ErrForbidden, "admin_only", "只有人大常委会办公室的管理员可以进行此操作")

@@ -56,7 +56,7 @@ var (
 // normalize trims and checks the input, and puts the category's fields in
 // front of the content; errors name the bad field.
 func (in *FileInput) normalize() error {
-	content, err := withCategoryFields(in.Category, in.Content, in.Extra)
+	content, err := withCategoryFields(in.Category, CleanText(in.Content), in.Extra)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -79,7 +78,7 @@ func RateOpinion(ctx context.Context, db *gorm.DB, voterID, opinionID uint64, st
 	if score != ScoreSatisfied && score != ScoreBasically && score != ScoreUnsatisfied {
 		return OpinionRating{}, Opinion{}, nil, Invalid("score", "评价应为满意、基本满意或不满意")
 	}
-	comment = strings.TrimSpace(comment)
+	comment = CleanText(comment)
 	if utf8.RuneCountInString(comment) > reasonMaxRunes {
 		return OpinionRating{}, Opinion{}, nil, Invalid("comment", "评价内容不能超过500字")
 	}

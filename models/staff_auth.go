@@ -143,7 +143,7 @@ func WarmPasswordCheck() { burnPasswordCheck("") }
 // is stored as a bcrypt hash only.
 func CreateConsoleUser(ctx context.Context, db *gorm.DB, username, password, name string, role StaffRole, stationIDs []uint64, now time.Time) (Staff, error) {
 	username = NormalizeUsername(username)
-	name = strings.TrimSpace(name)
+	name = CleanLine(name)
 	stations := uniqueIDs(stationIDs)
 	switch {
 	case checkUsername(username) != nil:

@@ -123,6 +123,7 @@ type ReturnInput struct {
 
 // AcceptOpinion accepts (受理) a submitted or returned item. Event: the voter.
 func AcceptOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, note string, now time.Time) (Opinion, []OpinionEvent, error) {
+	note = CleanText(note)
 	if err := checkNote(note); err != nil {
 		return Opinion{}, nil, err
 	}
@@ -142,6 +143,7 @@ func AcceptOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, note st
 // to a lead department and co-handling departments, with a due date.
 // Event: the new lead staff member, when one was named other than the actor.
 func TransferOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, in TransferInput, now time.Time) (Opinion, []OpinionEvent, error) {
+	in.Note = CleanText(in.Note)
 	if err := checkNote(in.Note); err != nil {
 		return Opinion{}, nil, err
 	}
@@ -237,11 +239,11 @@ func TransferOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, in Tr
 
 // ReplyOpinion gives the public reply (答复) of the current round. Event: the voter.
 func ReplyOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, in ReplyInput, now time.Time) (Opinion, []OpinionEvent, error) {
-	text := strings.TrimSpace(in.Text)
+	text, note := CleanText(in.Text), CleanText(in.Note)
 	if text == "" || utf8.RuneCountInString(text) > noteMaxRunes {
 		return Opinion{}, nil, Invalid("text", "答复内容不能为空，且不能超过2000个字")
 	}
-	if err := checkNote(in.Note); err != nil {
+	if err := checkNote(note); err != nil {
 		return Opinion{}, nil, err
 	}
 	return runAction(ctx, db, id, ActionReply, staffActor(staffID, false), now,
@@ -249,7 +251,7 @@ func ReplyOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, in Reply
 			a.set["reply_text"] = text
 			a.set["replied_at"] = a.now
 			a.set["result_asked_at"] = nil
-			a.note = in.Note
+			a.note = note
 			a.timeline(func(op Opinion, st string) (string, string) { return st + "已答复", text })
 			a.events = func(tx *gorm.DB, op Opinion, st string) ([]OpinionEvent, error) {
 				return []OpinionEvent{voterEvent(op, EventReplied, st, "您的意见已答复")}, nil
@@ -266,7 +268,7 @@ func ReplyOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, in Reply
 // too. Event: the new station's staff.
 func ReturnOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, in ReturnInput, world RouteWorld, now time.Time, loc *time.Location, cal *Calendar) (Opinion, []OpinionEvent, error) {
 	loc = orLoc(loc)
-	reason := strings.TrimSpace(in.Reason)
+	reason := CleanText(in.Reason)
 	if reason == "" || utf8.RuneCountInString(reason) > reasonMaxRunes {
 		return Opinion{}, nil, Invalid("reason", "请填写退回原因（不超过500字）")
 	}
@@ -353,7 +355,7 @@ func ReturnOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, in Retu
 
 // CloseOpinion closes (办结) an open or replied item; admins only. Event: the voter.
 func CloseOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, note string, now time.Time) (Opinion, []OpinionEvent, error) {
-	note = strings.TrimSpace(note)
+	note = CleanText(note)
 	if utf8.RuneCountInString(note) > reasonMaxRunes {
 		return Opinion{}, nil, Invalid("note", "说明不能超过500字")
 	}
@@ -373,7 +375,7 @@ func CloseOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, note str
 // only (voters reopen through an unsatisfied result, see RateOpinion).
 // Event: the station's staff.
 func ReopenOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, note string, now time.Time, loc *time.Location, cal *Calendar) (Opinion, []OpinionEvent, error) {
-	note = strings.TrimSpace(note)
+	note = CleanText(note)
 	if utf8.RuneCountInString(note) > reasonMaxRunes {
 		return Opinion{}, nil, Invalid("note", "说明不能超过500字")
 	}
@@ -412,7 +414,7 @@ func reopen(a *action, loc *time.Location, cal *Calendar) error {
 // AddNote adds an internal note (staff only, never shown to the voter) and
 // writes the audit log. Notes can be added in any status.
 func AddNote(ctx context.Context, db *gorm.DB, staffID, id uint64, text string, now time.Time) (OpinionNote, error) {
-	text = strings.TrimSpace(text)
+	text = CleanText(text)
 	if text == "" || utf8.RuneCountInString(text) > noteMaxRunes {
 		return OpinionNote{}, Invalid("text", "备注不能为空，且不能超过2000个字")
 	}

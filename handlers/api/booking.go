@@ -53,8 +53,7 @@ type moveBookingRequest struct {
 
 // bindSlotID checks a request's slot_id.
 func bindSlotID(c *gin.Context, req any, slotID func() uint64) bool {
-	if err := c.ShouldBindJSON(req); err != nil {
-		shared.RespondErr(c, shared.BodyError(err))
+	if !shared.BindJSON(c, req) {
 		return false
 	}
 	if slotID() == 0 {

@@ -96,8 +96,7 @@ type OpinionResponse struct {
 // A repeat with the same Idempotency-Key answers 200 with the first one.
 func (h *Handlers) createOpinion(c *gin.Context) {
 	var req createOpinionRequest
-	if err := c.ShouldBindJSON(&req); err != nil {
-		shared.RespondErr(c, shared.BodyError(err))
+	if !shared.BindJSON(c, &req) {
 		return
 	}
 	ctx, vid := c.Request.Context(), voterID(c)
@@ -171,14 +170,9 @@ func (h *Handlers) voterOpinion(ctx context.Context, vid, id uint64) (OpinionRes
 // listOpinions lists the voter's own items, newest first. The cursor is
 // the id the next page starts below.
 func (h *Handlers) listOpinions(c *gin.Context) {
-	var before uint64
-	if s := c.Query("cursor"); s != "" {
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil || n == 0 {
-			shared.RespondErr(c, models.Invalid("cursor", "翻页参数不正确"))
-			return
-		}
-		before = n
+	before, ok := shared.QueryID(c, "cursor")
+	if !ok {
+		return
 	}
 	limit := 20
 	if s := c.Query("limit"); s != "" {
@@ -231,8 +225,7 @@ func (h *Handlers) rateOpinion(c *gin.Context) {
 		return
 	}
 	var req rateRequest
-	if err := c.ShouldBindJSON(&req); err != nil {
-		shared.RespondErr(c, shared.BodyError(err))
+	if !shared.BindJSON(c, &req) {
 		return
 	}
 	ctx, vid, now := c.Request.Context(), voterID(c), h.Now()

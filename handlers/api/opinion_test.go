@@ -330,7 +330,7 @@ func TestOpinionBadInputs(t *testing.T) {
 		{"lat without lng", "POST", "/api/v1/opinions", a, `{` + ok + `,"lat":30.2}`, nil, 400, "invalid_lat"},
 		{"lat 91", "POST", "/api/v1/opinions", a, `{` + ok + `,"lat":91,"lng":120}`, nil, 400, "invalid_lat"},
 		{"lng -181", "POST", "/api/v1/opinions", a, `{` + ok + `,"lat":30,"lng":-181}`, nil, 400, "invalid_lng"},
-		{"lat as text", "POST", "/api/v1/opinions", a, `{` + ok + `,"lat":"30","lng":120}`, nil, 400, "invalid_json"},
+		{"lat as text", "POST", "/api/v1/opinions", a, `{` + ok + `,"lat":"30","lng":120}`, nil, 400, "invalid_lat"},
 		{"4 photos", "POST", "/api/v1/opinions", a, `{` + ok + `,"photo_ids":[1,2,3,4]}`, nil, 400, "invalid_photo_ids"},
 		{"someone else's photo", "POST", "/api/v1/opinions", a, fmt.Sprintf(`{%s,"photo_ids":[%d]}`, ok, theirs.ID), nil, 400, "invalid_photo_ids"},
 		{"missing photo", "POST", "/api/v1/opinions", a, fmt.Sprintf(`{%s,"photo_ids":[%d]}`, ok, theirs.ID+100), nil, 400, "invalid_photo_ids"},
@@ -340,7 +340,7 @@ func TestOpinionBadInputs(t *testing.T) {
 		{"unknown extra", "POST", "/api/v1/opinions", a, `{` + ok + `,"extra":{"law_name":"x"}}`, nil, 400, "invalid_extra"},
 		{"extra too long", "POST", "/api/v1/opinions", a, `{"content":"` + lampContent + `","category":"lifa","extra":{"law_name":"` + strings.Repeat("法", 61) + `"}}`, nil, 400, "invalid_extra"},
 		{"not json", "POST", "/api/v1/opinions", a, `content=x`, nil, 400, "invalid_json"},
-		{"content a number", "POST", "/api/v1/opinions", a, `{"content":5,"category":"shenghuo"}`, nil, 400, "invalid_json"},
+		{"content a number", "POST", "/api/v1/opinions", a, `{"content":5,"category":"shenghuo"}`, nil, 400, "invalid_content"},
 		{"key too long for the model", "POST", "/api/v1/opinions", a, `{` + ok + `}`, map[string]string{"Idempotency-Key": strings.Repeat("k", 65)}, 400, "invalid_idempotency_key"},
 		{"key with bad characters", "POST", "/api/v1/opinions", a, `{` + ok + `}`, map[string]string{"Idempotency-Key": "a b"}, 400, "invalid_idempotency_key"},
 		{"no token", "POST", "/api/v1/opinions", "", `{` + ok + `}`, nil, 401, "unauthorized"},
@@ -366,6 +366,10 @@ func TestOpinionBadInputs(t *testing.T) {
 		r := e.req(c.method, c.path, c.token, c.hdr, body, &eb)
 		if r.StatusCode != c.status || eb.Error.Code != c.code {
 			t.Errorf("%s: got %d %q (%s), want %d %q", c.name, r.StatusCode, eb.Error.Code, eb.Error.Message, c.status, c.code)
+		}
+		// An invalid_<field> names the field (an unknown category too).
+		if f, ok := strings.CutPrefix(c.code, "invalid_"); ok && c.code != "invalid_json" && eb.Error.Field != f {
+			t.Errorf("%s: field %q, want %q", c.name, eb.Error.Field, f)
 		}
 	}
 	if n := e.count(&models.Opinion{}, ""); n != 0 {

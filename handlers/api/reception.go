@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"deputylink/handlers/shared"
@@ -18,10 +17,9 @@ import (
 // to one station.
 func (h *Handlers) listReceptionDays(c *gin.Context) {
 	q := models.ReceptionQuery{Cursor: c.Query("cursor"), Loc: h.Location, Limit: 50}
-	if s := c.Query("station_id"); s != "" {
-		id, err := strconv.ParseUint(s, 10, 64)
-		if err != nil || id == 0 {
-			shared.RespondErr(c, models.Invalid("station_id", "联络站编号格式不正确"))
+	if c.Query("station_id") != "" {
+		id, ok := shared.QueryID(c, "station_id")
+		if !ok {
 			return
 		}
 		q.StationID = &id

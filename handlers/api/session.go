@@ -65,8 +65,7 @@ func (h *Handlers) sessionKey(token string) string {
 // bindCode reads {"code": "..."} and checks it is present and sane.
 func bindCode(c *gin.Context) (string, bool) {
 	var req codeRequest
-	if err := c.ShouldBindJSON(&req); err != nil {
-		shared.RespondErr(c, shared.BodyError(err))
+	if !shared.BindJSON(c, &req) {
 		return "", false
 	}
 	req.Code = strings.TrimSpace(req.Code)
@@ -123,10 +122,8 @@ func (h *Handlers) createSession(c *gin.Context) {
 // requireVoter authenticates "Authorization: Bearer <token>" and slides the
 // session's expiry.
 func (h *Handlers) requireVoter(c *gin.Context) {
-	auth := c.GetHeader("Authorization")
-	token, ok := strings.CutPrefix(auth, "Bearer ")
-	token = strings.TrimSpace(token)
-	if !ok || token == "" || len(token) > 100 {
+	token, ok := shared.BearerToken(c.GetHeader("Authorization"))
+	if !ok || len(token) > 100 {
 		shared.RespondErr(c, errNotSignedIn)
 		return
 	}

@@ -96,17 +96,44 @@ func TestSessionBadInputs(t *testing.T) {
 		{"POST", "/api/v1/session", "", `{}`, 400, "invalid_code"},
 		{"POST", "/api/v1/session", "", `{"code":""}`, 400, "invalid_code"},
 		{"POST", "/api/v1/session", "", `not json`, 400, "invalid_json"},
+		{"POST", "/api/v1/session", "", `{"code":"x"} {}`, 400, "invalid_json"},
+		{"POST", "/api/v1/session", "", `{"code":"x","Code":"y"}`, 400, "invalid_code"},
 		{"POST", "/api/v1/session", "", `{"code":"never-issued"}`, 400, "invalid_code"},
 		{"GET", "/api/v1/me", "", "", 401, "unauthorized"},
 		{"GET", "/api/v1/me", "forged-token", "", 401, "unauthorized"},
 		{"POST", "/api/v1/me/phone", tok, `{"code":"unknown-phone-code"}`, 400, "invalid_code"},
-		{"POST", "/api/v1/me/phone", tok, `{"code":5}`, 400, "invalid_json"},
+		{"POST", "/api/v1/me/phone", tok, `{"code":5}`, 400, "invalid_code"},
 	}
 	for _, c := range cases {
 		var b errBody
 		r := e.doAuth(c.method, c.path, c.token, c.body, &b)
 		if r.StatusCode != c.status || b.Error.Code != c.code {
 			t.Errorf("%s %s %q: got %d %q, want %d %q", c.method, c.path, c.body, r.StatusCode, b.Error.Code, c.status, c.code)
+		}
+	}
+}
+
+// The Authorization scheme's name is case-insensitive (RFC 9110): a client
+// that sends "bearer" or "BEARER" is signed in like one that sends "Bearer".
+func TestSessionBearerSchemeAnyCase(t *testing.T) {
+	e, fake := newMPEnv(t, handlers.RateLimits{})
+	tok := e.login(fake, "oCase")
+	for _, c := range []struct {
+		header string
+		status int
+	}{
+		{"Bearer " + tok, 200}, {"bearer " + tok, 200}, {"BEARER " + tok, 200}, {"bEaReR  " + tok + " ", 200},
+		{"Basic " + tok, 401}, {"Bearer", 401}, {"Bearer ", 401}, {"Bearer" + tok, 401}, {tok, 401},
+	} {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/api/v1/me", nil)
+		req.Header.Set("Authorization", c.header)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.status {
+			t.Errorf("Authorization %q: %d, want %d", models.Shorten(c.header, 12, "…"), resp.StatusCode, c.status)
 		}
 	}
 }

@@ -37,8 +37,7 @@ type subscriptionsRequest struct {
 // later); the answer gives the counts now.
 func (h *Handlers) grantSubscriptions(c *gin.Context) {
 	var req subscriptionsRequest
-	if err := c.ShouldBindJSON(&req); err != nil {
-		shared.RespondErr(c, shared.BodyError(err))
+	if !shared.BindJSON(c, &req) {
 		return
 	}
 	if len(req.TemplateIDs) == 0 || len(req.TemplateIDs) > maxTemplatesPerRequest {

@@ -8,10 +8,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -204,9 +202,8 @@ func requestIsHTTPS(c *gin.Context) bool {
 // cookie. A malformed Authorization header is not a fallback to the cookie.
 func consoleToken(c *gin.Context) (token string, viaCookie, ok bool) {
 	if auth := c.GetHeader("Authorization"); auth != "" {
-		t, found := strings.CutPrefix(auth, "Bearer ")
-		t = strings.TrimSpace(t)
-		return t, false, found && t != "" && len(t) <= consoleTokenMaxLen
+		t, found := shared.BearerToken(auth)
+		return t, false, found && len(t) <= consoleTokenMaxLen
 	}
 	t, err := c.Cookie(ConsoleCookie)
 	return t, true, err == nil && t != "" && len(t) <= consoleTokenMaxLen
@@ -299,34 +296,13 @@ func (h *Handlers) consoleMe(c *gin.Context) {
 	c.JSON(http.StatusOK, ConsoleMeView{CSRFToken: consoleSessionOf(c).csrf, Staff: consoleStaffView(consoleStaff(c))})
 }
 
-// bindConsoleJSON decodes a JSON body strictly: an unknown field, a value
-// of the wrong type or trailing data is a 400 naming the field. An empty
-// body reads as {} when allowEmpty.
+// bindConsoleJSON decodes a JSON body strictly (shared.BindJSON): an
+// unknown field, a value of the wrong type, a repeated key or trailing data
+// is a 400. An empty body reads as {} when allowEmpty.
 func bindConsoleJSON(c *gin.Context, dst any, allowEmpty bool) bool {
-	dec := json.NewDecoder(c.Request.Body)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(dst)
-	if errors.Is(err, io.EOF) && allowEmpty {
-		return true
+	opt := shared.RejectUnknownFields
+	if allowEmpty {
+		opt |= shared.EmptyBodyOK
 	}
-	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
-		err = errors.New("trailing data")
-	}
-	if err == nil {
-		return true
-	}
-	var mbe *http.MaxBytesError
-	var ute *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &mbe):
-		shared.RespondErr(c, shared.BodyError(err))
-	case errors.As(err, &ute) && ute.Field != "":
-		shared.RespondErr(c, models.Invalid(ute.Field, "“"+ute.Field+"”的类型不正确"))
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		f, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
-		shared.RespondErr(c, models.Invalid(f, "不支持的字段“"+f+"”"))
-	default:
-		shared.RespondErr(c, shared.BodyError(err))
-	}
-	return false
+	return shared.BindJSON(c, dst, opt)
 }

@@ -401,4 +401,30 @@ func TestConsoleSessionEnds(t *testing.T) {
 	}
 }
 
+// The Authorization scheme's name is case-insensitive (RFC 9110): a staff
+// client sending "bearer" is signed in, and needs no CSRF token, like one
+// sending "Bearer"; another scheme is refused, not read as the cookie.
+func TestConsoleBearerSchemeAnyCase(t *testing.T) {
+	t.Parallel()
+	e := newConEnv(t)
+	tok, cookie := e.login("clerk_e")
+	for _, c := range []struct {
+		header string
+		status int
+	}{
+		{"Bearer " + tok.Token, 200}, {"bearer " + tok.Token, 200}, {"BEARER " + tok.Token, 200},
+		{"Basic " + tok.Token, 401}, {"Bearer", 401}, {"bearer ", 401},
+	} {
+		var me console.ConsoleMeView
+		r := e.call("GET", "/console/api/me", conReq{cookie: cookie, header: map[string]string{"Authorization": c.header}}, &me)
+		if r.StatusCode != c.status || (c.status == 200 && me.Staff.ID != e.clerkE.ID) {
+			t.Errorf("Authorization %q: %d %+v, want %d", models.Shorten(c.header, 12, "…"), r.StatusCode, me.Staff, c.status)
+		}
+	}
+	// A bearer client sends no CSRF token, whatever the scheme's case.
+	if r := e.call("POST", "/console/api/logout", conReq{header: map[string]string{"Authorization": "bearer " + tok.Token}}, nil); r.StatusCode != 204 {
+		t.Errorf("logout with a lower-case scheme: %d", r.StatusCode)
+	}
+}
+
 func idStr(id uint64) string { return strconv.FormatUint(id, 10) }

@@ -51,9 +51,9 @@ func queryUint(c *gin.Context, name string) (uint64, bool) {
 	if s == "" {
 		return 0, true
 	}
-	n, err := strconv.ParseUint(s, 10, 64)
-	if err != nil || n == 0 {
-		shared.RespondErr(c, models.Invalid(name, "“"+name+"”应为正整数"))
+	n, ok := models.ParseID(s)
+	if !ok {
+		shared.RespondErr(c, models.Invalid(name, shared.FieldLabel(name)+"应为正整数"))
 		return 0, false
 	}
 	return n, true

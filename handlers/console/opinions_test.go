@@ -423,7 +423,7 @@ func TestConsoleBadInputs(t *testing.T) {
 			t.Errorf("%s %s %.60s: %d %q, want %d %q", c.method, c.path, c.body, r.StatusCode, b.Error.Code, c.status, c.code)
 		}
 		if c.status == 400 && strings.HasPrefix(c.code, "invalid_") && c.code != "invalid_json" &&
-			c.code != "invalid_department" && c.code != "invalid_category" && b.Error.Field == "" {
+			c.code != "invalid_department" && b.Error.Field == "" {
 			t.Errorf("%s %s %.60s: no field named", c.method, c.path, c.body)
 		}
 	}
