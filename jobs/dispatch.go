@@ -226,6 +226,8 @@ type limiter struct {
 	mu       sync.Mutex
 	interval time.Duration
 	next     time.Time
+	// granted, when set (tests), is told each turn handed out, in order.
+	granted func(at time.Time)
 }
 
 func newLimiter(rate float64) *limiter {
@@ -241,6 +243,9 @@ func (l *limiter) Wait(ctx context.Context) error {
 		at = now
 	}
 	l.next = at.Add(l.interval)
+	if l.granted != nil {
+		l.granted(at)
+	}
 	l.mu.Unlock()
 	wait := at.Sub(now)
 	if wait <= 0 {

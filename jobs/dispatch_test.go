@@ -214,6 +214,12 @@ func TestDispatchRespectsRate(t *testing.T) {
 	enqueueTemplates(t, e.db, n, "rate", time.Now())
 	d := e.deps(t, Options{SendRate: rate, Concurrency: 8})
 	d.limiter = newLimiter(rate)
+	// The turns the limiter hands out are what it promises; when the sends
+	// then reach WeChat depends on the scheduler (a loaded machine delays a
+	// goroutine after its turn and bunches arrivals), so arrivals are only
+	// checked in aggregate.
+	var turns []time.Time
+	d.limiter.granted = func(at time.Time) { turns = append(turns, at) }
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range 2 {
@@ -228,14 +234,16 @@ func TestDispatchRespectsRate(t *testing.T) {
 	if sent := statusCounts(t, e.db)[models.NotifySent]; sent != n {
 		t.Fatalf("sent %d of %d", sent, n)
 	}
+	if calls := len(e.fake.Calls(templatePath)); calls != n || len(turns) != n {
+		t.Fatalf("%d calls and %d limiter turns for %d sends", calls, len(turns), n)
+	}
+	for i := 1; i < len(turns); i++ {
+		if gap := turns[i].Sub(turns[i-1]); gap < time.Duration(float64(time.Second)/rate) {
+			t.Fatalf("turns %d and %d only %v apart at %v/s", i-1, i, gap, rate)
+		}
+	}
 	if min := time.Duration(float64(n-1) / rate * float64(time.Second)); elapsed < min {
 		t.Fatalf("%d sends took %v; at %v/s they need at least %v", n, elapsed, rate, min)
-	}
-	calls := e.fake.Calls(templatePath)
-	for i := 10; i < len(calls); i++ {
-		if gap := calls[i].At.Sub(calls[i-10].At); gap < 9*time.Second/time.Duration(rate)*9/10 {
-			t.Fatalf("10 calls within %v at %v/s", gap, rate)
-		}
 	}
 }
 

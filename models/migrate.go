@@ -75,6 +75,10 @@ func Migrate(ctx context.Context, db *gorm.DB) (applied int, err error) {
 	return migrate(ctx, db, migrations)
 }
 
+// migrateLockName is the SQL expression of the migration lock's name: one
+// per database, within GET_LOCK's 64 characters.
+const migrateLockName = "CONCAT('deputylink_migrate:', SHA1(DATABASE()))"
+
 func migrate(ctx context.Context, db *gorm.DB, steps []migration) (applied int, err error) {
 	db = db.WithContext(ctx)
 	if DialectOf(db) == MySQL {
@@ -88,11 +92,14 @@ func migrate(ctx context.Context, db *gorm.DB, steps []migration) (applied int, 
 			return 0, err
 		}
 		defer c.Close()
+		// The lock is named after the database: GET_LOCK names are
+		// server-wide, and deployments (or test runs) that share a server
+		// but not a database need not wait for each other.
 		var got int
-		if err := c.QueryRowContext(ctx, "SELECT GET_LOCK('deputylink_migrate', 120)").Scan(&got); err != nil || got != 1 {
+		if err := c.QueryRowContext(ctx, "SELECT GET_LOCK("+migrateLockName+", 120)").Scan(&got); err != nil || got != 1 {
 			return 0, fmt.Errorf("migrate: could not take the migration lock (%v)", err)
 		}
-		defer c.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK('deputylink_migrate')") //nolint:errcheck
+		defer c.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK("+migrateLockName+")") //nolint:errcheck
 	}
 	if DialectOf(db) == SQLite {
 		// SQLite DDL is transactional, and _txlock=immediate makes this
