@@ -158,7 +158,15 @@ func newRouteEnv(tb testing.TB) *routeEnv {
 		MP: wc, Sealer: sealer, DataDir: tb.TempDir(),
 		OA: handlers.OAConfig{AppID: "wx2c2769f8efd9abc2", Token: "spamtest"},
 	})
-	e := &routeEnv{h: r, routes: r.Routes(), auth: map[string]string{}}
+	e := &routeEnv{h: r, auth: map[string]string{}}
+	for _, rt := range r.Routes() {
+		// Deleting the voter's own data ends the session every later
+		// request of the walk needs; it takes no id and no body, and its
+		// own tests send it everything it can be sent.
+		if rt.Method+" "+rt.Path != "DELETE /api/v1/me" {
+			e.routes = append(e.routes, rt)
+		}
+	}
 	e.code, _ = models.DemoSampleCodes()
 
 	fake.AddLoginCode("fuzz-login", "oFuzzVoter", "")
