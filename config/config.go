@@ -190,6 +190,9 @@ func Default() Config {
 	}
 }
 
+// EnvTplStaffAlert is the official-account template of the stuck digest.
+const EnvTplStaffAlert = "DEPUTYLINK_TPL_STAFF_ALERT"
+
 // Load reads the configuration from getenv (os.Getenv in production) and
 // validates it. Every error names the variable that caused it.
 func Load(getenv func(string) string) (Config, error) {
@@ -224,7 +227,7 @@ func Load(getenv func(string) string) (Config, error) {
 	l.duration("DEPUTYLINK_JOBS_TICK", &c.Jobs.Tick)
 	l.integer("DEPUTYLINK_DIGEST_HOUR", &c.Jobs.DigestHour)
 	l.integer("DEPUTYLINK_RETENTION_DAYS", &c.Jobs.RetentionDays)
-	l.template("DEPUTYLINK_TPL_STAFF_ALERT", &c.Templates.StaffAlert)
+	l.template(EnvTplStaffAlert, &c.Templates.StaffAlert)
 	l.str("DEPUTYLINK_METRICS_ADDR", &c.Metrics.Addr)
 	l.secret("DEPUTYLINK_METRICS_TOKEN", &c.Metrics.Token)
 

@@ -41,6 +41,9 @@ var logOutput io.Writer = os.Stderr
 // misspelled variables and laptop settings in production.
 func loadConfig(getenv func(string) string) (config.Config, *slog.Logger, error) {
 	cfg, err := config.Load(getenv)
+	if err == nil {
+		err = models.CheckTemplateFields(cfg.Notify, cfg.OpinionNotify, cfg.Templates.StaffAlert)
+	}
 	if err != nil {
 		return cfg, nil, err
 	}

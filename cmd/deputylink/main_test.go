@@ -43,6 +43,14 @@ func TestVersionAndBadConfig(t *testing.T) {
 	if code := run(context.Background(), []string{"migrate"}, func(k string) string { return env[k] }, &out, &errb); code != 1 || !strings.Contains(errb.String(), "DEPUTYLINK_DATABASE_URL") {
 		t.Errorf("bad config: exit %d stderr %q", code, errb.String())
 	}
+	// A template setting that maps a field no notice fills is refused at
+	// start, naming the variable, before anything is opened.
+	env = map[string]string{"DEPUTYLINK_TPL_BOOKING_RESULT": "tplB|resutl=phrase1"}
+	errb.Reset()
+	if code := run(context.Background(), []string{"migrate"}, func(k string) string { return env[k] }, &out, &errb); code != 1 ||
+		!strings.Contains(errb.String(), "DEPUTYLINK_TPL_BOOKING_RESULT") || !strings.Contains(errb.String(), `unknown field "resutl"`) {
+		t.Errorf("bad template: exit %d stderr %q", code, errb.String())
+	}
 }
 
 // buildBinary compiles deputylink once per test run.
