@@ -67,7 +67,7 @@ func splitSQL(src string) []string {
 // AutoMigrate steps, and the shipped official holidays (the old step 3
 // inserted them).
 func baseline(tx *gorm.DB) error {
-	if err := execSQLFile(tx, "0001_baseline"); err != nil {
+	if err := sqlFile("0001_baseline")(tx); err != nil {
 		return err
 	}
 	return seedHolidaysV1(tx)
