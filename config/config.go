@@ -424,35 +424,27 @@ func (l *loader) secret(name string, dst *Secret) {
 }
 
 func (l *loader) integer(name string, dst *int) {
-	if v, ok := l.lookup(name, false); ok {
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil {
-			l.fail(name, fmt.Sprintf("must be a whole number, not %q", v))
-			return
-		}
-		*dst = n
-	}
+	parseInto(l, name, dst, strconv.Atoi, "a whole number")
 }
 
 func (l *loader) float(name string, dst *float64) {
-	if v, ok := l.lookup(name, false); ok {
-		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-		if err != nil {
-			l.fail(name, fmt.Sprintf("must be a number, not %q", v))
-			return
-		}
-		*dst = f
-	}
+	parseInto(l, name, dst, func(s string) (float64, error) { return strconv.ParseFloat(s, 64) }, "a number")
 }
 
 func (l *loader) duration(name string, dst *time.Duration) {
+	parseInto(l, name, dst, time.ParseDuration, "a duration such as 10s or 2m")
+}
+
+// parseInto sets *dst to the variable name parsed by parse, when it is set;
+// a value parse refuses is a failure that says what it must be.
+func parseInto[T any](l *loader, name string, dst *T, parse func(string) (T, error), must string) {
 	if v, ok := l.lookup(name, false); ok {
-		d, err := time.ParseDuration(strings.TrimSpace(v))
+		x, err := parse(strings.TrimSpace(v))
 		if err != nil {
-			l.fail(name, fmt.Sprintf("must be a duration such as 10s or 2m, not %q", v))
+			l.fail(name, fmt.Sprintf("must be %s, not %q", must, v))
 			return
 		}
-		*dst = d
+		*dst = x
 	}
 }
 

@@ -207,11 +207,11 @@ func (j Job) Schedule() string {
 	case j.Every == time.Hour:
 		return "hourly"
 	}
-	return "every " + shortDuration(j.Every)
+	return "every " + ShortDuration(j.Every)
 }
 
-// shortDuration is d without zero units: 10m, not 10m0s; 72h, not 72h0m0s.
-func shortDuration(d time.Duration) string {
+// ShortDuration is d without zero units: 10m, not 10m0s; 72h, not 72h0m0s.
+func ShortDuration(d time.Duration) string {
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")

@@ -246,15 +246,7 @@ func (n *BookingNotices) consentsOf(ctx context.Context, db *gorm.DB, voterID ui
 }
 
 func (n *BookingNotices) booking(ctx context.Context, db *gorm.DB, id uint64) (Booking, error) {
-	if b, ok := n.bookings[id]; ok {
-		return b, nil
-	}
-	var b Booking
-	if err := db.WithContext(ctx).Take(&b, id).Error; err != nil {
-		return b, fmt.Errorf("load booking %d: %w", id, err)
-	}
-	n.bookings[id] = b
-	return b, nil
+	return takeCached(ctx, db, n.bookings, id, "booking")
 }
 
 func (n *BookingNotices) slot(ctx context.Context, db *gorm.DB, id uint64) (Slot, error) {
@@ -272,13 +264,23 @@ func (n *BookingNotices) slot(ctx context.Context, db *gorm.DB, id uint64) (Slot
 }
 
 func (n *BookingNotices) station(ctx context.Context, db *gorm.DB, id uint64) (Station, error) {
-	if s, ok := n.stations[id]; ok {
-		return s, nil
+	return takeCached(ctx, db, n.stations, id, "station", "id", "name", "address")
+}
+
+// takeCached loads the row id (only cols when given) through cache: a row
+// read once is not read again.
+func takeCached[T any](ctx context.Context, db *gorm.DB, cache map[uint64]T, id uint64, what string, cols ...string) (T, error) {
+	if r, ok := cache[id]; ok {
+		return r, nil
 	}
-	var s Station
-	if err := db.WithContext(ctx).Select("id", "name", "address").Take(&s, id).Error; err != nil {
-		return s, fmt.Errorf("load station %d: %w", id, err)
+	var r T
+	q := db.WithContext(ctx)
+	if len(cols) > 0 {
+		q = q.Select(cols)
 	}
-	n.stations[id] = s
-	return s, nil
+	if err := q.Take(&r, id).Error; err != nil {
+		return r, fmt.Errorf("load %s %d: %w", what, id, err)
+	}
+	cache[id] = r
+	return r, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -100,16 +99,4 @@ func listJobs(w io.Writer, opt jobs.Options) error {
 	}
 	_, err := fmt.Fprintf(w, "\nDaily times are %s time (DEPUTYLINK_TIMEZONE).\n", loc)
 	return err
-}
-
-// shortDuration is d without zero units: 10m, not 10m0s; 72h, not 72h0m0s.
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }

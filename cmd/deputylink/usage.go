@@ -1,6 +1,7 @@
 package main
 
 import (
+	"deputylink/jobs"
 	"errors"
 	"flag"
 	"fmt"
@@ -126,7 +127,7 @@ func commandUsage(fs *flag.FlagSet) string {
 			}
 			if def := f.DefValue; def != "" && def != "0" && def != "false" {
 				if d, err := time.ParseDuration(def); err == nil {
-					def = shortDuration(d)
+					def = jobs.ShortDuration(d)
 				}
 				text += " (default " + def + ")"
 			}

@@ -51,6 +51,23 @@ func fakeWeChatCmd(ctx context.Context, fs *flag.FlagSet, args []string, stdout 
 	return nil
 }
 
+// baseURLs parses --url: comma-separated base URLs, each on this machine,
+// without a trailing slash.
+func baseURLs(list string) ([]string, error) {
+	var out []string
+	for _, u := range strings.Split(list, ",") {
+		pu, err := url.Parse(strings.TrimRight(strings.TrimSpace(u), "/"))
+		if err != nil || pu.Host == "" {
+			return nil, fmt.Errorf("--url %q: not a URL", u)
+		}
+		if err := loopback(pu.Host); err != nil {
+			return nil, err
+		}
+		out = append(out, pu.String())
+	}
+	return out, nil
+}
+
 // loopback refuses addresses off this machine: loadgen only measures local
 // servers.
 func loopback(hostport string) error {
@@ -99,15 +116,9 @@ func bookingCmd(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.
 	if err := fs.Parse(args); err != nil || o.voters < 1 || o.seats < 1 {
 		return errUsage
 	}
-	for _, u := range strings.Split(*urls, ",") {
-		pu, err := url.Parse(strings.TrimRight(strings.TrimSpace(u), "/"))
-		if err != nil || pu.Host == "" {
-			return fmt.Errorf("--url %q: not a URL", u)
-		}
-		if err := loopback(pu.Host); err != nil {
-			return err
-		}
-		o.urls = append(o.urls, pu.String())
+	var err error
+	if o.urls, err = baseURLs(*urls); err != nil {
+		return err
 	}
 	if o.mysql == "" && o.slotID == 0 {
 		return errors.New("give --mysql (to create the slot and check the result) or --slot")

@@ -44,15 +44,9 @@ func opinionCmd(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.
 	if err := fs.Parse(args); err != nil || o.voters < 1 || o.perVoter < 1 || o.mysql == "" || o.baseConns < 1 {
 		return errUsage
 	}
-	for _, u := range strings.Split(*urls, ",") {
-		pu, err := url.Parse(strings.TrimRight(strings.TrimSpace(u), "/"))
-		if err != nil || pu.Host == "" {
-			return fmt.Errorf("--url %q: not a URL", u)
-		}
-		if err := loopback(pu.Host); err != nil {
-			return err
-		}
-		o.urls = append(o.urls, pu.String())
+	var err error
+	if o.urls, err = baseURLs(*urls); err != nil {
+		return err
 	}
 	if u, err := url.Parse(o.mysql); err != nil || u.Scheme != "mysql" || loopback(hostWithPort(u.Host, "3306")) != nil {
 		return fmt.Errorf("--mysql must be a mysql:// URL on this machine")

@@ -184,15 +184,7 @@ func (h *Handlers) listOpinions(c *gin.Context) {
 		limit = n
 	}
 	items, next, err := models.ListVoterOpinions(c.Request.Context(), h.DB, voterID(c), before, limit, h.Location)
-	if err != nil {
-		shared.RespondErr(c, err)
-		return
-	}
-	out := shared.List[models.OpinionView]{Items: items}
-	if next != 0 {
-		out.NextCursor = strconv.FormatUint(next, 10)
-	}
-	c.JSON(http.StatusOK, out)
+	shared.RespondPage(c, items, next, err)
 }
 
 // getOpinion returns one of the voter's own items; anyone else's is 404.

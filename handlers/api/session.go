@@ -136,17 +136,9 @@ func (h *Handlers) requireVoter(c *gin.Context) {
 	if err == nil {
 		raw, err = get.Bytes()
 	}
-	if errors.Is(err, redis.Nil) {
-		shared.RespondErr(c, errSessionExpired)
-		return
-	}
+	s, err := shared.DecodeSession(raw, err, errSessionExpired, func(s sessionData) bool { return s.VoterID != 0 })
 	if err != nil {
 		shared.RespondErr(c, err)
-		return
-	}
-	var s sessionData
-	if err := json.Unmarshal(raw, &s); err != nil || s.VoterID == 0 {
-		shared.RespondErr(c, errSessionExpired)
 		return
 	}
 	c.Set(ctxVoter, s)

@@ -17,7 +17,6 @@ import (
 	"deputylink/models"
 
 	"github.com/gin-gonic/gin"
-	"github.com/redis/go-redis/v9"
 )
 
 // Console sessions. A staff login gets one opaque token, usable two ways:
@@ -230,17 +229,9 @@ func (h *Handlers) requireConsoleStaff(c *gin.Context) {
 	ctx := c.Request.Context()
 	key := h.consoleKey(token)
 	raw, err := h.Redis.GetEx(ctx, key, ConsoleSessionTTL).Bytes()
-	if errors.Is(err, redis.Nil) {
-		shared.RespondErr(c, errSessionExpired)
-		return
-	}
+	s, err := shared.DecodeSession(raw, err, errSessionExpired, func(s consoleSession) bool { return s.StaffID != 0 })
 	if err != nil {
 		shared.RespondErr(c, err)
-		return
-	}
-	var s consoleSession
-	if err := json.Unmarshal(raw, &s); err != nil || s.StaffID == 0 {
-		shared.RespondErr(c, errSessionExpired)
 		return
 	}
 	if viaCookie && unsafeMethod(c.Request.Method) {

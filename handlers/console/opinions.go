@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -89,15 +88,7 @@ func (h *Handlers) consoleListOpinions(c *gin.Context) {
 	}
 	q.Limit = int(limit)
 	items, next, err := models.ListStaffOpinions(c.Request.Context(), h.DB, consoleStaff(c).ID, q, h.Now(), h.Location)
-	if err != nil {
-		shared.RespondErr(c, err)
-		return
-	}
-	out := shared.List[models.StaffOpinionView]{Items: items}
-	if next != 0 {
-		out.NextCursor = strconv.FormatUint(next, 10)
-	}
-	c.JSON(http.StatusOK, out)
+	shared.RespondPage(c, items, next, err)
 }
 
 func (h *Handlers) consoleGetOpinion(c *gin.Context) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"deputylink/models"
 
@@ -31,6 +32,20 @@ type ErrorDetail struct {
 type List[T any] struct {
 	Items      []T    `json:"items"`
 	NextCursor string `json:"next_cursor"`
+}
+
+// RespondPage answers a page of a list read by id cursor: the items, and
+// the cursor of the next page when next is not 0; or the error of the read.
+func RespondPage[T any](c *gin.Context, items []T, next uint64, err error) {
+	if err != nil {
+		RespondErr(c, err)
+		return
+	}
+	out := List[T]{Items: items}
+	if next != 0 {
+		out.NextCursor = strconv.FormatUint(next, 10)
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 // The kinds of error the HTTP layer raises itself, beside the models
