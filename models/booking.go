@@ -260,9 +260,7 @@ func CancelBooking(ctx context.Context, db *gorm.DB, voterID, bookingID uint64, 
 			return translate(err)
 		}
 		b.Status, b.ActiveKey, b.CancelReason, b.CancelledAt, b.UpdatedAt = BookingCancelled, nil, CancelByVoter, &at, at
-		ev = BookingEvents{eventOf(EventCancelled, b, slot, now)}
-		promoted, err := leaveSlot(tx, slot, was, now)
-		ev = append(ev, promoted...)
+		ev, err = leaveWith(tx, eventOf(EventCancelled, b, slot, now), slot, was, now)
 		return err
 	})
 	if err != nil {
@@ -319,15 +317,20 @@ func MoveBooking(ctx context.Context, db *gorm.DB, voterID, bookingID, newSlotID
 		if err := writeBooking(tx, &b, &oldDay); err != nil {
 			return err
 		}
-		ev = BookingEvents{eventOf(EventMoved, b, newSlot, now)}
-		promoted, err := leaveSlot(tx, oldSlot, was, now)
-		ev = append(ev, promoted...)
+		ev, err = leaveWith(tx, eventOf(EventMoved, b, newSlot, now), oldSlot, was, now)
 		return err
 	})
 	if err != nil {
 		return Booking{}, nil, err
 	}
 	return b, ev, nil
+}
+
+// leaveWith is the events of a booking that left slot while it was was:
+// first, then the promotions leaving the seat or waitlist place caused.
+func leaveWith(tx *gorm.DB, first BookingEvent, slot Slot, was BookingStatus, now time.Time) (BookingEvents, error) {
+	promoted, err := leaveSlot(tx, slot, was, now)
+	return append(BookingEvents{first}, promoted...), err
 }
 
 // orRefuse returns err when there is one, else the refusal.
