@@ -67,6 +67,9 @@ type Deps struct {
 	// (config.LoadNotify); unconfigured templates are skipped.
 	Notify NotifyTemplates
 	// Metrics says who may read /metrics (see MetricsAccess).
+	// WebAuth is the official account's web authorization, JS-SDK and QR
+	// codes for the console; nil turns its WeChat sign-ins off.
+	WebAuth console.WebAuth
 	Metrics MetricsAccess
 }
 
@@ -163,7 +166,7 @@ func NewRouter(d Deps) *gin.Engine {
 
 	api.Mount(r.Group(apiBase), base, api.Config{MP: d.MP, Sealer: d.Sealer, Limits: d.Limits})
 	official.Mount(r.Group("/wechat"), base, d.OA)
-	console.Mount(r.Group("/console"), base)
+	console.Mount(r.Group("/console"), base, console.Config{WebAuth: d.WebAuth, Sealer: d.Sealer})
 	return r
 }
 

@@ -167,16 +167,11 @@ func (h *Handlers) consoleLogin(c *gin.Context) {
 		return
 	}
 	h.forgiveLogin(c, pair, addr)
-	token, csrf := randomToken(), randomToken()
-	data, _ := json.Marshal(consoleSession{StaffID: s.ID, CSRF: csrf, Created: h.Now().UnixMilli()})
-	if err := h.Redis.Set(ctx, h.consoleKey(token), data, ConsoleSessionTTL).Err(); err != nil {
+	token, csrf, err := h.startSession(c, s)
+	if err != nil {
 		shared.RespondErr(c, err)
 		return
 	}
-	http.SetCookie(c.Writer, &http.Cookie{
-		Name: ConsoleCookie, Value: token, Path: consoleCookiePath,
-		HttpOnly: true, Secure: requestIsHTTPS(c), SameSite: http.SameSiteLaxMode,
-	})
 	shared.Logger(c).InfoContext(ctx, "Console login", "staff_id", s.ID, "client_ip", c.ClientIP())
 	c.JSON(http.StatusOK, ConsoleSessionView{
 		Token: token, CSRFToken: csrf, Staff: consoleStaffView(s),
@@ -226,35 +221,61 @@ func (h *Handlers) requireConsoleStaff(c *gin.Context) {
 		shared.RespondErr(c, errNotSignedIn)
 		return
 	}
+	s, key, staff, err := h.openSession(c, token)
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	if viaCookie && unsafeMethod(c.Request.Method) && !csrfMatches(c.GetHeader(ConsoleCSRFHeader), s.CSRF) {
+		shared.RespondErr(c, errCSRF)
+		return
+	}
+	c.Set(ctxConsoleStaff, staff)
+	c.Set(ctxConsoleSession, consoleAuth{key: key, csrf: s.CSRF, viaCookie: viaCookie})
+	c.Next()
+}
+
+// csrfMatches compares a sent CSRF token with the session's in constant time.
+func csrfMatches(got, want string) bool {
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// openSession looks up a console token, slides its expiry and loads the
+// staff member fresh: a deactivated member or a password changed since the
+// login ends the session at once.
+func (h *Handlers) openSession(c *gin.Context, token string) (consoleSession, string, models.Staff, error) {
 	ctx := c.Request.Context()
 	key := h.consoleKey(token)
 	raw, err := h.Redis.GetEx(ctx, key, ConsoleSessionTTL).Bytes()
 	s, err := shared.DecodeSession(raw, err, errSessionExpired, func(s consoleSession) bool { return s.StaffID != 0 })
 	if err != nil {
-		shared.RespondErr(c, err)
-		return
-	}
-	if viaCookie && unsafeMethod(c.Request.Method) {
-		got := c.GetHeader(ConsoleCSRFHeader)
-		if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s.CSRF)) != 1 {
-			shared.RespondErr(c, errCSRF)
-			return
-		}
+		return s, key, models.Staff{}, err
 	}
 	acct, err := models.LoadConsoleAccount(ctx, h.DB, s.StaffID)
 	if errors.Is(err, models.ErrNotFound) ||
 		(err == nil && time.UnixMilli(s.Created).Before(acct.SessionsValidFrom.Truncate(time.Millisecond))) {
 		_ = h.Redis.Del(ctx, key).Err()
-		shared.RespondErr(c, errSessionRevoked)
-		return
+		return s, key, models.Staff{}, errSessionRevoked
 	}
 	if err != nil {
-		shared.RespondErr(c, err)
-		return
+		return s, key, models.Staff{}, err
 	}
-	c.Set(ctxConsoleStaff, acct.Staff)
-	c.Set(ctxConsoleSession, consoleAuth{key: key, csrf: s.CSRF, viaCookie: viaCookie})
-	c.Next()
+	return s, key, acct.Staff, nil
+}
+
+// startSession opens a console session for staff member s (after a password,
+// a WeChat web authorization or a desk QR scan) and sets its cookie.
+func (h *Handlers) startSession(c *gin.Context, s models.Staff) (token, csrf string, err error) {
+	token, csrf = randomToken(), randomToken()
+	data, _ := json.Marshal(consoleSession{StaffID: s.ID, CSRF: csrf, Created: h.Now().UnixMilli()})
+	if err := h.Redis.Set(c.Request.Context(), h.consoleKey(token), data, ConsoleSessionTTL).Err(); err != nil {
+		return "", "", err
+	}
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: ConsoleCookie, Value: token, Path: consoleCookiePath,
+		HttpOnly: true, Secure: requestIsHTTPS(c), SameSite: http.SameSiteLaxMode,
+	})
+	return token, csrf, nil
 }
 
 // consoleStaff is the signed-in staff member (requireConsoleStaff ran).

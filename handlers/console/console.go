@@ -5,7 +5,13 @@
 package console
 
 import (
+	"context"
+	"net/http"
+	"time"
+
 	"deputylink/handlers/shared"
+	"deputylink/models"
+	"deputylink/wechat"
 
 	"github.com/gin-gonic/gin"
 )
@@ -13,11 +19,45 @@ import (
 // Handlers holds the dependencies of the console's handlers.
 type Handlers struct {
 	*shared.Base
+	Config
 }
 
-// Mount registers the staff console's JSON API on g (/console) under /api.
-func Mount(g *gin.RouterGroup, b *shared.Base) {
-	h := &Handlers{Base: b}
+// Config is what only the console needs.
+type Config struct {
+	// WebAuth is the official account's web authorization, JS-SDK and
+	// QR codes; nil turns the WeChat sign-ins and the scanner off.
+	WebAuth WebAuth
+	// Sealer opens sealed phone numbers for a deliberate reveal and seals
+	// the phone numbers staff enter.
+	Sealer *models.Sealer
+}
+
+// WebAuth is what the console needs from the official account;
+// *wechat.Client implements it.
+type WebAuth interface {
+	// AuthorizeURL is WeChat's web-authorization address (scope
+	// snsapi_base) that comes back to redirectURI with a code and state.
+	AuthorizeURL(redirectURI, state string) string
+	// OAuthOpenID exchanges a web-authorization code for the openid.
+	OAuthOpenID(ctx context.Context, code string) (string, error)
+	// JSConfig signs the JS-SDK configuration of the page at pageURL.
+	JSConfig(ctx context.Context, pageURL string) (wechat.JSConfig, error)
+	// QRTicket makes a parametric QR code of the official account.
+	QRTicket(ctx context.Context, scene string, expire time.Duration, permanent bool) (wechat.Ticket, error)
+}
+
+// Mount registers the staff console on g (/console): its pages, their
+// assets under /static, and the JSON API under /api.
+func Mount(g *gin.RouterGroup, b *shared.Base, cfg Config) {
+	h := &Handlers{Base: b, Config: cfg}
+	g.Use(securityHeaders)
+	g.GET("/static/*file", serveStatic())
+	pages := g.Group("", consoleNoStore)
+	signedIn := pages.Group("", h.requirePage)
+	signedIn.GET("/", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, pagesBase+"/opinions") })
+	h.signInPages(pages, signedIn)
+	h.opinionPages(signedIn)
+	h.deskPages(signedIn)
 	api := g.Group("/api", consoleNoStore)
 	api.POST("/login", h.LimitIP("console_login", consoleLoginLimit), h.consoleLogin)
 	auth := api.Group("", h.requireConsoleStaff)

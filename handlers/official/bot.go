@@ -102,6 +102,13 @@ func (o *oaServer) onEvent(ctx context.Context, m *oaMsg, fx *oaEffects) (oaRepl
 // onScan answers a scanned official-account QR code: the card of a deputy,
 // station or board (counted), a staff binding, or a friendly refusal.
 func (o *oaServer) onScan(ctx context.Context, m *oaMsg, raw, prefix string, fx *oaEffects) (oaReply, error) {
+	if hook, rest, ok := o.h.ScanHookFor(raw); ok {
+		reply, err := hook(ctx, m.FromUserName, rest)
+		if err != nil {
+			return oaReply{}, err
+		}
+		return textReply(prefix + reply), nil
+	}
 	code, ok := models.NormalizeCode(raw)
 	if !ok {
 		return textReply(prefix + oaUnknownCode + oaHelpText), nil

@@ -51,6 +51,8 @@ type Base struct {
 	// (rate limits, sessions, idempotency keys, the sold-out flag)
 	// together; nil without Redis.
 	rb *RedisBatcher
+	// scans holds the ScanHooks of our temporary QR codes.
+	scans scanHooks
 }
 
 // NewBase builds the shared state of one router.

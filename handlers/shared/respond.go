@@ -66,41 +66,44 @@ var (
 	errInternal = errors.New("internal")
 )
 
-// write writes a plain error response with the given status and code.
-func write(c *gin.Context, status int, code, msg string) {
-	c.AbortWithStatusJSON(status, ErrorBody{Error: ErrorDetail{Code: code, Message: msg, RequestID: requestID(c)}})
+// RespondErr is the one place where an error becomes an HTTP status (see
+// ErrorOf), written as the JSON ErrorBody.
+func RespondErr(c *gin.Context, err error) {
+	status, d := ErrorOf(c, err)
+	c.AbortWithStatusJSON(status, ErrorBody{Error: d})
 }
 
-// RespondErr is the one place where an error becomes an HTTP status.
-// The database or Redis being unreachable is 503 "unavailable" with
-// Retry-After (dependencyDown), and every 503 carries Retry-After. Anything
-// else that is not one of the models sentinels or the kinds above is an
-// internal error: it is logged with the request id and the user sees only
-// a generic message.
-func RespondErr(c *gin.Context, err error) {
+// ErrorOf maps err to its status and the Chinese message the user sees; the
+// console's pages render the same answer as HTML. The database or Redis
+// being unreachable is 503 "unavailable", and every 503 gets Retry-After.
+// Anything else that is not one of the models sentinels or the kinds above
+// is an internal error: it is logged with the request id and the user sees
+// only a generic message.
+func ErrorOf(c *gin.Context, err error) (int, ErrorDetail) {
 	var ve *models.ValidationError
 	var ce *models.CodedError
+	id := requestID(c)
 	switch {
 	case errors.As(err, &ve):
-		c.AbortWithStatusJSON(http.StatusBadRequest, ErrorBody{Error: ErrorDetail{
-			Code: "invalid_" + ve.Field, Message: ve.Msg, Field: ve.Field, RequestID: requestID(c)}})
+		return http.StatusBadRequest, ErrorDetail{Code: "invalid_" + ve.Field, Message: ve.Msg, Field: ve.Field, RequestID: id}
 	case errors.As(err, &ce):
-		if statusOf(ce.Kind) == http.StatusServiceUnavailable {
+		status := statusOf(ce.Kind)
+		if status == http.StatusServiceUnavailable {
 			c.Header("Retry-After", retryAfterSeconds)
 		}
-		write(c, statusOf(ce.Kind), ce.Code, ce.Msg)
+		return status, ErrorDetail{Code: ce.Code, Message: ce.Msg, RequestID: id}
 	case errors.Is(err, models.ErrNotFound):
-		write(c, http.StatusNotFound, "not_found", "没有找到您要的内容")
+		return http.StatusNotFound, ErrorDetail{Code: "not_found", Message: "没有找到您要的内容", RequestID: id}
 	case errors.Is(err, models.ErrConflict):
-		write(c, http.StatusConflict, "conflict", "操作冲突，请刷新后重试")
+		return http.StatusConflict, ErrorDetail{Code: "conflict", Message: "操作冲突，请刷新后重试", RequestID: id}
 	case errors.Is(err, models.ErrInvalid):
-		write(c, http.StatusBadRequest, "invalid_request", "请求内容有误")
+		return http.StatusBadRequest, ErrorDetail{Code: "invalid_request", Message: "请求内容有误", RequestID: id}
 	case dependencyDown(c.Request.Context(), err):
 		Logger(c).WarnContext(c.Request.Context(), "Dependency unavailable", "err", err, "path", c.FullPath())
-		RespondErr(c, errDependencyDown)
+		return ErrorOf(c, errDependencyDown)
 	default:
 		Logger(c).ErrorContext(c.Request.Context(), "Internal error", "err", err, "path", c.FullPath())
-		write(c, http.StatusInternalServerError, "internal", "系统繁忙，请稍后再试")
+		return http.StatusInternalServerError, ErrorDetail{Code: "internal", Message: "系统繁忙，请稍后再试", RequestID: id}
 	}
 }
 
