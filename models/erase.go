@@ -24,6 +24,10 @@ import (
 // notices), rather than pointing it at a placeholder voter: a shared
 // placeholder would be a voter row that sign-in must never hand out, and a
 // per-person one would keep the erased voter's items linked to each other.
+//
+// The person behind an opinion received offline has no voter row: their
+// name and sealed phone live on the opinion (Opinion.Contact*), deleted by
+// a head or an admin (EraseOpinionContact) or after the retention period.
 
 // Erasure is what EraseVoter removed. The caller cleans up what lives
 // outside the database: sessions and per-openid keys in Redis, the files of

@@ -44,6 +44,7 @@ type migration struct {
 var migrations = []migration{
 	{1, "baseline", baseline},
 	{2, "booking idempotency key", bookingIdempotencyKey},
+	{3, "offline opinions and phone call-backs", offlineOpinions},
 }
 
 // SchemaMigration records an applied migration.

@@ -84,7 +84,8 @@ type Opinion struct {
 	VoterID    uint64 `gorm:"not null;uniqueIndex:idx_opinion_idem,priority:1;index:idx_opinion_voter,priority:1" json:"voter_id"`
 	// IdempotencyKey makes a repeated POST return the same opinion; unique per voter.
 	IdempotencyKey *string `gorm:"size:64;uniqueIndex:idx_opinion_idem,priority:2" json:"-"`
-	// Source is where it was filed: "miniprogram" or "chat".
+	// Source is where it was filed: "miniprogram" or "chat", or how staff
+	// received it offline (OfflineSources).
 	Source     string `gorm:"size:16;not null" json:"source"`
 	CategoryID uint64 `gorm:"not null;index" json:"category_id"`
 	Content    string `gorm:"type:text;not null" json:"content"`
@@ -140,6 +141,21 @@ type Opinion struct {
 	ReplyEscalatedAt  *time.Time `json:"-"`
 	// ResultAskedAt is when the voter was asked "解决了吗?" in this round.
 	ResultAskedAt *time.Time `json:"-"`
+	// EnteredByStaffID is the staff member who entered an opinion received
+	// offline (FileOfflineOpinion); nil for a voter's own filing, whose
+	// VoterID is set. An offline opinion has VoterID 0.
+	EnteredByStaffID *uint64 `json:"entered_by_staff_id,omitempty"`
+	// ReceivedOn is the local date (YYYY-MM-DD) an offline opinion reached
+	// the station; "" for a voter's filing.
+	ReceivedOn string `gorm:"size:10;not null;default:''" json:"received_on,omitempty"`
+	// ReceptionDayID is the reception day it was raised at, if any.
+	ReceptionDayID *uint64 `gorm:"index" json:"reception_day_id,omitempty"`
+	// ContactName and the sealed ContactPhoneEnc (label contactPhoneLabel)
+	// identify the person behind an offline opinion, when they gave them;
+	// they fall under the voters' retention and deletion.
+	ContactName        string `gorm:"size:40;not null;default:''" json:"-"`
+	ContactPhoneEnc    []byte `gorm:"type:blob" json:"-"`
+	ContactPhoneMasked string `gorm:"size:20;not null;default:''" json:"-"`
 	// Version grows with every change; workflow updates check it.
 	Version   int       `gorm:"not null" json:"-"`
 	CreatedAt time.Time `json:"created_at"`

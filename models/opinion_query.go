@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -27,6 +28,10 @@ func GetVoterOpinion(ctx context.Context, db *gorm.DB, voterID, id uint64, loc *
 // newest). next is the cursor of the following page, 0 at the end.
 func ListVoterOpinions(ctx context.Context, db *gorm.DB, voterID, beforeID uint64, limit int, loc *time.Location) (items []OpinionView, next uint64, err error) {
 	limit = pageLimit(limit)
+	if voterID == 0 {
+		// 0 is nobody: the opinions staff entered, and erased voters'.
+		return []OpinionView{}, 0, nil
+	}
 	db = db.WithContext(ctx)
 	q := db.Where("voter_id = ?", voterID)
 	if beforeID > 0 {
@@ -53,6 +58,8 @@ type StaffQuery struct {
 	Overdue bool
 	// Escalated keeps items escalated to the admins.
 	Escalated bool
+	// Source keeps one channel's items (Source*, e.g. "letter").
+	Source string
 	// StationID keeps one station's items; Office keeps the office queue
 	// (admins only).
 	StationID uint64
@@ -92,6 +99,12 @@ func ListStaffOpinions(ctx context.Context, db *gorm.DB, staffID uint64, q Staff
 			return nil, 0, Invalid("status", "未知的状态")
 		}
 		tx = tx.Where("status = ?", q.Status)
+	}
+	if q.Source != "" {
+		if !slices.Contains(AllSources, q.Source) {
+			return nil, 0, Invalid("source", "未知的意见来源")
+		}
+		tx = tx.Where("source = ?", q.Source)
 	}
 	if q.Category != "" {
 		cat, err := CategoryByCode(ctx, db, q.Category)

@@ -92,25 +92,38 @@ type TrailView struct {
 // form — internal notes and the audit trail.
 type StaffOpinionView struct {
 	OpinionView
-	VoterID       uint64      `json:"voter_id"`
-	Source        string      `json:"source"`
-	RouteRule     string      `json:"route_rule"`
-	Code          string      `json:"code,omitempty"`
-	DeputyID      *uint64     `json:"deputy_id,omitempty"`
-	CommunityID   *uint64     `json:"community_id,omitempty"`
-	Lat           *float64    `json:"lat,omitempty"`
-	Lng           *float64    `json:"lng,omitempty"`
-	Handler       *NameRef    `json:"handler,omitempty"`
-	Department    *NameRef    `json:"department,omitempty"`
-	CoDepartments []NameRef   `json:"co_departments,omitempty"`
-	TransferDueAt *time.Time  `json:"transfer_due_at,omitempty"`
-	AcceptedAt    *time.Time  `json:"accepted_at,omitempty"`
-	Escalated     bool        `json:"escalated"`
-	OverdueAccept bool        `json:"overdue_accept"`
-	OverdueReply  bool        `json:"overdue_reply"`
-	ReturnCount   int         `json:"return_count"`
-	Notes         []NoteView  `json:"notes,omitempty"`
-	Trail         []TrailView `json:"trail,omitempty"`
+	VoterID       uint64     `json:"voter_id"`
+	Source        string     `json:"source"`
+	RouteRule     string     `json:"route_rule"`
+	Code          string     `json:"code,omitempty"`
+	DeputyID      *uint64    `json:"deputy_id,omitempty"`
+	CommunityID   *uint64    `json:"community_id,omitempty"`
+	Lat           *float64   `json:"lat,omitempty"`
+	Lng           *float64   `json:"lng,omitempty"`
+	Handler       *NameRef   `json:"handler,omitempty"`
+	Department    *NameRef   `json:"department,omitempty"`
+	CoDepartments []NameRef  `json:"co_departments,omitempty"`
+	TransferDueAt *time.Time `json:"transfer_due_at,omitempty"`
+	AcceptedAt    *time.Time `json:"accepted_at,omitempty"`
+	Escalated     bool       `json:"escalated"`
+	OverdueAccept bool       `json:"overdue_accept"`
+	OverdueReply  bool       `json:"overdue_reply"`
+	ReturnCount   int        `json:"return_count"`
+	// SourceLabel names the channel ("小程序", "来信", …); Offline is true
+	// for an opinion staff entered (EnteredBy, ReceivedOn, ReceptionDayID).
+	SourceLabel    string   `json:"source_label"`
+	Offline        bool     `json:"offline"`
+	EnteredBy      *NameRef `json:"entered_by,omitempty"`
+	ReceivedOn     string   `json:"received_on,omitempty"`
+	ReceptionDayID *uint64  `json:"reception_day_id,omitempty"`
+	// ContactName is the offline contact's name; PhoneMasked the voter's or
+	// the contact's phone, masked (RevealOpinionPhone opens it).
+	ContactName string `json:"contact_name,omitempty"`
+	PhoneMasked string `json:"phone_masked,omitempty"`
+	// Callbacks are the phone call-backs (single form only).
+	Callbacks []CallbackView `json:"callbacks,omitempty"`
+	Notes     []NoteView     `json:"notes,omitempty"`
+	Trail     []TrailView    `json:"trail,omitempty"`
 }
 
 // buildViews turns items into voter views; detail adds photos, ratings and
@@ -213,11 +226,36 @@ func buildStaffViews(db *gorm.DB, ops []Opinion, loc *time.Location, now time.Ti
 		return out, nil
 	}
 	ids := make([]uint64, 0, len(ops))
-	staffIDs := []uint64{}
+	staffIDs, voterIDs := []uint64{}, []uint64{}
 	for _, op := range ops {
 		ids = append(ids, op.ID)
 		if op.HandlerStaffID != nil {
 			staffIDs = append(staffIDs, *op.HandlerStaffID)
+		}
+		if op.EnteredByStaffID != nil {
+			staffIDs = append(staffIDs, *op.EnteredByStaffID)
+		}
+		if op.VoterID != 0 {
+			voterIDs = append(voterIDs, op.VoterID)
+		}
+	}
+	voterPhone := map[uint64]string{}
+	if len(voterIDs) > 0 {
+		var rows []Voter
+		if err := db.Select("id", "phone_masked").Where("id IN ?", voterIDs).Find(&rows).Error; err != nil {
+			return nil, translate(err)
+		}
+		for _, v := range rows {
+			voterPhone[v.ID] = v.PhoneMasked
+		}
+	}
+	var cbRows []OpinionCallback
+	if detail {
+		if err := db.Where("opinion_id IN ?", ids).Order("id").Find(&cbRows).Error; err != nil {
+			return nil, translate(err)
+		}
+		for _, r := range cbRows {
+			staffIDs = append(staffIDs, r.StaffID)
 		}
 	}
 	var depts []OpinionDepartment
@@ -274,6 +312,22 @@ func buildStaffViews(db *gorm.DB, ops []Opinion, loc *time.Location, now time.Ti
 			Escalated: op.Escalated, ReturnCount: op.ReturnCount,
 		}
 		v.OverdueAccept, v.OverdueReply = op.Overdue(now)
+		v.SourceLabel, v.Offline = sourceLabel(op.Source), IsOfflineSource(op.Source)
+		v.ReceivedOn, v.ReceptionDayID, v.ContactName = op.ReceivedOn, op.ReceptionDayID, op.ContactName
+		v.PhoneMasked = op.ContactPhoneMasked
+		if op.VoterID != 0 {
+			v.PhoneMasked = voterPhone[op.VoterID]
+		}
+		if op.EnteredByStaffID != nil {
+			v.EnteredBy = &NameRef{ID: *op.EnteredByStaffID, Name: staffName[*op.EnteredByStaffID]}
+		}
+		for _, r := range cbRows {
+			if r.OpinionID == op.ID {
+				v.Callbacks = append(v.Callbacks, CallbackView{Round: r.Round, Stage: r.Stage, Score: r.Score,
+					ScoreLabel: StageScoreLabel(r.Stage, r.Score), Note: r.Note,
+					Staff: NameRef{ID: r.StaffID, Name: staffName[r.StaffID]}, At: r.CreatedAt.In(loc)})
+			}
+		}
 		if op.HandlerStaffID != nil {
 			v.Handler = &NameRef{ID: *op.HandlerStaffID, Name: staffName[*op.HandlerStaffID]}
 		}

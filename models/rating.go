@@ -126,28 +126,9 @@ func RateOpinion(ctx context.Context, db *gorm.DB, voterID, opinionID uint64, st
 			return nil
 		}
 		a := &action{ctx: ctx, tx: tx, op: op, actor: who, now: now, set: map[string]any{}, note: note}
-		var act OpinionAction
-		switch {
-		case score != ScoreUnsatisfied:
-			act = ActionClose
-			a.set["closed_at"] = now
-			a.timeline(func(Opinion, string) (string, string) { return "您确认问题已解决，意见已办结", "" })
-		case op.Round < MaxRounds:
-			act = ActionReopen
-			if err := reopen(a, loc, cal); err != nil {
-				return err
-			}
-		default:
-			act = ActionEscalate
-			a.set["escalated"] = true
-			a.set["escalated_at"] = now
-			a.timeline(func(Opinion, string) (string, string) { return "已提交" + OfficeName + "督办", "" })
-			a.events = func(tx *gorm.DB, op Opinion, st string) ([]OpinionEvent, error) {
-				ev := baseEvent(op, EventEscalated, st, fmt.Sprintf("一条意见经%d轮办理群众仍不满意，请督办", op.Round))
-				var err error
-				ev.Staff, ev.Via, err = adminRecipients(tx)
-				return []OpinionEvent{ev}, err
-			}
+		act, err := resultOutcome(a, score, "您确认问题已解决，意见已办结", loc, cal)
+		if err != nil {
+			return err
 		}
 		to, err := Transition(op.Status, act)
 		if err != nil {
@@ -160,6 +141,33 @@ func RateOpinion(ctx context.Context, db *gorm.DB, voterID, opinionID uint64, st
 		return OpinionRating{}, Opinion{}, nil, err
 	}
 	return rating, out, events, nil
+}
+
+// resultOutcome builds what an answer to "解决了吗？" does to the item in
+// a (the voter's rating, or a phone call-back): solved or partly solved
+// closes it (timeline closeText); not solved reopens it for another round
+// (on cal in loc), or, after MaxRounds rounds, escalates it to the admins.
+func resultOutcome(a *action, score, closeText string, loc *time.Location, cal *Calendar) (OpinionAction, error) {
+	op, now := a.op, a.now
+	switch {
+	case score != ScoreUnsatisfied:
+		a.set["closed_at"] = now
+		a.timeline(func(Opinion, string) (string, string) { return closeText, "" })
+		return ActionClose, nil
+	case op.Round < MaxRounds:
+		return ActionReopen, reopen(a, loc, cal)
+	default:
+		a.set["escalated"] = true
+		a.set["escalated_at"] = now
+		a.timeline(func(Opinion, string) (string, string) { return "已提交" + OfficeName + "督办", "" })
+		a.events = func(tx *gorm.DB, op Opinion, st string) ([]OpinionEvent, error) {
+			ev := baseEvent(op, EventEscalated, st, fmt.Sprintf("一条意见经%d轮办理群众仍不满意，请督办", op.Round))
+			var err error
+			ev.Staff, ev.Via, err = adminRecipients(tx)
+			return []OpinionEvent{ev}, err
+		}
+		return ActionEscalate, nil
+	}
 }
 
 // DueResultQuestions finds replied items whose voter should now be asked

@@ -14,7 +14,9 @@ import (
 //   - a closed opinion (status closed, closed before the cutoff) loses its
 //     link to the voter (voter_id 0, as do its ratings and the uploads of
 //     its photos), the coordinates and the idempotency key the voter gave;
-//     content, photos, timeline, handling and ratings' comments stay;
+//     content, photos, timeline, handling and ratings' comments stay; an
+//     opinion received offline loses the name and sealed phone of the
+//     person who gave it (as EraseOpinionContact does);
 //   - a closed reception day (closed before the cutoff) keeps its bookings
 //     and walk-ins without the voter link (voter_id 0, no active key) and
 //     without the walk-ins' names; topics and counts stay.
@@ -25,7 +27,8 @@ import (
 
 // closedOpinionHolds selects closed opinions that still hold personal data.
 const closedOpinionHolds = "status = ? AND closed_at IS NOT NULL AND closed_at < ? AND " +
-	"(voter_id <> 0 OR lat IS NOT NULL OR lng IS NOT NULL OR idempotency_key IS NOT NULL)"
+	"(voter_id <> 0 OR lat IS NOT NULL OR lng IS NOT NULL OR idempotency_key IS NOT NULL OR " +
+	"contact_name <> '' OR contact_phone_enc IS NOT NULL OR contact_phone_masked <> '')"
 
 // AnonymiseClosedOpinions anonymises up to limit opinions closed before
 // cutoff that still hold personal data, and returns how many it did.
@@ -45,6 +48,7 @@ func AnonymiseClosedOpinions(ctx context.Context, db *gorm.DB, cutoff time.Time,
 		at := now.UTC()
 		res := tx.Model(&Opinion{}).Where("id IN ?", ids).Updates(map[string]any{
 			"voter_id": 0, "idempotency_key": nil, "lat": nil, "lng": nil,
+			"contact_name": "", "contact_phone_enc": nil, "contact_phone_masked": "",
 			"version": gorm.Expr("version + 1"), "updated_at": at})
 		if res.Error != nil {
 			return translate(res.Error)

@@ -26,6 +26,8 @@ func RuleLabel(rule string) string {
 		return "人大常委会办公室统一受理"
 	case RuleStaffReassign:
 		return "工作人员改派"
+	case RuleStaffEntry:
+		return "联络站工作人员登记"
 	}
 	return "其他方式"
 }
@@ -58,8 +60,43 @@ func sourceLabel(source string) string {
 		return "小程序"
 	case SourceChat:
 		return "公众号"
+	case SourceLetter:
+		return "来信"
+	case SourceMailbox:
+		return "意见箱"
+	case SourcePhone:
+		return "电话"
+	case SourceReception:
+		return "接待日现场"
+	case SourceVisit:
+		return "入户走访"
 	}
 	return "其他渠道"
+}
+
+// SourceLabel is sourceLabel for the pages: "来信", "小程序", ….
+func SourceLabel(source string) string { return sourceLabel(source) }
+
+// ResultLabel names a score given to "解决了吗？" (stage result): the same
+// scores as the reply's, in that question's words.
+func ResultLabel(score string) string {
+	switch score {
+	case ScoreSatisfied:
+		return "解决了"
+	case ScoreBasically:
+		return "部分解决"
+	case ScoreUnsatisfied:
+		return "没解决"
+	}
+	return score
+}
+
+// StageScoreLabel names a score in the words of its stage's question.
+func StageScoreLabel(stage, score string) string {
+	if stage == StageResult {
+		return ResultLabel(score)
+	}
+	return ScoreLabel(score)
 }
 
 // stageLabel names a rating stage (Stage*).
