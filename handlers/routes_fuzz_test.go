@@ -72,6 +72,22 @@ var routeBodies = map[string]bodySpec{
 	"POST /api/v1/uploads":  {who: voter, form: true},
 	"GET /wechat/official":  {who: anon, form: true},
 	"POST /wechat/official": {who: anon, form: true},
+	// The opinion pages take a cookie session, which no principal here
+	// has: every one is sent to sign in (303); only the no-5xx rule applies.
+	"GET /console/opinions":                    {form: true},
+	"GET /console/opinions/new":                {form: true},
+	"POST /console/opinions":                   {form: true},
+	"GET /console/opinions/:id":                {form: true},
+	"POST /console/opinions/:id/accept":        {form: true},
+	"POST /console/opinions/:id/transfer":      {form: true},
+	"POST /console/opinions/:id/reply":         {form: true},
+	"POST /console/opinions/:id/return":        {form: true},
+	"POST /console/opinions/:id/close":         {form: true},
+	"POST /console/opinions/:id/reopen":        {form: true},
+	"POST /console/opinions/:id/note":          {form: true},
+	"POST /console/opinions/:id/callback":      {form: true},
+	"POST /console/opinions/:id/reveal-phone":  {form: true},
+	"POST /console/opinions/:id/erase-contact": {form: true},
 	"POST /console/api/login": {who: anon, fields: []bodyField{
 		f("username", `"nobody"`, "string"), f("password", `"wrong password"`, "string"),
 	}},

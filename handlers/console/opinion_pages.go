@@ -170,8 +170,8 @@ func (h *Handlers) pageInbox(c *gin.Context) {
 func (h *Handlers) inboxRow(v models.StaffOpinionView) inboxRow {
 	r := inboxRow{ID: v.ID, Href: OpinionPagePath(v.ID), TrackingNo: v.TrackingNo, Category: v.CategoryName,
 		Station: v.Station.Name, Status: v.StatusLabel, Channel: v.SourceLabel,
-		Summary:   models.Shorten(strings.Join(strings.Fields(v.Content), " "), 40, "…"),
-		Overdue:   v.OverdueAccept || v.OverdueReply, Escalated: v.Escalated, Offline: v.Offline,
+		Summary: models.Shorten(strings.Join(strings.Fields(v.Content), " "), 40, "…"),
+		Overdue: v.OverdueAccept || v.OverdueReply, Escalated: v.Escalated, Offline: v.Offline,
 		StatusClass: "status-" + string(v.Status)}
 	switch v.Status {
 	case models.OpinionSubmitted, models.OpinionReturned:
@@ -232,10 +232,10 @@ type opinionData struct {
 	Op models.StaffOpinionView
 	// Dates written the Chinese way.
 	Created, AcceptDue, ReplyDue, TransferDue, AcceptedAt, RepliedAt, ClosedAt, Received string
-	Overdue                                                                           bool
-	Photos                                                                            []string
-	Deputy                                                                            string
-	Timeline, Notes, Callbacks, Trail                                                 []timeRow
+	Overdue                                                                              bool
+	Photos                                                                               []string
+	Deputy                                                                               string
+	Timeline, Notes, Callbacks, Trail                                                    []timeRow
 	// Can lists the actions the staff member may take now.
 	Can                   map[string]bool
 	IsAdmin               bool
