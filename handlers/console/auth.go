@@ -35,10 +35,10 @@ const (
 	ConsoleCSRFHeader    = "X-CSRF-Token"
 	ConsoleSessionTTL    = 12 * time.Hour
 	ConsoleSessionMaxAge = 7 * 24 * time.Hour
-	consoleCookiePath  = "/console"
-	ctxConsoleStaff    = "console_staff"
-	ctxConsoleSession  = "console_session"
-	consoleTokenMaxLen = 100
+	consoleCookiePath    = "/console"
+	ctxConsoleStaff      = "console_staff"
+	ctxConsoleSession    = "console_session"
+	consoleTokenMaxLen   = 100
 )
 
 // consoleLoginLimit caps login requests per client address, on top of the
