@@ -499,12 +499,20 @@ func TestDeskQRSignIn(t *testing.T) {
 		t.Fatalf("other browser with its own cookie: %+v", p)
 	}
 	// The desk's page signs in, once.
+	secret := desk.cookie("dl_deskqr", poll)
 	p := desk.poll(poll)
 	if p.State != "signed_in" || p.Next != "/console/desk" || desk.me() != e.clerkE.ID {
 		t.Fatalf("confirmed: %+v, me %d", p, desk.me())
 	}
 	if p := desk.poll(poll); p.State != "expired" {
 		t.Fatalf("second poll after the sign-in: %+v", p)
+	}
+	// Even with the ticket's cookie presented again, e.g. by a copy of it.
+	again := e.browser(deskUA)
+	u, _ := url.Parse(e.srv.URL + "/console/login")
+	again.c.Jar.SetCookies(u, []*http.Cookie{{Name: "dl_deskqr", Value: secret, Path: "/console/login"}})
+	if secret == "" || again.poll(poll).State != "expired" || again.me() != 0 {
+		t.Fatal("the ticket's cookie signed in a second time")
 	}
 	if reply := e.scan("oa-clerk_e", scene); !strings.Contains(reply, "已过期") {
 		t.Fatalf("scan of a used code: %q", reply)
