@@ -231,7 +231,9 @@ func isTokenPath(p string) bool { return p == "/cgi-bin/token" || p == "/cgi-bin
 
 // isPagePath: the browser's authorize step and the fake's control route
 // answer no errcode JSON, so FailRate leaves them alone.
-func isPagePath(p string) bool { return p == "/connect/oauth2/authorize" || p == ControlAuthorizeOpenID }
+func isPagePath(p string) bool {
+	return p == "/connect/oauth2/authorize" || p == ControlAuthorizeOpenID
+}
 
 func (s *Server) record(path string, q url.Values, body []byte, rep reply) {
 	st := rep.status
