@@ -353,7 +353,7 @@ func (h *Handlers) webAuthCallback(c *gin.Context) {
 	}
 	openid, err := h.WebAuth.OAuthOpenID(ctx, code)
 	if err != nil {
-		if badOAuthCode(err) {
+		if wechat.IsBadOAuthCode(err) {
 			h.loginFailed(c, errAuthCode, retry)
 			return
 		}
@@ -432,12 +432,4 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// badOAuthCode reports whether WeChat refused a web-authorization code as
-// invalid, expired (40029) or used already (40163): the visitor's fault,
-// not WeChat being down.
-func badOAuthCode(err error) bool {
-	var ae *wechat.APIError
-	return errors.As(err, &ae) && (ae.ErrCode == 40029 || ae.ErrCode == 40163)
 }

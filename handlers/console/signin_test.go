@@ -58,10 +58,10 @@ func newSignInEnv(t *testing.T, withWebAuth bool) *signInEnv {
 		t.Cleanup(fake.Close)
 		wc, err := wechat.New(wechat.Config{
 			OAAppID: wechattest.DefaultOAAppID, OASecret: wechattest.DefaultOASecret,
-			APIBase: fake.URL(), KeyPrefix: rd.Prefix, HTTPTimeout: 2 * time.Second,
+			APIBase: fake.URL(), AuthorizeBase: fake.URL(), KeyPrefix: rd.Prefix, HTTPTimeout: 2 * time.Second,
 		}, rd.Client, nil)
 		must(t, err)
-		webAuth = adapterWebAuth{Client: wc, base: fake.URL(), appID: wechattest.DefaultOAAppID, secret: wechattest.DefaultOASecret}
+		webAuth = wc
 	}
 	te := newEnvWith(t, rd, func(d *handlers.Deps) {
 		d.Now, d.Location, d.Log = clk.Now, conLoc, slog.New(slog.DiscardHandler)
@@ -563,6 +563,15 @@ func TestPasswordSignIn(t *testing.T) {
 	}
 	if csp := r.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
 		t.Errorf("CSP %q", csp)
+	}
+	// The page's own script and styles are embedded and served.
+	for _, asset := range []string{"login.js", "login.css"} {
+		if !strings.Contains(r.body, `/console/static/`+asset) {
+			t.Errorf("page does not load %s", asset)
+		}
+		if a := b.get("/console/static/" + asset); a.StatusCode != 200 || len(a.body) < 100 {
+			t.Errorf("%s: %d", asset, a.StatusCode)
+		}
 	}
 	form := func(user, pass, csrf, next string) url.Values {
 		return url.Values{"username": {user}, "password": {pass}, "csrf": {csrf}, "next": {next}}
