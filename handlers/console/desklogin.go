@@ -44,6 +44,9 @@ var deskQRPollLimit = shared.RateLimit{N: 240, Window: time.Minute}
 
 var deskQRIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`)
 
+// errDeskQRNotFound answers a poll of an address no QR code can have.
+var errDeskQRNotFound = models.Coded(models.ErrNotFound, "not_found", "二维码已过期，请换一个二维码再扫。")
+
 // The answers of a poll (deskQRPoll's state).
 const (
 	deskQRWaiting  = "waiting"
@@ -162,8 +165,12 @@ func (h *Handlers) deskQRPoll(c *gin.Context) {
 	ctx := c.Request.Context()
 	expired := DeskQRPoll{State: deskQRExpired, Message: "二维码已过期，请换一个二维码再扫。"}
 	id := c.Param("id")
+	if !deskQRIDRe.MatchString(id) {
+		shared.RespondErr(c, errDeskQRNotFound)
+		return
+	}
 	secret, err := c.Cookie(deskQRCookie)
-	if !deskQRIDRe.MatchString(id) || err != nil || !validToken(secret) {
+	if err != nil || !validToken(secret) {
 		c.JSON(http.StatusOK, expired)
 		return
 	}

@@ -69,10 +69,10 @@ var (
 // QR code, WeChat's web authorization, and signing out.
 func (h *Handlers) signInPages(pages, signedIn *gin.RouterGroup) {
 	pages.GET("/login", h.LimitIP("console_login_page", consoleLoginPageLimit), h.loginPage)
-	pages.POST("/login", h.LimitIP("console_login", consoleLoginLimit), h.loginSubmit)
+	pages.POST("/login", h.LimitIP("console_login_form", consoleLoginLimit), h.loginSubmit)
 	pages.GET("/login/qr/:id", h.LimitIP("console_login_poll", deskQRPollLimit), h.deskQRPoll)
 	pages.GET("/auth/wechat", h.webAuthStart)
-	pages.GET("/auth/callback", h.LimitIP("console_login", consoleLoginLimit), h.webAuthCallback)
+	pages.GET("/auth/callback", h.LimitIP("console_auth_callback", consoleLoginLimit), h.webAuthCallback)
 	signedIn.POST("/logout", h.logoutPage)
 	h.OnScan(deskQRScenePrefix, h.onDeskQRScan)
 }
