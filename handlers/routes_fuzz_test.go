@@ -88,6 +88,8 @@ var routeBodies = map[string]bodySpec{
 	"POST /console/opinions/:id/callback":      {form: true},
 	"POST /console/opinions/:id/reveal-phone":  {form: true},
 	"POST /console/opinions/:id/erase-contact": {form: true},
+	"POST /console/login":                      {who: anon, form: true},
+	"POST /console/logout":                     {who: anon, form: true},
 	"POST /console/api/login": {who: anon, fields: []bodyField{
 		f("username", `"nobody"`, "string"), f("password", `"wrong password"`, "string"),
 	}},

@@ -68,6 +68,8 @@ func TestConsoleDesk(t *testing.T) {
 		t.Errorf("early check-in: %d %q", r.StatusCode, b.Error.Code)
 	}
 	e.clock.Set(time.Date(2026, 12, 10, 9, 35, 0, 0, conLoc))
+	// Sessions end ConsoleSessionMaxAge after the sign-in: sign in again.
+	clerkE, clerkW = e.token("clerk_e"), e.token("clerk_w")
 	b = errBody{}
 	if r := e.bearer("POST", dayPath+"/checkin", clerkW, code, &b); r.StatusCode != 404 || b.Error.Code != "reception_day_not_found" {
 		t.Errorf("check-in by another station's clerk: %d %q", r.StatusCode, b.Error.Code)
