@@ -44,6 +44,7 @@ type migration struct {
 var migrations = []migration{
 	{1, "baseline", baseline},
 	{2, "booking idempotency key", bookingIdempotencyKey},
+	{3, "reception desk", receptionDesk}, // step 4 once merged after step 3
 }
 
 // SchemaMigration records an applied migration.

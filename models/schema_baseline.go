@@ -124,5 +124,7 @@ func schemaModels() []any {
 		&OpinionTimelineEntry{}, &OpinionDepartment{}, &OpinionRating{}, &StationContact{},
 		// Old steps 6 and 7.
 		&StaffCredential{}, &Upload{},
+		// Step 4: the reception desk.
+		&ReceptionGuest{},
 	}
 }
