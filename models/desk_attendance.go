@@ -32,6 +32,7 @@ var (
 	ErrGuestSignedIn       = Coded(ErrConflict, "guest_signed_in", "这位受邀人员已经签到，不能删除")
 	ErrSlotNotEnded        = Coded(ErrConflict, "slot_not_ended", "这个时段还没有结束，暂时不能标记未到")
 	ErrBookingNoShow       = Coded(ErrConflict, "booking_no_show", "这条预约已标记为未到，请登记为现场来访")
+	ErrBookingQRGone       = Coded(ErrNotFound, "booking_not_active", "这条预约已取消或已结束，没有签到二维码")
 	ErrBookingNotConfirmed = Coded(ErrConflict, "booking_not_confirmed", "只有已预约、未签到的预约才能标记为未到")
 )
 
