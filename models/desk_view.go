@@ -23,6 +23,9 @@ type DeskView struct {
 	Slots       []DeskSlot
 	Roster      []DeskDeputy
 	Guests      []DeskGuest
+	// Addable are the active deputies not on the roster, the station's own
+	// first: those staff may add when one comes unscheduled.
+	Addable []DeskDeputy
 	// Totals over the day.
 	Booked, CheckedIn, WalkIns, NoShows, Waitlisted int
 }
@@ -173,6 +176,9 @@ func DeskDay(ctx context.Context, db *gorm.DB, scope StaffScope, dayID uint64, n
 	}
 
 	if v.Roster, err = deskRoster(db, dayID, loc); err != nil {
+		return DeskView{}, err
+	}
+	if v.Addable, err = addableDeputies(db, d, v.Roster); err != nil {
 		return DeskView{}, err
 	}
 	var guests []ReceptionGuest
@@ -334,4 +340,25 @@ func CheckInNotice(ctx context.Context, db *gorm.DB, b Booking, loc *time.Locati
 		return "已签到：" + who
 	}
 	return "已签到：" + who + "，" + ClockText(s.StartAt, orLoc(loc)) + "～" + ClockText(s.EndAt, orLoc(loc))
+}
+
+// addableDeputies lists the active deputies not on a day's roster, the
+// day's station's own first.
+func addableDeputies(db *gorm.DB, d ReceptionDay, roster []DeskDeputy) ([]DeskDeputy, error) {
+	on := []uint64{0}
+	for _, r := range roster {
+		on = append(on, r.ID)
+	}
+	var deps []Deputy
+	if err := db.Where("status = ? AND id NOT IN ?", DeputyActive, on).Order("id").Limit(1000).Find(&deps).Error; err != nil {
+		return nil, translate(err)
+	}
+	sort.SliceStable(deps, func(a, b int) bool {
+		return deps[a].StationID == d.StationID && deps[b].StationID != d.StationID
+	})
+	out := make([]DeskDeputy, len(deps))
+	for i, dep := range deps {
+		out[i] = DeskDeputy{ID: dep.ID, Name: dep.Name, LevelLabel: dep.Level.Label()}
+	}
+	return out, nil
 }
