@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -40,7 +39,8 @@ func (s StaffScope) Allows(stationID uint64) bool {
 	return false
 }
 
-// SetRoster replaces the deputies on duty for a reception day.
+// SetRoster replaces the deputies on duty for a reception day; a deputy
+// already signed in at the desk stays on it.
 func SetRoster(ctx context.Context, db *gorm.DB, who Actor, dayID uint64, deputyIDs []uint64, now time.Time) error {
 	ids := uniqueIDs(deputyIDs)
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -58,10 +58,36 @@ func SetRoster(ctx context.Context, db *gorm.DB, who Actor, dayID uint64, deputy
 		if day.Status != DayOpen {
 			return ErrReceptionClosed
 		}
-		if err := tx.Where("day_id = ?", dayID).Delete(&RosterEntry{}).Error; err != nil {
+		// Deputies who stay keep their entry, and one who already signed
+		// in stays whatever the list says: they came.
+		var have []RosterEntry
+		if err := tx.Where("day_id = ?", dayID).Find(&have).Error; err != nil {
 			return translate(err)
 		}
-		if err := createRoster(tx, dayID, ids, now); err != nil {
+		want, kept := map[uint64]bool{}, map[uint64]bool{}
+		for _, id := range ids {
+			want[id] = true
+		}
+		var drop []uint64
+		for _, e := range have {
+			if want[e.DeputyID] || e.SignedInAt != nil {
+				kept[e.DeputyID] = true
+			} else {
+				drop = append(drop, e.ID)
+			}
+		}
+		if len(drop) > 0 {
+			if err := tx.Where("id IN ?", drop).Delete(&RosterEntry{}).Error; err != nil {
+				return translate(err)
+			}
+		}
+		var add []uint64
+		for _, id := range ids {
+			if !kept[id] {
+				add = append(add, id)
+			}
+		}
+		if err := createRoster(tx, dayID, add, now); err != nil {
 			return err
 		}
 		return Audit(ctx, tx, now, who, "reception_day.roster", "reception_day", dayID, "", "", fmt.Sprint(ids))
@@ -125,12 +151,13 @@ func staffDay(tx *gorm.DB, scope StaffScope, dayID uint64, now time.Time) (Recep
 	return d, nil
 }
 
-// CheckIn checks a voter in by the code they read out. A day outside the
+// CheckIn checks a voter in by the code they read out, or the text of the
+// booking's QR code (ParseBookingCode). A day outside the
 // scope is ErrReceptionDayNotFound; a waitlisted, cancelled or already
 // checked-in booking is refused with its own code.
 func CheckIn(ctx context.Context, db *gorm.DB, scope StaffScope, dayID uint64, code string, now time.Time) (Booking, error) {
-	code = strings.ToUpper(strings.Join(strings.Fields(code), ""))
-	if len(code) != CheckinCodeLen || strings.Trim(code, CodeAlphabet) != "" {
+	code, ok := ParseBookingCode(code)
+	if !ok {
 		return Booking{}, ErrCheckinCodeNotFound
 	}
 	var b Booking
@@ -149,7 +176,7 @@ func CheckIn(ctx context.Context, db *gorm.DB, scope StaffScope, dayID uint64, c
 		case BookingCancelled:
 			return ErrBookingCancelled
 		case BookingNoShow:
-			return ErrReceptionClosed
+			return ErrBookingNoShow
 		}
 		at := now.UTC()
 		res := tx.Model(&Booking{}).Where("id = ? AND status = ?", b.ID, BookingConfirmed).
@@ -248,8 +275,9 @@ type CloseReport struct {
 }
 
 // CloseReceptionDay finishes a day once its last slot has ended: confirmed
-// bookings become no_show, the waitlist expires, and each rostered deputy
-// gets a ReceptionRecord. Closing a closed day changes nothing.
+// bookings become no_show, the waitlist expires, and each deputy who was
+// signed in at the desk gets a ReceptionRecord (being on the roster is not
+// attending). Closing a closed day changes nothing.
 func CloseReceptionDay(ctx context.Context, db *gorm.DB, dayID uint64, now time.Time) (CloseReport, error) {
 	var rep CloseReport
 	err := RunTx(ctx, db, func(tx *gorm.DB) error {
@@ -295,7 +323,8 @@ func CloseReceptionDay(ctx context.Context, db *gorm.DB, dayID uint64, now time.
 			return translate(err)
 		}
 		var deputies []uint64
-		if err := tx.Model(&RosterEntry{}).Where("day_id = ?", dayID).Order("deputy_id").Pluck("deputy_id", &deputies).Error; err != nil {
+		if err := tx.Model(&RosterEntry{}).Where("day_id = ? AND signed_in_at IS NOT NULL", dayID).
+			Order("deputy_id").Pluck("deputy_id", &deputies).Error; err != nil {
 			return translate(err)
 		}
 		records := make([]ReceptionRecord, len(deputies))

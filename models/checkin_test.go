@@ -129,6 +129,9 @@ func TestCloseReceptionDayAndRecords(t *testing.T) {
 		t.Errorf("reminder list has %d bookings, want 2", len(on))
 	}
 	f.must(errOnly(models.CheckIn(ctx, db, staff, day.ID, came.CheckinCode, at(2026, 3, 10, 9, 0))))
+	// Only the visiting deputy comes and is signed in at the desk; deps[0]
+	// stays on the roster but never comes.
+	f.must(errOnly(models.SignInDeputy(ctx, db, staff, day.ID, deps[3].ID, at(2026, 3, 10, 9, 1))))
 	for range 2 {
 		f.must(errOnly(models.RecordWalkIn(ctx, db, staff, day.ID, "", "", at(2026, 3, 10, 10, 0))))
 	}
@@ -137,7 +140,7 @@ func TestCloseReceptionDayAndRecords(t *testing.T) {
 	wantCode(t, err, "reception_not_finished")
 	rep, err := models.CloseReceptionDay(ctx, db, day.ID, at(2026, 3, 10, 11, 30))
 	f.must(err)
-	if rep != (models.CloseReport{NoShows: 1, ExpiredWaitlist: 1, Records: 2}) {
+	if rep != (models.CloseReport{NoShows: 1, ExpiredWaitlist: 1, Records: 1}) {
 		t.Fatalf("close report %+v", rep)
 	}
 	if b := f.booking(missed.ID); b.Status != models.BookingNoShow || b.ActiveKey != nil {
@@ -152,6 +155,9 @@ func TestCloseReceptionDayAndRecords(t *testing.T) {
 		recs[0].NoShows != 1 || recs[0].StationID != f.stations[0].ID || recs[0].Date != recDate {
 		t.Errorf("visiting deputy's record %+v", recs)
 	}
+	if recs, _ := models.ListReceptionRecords(ctx, db, deps[0].ID, "2026-01-01", "2026-12-31"); len(recs) != 0 {
+		t.Errorf("a deputy on the roster who never signed in has records %+v", recs)
+	}
 	checkInvariants(t, db)
 
 	// Closing again changes nothing; the closed day refuses staff actions.
@@ -162,8 +168,8 @@ func TestCloseReceptionDayAndRecords(t *testing.T) {
 	wantCode(t, err, "reception_closed")
 	wantCode(t, models.SetRoster(ctx, db, staff.Actor, day.ID, roster, bookNow), "reception_closed")
 
-	// The nightly job closes station 2's day (its two active deputies get
-	// records with nobody received), once.
+	// The nightly job closes station 2's day (its two active deputies are
+	// on the roster but nobody signed them in: no records), once.
 	if n, err := models.CloseFinishedDays(ctx, db, at(2026, 3, 10, 23, 0), cst); err != nil || n != 0 {
 		t.Errorf("same evening: closed %d, %v; want 0 (the day is not over in CST)", n, err)
 	}
@@ -175,8 +181,8 @@ func TestCloseReceptionDayAndRecords(t *testing.T) {
 	}
 	var records int64
 	db.Model(&models.ReceptionRecord{}).Count(&records)
-	if records != 4 {
-		t.Errorf("%d records, want 2 + 2", records)
+	if records != 1 {
+		t.Errorf("%d records, want 1 + 0", records)
 	}
 	if _, err := models.ListDayBookings(ctx, db, staff, f.day(1, recDate).ID); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("another station's day bookings: %v", err)

@@ -127,7 +127,10 @@ type Deputy struct {
 	PhotoURL  string       `gorm:"size:500;not null" json:"photo_url"`
 	Status    DeputyStatus `gorm:"size:16;not null;index" json:"status"`
 	// Term is the congress term, e.g. "第十八届".
-	Term      string    `gorm:"size:50;not null" json:"term"`
+	Term string `gorm:"size:50;not null" json:"term"`
+	// OAOpenID is the deputy's official-account openid: scanning the
+	// reception desk's code with it signs the deputy in.
+	OAOpenID  *string   `gorm:"column:oa_openid;size:64;uniqueIndex" json:"-"`
 	CreatedAt time.Time `json:"-"`
 	UpdatedAt time.Time `json:"-"`
 }

@@ -45,6 +45,7 @@ var migrations = []migration{
 	{1, "baseline", baseline},
 	{2, "booking idempotency key", bookingIdempotencyKey},
 	{3, "offline opinions and phone call-backs", offlineOpinions},
+	{4, "reception desk", receptionDesk},
 }
 
 // SchemaMigration records an applied migration.

@@ -34,6 +34,11 @@ func bookingIdempotencyKey(tx *gorm.DB) error {
 var addedAfterBaseline = []string{
 	"column bookings.idempotency_key ",
 	"index idx_booking_idem on bookings ",
+	// Step 4 (migrate_0004.go).
+	"column roster_entries.at_desk ", "column roster_entries.signed_in_at ",
+	"column roster_entries.signed_in_by ", "column roster_entries.sign_in_via ",
+	"column deputies.oa_openid ", "index idx_deputies_oa_open_id on deputies ",
+	"table reception_guests ",
 }
 
 // withoutLaterSteps drops from drift what a later step will add.

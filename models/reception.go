@@ -105,11 +105,23 @@ func (s Slot) Admission(d ReceptionDay) (BookingStatus, error) {
 }
 
 // RosterEntry puts a deputy on duty for a reception day.
+//
+// Being on the roster is not attending: a deputy attended only once signed
+// in at the desk (SignedInAt), by staff or by scanning the desk's code
+// (desk_attendance.go), and only that counts in their record.
 type RosterEntry struct {
 	ID        uint64    `gorm:"primaryKey"`
 	DayID     uint64    `gorm:"not null;uniqueIndex:idx_roster_day_deputy,priority:1"`
 	DeputyID  uint64    `gorm:"not null;uniqueIndex:idx_roster_day_deputy,priority:2;index"`
 	CreatedAt time.Time `gorm:"not null"`
+	// AtDesk marks a deputy added at the desk on the day (came unscheduled).
+	AtDesk bool `gorm:"not null;default:false"`
+	// SignedInAt is when the deputy was signed in at the desk; nil: not (yet) come.
+	SignedInAt *time.Time
+	// SignedInBy is the staff member who signed the deputy in; nil when
+	// the deputy scanned the desk's code (SignInVia says which).
+	SignedInBy *uint64
+	SignInVia  string `gorm:"size:8;not null;default:''"`
 }
 
 // DayPlan is what a rule gives for one month: the pure part of generation.

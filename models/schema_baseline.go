@@ -126,5 +126,7 @@ func schemaModels() []any {
 		&StaffCredential{}, &Upload{},
 		// Step 3.
 		&OpinionCallback{},
+		// Step 4: the reception desk.
+		&ReceptionGuest{},
 	}
 }

@@ -36,6 +36,7 @@ func (h *Handlers) bookingRoutes(api *gin.RouterGroup) {
 	api.POST("/bookings", with(write, h.Idempotent("bookings", voterID), h.createBooking)...)
 	api.GET("/bookings", with(read, h.listBookings)...)
 	api.GET("/bookings/:id", with(read, h.getBooking)...)
+	api.GET("/bookings/:id/qr.png", with(read, h.bookingQR)...)
 	api.PATCH("/bookings/:id", with(write, h.moveBooking)...)
 	api.DELETE("/bookings/:id", with(write, h.cancelBooking)...)
 	api.POST("/subscriptions", with(write, h.grantSubscriptions)...)
