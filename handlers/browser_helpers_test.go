@@ -697,25 +697,7 @@ func (tb *tab) markByText(text string) string {
 // textarea; a select takes the option whose value or text is value).
 func (tb *tab) fill(name, value string) {
 	tb.t.Helper()
-	sel := `[name="` + name + `"]`
-	tag := eval[string](tb, `(() => { const e = document.querySelector(`+jsString(sel)+`); return e ? e.tagName : ""; })()`)
-	switch tag {
-	case "":
-		tb.t.Fatalf("no form field %q\n%s", name, tb.describe())
-	case "SELECT":
-		ok := eval[bool](tb, `(() => {
-		  const s = document.querySelector(`+jsString(sel)+`), want = `+jsString(value)+`;
-		  const o = [...s.options].find(o => o.value === want || o.text.trim() === want || o.text.includes(want));
-		  if (!o) return false;
-		  s.value = o.value; s.dispatchEvent(new Event('change', {bubbles: true}));
-		  return true;
-		})()`)
-		if !ok {
-			tb.t.Fatalf("select %q has no option %q\n%s", name, value, tb.describe())
-		}
-	default:
-		tb.do("type into "+name, chromedp.Clear(chromedp.CSS(sel)), chromedp.SendKeys(chromedp.CSS(sel), value, chromedp.NodeVisible))
-	}
+	tb.fillSel(`[name="`+name+`"]`, value)
 }
 
 // choose ticks the radio button or checkbox named name with value.
