@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -44,6 +45,10 @@ type Config struct {
 	OA            OfficialAccount
 	MP            MiniProgram
 	WeChatAPIBase string
+	// WeChatAuthorizeBase is where browsers go for the official account's
+	// web authorization (open.weixin.qq.com; the fake in tests and local
+	// development).
+	WeChatAuthorizeBase string
 
 	// BodyLimit caps the size of an HTTP request body in bytes.
 	BodyLimit       int64
@@ -81,7 +86,16 @@ type OfficialAccount struct {
 	Secret Secret
 	Token  Secret
 	AESKey Secret
+	// VerifyFile is the name of the domain-check file WeChat asks for
+	// before it accepts a web-authorization or JS interface domain
+	// (MP_verify_XXXX.txt), served at the site root; VerifyContent is what
+	// it holds (XXXX unless told otherwise). Empty: no such file.
+	VerifyFile    string
+	VerifyContent string
 }
+
+// verifyFileRe is the name of an official account's domain-check file.
+var verifyFileRe = regexp.MustCompile(`^MP_verify_([A-Za-z0-9]{1,64})\.txt$`)
 
 // MiniProgram holds the WeChat mini-program (小程序) credentials.
 type MiniProgram struct {
@@ -167,15 +181,16 @@ func (e *Error) Error() string { return fmt.Sprintf("config: %s: %s", e.Var, e.M
 // Default returns the configuration used when no variable is set.
 func Default() Config {
 	return Config{
-		Env:             "development",
-		Addr:            ":8080",
-		LogLevel:        "info",
-		DataDir:         "data",
-		DatabaseURL:     "sqlite://data/deputylink.db",
-		RedisPrefix:     "dl:",
-		WeChatAPIBase:   "https://api.weixin.qq.com",
-		BodyLimit:       1 << 20,
-		ShutdownTimeout: 10 * time.Second,
+		Env:                 "development",
+		Addr:                ":8080",
+		LogLevel:            "info",
+		DataDir:             "data",
+		DatabaseURL:         "sqlite://data/deputylink.db",
+		RedisPrefix:         "dl:",
+		WeChatAPIBase:       "https://api.weixin.qq.com",
+		WeChatAuthorizeBase: "https://open.weixin.qq.com",
+		BodyLimit:           1 << 20,
+		ShutdownTimeout:     10 * time.Second,
 		Jobs: Jobs{
 			SendRate:    50,
 			MaxAttempts: 8,
@@ -218,6 +233,12 @@ func Load(getenv func(string) string) (Config, error) {
 	l.str("DEPUTYLINK_MP_APPID", &c.MP.AppID)
 	l.secret("DEPUTYLINK_MP_SECRET", &c.MP.Secret)
 	l.str("DEPUTYLINK_WECHAT_API_BASE", &c.WeChatAPIBase)
+	l.str("DEPUTYLINK_WECHAT_AUTHORIZE_BASE", &c.WeChatAuthorizeBase)
+	l.str("DEPUTYLINK_OA_VERIFY_FILE", &c.OA.VerifyFile)
+	l.str("DEPUTYLINK_OA_VERIFY_CONTENT", &c.OA.VerifyContent)
+	if m := verifyFileRe.FindStringSubmatch(c.OA.VerifyFile); m != nil && c.OA.VerifyContent == "" {
+		c.OA.VerifyContent = m[1] // what the file WeChat hands out holds
+	}
 	l.bytes("DEPUTYLINK_BODY_LIMIT", &c.BodyLimit)
 	l.duration("DEPUTYLINK_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
 	l.float("DEPUTYLINK_SEND_RATE", &c.Jobs.SendRate)
@@ -305,6 +326,19 @@ func (c Config) Validate() error {
 	}
 	if u, err := url.Parse(c.WeChatAPIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("DEPUTYLINK_WECHAT_API_BASE", "must be an http(s) URL")
+	}
+	if u, err := url.Parse(c.WeChatAuthorizeBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.RawQuery != "" || u.Fragment != "" {
+		bad("DEPUTYLINK_WECHAT_AUTHORIZE_BASE", "must be an http(s) URL without a query")
+	}
+	if f := c.OA.VerifyFile; f != "" && !verifyFileRe.MatchString(f) {
+		bad("DEPUTYLINK_OA_VERIFY_FILE", fmt.Sprintf("must be the file name WeChat gives, MP_verify_<letters and digits>.txt, not %q", f))
+	}
+	if c.OA.VerifyContent != "" && c.OA.VerifyFile == "" {
+		bad("DEPUTYLINK_OA_VERIFY_CONTENT", "needs DEPUTYLINK_OA_VERIFY_FILE")
+	}
+	if v := c.OA.VerifyContent; len(v) > 256 || strings.ContainsAny(v, "\r\n") {
+		bad("DEPUTYLINK_OA_VERIFY_CONTENT", "must be one line of at most 256 characters")
 	}
 	if c.OA.AESKey != "" && len(c.OA.AESKey) != 43 {
 		bad("DEPUTYLINK_OA_AES_KEY", "an EncodingAESKey has 43 characters")

@@ -67,28 +67,31 @@ func TestLoadProductionValues(t *testing.T) {
 // Ensure every invalid value is reported with the variable's name.
 func TestLoadInvalidNamesVariable(t *testing.T) {
 	cases := map[string]map[string]string{
-		"DEPUTYLINK_ENV":               {"DEPUTYLINK_ENV": "staging"},
-		"DEPUTYLINK_ADDR":              {"DEPUTYLINK_ADDR": "8080"},
-		"DEPUTYLINK_LOG_LEVEL":         {"DEPUTYLINK_LOG_LEVEL": "loud"},
-		"DEPUTYLINK_LOG_FORMAT":        {"DEPUTYLINK_LOG_FORMAT": "xml"},
-		"DEPUTYLINK_DATABASE_URL":      {"DEPUTYLINK_DATABASE_URL": "postgres://x/y"},
-		"DEPUTYLINK_REDIS_URL":         {"DEPUTYLINK_REDIS_URL": "memcache://x"},
-		"DEPUTYLINK_WECHAT_API_BASE":   {"DEPUTYLINK_WECHAT_API_BASE": "ftp://x"},
-		"DEPUTYLINK_OA_AES_KEY":        {"DEPUTYLINK_OA_AES_KEY": "short"},
-		"DEPUTYLINK_OA_SECRET":         {"DEPUTYLINK_OA_APPID": "wx1"},
-		"DEPUTYLINK_MP_SECRET":         {"DEPUTYLINK_MP_APPID": "wx2"},
-		"DEPUTYLINK_TIMEZONE":          {"DEPUTYLINK_TIMEZONE": "Mars/Olympus"},
-		"DEPUTYLINK_BODY_LIMIT":        {"DEPUTYLINK_BODY_LIMIT": "lots"},
-		"DEPUTYLINK_SHUTDOWN_TIMEOUT":  {"DEPUTYLINK_SHUTDOWN_TIMEOUT": "10"},
-		"DEPUTYLINK_SEND_RATE":         {"DEPUTYLINK_SEND_RATE": "-1"},
-		"DEPUTYLINK_SEND_MAX_ATTEMPTS": {"DEPUTYLINK_SEND_MAX_ATTEMPTS": "x"},
-		"DEPUTYLINK_SEND_BATCH":        {"DEPUTYLINK_SEND_BATCH": "0"},
-		"DEPUTYLINK_SEND_LEASE":        {"DEPUTYLINK_SEND_LEASE": "1ms"},
-		"DEPUTYLINK_JOBS_TICK":         {"DEPUTYLINK_JOBS_TICK": "1ns"},
-		"DEPUTYLINK_DIGEST_HOUR":       {"DEPUTYLINK_DIGEST_HOUR": "25"},
-		"DEPUTYLINK_RETENTION_DAYS":    {"DEPUTYLINK_RETENTION_DAYS": "7"},
-		"DEPUTYLINK_TPL_STAFF_ALERT":   {"DEPUTYLINK_TPL_STAFF_ALERT": "T|novalue"},
-		"DEPUTYLINK_OA_SECRET_FILE":    {"DEPUTYLINK_OA_APPID": "wx1", "DEPUTYLINK_OA_SECRET_FILE": "/nonexistent/secret"},
+		"DEPUTYLINK_ENV":                   {"DEPUTYLINK_ENV": "staging"},
+		"DEPUTYLINK_ADDR":                  {"DEPUTYLINK_ADDR": "8080"},
+		"DEPUTYLINK_LOG_LEVEL":             {"DEPUTYLINK_LOG_LEVEL": "loud"},
+		"DEPUTYLINK_LOG_FORMAT":            {"DEPUTYLINK_LOG_FORMAT": "xml"},
+		"DEPUTYLINK_DATABASE_URL":          {"DEPUTYLINK_DATABASE_URL": "postgres://x/y"},
+		"DEPUTYLINK_REDIS_URL":             {"DEPUTYLINK_REDIS_URL": "memcache://x"},
+		"DEPUTYLINK_WECHAT_API_BASE":       {"DEPUTYLINK_WECHAT_API_BASE": "ftp://x"},
+		"DEPUTYLINK_WECHAT_AUTHORIZE_BASE": {"DEPUTYLINK_WECHAT_AUTHORIZE_BASE": "open.weixin.qq.com"},
+		"DEPUTYLINK_OA_VERIFY_FILE":        {"DEPUTYLINK_OA_VERIFY_FILE": "../etc/passwd"},
+		"DEPUTYLINK_OA_VERIFY_CONTENT":     {"DEPUTYLINK_OA_VERIFY_CONTENT": "abc"},
+		"DEPUTYLINK_OA_AES_KEY":            {"DEPUTYLINK_OA_AES_KEY": "short"},
+		"DEPUTYLINK_OA_SECRET":             {"DEPUTYLINK_OA_APPID": "wx1"},
+		"DEPUTYLINK_MP_SECRET":             {"DEPUTYLINK_MP_APPID": "wx2"},
+		"DEPUTYLINK_TIMEZONE":              {"DEPUTYLINK_TIMEZONE": "Mars/Olympus"},
+		"DEPUTYLINK_BODY_LIMIT":            {"DEPUTYLINK_BODY_LIMIT": "lots"},
+		"DEPUTYLINK_SHUTDOWN_TIMEOUT":      {"DEPUTYLINK_SHUTDOWN_TIMEOUT": "10"},
+		"DEPUTYLINK_SEND_RATE":             {"DEPUTYLINK_SEND_RATE": "-1"},
+		"DEPUTYLINK_SEND_MAX_ATTEMPTS":     {"DEPUTYLINK_SEND_MAX_ATTEMPTS": "x"},
+		"DEPUTYLINK_SEND_BATCH":            {"DEPUTYLINK_SEND_BATCH": "0"},
+		"DEPUTYLINK_SEND_LEASE":            {"DEPUTYLINK_SEND_LEASE": "1ms"},
+		"DEPUTYLINK_JOBS_TICK":             {"DEPUTYLINK_JOBS_TICK": "1ns"},
+		"DEPUTYLINK_DIGEST_HOUR":           {"DEPUTYLINK_DIGEST_HOUR": "25"},
+		"DEPUTYLINK_RETENTION_DAYS":        {"DEPUTYLINK_RETENTION_DAYS": "7"},
+		"DEPUTYLINK_TPL_STAFF_ALERT":       {"DEPUTYLINK_TPL_STAFF_ALERT": "T|novalue"},
+		"DEPUTYLINK_OA_SECRET_FILE":        {"DEPUTYLINK_OA_APPID": "wx1", "DEPUTYLINK_OA_SECRET_FILE": "/nonexistent/secret"},
 	}
 	for want, vars := range cases {
 		t.Run(want, func(t *testing.T) {
@@ -104,6 +107,37 @@ func TestLoadInvalidNamesVariable(t *testing.T) {
 				t.Errorf("error %q does not name %s", err, want)
 			}
 		})
+	}
+}
+
+func TestWebAuthorizationSettings(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil || c.WeChatAuthorizeBase != "https://open.weixin.qq.com" || c.OA.VerifyFile != "" || c.OA.VerifyContent != "" {
+		t.Fatalf("defaults: %q %q %q %v", c.WeChatAuthorizeBase, c.OA.VerifyFile, c.OA.VerifyContent, err)
+	}
+	c, err = Load(env(map[string]string{
+		"DEPUTYLINK_WECHAT_AUTHORIZE_BASE": "http://127.0.0.1:18091",
+		"DEPUTYLINK_OA_VERIFY_FILE":        "MP_verify_Ab12Cd34.txt",
+	}))
+	if err != nil || c.WeChatAuthorizeBase != "http://127.0.0.1:18091" || c.OA.VerifyContent != "Ab12Cd34" {
+		t.Fatalf("set: %q %q %v", c.WeChatAuthorizeBase, c.OA.VerifyContent, err)
+	}
+	c, err = Load(env(map[string]string{
+		"DEPUTYLINK_OA_VERIFY_FILE": "MP_verify_Ab12Cd34.txt", "DEPUTYLINK_OA_VERIFY_CONTENT": "other",
+	}))
+	if err != nil || c.OA.VerifyContent != "other" {
+		t.Fatalf("content given: %q %v", c.OA.VerifyContent, err)
+	}
+	for _, bad := range []string{"MP_verify_.txt", "MP_verify_a-b.txt", "mp_verify_ab.txt", "MP_verify_ab.txt.exe", "MP_verify_ab/c.txt"} {
+		if _, err := Load(env(map[string]string{"DEPUTYLINK_OA_VERIFY_FILE": bad})); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+	if _, err := Load(env(map[string]string{"DEPUTYLINK_OA_VERIFY_FILE": "MP_verify_ab.txt", "DEPUTYLINK_OA_VERIFY_CONTENT": "a\nb"})); err == nil {
+		t.Error("accepted a two-line content")
+	}
+	if w := (Config{}).Warnings([]string{"DEPUTYLINK_WECHAT_AUTHORIZE_BASE", "DEPUTYLINK_OA_VERIFY_FILE", "DEPUTYLINK_OA_VERIFY_CONTENT"}); len(w) != 0 {
+		t.Errorf("known variables warned about: %v", w)
 	}
 }
 

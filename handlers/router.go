@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -66,11 +67,36 @@ type Deps struct {
 	// Notify holds the templates of the reception-day notifications
 	// (config.LoadNotify); unconfigured templates are skipped.
 	Notify NotifyTemplates
-	// Metrics says who may read /metrics (see MetricsAccess).
 	// WebAuth is the official account's web authorization, JS-SDK and QR
 	// codes for the console; nil turns its WeChat sign-ins off.
 	WebAuth console.WebAuth
+	// OAVerify is the official account's domain-check file, served at the
+	// site root; the zero value serves none.
+	OAVerify OAVerifyFile
+	// Metrics says who may read /metrics (see MetricsAccess).
 	Metrics MetricsAccess
+}
+
+// OAVerifyFile is the file WeChat fetches from the site root before it
+// accepts the domain for web authorization or the JS-SDK
+// (DEPUTYLINK_OA_VERIFY_FILE, docs/WECHAT.md#web-authorization-and-js-sdk).
+type OAVerifyFile struct {
+	// Name is MP_verify_XXXX.txt; anything else serves nothing.
+	Name string
+	// Content is what the file holds (WeChat's file holds XXXX).
+	Content string
+}
+
+// oaVerifyName is the only shape of name OAVerifyFile serves, so a
+// misconfigured Deps can never claim another root path.
+var oaVerifyName = regexp.MustCompile(`^MP_verify_[A-Za-z0-9]{1,64}\.txt$`)
+
+// serveOAVerify answers the domain-check file as WeChat's download has it:
+// plain text, nothing else.
+func serveOAVerify(content string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Data(http.StatusOK, "text/plain; charset=utf-8", []byte(content))
+	}
 }
 
 // MetricsAccess says who may read /metrics on the main router:
@@ -164,6 +190,11 @@ func NewRouter(d Deps) *gin.Engine {
 		r.GET("/metrics", metricsHandler(d.Registry, d.Metrics.Token, true))
 	}
 
+	if v := d.OAVerify; oaVerifyName.MatchString(v.Name) {
+		r.GET("/"+v.Name, serveOAVerify(v.Content))
+	} else if v.Name != "" {
+		d.Log.Warn("official account domain-check file not served: bad name", "name", v.Name)
+	}
 	api.Mount(r.Group(apiBase), base, api.Config{MP: d.MP, Sealer: d.Sealer, Limits: d.Limits})
 	official.Mount(r.Group("/wechat"), base, d.OA)
 	console.Mount(r.Group("/console"), base, console.Config{WebAuth: d.WebAuth, Sealer: d.Sealer})

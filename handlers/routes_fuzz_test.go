@@ -156,7 +156,8 @@ func newRouteEnv(tb testing.TB) *routeEnv {
 		DB: db, Redis: rd.Client, RedisPrefix: rd.Prefix, BodyLimit: 64 << 10,
 		Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return now },
 		MP: wc, Sealer: sealer, DataDir: tb.TempDir(),
-		OA: handlers.OAConfig{AppID: "wx2c2769f8efd9abc2", Token: "spamtest"},
+		OA:       handlers.OAConfig{AppID: "wx2c2769f8efd9abc2", Token: "spamtest"},
+		OAVerify: handlers.OAVerifyFile{Name: "MP_verify_Fuzz01.txt", Content: "Fuzz01"},
 	})
 	e := &routeEnv{h: r, auth: map[string]string{}}
 	for _, rt := range r.Routes() {

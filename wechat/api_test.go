@@ -194,6 +194,8 @@ func TestNewValidation(t *testing.T) {
 		{OAAppID: "wx1", OASecret: "s", OAAESKey: "short"},
 		{APIBase: "ftp://x"},
 		{APIBase: "http://"},
+		{AuthorizeBase: "ftp://x"},
+		{AuthorizeBase: "https://open.example/?x=1"},
 	}
 	for _, cfg := range bad {
 		if _, err := wechat.New(cfg, rdb, nil); err == nil {

@@ -108,6 +108,46 @@ func (c *RedisCache) tryLock(ctx context.Context, key, owner string, ttl time.Du
 	return c.rdb.SetNX(ctx, c.Key(key), owner, ttl).Result()
 }
 
+// fetchOnce returns what peek finds in the cache, or else runs fetch once
+// across every process sharing Redis: the caller that takes lockKey
+// re-checks the cache and fetches (fetch stores the value), the others poll
+// peek until the value appears. A caller whose wait outlasts lockTTL, or
+// that cannot reach Redis, fetches itself rather than fail.
+func (c *RedisCache) fetchOnce(ctx context.Context, lockKey string, lockTTL time.Duration,
+	peek func(context.Context) string, fetch func(context.Context) (string, error),
+) (string, error) {
+	if v := peek(ctx); v != "" {
+		return v, nil
+	}
+	owner := randomHex(8)
+	deadline := time.Now().Add(lockTTL)
+	wait := 5 * time.Millisecond
+	for {
+		ok, err := c.tryLock(ctx, lockKey, owner, lockTTL)
+		if ok {
+			defer c.unlock(lockKey, owner)
+			if v := peek(ctx); v != "" {
+				return v, nil
+			}
+			return fetch(ctx)
+		}
+		if err != nil || time.Now().After(deadline) {
+			return fetch(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(wait):
+		}
+		if v := peek(ctx); v != "" {
+			return v, nil
+		}
+		if wait < 50*time.Millisecond {
+			wait *= 2
+		}
+	}
+}
+
 // unlock releases a lock taken by tryLock if owner still holds it.
 func (c *RedisCache) unlock(key, owner string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

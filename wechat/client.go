@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -29,6 +30,7 @@ import (
 	oaconfig "github.com/silenceper/wechat/v2/officialaccount/config"
 	"github.com/silenceper/wechat/v2/officialaccount/menu"
 	"github.com/silenceper/wechat/v2/officialaccount/message"
+	"github.com/silenceper/wechat/v2/officialaccount/oauth"
 	"github.com/silenceper/wechat/v2/officialaccount/user"
 	"github.com/sirupsen/logrus"
 )
@@ -41,6 +43,10 @@ type Config struct {
 	// APIBase replaces https://api.weixin.qq.com (e.g. a fake server in
 	// tests); empty or the default means no rewrite. Process-wide.
 	APIBase string
+	// AuthorizeBase replaces https://open.weixin.qq.com, the host of the
+	// web-authorization page (AuthorizeURL), e.g. the fake in tests. Unlike
+	// APIBase it is per Client: the browser, not this process, follows it.
+	AuthorizeBase string
 	// HTTPTimeout bounds each HTTP exchange (default 10 s). Process-wide.
 	HTTPTimeout time.Duration
 	// KeyPrefix namespaces every Redis key written by this package or the
@@ -61,6 +67,9 @@ type Client struct {
 	custom  *message.Manager
 	menu    *menu.Menu
 	user    *user.User
+	oauth   *oauth.Oauth
+	// authorize is the web-authorization origin, without a trailing slash.
+	authorize string
 
 	mp      *miniprogram.MiniProgram
 	mpToken *tokenSource
@@ -92,6 +101,10 @@ func New(cfg Config, rdb redis.UniversalClient, log *slog.Logger) (*Client, erro
 	quietLogrus()
 
 	c := &Client{cfg: cfg, log: log, cache: NewRedisCache(rdb, cfg.KeyPrefix)}
+	c.authorize = DefaultAuthorizeBase
+	if u, _ := parseOrigin("AuthorizeBase", cfg.AuthorizeBase, DefaultAuthorizeBase); u != nil {
+		c.authorize = strings.TrimSuffix(u.String(), "/")
+	}
 	lockTTL := cfg.HTTPTimeout + 2*time.Second
 	if cfg.OAAppID != "" {
 		c.oa = officialaccount.NewOfficialAccount(&oaconfig.Config{
@@ -107,6 +120,7 @@ func New(cfg Config, rdb redis.UniversalClient, log *slog.Logger) (*Client, erro
 		c.custom = c.oa.GetCustomerMessageManager()
 		c.menu = c.oa.GetMenu()
 		c.user = c.oa.GetUser()
+		c.oauth = c.oa.GetOauth()
 	}
 	if cfg.MPAppID != "" {
 		c.mp = miniprogram.NewMiniProgram(&mpconfig.Config{
@@ -139,6 +153,9 @@ func validateConfig(cfg Config) error {
 		}
 	}
 	if _, err := parseBase(cfg.APIBase); err != nil {
+		return err
+	}
+	if _, err := parseOrigin("AuthorizeBase", cfg.AuthorizeBase, DefaultAuthorizeBase); err != nil {
 		return err
 	}
 	return nil

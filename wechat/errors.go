@@ -63,15 +63,17 @@ func (e *APIError) Error() string {
 func (e *APIError) Unwrap() error { return e.kind }
 
 var (
-	redactQuery  = regexp.MustCompile(`(?i)(access_token|appsecret|secret|js_code|session_key|refresh_token)=[^&\s"',]*`)
-	redactJSON   = regexp.MustCompile(`(?i)"(access_token|appsecret|secret|js_code|session_key|refresh_token)"\s*:\s*"[^"]*"`)
+	// \bcode is a web-authorization code; the \b spares "errcode".
+	redactQuery  = regexp.MustCompile(`(?i)(access_token|appsecret|secret|js_code|session_key|refresh_token|\bcode)=[^&\s"',]*`)
+	redactJSON   = regexp.MustCompile(`(?i)"(access_token|appsecret|secret|js_code|session_key|refresh_token|code)"\s*:\s*"[^"]*"`)
 	errCodeRe    = regexp.MustCompile(`errcode"?\s*[=:]\s*(-?\d+)`)
 	errMsgRe     = regexp.MustCompile(`err(?:or)?msg"?\s*[=:]\s*(.*)$`)
 	httpStatusRe = regexp.MustCompile(`statusCode=(\d{3})`)
 )
 
-// Redact removes access_token, secret/appsecret, js_code and session_key
-// values from s, in URL-query form (k=v) and in JSON form ("k":"v").
+// Redact removes access_token, secret/appsecret, js_code, session_key,
+// refresh_token and (web-authorization) code values from s, in URL-query
+// form (k=v) and in JSON form ("k":"v").
 func Redact(s string) string {
 	s = redactQuery.ReplaceAllString(s, "$1=REDACTED")
 	return redactJSON.ReplaceAllString(s, `"$1":"REDACTED"`)

@@ -23,6 +23,7 @@ func TestRedact(t *testing.T) {
 		{"Post \"https://api.weixin.qq.com/x?access_token=TOK\": context deadline exceeded", "TOK"},
 		{"corpsecret=CORP&AppSecret=MIXED", "MIXED"},
 		{`{"session_key":"SK=="}`, "SK=="},
+		{"uri=https://api.weixin.qq.com/sns/oauth2/access_token?appid=wx1&secret=S&code=061AbCd&grant_type=authorization_code", "061AbCd"},
 	}
 	for _, tc := range cases {
 		out := wechat.Redact(tc.in)

@@ -63,34 +63,10 @@ func (t *tokenSource) GetAccessToken() (string, error) {
 
 // GetAccessTokenContext implements credential.AccessTokenContextHandle.
 func (t *tokenSource) GetAccessTokenContext(ctx context.Context) (string, error) {
-	if tok := t.peek(ctx); tok != "" {
-		return tok, nil
-	}
-	owner := randomHex(8)
-	deadline := time.Now().Add(t.lockTTL)
-	wait := 5 * time.Millisecond
-	for {
-		ok, err := t.cache.tryLock(ctx, t.lockKey, owner, t.lockTTL)
-		if err != nil || ok || time.Now().After(deadline) {
-			// Lock held (or Redis down, or waited too long): fetch through the
-			// SDK handle, which re-checks the cache under its own mutex first.
-			if ok {
-				defer t.cache.unlock(t.lockKey, owner)
-			}
-			return t.fetch(ctx)
-		}
-		select {
-		case <-ctx.Done():
-			return "", ctx.Err()
-		case <-time.After(wait):
-		}
-		if tok := t.peek(ctx); tok != "" {
-			return tok, nil
-		}
-		if wait < 50*time.Millisecond {
-			wait *= 2
-		}
-	}
+	// The SDK handle re-checks the cache under its own mutex before calling
+	// stable_token, so a caller that stopped waiting still fetches at most once
+	// per process.
+	return t.cache.fetchOnce(ctx, t.lockKey, t.lockTTL, t.peek, t.fetch)
 }
 
 func (t *tokenSource) fetch(ctx context.Context) (string, error) {

@@ -107,19 +107,26 @@ func configureHTTP(base string, timeout time.Duration) error {
 
 // parseBase validates an API base; nil means "real WeChat, no rewrite".
 func parseBase(base string) (*url.URL, error) {
+	return parseOrigin("APIBase", base, DefaultAPIBase)
+}
+
+// parseOrigin validates a replacement for WeChat's origin def, named name
+// in errors: http(s)://host[:port][/path]. nil means def itself (empty or
+// equal to def).
+func parseOrigin(name, base, def string) (*url.URL, error) {
 	base = strings.TrimSpace(base)
-	if base == "" || strings.TrimSuffix(base, "/") == DefaultAPIBase {
+	if base == "" || strings.TrimSuffix(base, "/") == def {
 		return nil, nil
 	}
 	u, err := url.Parse(base)
 	if err != nil {
-		return nil, fmt.Errorf("wechat: bad APIBase %q: %w", base, err)
+		return nil, fmt.Errorf("wechat: bad %s %q: %w", name, base, err)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("wechat: bad APIBase %q: need http(s)://host[:port][/path]", base)
+		return nil, fmt.Errorf("wechat: bad %s %q: need http(s)://host[:port][/path]", name, base)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("wechat: bad APIBase %q: query and fragment not allowed", base)
+		return nil, fmt.Errorf("wechat: bad %s %q: query and fragment not allowed", name, base)
 	}
 	return u, nil
 }

@@ -189,6 +189,7 @@ func (a *app) handlerDeps() (handlers.Deps, error) {
 			AppID: a.cfg.OA.AppID, Token: a.cfg.OA.Token.Value(), AESKey: a.cfg.OA.AESKey.Value(),
 			MPAppID: a.cfg.MP.AppID,
 		},
+		OAVerify: handlers.OAVerifyFile{Name: a.cfg.OA.VerifyFile, Content: a.cfg.OA.VerifyContent},
 	}
 	var err error
 	if d.Sealer, err = a.sealer(); err != nil {
@@ -201,6 +202,9 @@ func (a *app) handlerDeps() (handlers.Deps, error) {
 		}
 		if a.cfg.MP.AppID != "" {
 			d.MP = wc
+		}
+		if a.cfg.OA.AppID != "" {
+			d.WebAuth = wc
 		}
 	}
 	return d, nil

@@ -18,6 +18,8 @@ func (a *app) wechatClient() (*wechat.Client, error) {
 		MPAppID:  a.cfg.MP.AppID,
 		MPSecret: a.cfg.MP.Secret.Value(),
 		APIBase:  a.cfg.WeChatAPIBase,
+		// Where the browser goes for web authorization (the fake in dev).
+		AuthorizeBase: a.cfg.WeChatAuthorizeBase,
 		// KeyPrefix must match the server's, or tokens are not shared.
 		KeyPrefix: a.cfg.RedisPrefix,
 	}, a.redis, a.log)

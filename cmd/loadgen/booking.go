@@ -27,8 +27,11 @@ import (
 )
 
 // fakeWeChatCmd serves the fake WeChat API (wechattest) for a deputylink
-// under load: point DEPUTYLINK_WECHAT_API_BASE at it. It accepts every
-// wx.login code of the form "test:<openid>" and every subscribe send.
+// under load: point DEPUTYLINK_WECHAT_API_BASE (and, for the console's
+// sign-in in WeChat, DEPUTYLINK_WECHAT_AUTHORIZE_BASE) at it. It accepts
+// every wx.login code of the form "test:<openid>" and every subscribe send;
+// the web authorization signs in whoever was chosen last with a POST to
+// wechattest.ControlAuthorizeOpenID.
 func fakeWeChatCmd(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:18091", "listen address")
 	if err := fs.Parse(args); err != nil {
@@ -46,6 +49,8 @@ func fakeWeChatCmd(ctx context.Context, fs *flag.FlagSet, args []string, stdout 
 	fake.SetDeliveryLog(stdout)
 	fmt.Fprintf(stdout, "fake WeChat API at %s (mini-program %s / %s; login codes \"test:<openid>\"); every message it delivers is printed below\n",
 		fake.URL(), wechattest.DefaultMPAppID, wechattest.DefaultMPSecret)
+	fmt.Fprintf(stdout, "web authorization: choose who it signs in with curl -d openid=OPENID %s%s\n",
+		fake.URL(), wechattest.ControlAuthorizeOpenID)
 	<-ctx.Done()
 	fake.Close()
 	return nil

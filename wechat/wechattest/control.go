@@ -93,6 +93,8 @@ type state struct {
 	tickets       map[string]int
 	menu          json.RawMessage
 	menuID        int64
+
+	web webAuth
 }
 
 func newState() state {
@@ -102,11 +104,13 @@ func newState() state {
 		followers: map[string]bool{}, unionIDs: map[string]string{}, consent: map[[2]string]int{},
 		templates: map[string]bool{}, loginCodes: map[string]loginCode{}, usedCodes: map[string]bool{},
 		phoneCodes: map[string]string{}, clientMsgIDs: map[string]sentMsg{}, tickets: map[string]int{},
+		web: newWebAuth(),
 	}
 }
 
 // Reset forgets recordings, deliveries, injected faults, followers, consent,
-// codes, templates, pages and the menu. Apps and issued tokens survive, so
+// codes, templates, pages, the menu, the chosen authorize user and
+// authorize domains, and jsapi_tickets. Apps and issued tokens survive, so
 // tokens cached by clients stay valid.
 func (s *Server) Reset() {
 	s.mu.Lock()

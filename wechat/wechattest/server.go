@@ -1,7 +1,9 @@
 // Package wechattest is a fake of the WeChat server API (api.weixin.qq.com)
 // covering the calls deputylink makes: access tokens (token, stable_token),
 // OA QR codes, mini-program codes, code2session, phone numbers, template /
-// subscribe / customer-service messages, menus and user info.
+// subscribe / customer-service messages, menus, user info, web
+// authorization (including the authorize step of open.weixin.qq.com, so the
+// same server stands in for both hosts) and jsapi_tickets.
 //
 // Like WeChat it answers HTTP 200 with {"errcode":N,"errmsg":"..."} on
 // errors, checks the access_token of every call (41001 missing, 40001
@@ -10,7 +12,8 @@
 // injected (FailRate, FailNext, HTTPStatusNext, SetLatency) and every call and
 // delivery is recorded. All methods are safe for concurrent use.
 //
-// Point the wechat package at it with Config.APIBase = srv.URL().
+// Point the wechat package at it with Config.APIBase = srv.URL() and
+// Config.AuthorizeBase = srv.URL().
 package wechattest
 
 import (
@@ -53,7 +56,8 @@ type Server struct {
 
 	mu    sync.Mutex
 	st    state
-	msgID int64 // last template msgid handed out
+	clock func() time.Time // nil: time.Now (SetClock)
+	msgID int64            // last template msgid handed out
 	// deliveryLog receives a line per delivered message (SetDeliveryLog).
 	deliveryLog io.Writer
 }
@@ -61,6 +65,7 @@ type Server struct {
 // reply is what a route handler answers.
 type reply struct {
 	status      int
+	location    string // Location header of a redirect
 	contentType string
 	body        []byte
 	errcode     int
@@ -92,6 +97,10 @@ func init() {
 		"/cgi-bin/get_current_selfmenu_info": {http.MethodGet, true, (*Server).handleSelfMenu},
 		"/cgi-bin/menu/delete":               {"", true, (*Server).handleMenuDelete},
 		"/cgi-bin/user/info":                 {http.MethodGet, true, (*Server).handleUserInfo},
+		"/connect/oauth2/authorize":          {http.MethodGet, false, (*Server).handleAuthorize},
+		"/sns/oauth2/access_token":           {http.MethodGet, false, (*Server).handleOAuthToken},
+		"/cgi-bin/ticket/getticket":          {http.MethodGet, true, (*Server).handleGetTicket},
+		ControlAuthorizeOpenID:               {http.MethodPost, false, (*Server).handleControlOpenID},
 	}
 }
 
@@ -177,7 +186,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		code = popInt(s.st.failNext, path)
 	}
 	if status == 0 && code == 0 {
-		random = known && !isTokenPath(path) && s.st.failRate > 0 && s.st.rng.Float64() < s.st.failRate
+		random = known && !isTokenPath(path) && !isPagePath(path) && s.st.failRate > 0 && s.st.rng.Float64() < s.st.failRate
 	}
 	s.mu.Unlock()
 	var rep reply
@@ -211,11 +220,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rep.status = http.StatusOK
 	}
 	w.Header().Set("Content-Type", rep.contentType)
+	if rep.location != "" {
+		w.Header().Set("Location", rep.location)
+	}
 	w.WriteHeader(rep.status)
 	_, _ = w.Write(rep.body)
 }
 
 func isTokenPath(p string) bool { return p == "/cgi-bin/token" || p == "/cgi-bin/stable_token" }
+
+// isPagePath: the browser's authorize step and the fake's control route
+// answer no errcode JSON, so FailRate leaves them alone.
+func isPagePath(p string) bool {
+	return p == "/connect/oauth2/authorize" || p == ControlAuthorizeOpenID
+}
 
 func (s *Server) record(path string, q url.Values, body []byte, rep reply) {
 	st := rep.status
