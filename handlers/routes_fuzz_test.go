@@ -72,6 +72,8 @@ var routeBodies = map[string]bodySpec{
 	"POST /api/v1/uploads":  {who: voter, form: true},
 	"GET /wechat/official":  {who: anon, form: true},
 	"POST /wechat/official": {who: anon, form: true},
+	"POST /console/login":   {who: anon, form: true},
+	"POST /console/logout":  {who: anon, form: true},
 	"POST /console/api/login": {who: anon, fields: []bodyField{
 		f("username", `"nobody"`, "string"), f("password", `"wrong password"`, "string"),
 	}},

@@ -373,3 +373,33 @@ func ListStationStaff(ctx context.Context, db *gorm.DB, scope StaffScope, statio
 	}
 	return out, nil
 }
+
+// ErrWeChatNotBound is a WeChat user who signs in to the console (web
+// authorization, the desk's QR code) but is no active staff member's bound
+// official-account openid.
+var ErrWeChatNotBound = Coded(ErrUnauthorized, "wechat_not_bound", "此微信尚未绑定工作人员账号，请联系管理员")
+
+// ActiveStaffByOAOpenID finds the active staff member bound to an
+// official-account openid (bound by scanning an invite), with their
+// stations, for a sign-in through WeChat. An empty, unknown or deactivated
+// openid is ErrWeChatNotBound. (StaffByOAOpenID, for the official account's
+// invite replies, finds a bound member whether active or not.)
+func ActiveStaffByOAOpenID(ctx context.Context, db *gorm.DB, openid string) (Staff, error) {
+	if openid == "" || len(openid) > 64 {
+		return Staff{}, ErrWeChatNotBound
+	}
+	db = db.WithContext(ctx)
+	var s Staff
+	if err := db.Select("id").Where("oa_openid = ? AND active = ?", openid, true).Limit(1).Find(&s).Error; err != nil {
+		return Staff{}, translate(err)
+	}
+	if s.ID == 0 {
+		return Staff{}, ErrWeChatNotBound
+	}
+	s, err := loadStaff(db, s.ID)
+	if errors.Is(err, ErrStaffNotFound) {
+		// Deactivated between the two reads.
+		return Staff{}, ErrWeChatNotBound
+	}
+	return s, err
+}

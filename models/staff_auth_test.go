@@ -379,3 +379,34 @@ func equalIDs(a, b []uint64) bool {
 	}
 	return true
 }
+
+// Ensure ActiveStaffByOAOpenID finds the active staff member bound to an openid,
+// with their stations, and answers the one Chinese refusal for an empty,
+// unknown or deactivated openid.
+func TestActiveStaffByOAOpenID(t *testing.T) {
+	lowCost(t)
+	e := newAuthEnv(t)
+	ctx := t.Context()
+	clerk := e.create("clerk_oa", "correct horse 1", models.RoleClerk, e.stations[0].ID)
+	gone := e.create("gone_oa", "correct horse 1", models.RoleClerk, e.stations[1].ID)
+	for id, openid := range map[uint64]string{clerk.ID: "oClerkBound01", gone.ID: "oGoneBound01"} {
+		if err := e.db.Model(&models.Staff{}).Where("id = ?", id).Update("oa_openid", openid).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.db.Model(&models.Staff{}).Where("id = ?", gone.ID).Update("active", false).Error; err != nil {
+		t.Fatal(err)
+	}
+	s, err := models.ActiveStaffByOAOpenID(ctx, e.db, "oClerkBound01")
+	if err != nil || s.ID != clerk.ID || len(s.Stations) != 1 || s.Stations[0].ID != e.stations[0].ID {
+		t.Fatalf("bound clerk: %+v, %v", s, err)
+	}
+	for _, openid := range []string{"", "oNobody01", "oGoneBound01", strings.Repeat("o", 65)} {
+		_, err := models.ActiveStaffByOAOpenID(ctx, e.db, openid)
+		var ce *models.CodedError
+		if !errors.Is(err, models.ErrUnauthorized) || !errors.As(err, &ce) ||
+			ce.Code != "wechat_not_bound" || !strings.Contains(ce.Msg, "尚未绑定") {
+			t.Errorf("openid %q: %v, want wechat_not_bound", openid, err)
+		}
+	}
+}

@@ -27,15 +27,18 @@ import (
 //     CSRF token: a cross-site page cannot set that header.
 //
 // Redis keeps the session under the SHA-256 of the token (a dump cannot be
-// replayed) for ConsoleSessionTTL, extended on every use.
+// replayed) for ConsoleSessionTTL, extended on every use, but never past
+// ConsoleSessionMaxAge after the sign-in: then the staff member signs in
+// again, however busy the session was.
 const (
-	ConsoleCookie      = "dl_console"
-	ConsoleCSRFHeader  = "X-CSRF-Token"
-	ConsoleSessionTTL  = 12 * time.Hour
-	consoleCookiePath  = "/console"
-	ctxConsoleStaff    = "console_staff"
-	ctxConsoleSession  = "console_session"
-	consoleTokenMaxLen = 100
+	ConsoleCookie        = "dl_console"
+	ConsoleCSRFHeader    = "X-CSRF-Token"
+	ConsoleSessionTTL    = 12 * time.Hour
+	ConsoleSessionMaxAge = 7 * 24 * time.Hour
+	consoleCookiePath    = "/console"
+	ctxConsoleStaff      = "console_staff"
+	ctxConsoleSession    = "console_session"
+	consoleTokenMaxLen   = 100
 )
 
 // consoleLoginLimit caps login requests per client address, on top of the
@@ -56,7 +59,8 @@ var (
 type consoleSession struct {
 	StaffID uint64 `json:"s"`
 	CSRF    string `json:"c"`
-	// Created (Unix ms) is checked against the last password change.
+	// Created (Unix ms, the sign-in) is checked against the last password
+	// change and ConsoleSessionMaxAge.
 	Created int64 `json:"t"`
 }
 
@@ -250,6 +254,10 @@ func (h *Handlers) openSession(c *gin.Context, token string) (consoleSession, st
 	s, err := shared.DecodeSession(raw, err, errSessionExpired, func(s consoleSession) bool { return s.StaffID != 0 })
 	if err != nil {
 		return s, key, models.Staff{}, err
+	}
+	if h.Now().Sub(time.UnixMilli(s.Created)) > ConsoleSessionMaxAge {
+		_ = h.Redis.Del(ctx, key).Err()
+		return s, key, models.Staff{}, errSessionExpired
 	}
 	acct, err := models.LoadConsoleAccount(ctx, h.DB, s.StaffID)
 	if errors.Is(err, models.ErrNotFound) ||

@@ -113,6 +113,12 @@ func (h *Handlers) forgiveLogin(c *gin.Context, pair, addr string) {
 // loginThrottled answers an attempt that came before its wait was over:
 // 429, Retry-After in whole seconds, and when to try again in Chinese.
 func (h *Handlers) loginThrottled(c *gin.Context, wait time.Duration, now time.Time) {
+	shared.RespondErr(c, h.loginWaitErr(c, wait, now))
+}
+
+// loginWaitErr sets Retry-After in whole seconds and answers the 429 that
+// says in Chinese when to try again (the JSON login and the sign-in page).
+func (h *Handlers) loginWaitErr(c *gin.Context, wait time.Duration, now time.Time) error {
 	secs := int(math.Ceil(wait.Seconds()))
 	c.Header("Retry-After", strconv.Itoa(secs))
 	msg := fmt.Sprintf("登录失败次数过多，请在%d秒后再试", secs)
@@ -120,7 +126,7 @@ func (h *Handlers) loginThrottled(c *gin.Context, wait time.Duration, now time.T
 		msg = fmt.Sprintf("登录失败次数过多，请在%d分钟后（%s以后）再试",
 			(secs+59)/60, models.ClockText(now.Add(time.Duration(secs)*time.Second), h.Location))
 	}
-	shared.RespondErr(c, shared.RateLimitedErr("login_throttled", msg))
+	return shared.RateLimitedErr("login_throttled", msg)
 }
 
 // loginTagKey keys userTag; it is made afresh by each process, so tags
