@@ -28,11 +28,7 @@ import (
 // signed in.
 func (tb *tab) signInViaWeChat(openid, link string) {
 	tb.t.Helper()
-	chooser, ok := any(tb.app.Fake).(interface{ SetAuthorizeOpenID(appID, openid string) })
-	if !ok || !tb.app.hasWebAuth() {
-		notBuilt(tb.t, "WeChat web authorization (the fake's authorize step or the client's AuthorizeURL)")
-	}
-	chooser.SetAuthorizeOpenID(wechattest.DefaultOAAppID, openid)
+	tb.app.Fake.SetAuthorizeOpenID(wechattest.DefaultOAAppID, openid)
 	tb.visit(link)
 	want, _ := url.Parse(tb.abs(link))
 	if at := tb.location(); at.Path != want.Path {
@@ -40,6 +36,9 @@ func (tb *tab) signInViaWeChat(openid, link string) {
 			notBuilt(tb.t, at.Path)
 		}
 		tb.t.Fatalf("signing in inside WeChat from %s ended at %s\n%s", link, at, tb.describe())
+	}
+	if tb.routeMissing() {
+		notBuilt(tb.t, want.Path+" (signed in inside WeChat and landed there)")
 	}
 }
 

@@ -287,12 +287,14 @@ func newBrowserApp(t *testing.T) *browserApp {
 	wc, err := wechat.New(wechat.Config{
 		OAAppID: wechattest.DefaultOAAppID, OASecret: wechattest.DefaultOASecret, OAToken: browserOAToken,
 		MPAppID: wechattest.DefaultMPAppID, MPSecret: wechattest.DefaultMPSecret,
-		APIBase: fake.URL(), KeyPrefix: rd.Prefix, HTTPTimeout: 5 * time.Second,
+		APIBase: fake.URL(), AuthorizeBase: fake.URL(), KeyPrefix: rd.Prefix, HTTPTimeout: 5 * time.Second,
 	}, rd.Client, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	setAuthorizeBase(wc, fake.URL())
+	// The account's web-authorization domain is the app's (WeChat redirects
+	// back only there).
+	fake.SetAuthorizeDomains(wechattest.DefaultOAAppID, srv.Listener.Addr().String())
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	sealer, err := models.NewSealer(key)
@@ -312,31 +314,13 @@ func newBrowserApp(t *testing.T) *browserApp {
 		Routes:        &models.RouteWorldCache{TTL: time.Minute},
 		OpinionNotify: notify,
 		MP:            wc, Sealer: sealer,
-		OA: handlers.OAConfig{AppID: wechattest.DefaultOAAppID, Token: browserOAToken, MPAppID: wechattest.DefaultMPAppID},
-	}
-	// The console's WeChat sign-ins need the client's web authorization.
-	if wa, ok := any(wc).(console.WebAuth); ok {
-		d.WebAuth = wa
+		OA:      handlers.OAConfig{AppID: wechattest.DefaultOAAppID, Token: browserOAToken, MPAppID: wechattest.DefaultMPAppID},
+		WebAuth: wc,
 	}
 	srv.Config.Handler = handlers.NewRouter(d)
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return &browserApp{t: t, URL: base, DB: db, RD: rd, Fake: fake, WC: wc, Loc: loc, Notify: notify, srv: srv}
-}
-
-// setAuthorizeBase points the client's web authorization at the fake, when
-// the client has that setting (see wechat.Config).
-func setAuthorizeBase(wc *wechat.Client, base string) {
-	if s, ok := any(wc).(interface{ SetAuthorizeBase(string) }); ok {
-		s.SetAuthorizeBase(base)
-	}
-}
-
-// hasWebAuth reports whether the app's WeChat client can do the web
-// authorization (console.WebAuth).
-func (a *browserApp) hasWebAuth() bool {
-	_, ok := any(a.WC).(console.WebAuth)
-	return ok
 }
 
 // staff returns a demo staff member by name, with their stations.
@@ -653,6 +637,25 @@ func (tb *tab) waitText(text string) {
 	tb.t.Helper()
 	js := `document.body && document.body.innerText.includes(` + jsString(text) + `)`
 	run(tb, "wait for the text "+strconv.Quote(text), chromedp.Poll[bool](js, chromedp.WithPollingInterval(50*time.Millisecond)))
+}
+
+// waitPath waits until the tab shows the page at path, across the
+// navigations on the way (a script that moves on by itself).
+func (tb *tab) waitPath(path string) {
+	tb.t.Helper()
+	deadline := time.Now().Add(stepTimeout)
+	for {
+		ctx, cancel := context.WithTimeout(tb.ctx, time.Second)
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		cancel()
+		if u, perr := url.Parse(loc); err == nil && perr == nil && u.Path == path {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.t.Fatalf("the tab never reached %s (%s)\n%s", path, tb.dev.name, tb.describe())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // waitVisible waits until an element matching the CSS selector is visible.

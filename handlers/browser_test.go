@@ -195,23 +195,28 @@ func (tb *tab) inlineScriptRuns() bool {
 	})()`)
 }
 
-// Ensure the embedded assets load and apply: WeUI's primary button is
-// WeChat's green, the console's own stylesheet and script load, and the
+// Ensure the embedded assets load and apply on the sign-in page (on a
+// phone's browser: inside WeChat the page goes straight to WeChat's web
+// authorization): WeUI's primary button is WeChat's green, the console's
+// own stylesheet and script load, nothing scrolls sideways, and the
 // assets may be cached while the pages may not.
 func TestBrowserAssetsLoad(t *testing.T) {
 	app := newBrowserApp(t)
-	for _, dev := range []device{inWeChat, desktop} {
+	for _, dev := range []device{phone, desktop} {
 		tb := app.open(dev)
 		tb.visit("/console/login")
 		if tb.routeMissing() {
 			notBuilt(t, "/console/login")
 		}
+		tb.screenshot("login")
 		green := eval[string](tb, `(() => {
 		  const a = document.createElement('a');
 		  a.className = 'weui-btn weui-btn_primary';
 		  a.textContent = '确定';
 		  document.body.appendChild(a);
-		  return getComputedStyle(a).backgroundColor;
+		  const c = getComputedStyle(a).backgroundColor;
+		  a.remove();
+		  return c;
 		})()`)
 		if green != "rgb(7, 193, 96)" {
 			t.Errorf("%s: .weui-btn_primary is %q, want WeChat green rgb(7, 193, 96): weui.min.css not applied", dev.name, green)
@@ -233,7 +238,6 @@ func TestBrowserAssetsLoad(t *testing.T) {
 		if w := eval[int](tb, `document.documentElement.scrollWidth`); w > int(dev.width) {
 			t.Errorf("%s: the page is %d px wide on a %d px screen", dev.name, w, dev.width)
 		}
-		tb.screenshot("login")
 	}
 	res := httpGet(t, app.URL+"/console/static/weui.min.css")
 	if cc := res.Header.Get("Cache-Control"); !strings.Contains(cc, "max-age") {
@@ -276,4 +280,69 @@ func TestBrowserHarness(t *testing.T) {
 	}
 	u, _ := url.Parse(app.URL)
 	t.Logf("two tabs on %s ready in %s", u.Host, time.Since(start).Round(time.Millisecond))
+}
+
+// Ensure a clerk signs in at a desk by scanning the sign-in page's QR code
+// with WeChat: the page shows the official account's one-time code, the
+// account's SCAN push confirms it, and the page signs in by itself and
+// goes on to the address it was opened for.
+func TestBrowserDeskQRSignIn(t *testing.T) {
+	app := newBrowserApp(t)
+	openid := app.bindOpenID(demoClerk)
+	tb := app.open(desktop)
+	tb.visit("/console/login?next=" + url.QueryEscape("/console/api/me"))
+	if tb.routeMissing() {
+		notBuilt(t, "/console/login")
+	}
+	tb.waitText("用微信扫一扫登录")
+	tb.screenshot("qr")
+	var scene string
+	for _, q := range app.Fake.QRCodes() {
+		if strings.HasPrefix(q.SceneStr, "login:") {
+			scene = q.SceneStr
+		}
+	}
+	if scene == "" {
+		t.Fatalf("the sign-in page made no login QR code: %+v", app.Fake.QRCodes())
+	}
+	if reply := app.pushScan(openid, scene); !strings.Contains(reply, "登录") {
+		t.Errorf("the scanner was told %q", reply)
+	}
+	// The page polls and goes on by itself.
+	tb.waitPath("/console/api/me")
+	if me := tb.pageText(); !strings.Contains(me, demoClerk) {
+		t.Errorf("signed in as %s", me)
+	}
+}
+
+// Ensure the optional password form signs a clerk in and goes on to next;
+// a wrong password is refused in Chinese on the same page.
+func TestBrowserPasswordSignIn(t *testing.T) {
+	app := newBrowserApp(t)
+	user, pass := app.account(demoClerk)
+	tb := app.open(phone)
+	tb.visit("/console/login?next=" + url.QueryEscape("/console/api/me"))
+	if tb.routeMissing() {
+		notBuilt(t, "/console/login")
+	}
+	f := tb.formOf("登录")
+	f.fill("username", user).fill("password", "not-the-password")
+	f.send("登录")
+	if at := tb.location(); at.Path != "/console/login" {
+		t.Fatalf("a wrong password went on to %s", at)
+	}
+	tb.waitText("密码")
+	tb.screenshot("wrong-password")
+	if text := tb.text(".notice.err, [role=alert], .weui-toptips, .error"); text == "" {
+		t.Error("no error shown for a wrong password")
+	}
+	f = tb.formOf("登录")
+	f.fill("username", user).fill("password", pass)
+	f.send("登录")
+	if at := tb.location(); at.Path != "/console/api/me" {
+		t.Fatalf("signed in, at %s, want next=/console/api/me", at)
+	}
+	if me := tb.pageText(); !strings.Contains(me, demoClerk) {
+		t.Errorf("signed in as %s", me)
+	}
 }
