@@ -48,9 +48,34 @@ type form struct {
 	sel string
 }
 
-// formOf finds the form of the visible button with text.
+// openAction taps the item page's action whose heading is text (a
+// <details> summary), as a clerk does to unfold its form; an action
+// already unfolded stays so.
+func (tb *tab) openAction(text string) {
+	tb.t.Helper()
+	sel := "[data-act-" + randHex(4) + "]"
+	found := eval[bool](tb, `(() => {
+	  const s = [...document.querySelectorAll('details > summary')].find(s => s.innerText.trim() === `+jsString(text)+`);
+	  if (!s) return false;
+	  if (s.parentElement.open) return "open";
+	  s.setAttribute(`+jsString(sel[1:len(sel)-1])+`, "");
+	  return true;
+	})() !== false`)
+	if !found {
+		tb.t.Fatalf("no action %q on the page (%s)\n%s", text, tb.dev.name, tb.describe())
+	}
+	if eval[bool](tb, `document.querySelector(`+jsString(sel)+`) !== null`) {
+		tb.click(sel)
+	}
+}
+
+// formOf finds the form of the visible button with text, unfolding the
+// action of the same name first when there is one.
 func (tb *tab) formOf(button string) form {
 	tb.t.Helper()
+	if eval[bool](tb, `[...document.querySelectorAll('details > summary')].some(s => s.innerText.trim() === `+jsString(button)+`)`) {
+		tb.openAction(button)
+	}
 	btn := tb.markByText(button)
 	mark := "f" + randHex(4)
 	ok := eval[bool](tb, `(() => {
@@ -110,7 +135,9 @@ func (tb *tab) fillSel(sel, value string) {
 			tb.t.Fatalf("%s has no option %q\n%s", sel, value, tb.describe())
 		}
 	default:
-		tb.do("type into "+sel, chromedp.Clear(chromedp.CSS(sel)), chromedp.SendKeys(chromedp.CSS(sel), value, chromedp.NodeVisible))
+		// Emptied by script: chromedp.Clear fails on an empty textarea.
+		eval[bool](tb, `(() => { const e = document.querySelector(`+jsString(sel)+`); e.value = ""; return true; })()`)
+		tb.do("type into "+sel, chromedp.SendKeys(chromedp.CSS(sel), value, chromedp.NodeVisible))
 	}
 }
 
@@ -238,6 +265,7 @@ func TestBrowserOfflineOpinion(t *testing.T) {
 	tb.screenshot("form")
 	f := tb.formOf("登记")
 	f.choose("channel", "letter")
+	f.fill("category", "生活服务")
 	f.fill("content", "来信反映：城关镇菜市场周边早市占道经营，早上车辆无法通行。")
 	f.fill("contact_name", "王大伯")
 	f.fill("contact_phone", "13800138000")
@@ -296,12 +324,13 @@ func TestBrowserPhoneCallback(t *testing.T) {
 	tb.waitText("已受理")
 	tb.formOf("答复").fill("text", "已协调交警中队在上下学时段定点执勤。").send("答复")
 	tb.waitText("已答复")
-	f := tb.formOf("电话回访")
-	f.choose("reply_score", "satisfied")
-	f.choose("resolved", "resolved")
+	tb.openAction("电话回访")
+	f := tb.formOf("记录回访")
+	f.choose("reply_score", models.ScoreSatisfied)
+	f.choose("result_score", models.ScoreSatisfied)
 	f.fill("note", "电话回访：家长表示满意。")
-	f.send("电话回访")
-	tb.waitText("已记录回访")
+	f.send("记录回访")
+	tb.waitText("已记录电话回访")
 	if !strings.Contains(tb.pageText(), "电话") {
 		t.Error("the item does not show the call-back as by phone")
 	}
