@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -15,7 +16,6 @@ import (
 
 	"deputylink/handlers/shared"
 	"deputylink/models"
-	"deputylink/wechat"
 
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
@@ -98,7 +98,8 @@ type deskData struct {
 	Code string
 	// QR is the image address of the desk's attendance QR code for
 	// deputies to scan; QRNote says why there is none when it fails.
-	QR, QRNote string
+	QR     template.URL
+	QRNote string
 	// Scanner shows the 扫一扫 button (inside WeChat, WebAuth configured);
 	// JSSDK is WeChat's script, loaded only then.
 	Scanner bool
@@ -399,7 +400,9 @@ func (h *Handlers) deskJSConfig(c *gin.Context) {
 
 // deskQRCode is a desk's attendance QR code, cached in Redis per day.
 type deskQRCode struct {
-	Token   string    `json:"token"`
+	Token string `json:"token"`
+	// URL is what the official account's QR code encodes.
+	URL     string    `json:"url"`
 	Ticket  string    `json:"ticket"`
 	Expires time.Time `json:"expires"`
 }
@@ -412,14 +415,14 @@ func (h *Handlers) attendQRKey(dayID uint64) string {
 // a new temporary official-account QR code when there is none or the
 // cached one is about to expire. Its scene carries a random token that
 // the scan hook checks, so only a code this desk showed signs in.
-func (h *Handlers) deskQR(ctx context.Context, dayID uint64) (string, error) {
+func (h *Handlers) deskQR(ctx context.Context, dayID uint64) (template.URL, error) {
 	key := h.attendQRKey(dayID)
 	now := h.Now()
 	var q deskQRCode
 	raw, err := h.Redis.Get(ctx, key).Bytes()
 	switch {
-	case err == nil && json.Unmarshal(raw, &q) == nil && q.Expires.After(now.Add(deskQRMargin)):
-		return wechat.ShowQRCodeURL(q.Ticket), nil
+	case err == nil && json.Unmarshal(raw, &q) == nil && q.URL != "" && q.Expires.After(now.Add(deskQRMargin)):
+		return screenQR(q.URL)
 	case err != nil && !errors.Is(err, redis.Nil):
 		return "", err
 	}
@@ -432,12 +435,12 @@ func (h *Handlers) deskQR(ctx context.Context, dayID uint64) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	q = deskQRCode{Token: token, Ticket: t.Ticket, Expires: now.Add(deskQRLife)}
+	q = deskQRCode{Token: token, URL: t.URL, Ticket: t.Ticket, Expires: now.Add(deskQRLife)}
 	raw, _ = json.Marshal(q)
 	if err := h.Redis.Set(ctx, key, raw, deskQRLife).Err(); err != nil {
 		return "", err
 	}
-	return wechat.ShowQRCodeURL(q.Ticket), nil
+	return screenQR(q.URL)
 }
 
 // Replies to a deputy's scan of a desk's attendance code.

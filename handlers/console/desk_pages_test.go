@@ -454,7 +454,7 @@ func TestDeskAttendanceQR(t *testing.T) {
 	r := e.page("GET", path, e.cookE, nil)
 	qrs := e.fake.QRCodes()
 	if r.status != 200 || len(qrs) != 1 || !strings.HasPrefix(qrs[0].SceneStr, "desk:"+idStr(e.day.ID)+":") ||
-		qrs[0].ActionName != "QR_STR_SCENE" || !strings.Contains(r.body, "showqrcode?ticket="+url.QueryEscape(qrs[0].Ticket)) {
+		qrs[0].ActionName != "QR_STR_SCENE" || !strings.Contains(r.body, qrDataURI(t, qrs[0].URL)) {
 		t.Fatalf("desk QR: %d %+v", r.status, qrs)
 	}
 	e.page("GET", path, e.cookH, nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"html/template"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -11,7 +12,6 @@ import (
 
 	"deputylink/handlers/shared"
 	"deputylink/models"
-	"deputylink/wechat"
 
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
@@ -56,8 +56,8 @@ const (
 
 // deskQRView is the desk's QR code on the sign-in page.
 type deskQRView struct {
-	// Image is WeChat's picture of the code.
-	Image string
+	// Image is the code, drawn by us (screenQR).
+	Image template.URL
 	// PollURL is where the page asks whether it was scanned.
 	PollURL string
 	// Until is when the code stops working, written the Chinese way.
@@ -102,9 +102,14 @@ func (h *Handlers) newDeskQR(c *gin.Context, next string) (deskQRView, error) {
 		_ = h.Redis.Del(ctx, key).Err()
 		return deskQRView{}, err
 	}
+	img, err := screenQR(tk.URL)
+	if err != nil {
+		_ = h.Redis.Del(ctx, key).Err()
+		return deskQRView{}, err
+	}
 	h.setCookie(c, deskQRCookie, secret, signInPath, int((deskQRTTL+time.Minute)/time.Second), http.SameSiteStrictMode)
 	return deskQRView{
-		Image: wechat.ShowQRCodeURL(tk.Ticket), PollURL: signInPath + "/qr/" + id,
+		Image: img, PollURL: signInPath + "/qr/" + id,
 		Until: models.ClockText(until, h.Location), PollMs: deskQRPollEvery.Milliseconds(),
 	}, nil
 }

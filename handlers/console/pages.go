@@ -3,6 +3,7 @@ package console
 import (
 	"bytes"
 	"embed"
+	"encoding/base64"
 	"errors"
 	"html/template"
 	"io/fs"
@@ -231,6 +232,17 @@ func serveStatic() gin.HandlerFunc {
 		c.Header("Cache-Control", "public, max-age=86400")
 		fsrv.ServeHTTP(c.Writer, c.Request)
 	}
+}
+
+// screenQR draws an official-account QR code for the screen as a data:
+// address, from the content WeChat gave with its ticket: the browser at a
+// desk needs no way to mp.weixin.qq.com, and the page no third-party image.
+func screenQR(content string) (template.URL, error) {
+	png, err := QRCodePNG(content, 440)
+	if err != nil {
+		return "", err
+	}
+	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)), nil
 }
 
 // localTime writes t the Chinese way in the console's time zone.
