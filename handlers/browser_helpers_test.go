@@ -696,19 +696,6 @@ func (tb *tab) markByText(text string) string {
 	return `[data-bt="` + mark + `"]`
 }
 
-// fill types value into the form field named name (an input or a
-// textarea; a select takes the option whose value or text is value).
-func (tb *tab) fill(name, value string) {
-	tb.t.Helper()
-	tb.fillSel(`[name="`+name+`"]`, value)
-}
-
-// choose ticks the radio button or checkbox named name with value.
-func (tb *tab) choose(name, value string) {
-	tb.t.Helper()
-	tb.click(`[name="` + name + `"][value="` + value + `"]`)
-}
-
 // submit clicks the button or link with text and waits for the page that
 // follows.
 func (tb *tab) submit(text string) *network.Response {
