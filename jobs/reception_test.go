@@ -179,6 +179,7 @@ func TestStaffRoster(t *testing.T) {
 	e.book(0, 0)
 	e.book(0, 0) // waitlisted
 	e.book(2, 0)
+	e.opt.Opinion.PublicURL = "https://rd.example.gov.cn/"
 	d := e.deps(t, e.opt)
 	n, err := StaffRoster(ctx, d, recAt(12, 9, 17, 0))
 	if err != nil || n != 2 {
@@ -190,6 +191,12 @@ func TestStaffRoster(t *testing.T) {
 		to = append(to, r.ToUser)
 		if r.Channel != models.ChannelTemplate || r.TemplateID != "tplRoster" || r.StationID == nil || *r.StationID != e.station.ID {
 			t.Errorf("roster row %+v", r)
+		}
+		// The clerk taps the roster to open the day's desk.
+		var day models.ReceptionDay
+		e.must(e.db.Where("station_id = ? AND date = ?", e.station.ID, "2026-12-10").First(&day).Error)
+		if want := fmt.Sprintf("https://rd.example.gov.cn/console/desk/%d", day.ID); r.URL != want {
+			t.Errorf("roster link %q, want %q", r.URL, want)
 		}
 	}
 	if fmt.Sprint(to) != "[oStaffA oStaffB]" {

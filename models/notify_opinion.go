@@ -184,11 +184,21 @@ func NotifyOpinion(ctx context.Context, tx *gorm.DB, events []OpinionEvent, cfg 
 // ConsoleOpinionURL is the console page of one item, absolute when base is
 // set (a template message's link must be), else "".
 func ConsoleOpinionURL(base string, id uint64) string {
+	return consoleURL(base, "/console/opinions/", id)
+}
+
+// ConsoleDeskURL is the console's desk page of one reception day, absolute
+// when base is set, else "".
+func ConsoleDeskURL(base string, dayID uint64) string {
+	return consoleURL(base, "/console/desk/", dayID)
+}
+
+func consoleURL(base, path string, id uint64) string {
 	base = strings.TrimRight(strings.TrimSpace(base), "/")
 	if base == "" {
 		return ""
 	}
-	return base + "/console/opinions/" + strconv.FormatUint(id, 10)
+	return base + path + strconv.FormatUint(id, 10)
 }
 
 func opinionPage(page string, id uint64) string {

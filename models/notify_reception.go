@@ -21,7 +21,9 @@ package models
 // goes at 17:00 (the roster job) to every active staff member bound to the
 // station of an open reception day the next day who has bound WeChat,
 // through the official-account template Reception.StaffRoster
-// (DEPUTYLINK_TPL_STAFF_ROSTER). It spends no consent.
+// (DEPUTYLINK_TPL_STAFF_ROSTER). It spends no consent. Tapping it opens
+// the day's desk in the console (ConsoleDeskURL), when DEPUTYLINK_PUBLIC_URL
+// is set.
 //
 // The dedupe keys "remind:<booking id>" and "roster:<day id>:<staff id>"
 // make a second run queue nothing more.
@@ -166,6 +168,7 @@ func NotifyStaffRoster(ctx context.Context, db *gorm.DB, cfg NotifyConfig, date 
 		for _, s := range byStation[day.StationID] {
 			ok, err := queue(ctx, db, NotificationInput{
 				Channel: ChannelTemplate, ToUser: *s.OAOpenID, TemplateID: spec.ID, Fields: fill(spec, values),
+				URL:       ConsoleDeskURL(cfg.Opinion.PublicURL, day.ID),
 				DedupeKey: fmt.Sprintf("roster:%d:%d", day.ID, s.ID), StationID: &stationID,
 			}, now, fmt.Sprintf("roster of day %d for staff %d", day.ID, s.ID))
 			if err != nil {
