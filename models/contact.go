@@ -177,6 +177,12 @@ func loadStaff(tx *gorm.DB, id uint64) (Staff, error) {
 		}
 		return Staff{}, translate(err)
 	}
+	if s.Role == RoleTownship {
+		s.Stations = nil
+		if err := tx.Select("id", "name").Where("district = ?", s.Township).Order("id").Find(&s.Stations).Error; err != nil {
+			return Staff{}, translate(err)
+		}
+	}
 	return s, nil
 }
 

@@ -143,6 +143,10 @@ const (
 	RoleClerk StaffRole = "clerk" // 联络员: handles a station's items
 	RoleHead  StaffRole = "head"  // 站长: also gets escalations
 	RoleAdmin StaffRole = "admin" // 人大常委会/主席团 office: sees every station
+	// RoleTownship is a township's congress office (乡镇人大主席团 /
+	// 街道人大工委): it sees and manages its township's stations, items and
+	// township deputies (Staff.Township), and nothing of other townships.
+	RoleTownship StaffRole = "township"
 )
 
 // Label is the Chinese name of the role.
@@ -154,12 +158,16 @@ func (r StaffRole) Label() string {
 		return "站长"
 	case RoleAdmin:
 		return "管理员"
+	case RoleTownship:
+		return "乡镇（街道）人大"
 	}
 	return string(r)
 }
 
 // Valid reports whether r is a known role.
-func (r StaffRole) Valid() bool { return r == RoleClerk || r == RoleHead || r == RoleAdmin }
+func (r StaffRole) Valid() bool {
+	return r == RoleClerk || r == RoleHead || r == RoleAdmin || r == RoleTownship
+}
 
 // Staff is a station worker or a congress-office admin.
 type Staff struct {
@@ -170,8 +178,11 @@ type Staff struct {
 	Username     *string `gorm:"size:64;uniqueIndex" json:"username,omitempty"`
 	PasswordHash string  `gorm:"size:255;not null" json:"-"`
 	// OAOpenID is the official-account openid bound by scanning an invite.
-	OAOpenID  *string   `gorm:"column:oa_openid;size:64;uniqueIndex" json:"-"`
-	Active    bool      `gorm:"not null;default:true" json:"active"`
+	OAOpenID *string `gorm:"column:oa_openid;size:64;uniqueIndex" json:"-"`
+	Active   bool    `gorm:"not null;default:true" json:"active"`
+	// Township is the township (a Station.District) of a RoleTownship
+	// member; their Stations are that township's, loaded, not stored.
+	Township  string    `gorm:"size:50;not null;default:''" json:"township,omitempty"`
 	Stations  []Station `gorm:"many2many:staff_stations" json:"stations,omitempty"`
 	CreatedAt time.Time `json:"-"`
 	UpdatedAt time.Time `json:"-"`

@@ -46,6 +46,7 @@ var migrations = []migration{
 	{2, "booking idempotency key", bookingIdempotencyKey},
 	{3, "offline opinions and phone call-backs", offlineOpinions},
 	{4, "reception desk", receptionDesk},
+	{5, "township role", townshipRole},
 }
 
 // SchemaMigration records an applied migration.
