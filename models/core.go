@@ -128,6 +128,21 @@ type Deputy struct {
 	Status    DeputyStatus `gorm:"size:16;not null;index" json:"status"`
 	// Term is the congress term, e.g. "第十八届".
 	Term string `gorm:"size:50;not null" json:"term"`
+	// Duties is the deputy's post, shown on their card (职务), e.g.
+	// "东门社区党委书记".
+	Duties string `gorm:"size:200;not null;default:''" json:"duties"`
+	// Pledge is the deputy's public pledge (履职承诺), shown on their card.
+	Pledge string `gorm:"size:500;not null;default:''" json:"pledge"`
+	// TermStart and TermEnd are the dates of the deputy's term
+	// ("2006-01-02"), "" when not known.
+	TermStart string `gorm:"size:10;not null;default:''" json:"term_start"`
+	TermEnd   string `gorm:"size:10;not null;default:''" json:"term_end"`
+	// Stations are the other stations the deputy also serves, besides the
+	// primary StationID (which their code routes to).
+	Stations []Station `gorm:"many2many:deputy_stations" json:"-"`
+	// Constituency (选区) is the communities whose voters elected the
+	// deputy, for directly elected (county and township) deputies.
+	Constituency []Community `gorm:"many2many:deputy_constituencies" json:"-"`
 	// OAOpenID is the deputy's official-account openid: scanning the
 	// reception desk's code with it signs the deputy in.
 	OAOpenID  *string   `gorm:"column:oa_openid;size:64;uniqueIndex" json:"-"`

@@ -47,6 +47,7 @@ var migrations = []migration{
 	{3, "offline opinions and phone call-backs", offlineOpinions},
 	{4, "reception desk", receptionDesk},
 	{5, "township role", townshipRole},
+	{6, "deputy profile", deputyProfile},
 }
 
 // SchemaMigration records an applied migration.

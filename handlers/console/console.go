@@ -58,6 +58,16 @@ func Mount(g *gin.RouterGroup, b *shared.Base, cfg Config) {
 	h.signInPages(pages, signedIn)
 	h.opinionPages(signedIn)
 	h.deskPages(signedIn)
+	// The office's desk: management (county admin, township users), Excel,
+	// the dashboard; the departments' pages; the console API's document.
+	manage := signedIn.Group("/manage", h.requireManage)
+	h.managePlacesPages(manage)
+	h.manageDeputyPages(manage)
+	h.managePeoplePages(manage)
+	h.excelPages(signedIn, manage)
+	h.dashboardPages(signedIn)
+	h.departmentPages(pages, signedIn)
+	h.consoleAPIDocs(g)
 	api := g.Group("/api", consoleNoStore)
 	api.POST("/login", h.LimitIP("console_login", consoleLoginLimit), h.consoleLogin)
 	auth := api.Group("", h.requireConsoleStaff)

@@ -121,6 +121,29 @@ func (h *Handlers) renderErr(c *gin.Context, err error) {
 	c.Abort()
 }
 
+// ctxManageScope holds the management scope (requireManage).
+const ctxManageScope = "console_manage_scope"
+
+// requireManage admits the county office and township users to the
+// management pages (models.ManageScopeOf); a clerk or a head gets the 403
+// page.
+func (h *Handlers) requireManage(c *gin.Context) {
+	sc, err := models.ManageScopeOf(consoleStaff(c))
+	if err != nil {
+		h.renderErr(c, err)
+		return
+	}
+	c.Set(ctxManageScope, sc)
+	c.Next()
+}
+
+// manageScope is the scope requireManage admitted.
+func manageScope(c *gin.Context) models.ManageScope {
+	v, _ := c.Get(ctxManageScope)
+	sc, _ := v.(models.ManageScope)
+	return sc
+}
+
 // inWeChat reports whether the request comes from WeChat's built-in browser.
 func inWeChat(c *gin.Context) bool {
 	return strings.Contains(c.GetHeader("User-Agent"), "MicroMessenger")
