@@ -28,6 +28,8 @@ Usage:
   loadgen fakewechat --addr 127.0.0.1:18091
   loadgen booking --url http://127.0.0.1:8080[,http://127.0.0.1:8081] --voters 2000 --seats 100 --mysql mysql://root@127.0.0.1:3306/DB [--waitlist 0] [--consent TPL] [--slot ID] [--baseline-conns 20]
   loadgen opinion --url http://127.0.0.1:8080[,…] --voters 500 --per-voter 2 --mysql mysql://root@127.0.0.1:3306/DB
+  loadgen county  --mysql mysql://root@127.0.0.1:3306/EMPTYDB [--scale 1] [--seed 14]  (a county-year: 76 stations, 400 deputies, 50,000 opinions, 20,000 bookings)
+  loadgen console --url http://127.0.0.1:8080 --mysql mysql://root@127.0.0.1:3306/DB [--n 300]  (console pages' p50/p99 beside a bare page)
   loadgen uploads --bin ./deputylink [--compare ./deputylink.old] [--n 24] [--rounds 1]  (image bombs: peak RSS, latency)
 `
 
@@ -68,6 +70,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return opinionCmd(ctx, fs, args[1:], stdout)
 	case "uploads":
 		return uploadsCmd(ctx, fs, args[1:], stdout)
+	case "county":
+		return countyCmd(ctx, fs, args[1:], stdout)
+	case "console":
+		return consoleCmd(ctx, fs, args[1:], stdout)
 	}
 	return errUsage
 }
