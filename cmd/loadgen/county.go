@@ -47,7 +47,7 @@ type countyOpts struct {
 // countyReport counts what generateCounty wrote.
 type countyReport struct {
 	Stations, Communities, Deputies, Voters, Opinions, Timeline, Ratings, Audit int
-	Days, Slots, Bookings, Staff                                                 int
+	Days, Slots, Bookings, Staff                                                int
 	// ClerkStation is bench_clerk's station, the busiest.
 	ClerkStation uint64
 	Took         time.Duration
@@ -695,7 +695,7 @@ func (g *gen) reception() error {
 		d := dayOf[slots[si].DayID]
 		perDay[d.ID]++
 		b := models.Booking{VoterID: g.voters[i], DayID: d.ID, StationID: d.StationID, Date: d.Date,
-			Topic: pick(g.r, []string{"小区加装电梯", "道路维修", "子女入学", "医保报销", "宅基地审批", "噪声扰民", ""}),
+			Topic:       pick(g.r, []string{"小区加装电梯", "道路维修", "子女入学", "医保报销", "宅基地审批", "噪声扰民", ""}),
 			CheckinCode: fmt.Sprintf("%04d", (perDay[d.ID]*7919)%10000), CreatedAt: d.BookingOpensAt.Add(time.Duration(g.r.IntN(300)) * time.Hour)}
 		b.UpdatedAt = b.CreatedAt
 		p := g.r.IntN(100)
