@@ -97,6 +97,17 @@ func PickHandler(ctx context.Context, db *gorm.DB, stationID, categoryID uint64)
 func SetStationContact(ctx context.Context, db *gorm.DB, who Actor, stationID, categoryID, staffID uint64, now time.Time) (StationContact, error) {
 	var out StationContact
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		out, err = setStationContactTx(ctx, tx, who, stationID, categoryID, staffID, now)
+		return err
+	})
+	return out, err
+}
+
+// setStationContactTx is SetStationContact inside the caller's transaction.
+func setStationContactTx(ctx context.Context, tx *gorm.DB, who Actor, stationID, categoryID, staffID uint64, now time.Time) (StationContact, error) {
+	var out StationContact
+	err := func() error {
 		var n int64
 		if err := tx.Model(&Station{}).Where("id = ?", stationID).Count(&n).Error; err != nil {
 			return translate(err)
@@ -140,24 +151,30 @@ func SetStationContact(ctx context.Context, db *gorm.DB, who Actor, stationID, c
 		out = row
 		return Audit(ctx, tx, now, who, "station_contact.set", auditContact, stationID, from, fmt.Sprint(staffID),
 			fmt.Sprintf("category %d", categoryID))
-	})
+	}()
 	return out, err
 }
 
 // DeleteStationContact removes the contact for (station, category).
 func DeleteStationContact(ctx context.Context, db *gorm.DB, who Actor, stationID, categoryID uint64, now time.Time) error {
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var old StationContact
-		err := lockingUpdate(tx).Where("station_id = ? AND category_id = ?", stationID, categoryID).First(&old).Error
-		if err != nil {
-			return notFoundAs(err, Coded(ErrNotFound, "contact_not_found", "没有找到这条联系人设置"))
-		}
-		if err := tx.Delete(&StationContact{}, old.ID).Error; err != nil {
-			return translate(err)
-		}
-		return Audit(ctx, tx, now, who, "station_contact.delete", auditContact, stationID, fmt.Sprint(old.StaffID), "",
-			fmt.Sprintf("category %d", categoryID))
+		return deleteStationContactTx(ctx, tx, who, stationID, categoryID, now)
 	})
+}
+
+// deleteStationContactTx is DeleteStationContact inside the caller's
+// transaction.
+func deleteStationContactTx(ctx context.Context, tx *gorm.DB, who Actor, stationID, categoryID uint64, now time.Time) error {
+	var old StationContact
+	err := lockingUpdate(tx).Where("station_id = ? AND category_id = ?", stationID, categoryID).First(&old).Error
+	if err != nil {
+		return notFoundAs(err, Coded(ErrNotFound, "contact_not_found", "没有找到这条联系人设置"))
+	}
+	if err := tx.Delete(&StationContact{}, old.ID).Error; err != nil {
+		return translate(err)
+	}
+	return Audit(ctx, tx, now, who, "station_contact.delete", auditContact, stationID, fmt.Sprint(old.StaffID), "",
+		fmt.Sprintf("category %d", categoryID))
 }
 
 // ListStationContacts lists a station's contacts, category 0 first.
