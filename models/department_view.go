@@ -302,3 +302,30 @@ func MaskName(name string) string {
 	r := []rune(name)
 	return string(r[:1]) + strings.Repeat("*", n-1)
 }
+
+// DepartmentOpinionPhoto returns photo photoID of item id as an Upload to
+// serve, if staffID is a contact of a department the item was transferred
+// to (departmentFor); anything else is ErrUploadNotFound.
+func DepartmentOpinionPhoto(ctx context.Context, db *gorm.DB, staffID, id, photoID uint64) (Upload, error) {
+	db = db.WithContext(ctx)
+	var op Opinion
+	if err := db.Select("id", "station_id").First(&op, id).Error; err != nil {
+		return Upload{}, notFoundAs(err, ErrUploadNotFound)
+	}
+	if _, _, err := departmentFor(db, staffID, op); err != nil {
+		return Upload{}, ErrUploadNotFound
+	}
+	var ph OpinionPhoto
+	if err := db.Where("id = ? AND opinion_id = ?", photoID, id).First(&ph).Error; err != nil {
+		return Upload{}, notFoundAs(err, ErrUploadNotFound)
+	}
+	u := Upload{Path: ph.Path, SHA256: ph.SHA256, CreatedAt: ph.CreatedAt}
+	var rows []Upload
+	if err := db.Where("path = ?", ph.Path).Limit(1).Find(&rows).Error; err != nil {
+		return Upload{}, translate(err)
+	}
+	if len(rows) == 1 {
+		u = rows[0]
+	}
+	return u, nil
+}
