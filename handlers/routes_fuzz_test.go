@@ -113,6 +113,13 @@ var routeBodies = map[string]bodySpec{
 		f("walk_in_seats", `2`, "number"), f("waitlist", `true`, "bool"), f("waitlist_max", `10`, "number"),
 		f("opens_days_before", `14`, "number"), f("closes_at", `"18:00"`, "string"),
 	}},
+
+	// The departments' pages and the station's review of their replies.
+	"POST /console/opinions/:id/dept-replies/:reply_id/adopt":    {form: true},
+	"POST /console/opinions/:id/dept-replies/:reply_id/sendback": {form: true},
+	"POST /console/dept/opinions/:id/reply":                      {form: true},
+	"POST /console/dept/contacts":                                {form: true},
+	"POST /console/dept/contacts/:id/deactivate":                 {form: true},
 }
 
 // wrongValues are values of each JSON kind, put in place of a field.
