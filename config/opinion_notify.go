@@ -40,6 +40,11 @@ type OpinionNotify struct {
 	// VoterOA is the official-account template for voters who follow the
 	// account but have no consent left (DEPUTYLINK_TPL_OPINION_VOTER).
 	VoterOA TemplateSpec
+	// DeptTransfer is the official-account template of the department
+	// contacts' notices: an item transferred to their department, a reply
+	// sent back by the station (DEPUTYLINK_TPL_DEPT_TRANSFER). Its messages
+	// link to <PublicURL>/console/dept/opinions/<id>.
+	DeptTransfer TemplateSpec
 	// PublicURL is the site's absolute base URL, e.g. https://rd.example.gov.cn
 	// (DEPUTYLINK_PUBLIC_URL); staff messages link to
 	// <PublicURL>/console/opinions/<id>. Empty: staff messages carry no link.
@@ -59,6 +64,7 @@ const (
 	EnvTplOpinionResult     = "DEPUTYLINK_TPL_OPINION_RESULT"
 	EnvTplOpinionAskResult  = "DEPUTYLINK_TPL_OPINION_ASK_RESULT"
 	EnvTplOpinionVoter      = "DEPUTYLINK_TPL_OPINION_VOTER"
+	EnvTplDeptTransfer      = "DEPUTYLINK_TPL_DEPT_TRANSFER"
 	EnvPublicURL            = "DEPUTYLINK_PUBLIC_URL"
 	EnvOpinionPage          = "DEPUTYLINK_MP_OPINION_PAGE"
 	EnvOpinionAskResultDays = "DEPUTYLINK_OPINION_ASK_RESULT_DAYS"
@@ -88,6 +94,7 @@ func LoadOpinionNotify(getenv func(string) string) (OpinionNotify, error) {
 	l.subscribeTemplate(EnvTplOpinionResult, &n.Result)
 	l.subscribeTemplate(EnvTplOpinionAskResult, &n.AskResult)
 	l.template(EnvTplOpinionVoter, &n.VoterOA)
+	l.template(EnvTplDeptTransfer, &n.DeptTransfer)
 	l.str(EnvPublicURL, &n.PublicURL)
 	l.str(EnvOpinionPage, &n.Page)
 	if v, ok := l.lookup(EnvOpinionAskResultDays, false); ok {

@@ -147,6 +147,12 @@ var routeBodies = map[string]bodySpec{
 	"GET /console/manage/holidays":                {form: true},
 	"POST /console/manage/holidays":               {form: true},
 	"POST /console/manage/holidays/:date/delete":  {form: true},
+	// The departments' pages and the station's review of their replies.
+	"POST /console/opinions/:id/dept-replies/:reply_id/adopt":    {form: true},
+	"POST /console/opinions/:id/dept-replies/:reply_id/sendback": {form: true},
+	"POST /console/dept/opinions/:id/reply":                      {form: true},
+	"POST /console/dept/contacts":                                {form: true},
+	"POST /console/dept/contacts/:id/deactivate":                 {form: true},
 }
 
 // wrongValues are values of each JSON kind, put in place of a field.

@@ -162,6 +162,11 @@ const (
 	// 街道人大工委): it sees and manages its township's stations, items and
 	// township deputies (Staff.Township), and nothing of other townships.
 	RoleTownship StaffRole = "township"
+	// RoleDepartment is a contact of a department opinions are transferred
+	// to (承办部门, Staff.DepartmentID): they see only the items transferred
+	// to their department in the current round and reply to them for the
+	// station's review. Made only by CreateDepartmentInvite.
+	RoleDepartment StaffRole = "department"
 )
 
 // Label is the Chinese name of the role.
@@ -175,6 +180,8 @@ func (r StaffRole) Label() string {
 		return "管理员"
 	case RoleTownship:
 		return "乡镇（街道）人大"
+	case RoleDepartment:
+		return "承办部门"
 	}
 	return string(r)
 }
@@ -197,10 +204,12 @@ type Staff struct {
 	Active   bool    `gorm:"not null;default:true" json:"active"`
 	// Township is the township (a Station.District) of a RoleTownship
 	// member; their Stations are that township's, loaded, not stored.
-	Township  string    `gorm:"size:50;not null;default:''" json:"township,omitempty"`
-	Stations  []Station `gorm:"many2many:staff_stations" json:"stations,omitempty"`
-	CreatedAt time.Time `json:"-"`
-	UpdatedAt time.Time `json:"-"`
+	Township string `gorm:"size:50;not null;default:''" json:"township,omitempty"`
+	// DepartmentID is the department of a RoleDepartment contact.
+	DepartmentID *uint64   `gorm:"index" json:"department_id,omitempty"`
+	Stations     []Station `gorm:"many2many:staff_stations" json:"stations,omitempty"`
+	CreatedAt    time.Time `json:"-"`
+	UpdatedAt    time.Time `json:"-"`
 }
 
 // Voter is a WeChat user of the mini-program and/or the official account.

@@ -36,6 +36,7 @@ func CheckTemplateFields(n config.NotifyTemplates, o config.OpinionNotify, staff
 		{config.EnvTplOpinionResult, o.Result, opinion},
 		{config.EnvTplOpinionAskResult, o.AskResult, opinion},
 		{config.EnvTplOpinionVoter, o.VoterOA, opinion},
+		{config.EnvTplDeptTransfer, o.DeptTransfer, opinion},
 		{config.EnvTplStaffAlert, staffAlert, []string{DigestFieldTitle, DigestFieldCount, DigestFieldDead,
 			DigestFieldOverdue, DigestFieldStation, DigestFieldTime}},
 	}

@@ -69,6 +69,10 @@ var opinionVoterNotices = map[EventKind]VoterNotice{
 // openid or a configured template is skipped with a reason. Dedupe keys are
 // the event's plus ":staff:<id>".
 func OpinionStaffNotifications(ev OpinionEvent, nc NotifyConfig, now time.Time) ([]NotificationInput, []NotifySkip) {
+	if ev.Via == ViaDepartment {
+		// Department contacts: their own template and page (notify_department.go).
+		return DepartmentNotifications(ev, nc, now)
+	}
 	cfg := nc.Opinion
 	values := opinionValues(ev, now, nc.loc())
 	var out []NotificationInput

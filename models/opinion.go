@@ -216,11 +216,14 @@ func (OpinionTimelineEntry) TableName() string { return "opinion_timeline" }
 // OpinionDepartment is a department an opinion was transferred to in its
 // latest transfer: the lead (主办) or a co-handler (协办).
 type OpinionDepartment struct {
-	ID           uint64    `gorm:"primaryKey" json:"-"`
-	OpinionID    uint64    `gorm:"not null;uniqueIndex:idx_opinion_dept,priority:1" json:"-"`
-	DepartmentID uint64    `gorm:"not null;uniqueIndex:idx_opinion_dept,priority:2" json:"department_id"`
-	Role         string    `gorm:"size:8;not null" json:"role"` // lead or co
-	CreatedAt    time.Time `json:"-"`
+	ID           uint64 `gorm:"primaryKey" json:"-"`
+	OpinionID    uint64 `gorm:"not null;uniqueIndex:idx_opinion_dept,priority:1" json:"-"`
+	DepartmentID uint64 `gorm:"not null;uniqueIndex:idx_opinion_dept,priority:2;index" json:"department_id"`
+	Role         string `gorm:"size:8;not null" json:"role"` // lead or co
+	// Note is the transfer's note to the departments (转办说明), printed on
+	// the transfer slip.
+	Note      string    `gorm:"size:2000;not null;default:''" json:"-"`
+	CreatedAt time.Time `json:"-"`
 }
 
 // Errors of the opinion API.

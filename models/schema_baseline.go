@@ -128,5 +128,7 @@ func schemaModels() []any {
 		&OpinionCallback{},
 		// Step 4: the reception desk.
 		&ReceptionGuest{},
+		// Step 7: department replies.
+		&DepartmentReply{}, &DepartmentReplyFile{},
 	}
 }

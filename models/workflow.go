@@ -204,7 +204,7 @@ func TransferOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, in Tr
 				if i == 0 {
 					role = "lead"
 				}
-				row := OpinionDepartment{OpinionID: a.op.ID, DepartmentID: d, Role: role, CreatedAt: a.now}
+				row := OpinionDepartment{OpinionID: a.op.ID, DepartmentID: d, Role: role, Note: in.Note, CreatedAt: a.now}
 				if err := a.tx.Create(&row).Error; err != nil {
 					return translate(err)
 				}
@@ -221,7 +221,7 @@ func TransferOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, in Tr
 			a.timeline(func(Opinion, string) (string, string) { return text, "" })
 			a.events = func(tx *gorm.DB, op Opinion, st string) ([]OpinionEvent, error) {
 				if lead == 0 || lead == a.actor.ID {
-					return nil, nil
+					return transferEvents(tx, op, st, all, due)
 				}
 				ev := baseEvent(op, EventAssigned, st, "您被指定为一条群众意见的承办人")
 				ev.DueAt = due
@@ -231,7 +231,11 @@ func TransferOpinion(ctx context.Context, db *gorm.DB, staffID, id uint64, in Tr
 				if len(ev.Staff) == 0 {
 					ev.Via = ViaNone
 				}
-				return []OpinionEvent{ev}, err
+				if err != nil {
+					return nil, err
+				}
+				dev, err := transferEvents(tx, op, st, all, due)
+				return append([]OpinionEvent{ev}, dev...), err
 			}
 			return nil
 		})

@@ -236,6 +236,9 @@ func (h *Handlers) requireConsoleStaff(c *gin.Context) {
 	}
 	c.Set(ctxConsoleStaff, staff)
 	c.Set(ctxConsoleSession, consoleAuth{key: key, csrf: s.CSRF, viaCookie: viaCookie})
+	if !h.departmentGate(c, staff) {
+		return
+	}
 	c.Next()
 }
 

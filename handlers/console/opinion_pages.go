@@ -249,6 +249,8 @@ type opinionData struct {
 	// Form keeps what was typed into the refused form Open.
 	Form map[string]string
 	Open string
+	// Dept is the transfer slip's link and the departments' replies.
+	Dept deptReviewData
 }
 
 func (h *Handlers) pageOpinion(c *gin.Context) {
@@ -289,7 +291,8 @@ var actionLabels = map[string]string{
 	"opinion.note": "备注", "opinion.rate": "群众评价", "opinion.callback": "电话回访",
 	"opinion.reveal_phone": "查看完整号码", "opinion.erase_contact": "删除来信人信息",
 	"opinion.overdue": "超期提醒", "opinion.overdue_admins": "超期上报", "opinion.anonymise": "到期匿名化",
-	"opinion.deadlines": "期限调整",
+	"opinion.deadlines":  "期限调整",
+	"opinion.dept_reply": "部门答复", "opinion.dept_adopt": "采用部门答复", "opinion.dept_sendback": "退回部门答复",
 }
 
 func (h *Handlers) opinionData(c *gin.Context, staff models.Staff, v models.StaffOpinionView) (opinionData, error) {
@@ -364,6 +367,9 @@ func (h *Handlers) opinionData(c *gin.Context, staff models.Staff, v models.Staf
 	d.Results = []option{{models.ScoreSatisfied, "解决了"}, {models.ScoreBasically, "部分解决"}, {models.ScoreUnsatisfied, "没解决"}}
 	world, err := h.routeWorld(ctx)
 	if err != nil {
+		return d, err
+	}
+	if d.Dept, err = h.deptReviewOf(c, v); err != nil {
 		return d, err
 	}
 	if v.DeputyID != nil {

@@ -175,6 +175,9 @@ func (h *Handlers) requirePage(c *gin.Context) {
 	}
 	c.Set(ctxConsoleStaff, staff)
 	c.Set(ctxConsoleSession, consoleAuth{key: key, csrf: s.CSRF, viaCookie: true})
+	if !h.departmentGate(c, staff) {
+		return
+	}
 	c.Next()
 }
 
