@@ -122,4 +122,19 @@ func TestBrowserInviteClerk(t *testing.T) {
 	tb.visit("/console/manage/codes?station_id=" + strconv.FormatUint(st.ID, 10))
 	tb.waitText("打印本站全部公示牌")
 	tb.screenshot("codes")
+
+	// The station's boards print with their own style sheet, which the
+	// page's CSP allows by its hash (and nothing else).
+	tb.visit("/console/manage/boards/" + strconv.FormatUint(st.ID, 10))
+	tb.waitText("人大代表公示牌")
+	if c := eval[string](tb, `getComputedStyle(document.querySelector('header h1')).color`); c != "rgb(179, 33, 30)" {
+		t.Errorf("the board's style was not applied (CSP?): h1 color %q", c)
+	}
+	if n := eval[int](tb, `document.querySelectorAll('main.board').length`); n < 2 {
+		t.Errorf("%d boards for %s", n, otherStation)
+	}
+	if n := eval[int](tb, `document.querySelectorAll('figure img').length`); n < 4 {
+		t.Errorf("%d code images on the boards (the mini-program and official-account codes)", n)
+	}
+	tb.screenshot("boards")
 }

@@ -238,14 +238,20 @@ func (h *Handlers) manageStationBoards(c *gin.Context) {
 	h.writeBoards(c, st.Name, boards)
 }
 
-// boardStyleCSP allows the board page's own inline style sheet, and no
-// other: the board is a self-contained page for printing offline.
-var boardStyleCSP = func() string {
-	s := boardHTML[strings.Index(boardHTML, "<style>")+len("<style>") : strings.Index(boardHTML, "</style>")]
-	sum := sha256.Sum256([]byte(s))
-	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; " +
-		"img-src data: https: http:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-}()
+// boardCSP allows the board page's own inline style sheet, by its hash,
+// and no other style or script: the board is a self-contained page for
+// printing offline. The hash is of the sheet as rendered (html/template
+// drops its comments).
+func boardCSP(page []byte) string {
+	style := ""
+	if _, rest, ok := bytes.Cut(page, []byte("<style>")); ok {
+		if css, _, ok := bytes.Cut(rest, []byte("</style>")); ok {
+			sum := sha256.Sum256(css)
+			style = "style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; "
+		}
+	}
+	return "default-src 'none'; " + style + "img-src data: https: http:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+}
 
 func (h *Handlers) writeBoards(c *gin.Context, title string, boards []BoardData) {
 	var buf bytes.Buffer
@@ -253,7 +259,7 @@ func (h *Handlers) writeBoards(c *gin.Context, title string, boards []BoardData)
 		h.renderErr(c, err)
 		return
 	}
-	c.Header("Content-Security-Policy", boardStyleCSP)
+	c.Header("Content-Security-Policy", boardCSP(buf.Bytes()))
 	c.Data(http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
 }
 
