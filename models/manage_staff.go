@@ -41,9 +41,6 @@ type StaffRow struct {
 	// Invite is the member's pending invite (unused, not revoked, not
 	// expired), nil when there is none.
 	Invite *PendingInvite
-	// Manageable is false for a member the scope may see but not change
-	// (never, today: the list holds only manageable members).
-	Manageable bool
 }
 
 // StationNames joins the member's station names with "、".
@@ -88,9 +85,9 @@ type NewStaff struct {
 
 // Errors of staff management.
 var (
-	ErrSelfDeactivate  = Coded(ErrConflict, "self_deactivate", "不能停用自己的账号")
-	ErrStaffInactive   = Coded(ErrConflict, "staff_inactive", "这位工作人员已停用，请先启用")
-	ErrNotBound        = Coded(ErrConflict, "not_bound", "这位工作人员还没有绑定微信")
+	ErrSelfDeactivate = Coded(ErrConflict, "self_deactivate", "不能停用自己的账号")
+	ErrStaffInactive  = Coded(ErrConflict, "staff_inactive", "这位工作人员已停用，请先启用")
+	ErrNotBound       = Coded(ErrConflict, "not_bound", "这位工作人员还没有绑定微信")
 )
 
 // DefaultInviteTTL is how long an invite made in the console stays valid.
@@ -196,7 +193,7 @@ func staffInTownship(s Staff, township string) bool {
 
 func staffRow(s Staff) StaffRow {
 	r := StaffRow{ID: s.ID, Name: s.Name, Role: s.Role, RoleLabel: s.Role.Label(), Township: s.Township,
-		Bound: s.OAOpenID != nil && *s.OAOpenID != "", HasPassword: s.PasswordHash != "", Active: s.Active, Manageable: true}
+		Bound: s.OAOpenID != nil && *s.OAOpenID != "", HasPassword: s.PasswordHash != "", Active: s.Active}
 	if s.Username != nil {
 		r.Username = *s.Username
 	}

@@ -147,7 +147,7 @@ func TestNotifyErrorText(t *testing.T) {
 		"wechat: subscribe.send: errcode=43101: user refuse":      "群众没有订阅这条消息，或订阅次数已用完",
 		"wechat: template.send: errcode=99999: what":              fmt.Sprintf("微信返回错误码 %d", 99999),
 		"no subscribe consent left (not sent)":                    "群众没有剩余的订阅授权，消息未发送",
-		"": "",
+		"":                                                        "",
 	} {
 		if got := models.NotifyErrorText(in); got != want {
 			t.Errorf("%q: %q, want %q", in, got, want)
