@@ -9,7 +9,6 @@ import (
 	"deputylink/models"
 	"deputylink/models/modelstest"
 
-	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
 )
 
@@ -29,7 +28,7 @@ type mgEnv struct {
 
 func newMgEnv(t *testing.T) *mgEnv {
 	t.Helper()
-	models.PasswordCost = bcrypt.MinCost
+	lowCost(t)
 	e := &mgEnv{db: modelstest.NewDB(t), ctx: context.Background(), chengguan: "城关镇", dongxi: "东溪街道"}
 	if _, err := models.LoadDemo(e.ctx, e.db); err != nil {
 		t.Fatal(err)

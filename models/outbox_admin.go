@@ -72,19 +72,6 @@ type OutboxList struct {
 	Dead, Stuck int64
 }
 
-// NotifyChannelLabel is the Chinese name of a channel.
-func NotifyChannelLabel(c NotifyChannel) string {
-	switch c {
-	case ChannelTemplate:
-		return "公众号模板消息"
-	case ChannelSubscribe:
-		return "小程序订阅消息"
-	case ChannelCustom:
-		return "公众号客服消息"
-	}
-	return string(c)
-}
-
 // NotifyStatusLabel is the Chinese name of a status.
 func NotifyStatusLabel(s NotifyStatus) string {
 	switch s {
