@@ -48,6 +48,12 @@ func TestBrowserRetryDeadNotice(t *testing.T) {
 		}
 	}
 	tb.screenshot("dead")
+	// A phone's browser shows the same page at 375 px.
+	ph := app.open(phone)
+	ph.signInAs(demoAdmin)
+	ph.visit("/console/manage/outbox")
+	ph.waitText("微信系统繁忙")
+	ph.screenshot("dead")
 	tb.submitConfirmed("重新发送", "重新发送这条通知")
 	tb.waitText("已安排重新发送1条通知")
 	tb.waitText("没有已放弃的通知")
