@@ -78,7 +78,8 @@ func CreateStaffInvite(ctx context.Context, db *gorm.DB, staff Staff, stationID 
 
 // BindStaffInvite uses a staff-invite code: it binds openid (the scanner's
 // official-account openid) to the invited staff member and returns the member
-// and their station.
+// and their station (for a township user or an admin, who have none of
+// their own, a Station holding only the township's or the office's name).
 //
 // The invite is one-time: it is marked used by a conditional UPDATE (not
 // used, not revoked, not expired), so of two concurrent scans exactly one
@@ -120,10 +121,17 @@ func BindStaffInvite(ctx context.Context, db *gorm.DB, code, openid string, now 
 		}).First(&staff, c.TargetID).Error; err != nil {
 			return notFoundAs(err, ErrInviteNotFound)
 		}
-		if len(staff.Stations) == 0 {
+		switch {
+		case len(staff.Stations) > 0:
+			station = staff.Stations[0]
+		case staff.Role == RoleTownship && staff.Township != "":
+			// A township user's stations are derived; the reply names the township.
+			station = Station{Name: staff.Township, District: staff.Township}
+		case staff.Role == RoleAdmin:
+			station = Station{Name: "人大常委会办公室"}
+		default:
 			return ErrInviteNotFound
 		}
-		station = staff.Stations[0]
 
 		var other int64
 		if err := tx.Model(&Staff{}).Where("oa_openid = ? AND id <> ?", openid, staff.ID).

@@ -29,6 +29,19 @@ const (
 	ChannelCustom NotifyChannel = "custom"
 )
 
+// NotifyChannelLabel is the Chinese name of a channel.
+func NotifyChannelLabel(c NotifyChannel) string {
+	switch c {
+	case ChannelTemplate:
+		return "公众号模板消息"
+	case ChannelSubscribe:
+		return "小程序订阅消息"
+	case ChannelCustom:
+		return "公众号客服消息"
+	}
+	return string(c)
+}
+
 // NotifyStatus is where a notification is in its life.
 type NotifyStatus string
 

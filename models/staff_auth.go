@@ -142,10 +142,24 @@ func WarmPasswordCheck() { burnPasswordCheck("") }
 // ErrUsernameTaken. The creation is written to the audit log; the password
 // is stored as a bcrypt hash only.
 func CreateConsoleUser(ctx context.Context, db *gorm.DB, username, password, name string, role StaffRole, stationIDs []uint64, now time.Time) (Staff, error) {
+	return CreateConsoleUserIn(ctx, db, username, password, name, role, stationIDs, "", now)
+}
+
+// CreateConsoleUserIn is CreateConsoleUser that can also create a township
+// user (RoleTownship) of township, a Station.District with stations; the
+// other roles take no township.
+func CreateConsoleUserIn(ctx context.Context, db *gorm.DB, username, password, name string, role StaffRole, stationIDs []uint64, township string, now time.Time) (Staff, error) {
 	username = NormalizeUsername(username)
 	name = CleanLine(name)
+	township = CleanLine(township)
 	stations := uniqueIDs(stationIDs)
 	switch {
+	case role == RoleTownship && township == "":
+		return Staff{}, Invalid("township", "乡镇（街道）人大账号需要指定所属乡镇（街道）")
+	case role == RoleTownship && len(stations) > 0:
+		return Staff{}, Invalid("station", "乡镇（街道）人大负责本乡镇（街道）的全部联络站，不能另外指定联络站")
+	case role != RoleTownship && township != "":
+		return Staff{}, Invalid("township", "只有乡镇（街道）人大账号才指定所属乡镇（街道）")
 	case checkUsername(username) != nil:
 		return Staff{}, checkUsername(username)
 	case checkPassword(password, username) != nil:
@@ -156,7 +170,7 @@ func CreateConsoleUser(ctx context.Context, db *gorm.DB, username, password, nam
 		return Staff{}, Invalid("role", "角色应为联络员、站长或管理员")
 	case role == RoleAdmin && len(stations) > 0:
 		return Staff{}, Invalid("station", "管理员负责全部联络站，不能指定联络站")
-	case role != RoleAdmin && len(stations) == 0:
+	case role != RoleAdmin && role != RoleTownship && len(stations) == 0:
 		return Staff{}, Invalid("station", "联络员和站长至少需要指定一个联络站")
 	}
 	hash, err := hashPassword(password)
@@ -173,6 +187,15 @@ func CreateConsoleUser(ctx context.Context, db *gorm.DB, username, password, nam
 		if len(sts) != len(stations) {
 			return ErrStationNotFound
 		}
+		if role == RoleTownship {
+			var n int64
+			if err := tx.Model(&Station{}).Where("district = ?", township).Count(&n).Error; err != nil {
+				return translate(err)
+			}
+			if n == 0 {
+				return Invalid("township", "没有这个乡镇（街道）的联络站："+township)
+			}
+		}
 		var n int64
 		if err := tx.Model(&Staff{}).Where("username = ?", username).Count(&n).Error; err != nil {
 			return translate(err)
@@ -181,7 +204,7 @@ func CreateConsoleUser(ctx context.Context, db *gorm.DB, username, password, nam
 			return ErrUsernameTaken
 		}
 		row := Staff{Name: name, Role: role, Username: &username, PasswordHash: hash, Active: true,
-			CreatedAt: now, UpdatedAt: now}
+			Township: township, CreatedAt: now, UpdatedAt: now}
 		names := make([]string, 0, len(sts))
 		for _, st := range sts {
 			row.Stations = append(row.Stations, Station{ID: st.ID})
@@ -202,6 +225,9 @@ func CreateConsoleUser(ctx context.Context, db *gorm.DB, username, password, nam
 			return translate(err)
 		}
 		note := fmt.Sprintf("控制台账号 %s：%s（%s）", username, name, role.Label())
+		if township != "" {
+			names = append(names, township)
+		}
 		if len(names) > 0 {
 			note += "，" + strings.Join(names, "、")
 		}

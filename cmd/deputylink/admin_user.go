@@ -50,7 +50,8 @@ func (s *stationList) Set(v string) error {
 func adminCreateUser(ctx context.Context, getenv func(string) string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("admin create-user", stderr)
 	username := fs.String("username", "", "the console login: 3–32 of a-z 0-9 _ . -")
-	role := fs.String("role", "", "clerk (联络员), head (站长) or admin (管理员)")
+	role := fs.String("role", "", "clerk (联络员), head (站长), township (乡镇（街道）人大) or admin (管理员)")
+	township := fs.String("township", "", "a township user's township (a station's district), e.g. 城关镇")
 	name := fs.String("name", "", "the staff member's name")
 	var stations stationList
 	fs.Var(&stations, "station", "a station's `id`; repeat (or comma-separate) for several; none for an admin")
@@ -63,7 +64,7 @@ func adminCreateUser(ctx context.Context, getenv func(string) string, args []str
 		return usageOf(fs)
 	}
 	if !models.StaffRole(*role).Valid() {
-		fmt.Fprintf(stderr, "deputylink admin create-user: --role must be clerk, head or admin, not %q\n\n", *role)
+		fmt.Fprintf(stderr, "deputylink admin create-user: --role must be clerk, head, township or admin, not %q\n\n", *role)
 		return usageOf(fs)
 	}
 	password, err := readPassword(*pwFile, stdin, stderr)
@@ -71,7 +72,7 @@ func adminCreateUser(ctx context.Context, getenv func(string) string, args []str
 		return err
 	}
 	return withApp(ctx, getenv, func(a *app) error {
-		s, err := models.CreateConsoleUser(ctx, a.db, *username, password, *name, models.StaffRole(*role), stations, time.Now())
+		s, err := models.CreateConsoleUserIn(ctx, a.db, *username, password, *name, models.StaffRole(*role), stations, *township, time.Now())
 		if err != nil {
 			return err
 		}
@@ -79,7 +80,10 @@ func adminCreateUser(ctx context.Context, getenv func(string) string, args []str
 		for i, st := range s.Stations {
 			where[i] = fmt.Sprintf("%d %s", st.ID, st.Name)
 		}
-		if len(where) == 0 {
+		switch {
+		case s.Role == models.RoleTownship:
+			where = append([]string{"township " + s.Township + ":"}, where...)
+		case len(where) == 0:
 			where = []string{"all (an admin sees every station)"}
 		}
 		fmt.Fprintln(stdout, "Created console user:")

@@ -73,6 +73,14 @@ func TestAdminCreateUser(t *testing.T) {
 		t.Fatalf("two stations: %v %s %s", err, out, errs)
 	}
 
+	// A township user (乡镇人大主席团): its township's stations, derived.
+	var st models.Station
+	e.db.First(&st, d.StationID)
+	out, errs, err = create("township password 1", "--username", "town1", "--role", "township", "--township", st.District, "--name", "主席团")
+	if err != nil || !strings.Contains(out, "township (乡镇（街道）人大)") || !strings.Contains(out, "township "+st.District+":") || !strings.Contains(out, st.Name) {
+		t.Fatalf("township user: %v %s %s", err, out, errs)
+	}
+
 	for _, c := range []struct {
 		name, stdin string
 		args        []string
@@ -88,6 +96,8 @@ func TestAdminCreateUser(t *testing.T) {
 		{"taken username", "another password", []string{"--username", "CLERK.ONE", "--role", "clerk", "--name", "甲", "--station", idArg(d.StationID)}, false, "username_taken"},
 		{"clerk without station", "another password", []string{"--username", "x1x", "--role", "clerk", "--name", "甲"}, false, "invalid station"},
 		{"unknown station", "another password", []string{"--username", "x1x", "--role", "clerk", "--name", "甲", "--station", "99999"}, false, "station_not_found"},
+		{"township without a township", "another password", []string{"--username", "x1x", "--role", "township", "--name", "甲"}, false, "invalid township"},
+		{"township of nowhere", "another password", []string{"--username", "x1x", "--role", "township", "--township", "无此镇", "--name", "甲"}, false, "invalid township"},
 		{"missing password file", "", []string{"--username", "x1x", "--role", "admin", "--name", "甲", "--password-file", filepath.Join(t.TempDir(), "nope")}, false, "password file"},
 	} {
 		out, errs, err := create(c.stdin, c.args...)
@@ -101,8 +111,8 @@ func TestAdminCreateUser(t *testing.T) {
 	}
 	var n int64
 	e.db.Model(&models.Staff{}).Where("username IS NOT NULL").Count(&n)
-	if n != 3 {
-		t.Errorf("%d console users, want 3", n)
+	if n != 4 {
+		t.Errorf("%d console users, want 4", n)
 	}
 }
 

@@ -68,6 +68,11 @@ type boardView struct {
 // RenderBoard writes the board as one self-contained A4 HTML page. Nothing
 // is written when rendering fails.
 func RenderBoard(w io.Writer, b BoardData) error {
+	return renderSheets(w, b.Name, []boardView{newBoardView(b)})
+}
+
+// newBoardView fills a board's defaults and inlines its images.
+func newBoardView(b BoardData) boardView {
 	v := boardView{BoardData: b}
 	if v.Schedule == "" {
 		v.Schedule = DefaultSchedule
@@ -82,8 +87,26 @@ func RenderBoard(w io.Writer, b BoardData) error {
 	v.Photo = photoSrc(b.PhotoURL)
 	v.MPImage = imgSrc(b.MPCode)
 	v.OAImage = imgSrc(b.OACode)
+	return v
+}
+
+// RenderBoards writes several boards as one page, one A4 sheet each (a
+// station's boards, printed at once). Nothing is written when rendering
+// fails.
+func RenderBoards(w io.Writer, title string, boards []BoardData) error {
+	views := make([]boardView, len(boards))
+	for i, b := range boards {
+		views[i] = newBoardView(b)
+	}
+	return renderSheets(w, title, views)
+}
+
+func renderSheets(w io.Writer, title string, views []boardView) error {
 	var buf bytes.Buffer
-	if err := boardTmpl.Execute(&buf, v); err != nil {
+	if err := boardTmpl.Execute(&buf, struct {
+		Title  string
+		Boards []boardView
+	}{title, views}); err != nil {
 		return fmt.Errorf("render board: %w", err)
 	}
 	_, err := buf.WriteTo(w)
@@ -142,9 +165,18 @@ func NewBoardData(d models.DeputyView, st models.StationView, c models.Code, opt
 	if !c.HasImages() {
 		return BoardData{}, ErrBoardImagesMissing
 	}
-	oa, err := QRCodePNG(c.QRURL, 600)
-	if err != nil {
-		return BoardData{}, err
+	return boardDataOf(d, st, c, opt)
+}
+
+// boardDataOf builds a board with the images the code has; a missing one
+// is printed as a blank square saying so.
+func boardDataOf(d models.DeputyView, st models.StationView, c models.Code, opt BoardOptions) (BoardData, error) {
+	var oa []byte
+	if c.QRURL != "" {
+		var err error
+		if oa, err = QRCodePNG(c.QRURL, 600); err != nil {
+			return BoardData{}, err
+		}
 	}
 	b := BoardData{
 		Code: c.Code, Name: d.Name, LevelLabel: d.LevelLabel, Term: d.Term, Group: d.Group,
