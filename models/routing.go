@@ -299,6 +299,18 @@ type RouteWorldCache struct {
 	loaded time.Time
 }
 
+// Invalidate drops the cached world, so the next Get loads it again: call
+// it after changing stations, communities, deputies or codes in this
+// process (the management pages do).
+func (c *RouteWorldCache) Invalidate() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.world, c.loaded = RouteWorld{}, time.Time{}
+	c.mu.Unlock()
+}
+
 // Get returns the cached world, reloading it when older than TTL (default
 // 5 minutes).
 func (c *RouteWorldCache) Get(ctx context.Context, db *gorm.DB) (RouteWorld, error) {
