@@ -46,7 +46,7 @@ type DeputyInput struct {
 	OtherStationIDs []uint64
 	// CommunityIDs is the constituency (选区), for directly elected
 	// (county and township) deputies only.
-	CommunityIDs []uint64
+	CommunityIDs         []uint64
 	Duties, Pledge, Term string
 	// TermStart and TermEnd are "2006-01-02" or "".
 	TermStart, TermEnd string

@@ -176,7 +176,7 @@ func TestTownshipManagesItsDeputies(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	e := newMDEnv(t)
-	own := e.deputy("潘红梅")   // 镇 deputy, 东门 (城关镇)
+	own := e.deputy("潘红梅")    // 镇 deputy, 东门 (城关镇)
 	county := e.deputy("王桂英") // 县 deputy, 东门
 	other := e.deputy("范春生")  // 镇 deputy, 桃源镇
 	if _, err := models.GetManagedDeputy(ctx, e.db, e.cg, own.ID); err != nil {
