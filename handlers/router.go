@@ -180,7 +180,9 @@ func NewRouter(d Deps) *gin.Engine {
 	m := shared.NewHTTPMetrics(d.Registry)
 	// Photo uploads have their own, larger cap (enforced in api/uploads.go).
 	upload := shared.RouteLimit{Method: http.MethodPost, Route: apiBase + api.UploadRoute, N: api.MaxUploadBytes + 64<<10}
-	r.Use(shared.RequestIDMiddleware(d.Log), shared.Recovery(), m.Middleware(), shared.AccessLog(), shared.BodyLimit(d.BodyLimit, upload))
+	// So have deputies' photos uploaded on the console (console/manage_deputies_photo.go).
+	deputyPhoto := shared.RouteLimit{Method: http.MethodPost, Route: "/console" + console.DeputyPhotoRoute, N: console.MaxDeputyPhotoBytes + 64<<10}
+	r.Use(shared.RequestIDMiddleware(d.Log), shared.Recovery(), m.Middleware(), shared.AccessLog(), shared.BodyLimit(d.BodyLimit, upload, deputyPhoto))
 	r.NoRoute(func(c *gin.Context) { shared.RespondErr(c, errNoRoute) })
 	r.NoMethod(func(c *gin.Context) { shared.RespondErr(c, errNoMethod) })
 

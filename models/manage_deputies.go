@@ -27,6 +27,7 @@ const (
 	AuditDeputyRetire    = "deputy.retire"
 	AuditDeputyReinstate = "deputy.reinstate"
 	AuditDeputyMove      = "deputy.move"
+	AuditDeputyPhoto     = "deputy.photo"
 )
 
 // Limits of a deputy's profile.
@@ -598,6 +599,64 @@ func MoveDeputy(ctx context.Context, db *gorm.DB, sc ManageScope, id, stationID 
 		d.StationID = to.ID
 		return Audit(ctx, tx, now, sc.Actor, AuditDeputyMove, "deputy", d.ID,
 			strconv.FormatUint(from.ID, 10), strconv.FormatUint(to.ID, 10), from.Name+"→"+to.Name)
+	})
+	if err != nil {
+		return Deputy{}, err
+	}
+	return d, nil
+}
+
+// DeputyChoices are the stations and communities a deputy's form offers
+// in a scope, by id; Townships in the order of their first station.
+type DeputyChoices struct {
+	Stations    []Station
+	Communities []Community
+	// Townships are the scope's townships (Station.District), in order.
+	Townships []string
+}
+
+// DeputyFormChoices loads the choices of the deputy form in the scope.
+func DeputyFormChoices(ctx context.Context, db *gorm.DB, sc ManageScope) (DeputyChoices, error) {
+	if !sc.All && sc.Township == "" {
+		return DeputyChoices{}, ErrManageForbidden
+	}
+	var out DeputyChoices
+	st := db.WithContext(ctx).Select("id", "name", "district", "kind").Order("id")
+	cm := db.WithContext(ctx).Select("id", "name", "district", "station_id").Order("id")
+	if !sc.All {
+		st, cm = st.Where("district = ?", sc.Township), cm.Where("district = ?", sc.Township)
+	}
+	if err := st.Find(&out.Stations).Error; err != nil {
+		return DeputyChoices{}, translate(err)
+	}
+	if err := cm.Find(&out.Communities).Error; err != nil {
+		return DeputyChoices{}, translate(err)
+	}
+	for _, s := range out.Stations {
+		if !slices.Contains(out.Townships, s.District) {
+			out.Townships = append(out.Townships, s.District)
+		}
+	}
+	return out, nil
+}
+
+// SetDeputyPhoto points a deputy's photo at an uploaded one (photoURL made
+// by DeputyPhotoPath) and audits it.
+func SetDeputyPhoto(ctx context.Context, db *gorm.DB, sc ManageScope, id uint64, photoURL string, now time.Time) (Deputy, error) {
+	if !IsDeputyPhotoPath(photoURL) {
+		return Deputy{}, Invalid("photo_url", "照片地址不正确")
+	}
+	var d Deputy
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		if d, err = managedDeputy(tx, sc, id, true); err != nil {
+			return err
+		}
+		if err := tx.Model(&Deputy{ID: d.ID}).Updates(map[string]any{"photo_url": photoURL, "updated_at": now.UTC()}).Error; err != nil {
+			return translate(err)
+		}
+		d.PhotoURL = photoURL
+		return Audit(ctx, tx, now, sc.Actor, AuditDeputyPhoto, "deputy", d.ID, "", "", photoURL)
 	})
 	if err != nil {
 		return Deputy{}, err
