@@ -260,7 +260,7 @@ func ListManagedDeputies(ctx context.Context, db *gorm.DB, sc ManageScope, q Dep
 	filter := func() *gorm.DB {
 		tx := scopedDeputies(db.WithContext(ctx), sc)
 		if s := CleanLine(q.Query); s != "" {
-			tx = tx.Where("deputies.name LIKE ?", "%"+escapeLike(s)+"%")
+			tx = tx.Where("deputies.name LIKE ? ESCAPE '!'", "%"+escapeLike(s)+"%")
 		}
 		if q.Level != "" {
 			tx = tx.Where("deputies.level = ?", q.Level)
@@ -311,10 +311,11 @@ func ListManagedDeputies(ctx context.Context, db *gorm.DB, sc ManageScope, q Dep
 	return out, counts, nil
 }
 
-// escapeLike escapes LIKE's wildcards in s (the backslash is both
-// dialects' default escape character).
+// escapeLike escapes LIKE's wildcards in s for "ESCAPE '!'" (SQLite has
+// no default escape character, and MySQL's backslash depends on the
+// server's SQL mode).
 func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
+	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
 }
 
 // GetManagedDeputy loads a deputy in the scope with their other stations

@@ -251,6 +251,15 @@ func TestListManagedDeputies(t *testing.T) {
 	if rows, _, _ := models.ListManagedDeputies(ctx, e.db, e.admin, models.DeputyQuery{Query: "%"}); len(rows) != 0 {
 		t.Errorf("a %% matched %d deputies", len(rows))
 	}
+	if _, err := models.CreateDeputy(ctx, e.db, e.admin, models.DeputyInput{Name: "王_测!", Level: models.LevelCity,
+		StationID: e.stations["东门社区代表联络站"].ID}, mdT0); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"_", "!", "_测!"} {
+		if rows, _, _ := models.ListManagedDeputies(ctx, e.db, e.admin, models.DeputyQuery{Query: q}); len(rows) != 1 || rows[0].Name != "王_测!" {
+			t.Errorf("search %q: %d rows", q, len(rows))
+		}
+	}
 	rows, c, _ := models.ListManagedDeputies(ctx, e.db, e.admin, models.DeputyQuery{Status: models.DeputyRetired})
 	if int64(len(rows)) != c.Retired || c.Total != c.Retired {
 		t.Errorf("retired: %d rows, %+v", len(rows), c)
