@@ -286,8 +286,9 @@ func LoadRouteWorld(ctx context.Context, db *gorm.DB) (RouteWorld, error) {
 }
 
 // RouteWorldCache keeps a loaded RouteWorld for TTL. It is safe for
-// concurrent use. Stations, communities, deputies and codes change only
-// through the command line and the demo loader, in another process, so a
+// concurrent use. Stations, communities, deputies and codes change through
+// the console's management pages, which Invalidate the cache at once, and
+// through the command line and the demo loader, in another process, whose
 // change reaches a running server when its TTL runs out; FileOpinion
 // reloads sooner when a voter names a station or community it lacks.
 type RouteWorldCache struct {
