@@ -182,7 +182,9 @@ func NewRouter(d Deps) *gin.Engine {
 	upload := shared.RouteLimit{Method: http.MethodPost, Route: apiBase + api.UploadRoute, N: api.MaxUploadBytes + 64<<10}
 	// A department's reply carries its attachments (console/department_files.go).
 	deptReply := shared.RouteLimit{Method: http.MethodPost, Route: console.DeptReplyRoute, N: console.MaxDeptReplyBody}
-	r.Use(shared.RequestIDMiddleware(d.Log), shared.Recovery(), m.Middleware(), shared.AccessLog(), shared.BodyLimit(d.BodyLimit, upload, deptReply))
+	// So have deputies' photos uploaded on the console (console/manage_deputies_photo.go).
+	deputyPhoto := shared.RouteLimit{Method: http.MethodPost, Route: "/console" + console.DeputyPhotoRoute, N: console.MaxDeputyPhotoBytes + 64<<10}
+	r.Use(shared.RequestIDMiddleware(d.Log), shared.Recovery(), m.Middleware(), shared.AccessLog(), shared.BodyLimit(d.BodyLimit, upload, deptReply, deputyPhoto))
 	r.NoRoute(func(c *gin.Context) { shared.RespondErr(c, errNoRoute) })
 	r.NoMethod(func(c *gin.Context) { shared.RespondErr(c, errNoMethod) })
 

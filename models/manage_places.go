@@ -161,7 +161,7 @@ func ListManagedStations(ctx context.Context, db *gorm.DB, sc ManageScope, q Man
 		tx = tx.Where("kind = ?", q.Kind)
 	}
 	if s := strings.TrimSpace(CleanLine(q.Query)); s != "" {
-		like := "%" + likeEscape(s) + "%"
+		like := "%" + escapeLike(s) + "%"
 		tx = tx.Where("name LIKE ?"+likeESCAPE+" OR address LIKE ?"+likeESCAPE, like, like)
 	}
 	var rows []Station
@@ -199,13 +199,8 @@ func ListManagedStations(ctx context.Context, db *gorm.DB, sc ManageScope, q Man
 	return out, nil
 }
 
-// likeEscape escapes the wildcards of a LIKE pattern for likeESCAPE: "!"
+// likeESCAPE names escapeLike's escape character after a LIKE: "!"
 // rather than a backslash, which the two dialects quote differently.
-func likeEscape(s string) string {
-	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
-}
-
-// likeESCAPE names likeEscape's escape character after a LIKE.
 const likeESCAPE = " ESCAPE '!'"
 
 // ManagedDistricts lists the townships the scope covers that have
@@ -417,7 +412,7 @@ func ListManagedCommunities(ctx context.Context, db *gorm.DB, sc ManageScope, q 
 		tx = tx.Where("station_id = ?", q.StationID)
 	}
 	if s := strings.TrimSpace(CleanLine(q.Query)); s != "" {
-		like := "%" + likeEscape(s) + "%"
+		like := "%" + escapeLike(s) + "%"
 		tx = tx.Where("name LIKE ?"+likeESCAPE+" OR aliases LIKE ?"+likeESCAPE, like, like)
 	}
 	var rows []Community

@@ -160,11 +160,6 @@ func ListManagedStaff(ctx context.Context, db *gorm.DB, sc ManageScope, f StaffF
 	return out, nil
 }
 
-// escapeLike escapes a LIKE pattern with "!" as the escape character.
-func escapeLike(s string) string {
-	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
-}
-
 func roleRank(r StaffRole) int {
 	switch r {
 	case RoleAdmin:

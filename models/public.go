@@ -26,7 +26,16 @@ type DeputyView struct {
 	Bio        string       `json:"bio"`
 	PhotoURL   string       `json:"photo_url"`
 	Term       string       `json:"term"`
-	Station    StationRef   `json:"station"`
+	// Duties (职务) and Pledge (履职承诺) are shown on the deputy's card;
+	// TermStart and TermEnd are "2006-01-02" or "".
+	Duties    string `json:"duties"`
+	Pledge    string `json:"pledge"`
+	TermStart string `json:"term_start"`
+	TermEnd   string `json:"term_end"`
+	// Station is the primary station (where the deputy's code routes);
+	// Stations are all the stations the deputy serves, the primary first.
+	Station  StationRef   `json:"station"`
+	Stations []StationRef `json:"stations"`
 }
 
 // DeputyBrief is a deputy inside a station's list.
@@ -87,15 +96,28 @@ func GetDeputy(ctx context.Context, db *gorm.DB, id uint64) (DeputyView, error) 
 	if err != nil {
 		return DeputyView{}, err
 	}
-	return deputyView(d, st, codes[d.ID]), nil
+	var others []Station
+	if err := db.WithContext(ctx).Model(&d).Select("stations.id", "stations.name").Order("stations.id").
+		Association("Stations").Find(&others); err != nil {
+		return DeputyView{}, translate(err)
+	}
+	return deputyView(d, st, others, codes[d.ID]), nil
 }
 
-func deputyView(d Deputy, st Station, code string) DeputyView {
-	return DeputyView{
+func deputyView(d Deputy, st Station, others []Station, code string) DeputyView {
+	v := DeputyView{
 		ID: d.ID, Name: d.Name, Level: d.Level, LevelLabel: d.Level.Label(), Group: d.Group,
 		Code: code, Status: d.Status, Bio: d.Bio, PhotoURL: d.PhotoURL, Term: d.Term,
-		Station: StationRef{ID: st.ID, Name: st.Name},
+		Duties: d.Duties, Pledge: d.Pledge, TermStart: d.TermStart, TermEnd: d.TermEnd,
+		Station:  StationRef{ID: st.ID, Name: st.Name},
+		Stations: []StationRef{{ID: st.ID, Name: st.Name}},
 	}
+	for _, o := range others {
+		if o.ID != st.ID {
+			v.Stations = append(v.Stations, StationRef{ID: o.ID, Name: o.Name})
+		}
+	}
+	return v
 }
 
 // GetStation returns a station with its active deputies.
@@ -110,7 +132,9 @@ func GetStation(ctx context.Context, db *gorm.DB, id uint64) (StationView, error
 	}
 	v := stationView(st, codes[st.ID])
 	var deps []Deputy
-	if err := db.WithContext(ctx).Where("station_id = ? AND status = ?", st.ID, DeputyActive).
+	// The station's own deputies and those who also serve it.
+	if err := db.WithContext(ctx).Where("status = ?", DeputyActive).
+		Where("station_id = ? OR id IN (?)", st.ID, db.Table("deputy_stations").Select("deputy_id").Where("station_id = ?", st.ID)).
 		Order("id").Find(&deps).Error; err != nil {
 		return StationView{}, translate(err)
 	}

@@ -286,11 +286,11 @@ func LoadRouteWorld(ctx context.Context, db *gorm.DB) (RouteWorld, error) {
 }
 
 // RouteWorldCache keeps a loaded RouteWorld for TTL. It is safe for
-// concurrent use. The console's management pages call Invalidate after a
-// change to stations, communities, deputies or codes; a change made in
-// another process (the command line, the demo loader, another instance)
-// reaches a running server when its TTL runs out, and FileOpinion reloads
-// sooner when a voter names a station or community it lacks.
+// concurrent use. Stations, communities, deputies and codes change through
+// the console's management pages, which Invalidate the cache at once, and
+// through the command line and the demo loader, in another process, whose
+// change reaches a running server when its TTL runs out; FileOpinion
+// reloads sooner when a voter names a station or community it lacks.
 type RouteWorldCache struct {
 	TTL     time.Duration
 	RadiusM float64
@@ -298,6 +298,18 @@ type RouteWorldCache struct {
 	mu     sync.Mutex
 	world  RouteWorld
 	loaded time.Time
+}
+
+// Invalidate drops the cached world, so the next Get loads it again: call
+// it after changing stations, communities, deputies or codes in this
+// process (the management pages do).
+func (c *RouteWorldCache) Invalidate() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.world, c.loaded = RouteWorld{}, time.Time{}
+	c.mu.Unlock()
 }
 
 // Get returns the cached world, reloading it when older than TTL (default
@@ -319,15 +331,4 @@ func (c *RouteWorldCache) Get(ctx context.Context, db *gorm.DB) (RouteWorld, err
 	w.RadiusM = c.RadiusM
 	c.world, c.loaded = w, time.Now()
 	return w, nil
-}
-
-// Invalidate drops the cached world, so the next Get loads it again. A nil
-// cache has nothing to drop.
-func (c *RouteWorldCache) Invalidate() {
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.world, c.loaded = RouteWorld{}, time.Time{}
 }

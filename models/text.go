@@ -91,3 +91,9 @@ func ParseID(s string) (uint64, bool) {
 	id, err := strconv.ParseUint(s, 10, 64)
 	return id, err == nil && ValidID(id)
 }
+
+// escapeLike escapes s for a LIKE pattern written with ESCAPE '!' (SQLite
+// has no default escape character), so "%", "_" and "!" match themselves.
+func escapeLike(s string) string {
+	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
+}

@@ -42,6 +42,7 @@ func Mount(g *gin.RouterGroup, b *shared.Base, cfg Config) {
 	h := &Handlers{Base: b, Config: cfg}
 	g.GET("/codes/:code", h.getCode)
 	g.GET("/deputies/:id", h.getDeputy)
+	g.GET("/deputies/:id/photo", h.getDeputyPhoto)
 	g.GET("/stations", h.listStations)
 	g.GET("/stations/:id", h.getStation)
 	h.sessionRoutes(g)

@@ -1,8 +1,10 @@
 package api
 
 import (
+	"errors"
 	"math"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 
@@ -33,6 +35,43 @@ func (h *Handlers) getDeputy(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, v)
 }
+
+// getDeputyPhoto serves a deputy's photo uploaded on the console
+// (models.DeputyPhotoPath); its address changes with the photo, so it may
+// be kept for a day.
+func (h *Handlers) getDeputyPhoto(c *gin.Context) {
+	id, ok := shared.ParseID(c, "id")
+	if !ok {
+		return
+	}
+	if h.DataDir == "" {
+		shared.RespondErr(c, errNoDeputyPhoto)
+		return
+	}
+	f, err := os.Open(shared.DeputyPhotoFile(h.DataDir, id))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			shared.RespondErr(c, errNoDeputyPhoto)
+			return
+		}
+		shared.RespondErr(c, err)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	c.Header("Content-Type", "image/jpeg")
+	c.Header("Cache-Control", "public, max-age=86400")
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Header("Content-Disposition", "inline")
+	http.ServeContent(c.Writer, c.Request, "", st.ModTime(), f)
+}
+
+// errNoDeputyPhoto is a deputy without an uploaded photo.
+var errNoDeputyPhoto = models.Coded(models.ErrNotFound, "photo_not_found", "这位代表还没有上传照片")
 
 func (h *Handlers) getStation(c *gin.Context) {
 	id, ok := shared.ParseID(c, "id")

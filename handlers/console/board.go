@@ -27,7 +27,8 @@ var boardTmpl = template.Must(template.New("board").Parse(boardHTML))
 // shows the rule; NextReception can add a date.
 const DefaultSchedule = "每月10日 9:00-11:30（遇节假日顺延）"
 
-// DefaultCommitment is the pledge printed when a deputy's bio has none.
+// DefaultCommitment is the pledge printed when a deputy has none (neither
+// a Pledge nor one in their bio).
 const DefaultCommitment = "密切联系群众，倾听群众呼声，反映群众意愿，依法履行代表职责，自觉接受群众监督。"
 
 // BoardData is everything a printable notice board (人大代表公示牌) shows.
@@ -40,6 +41,7 @@ type BoardData struct {
 	LevelLabel string // e.g. 县人大代表
 	Term       string // e.g. 第十八届
 	Group      string // 代表小组
+	Duties     string // 职务, e.g. 东门社区党委书记
 	// PhotoURL is an http(s) URL or a data:image/… URI; anything else is
 	// left out. An http(s) photo needs the network when printing.
 	PhotoURL       string
@@ -136,6 +138,8 @@ func photoSrc(u string) any {
 	switch {
 	case strings.HasPrefix(lower, "https://"), strings.HasPrefix(lower, "http://"):
 		return u // html/template escapes it as a URL
+	case models.IsDeputyPhotoPath(u):
+		return u // uploaded on the console, served by the API on this host
 	case strings.HasPrefix(lower, "data:image/png;"), strings.HasPrefix(lower, "data:image/jpeg;"),
 		strings.HasPrefix(lower, "data:image/gif;"), strings.HasPrefix(lower, "data:image/webp;"):
 		return template.URL(u)
@@ -148,7 +152,8 @@ type BoardOptions struct {
 	County        string
 	Schedule      string
 	NextReception string
-	// Commitment overrides the pledge found in the deputy's bio.
+	// Commitment overrides the deputy's pledge (their Pledge, or a pledge
+	// found in their bio).
 	Commitment string
 	// Now and Location date the board ("2026年11月制").
 	Now      time.Time
@@ -179,7 +184,7 @@ func boardDataOf(d models.DeputyView, st models.StationView, c models.Code, opt 
 		}
 	}
 	b := BoardData{
-		Code: c.Code, Name: d.Name, LevelLabel: d.LevelLabel, Term: d.Term, Group: d.Group,
+		Code: c.Code, Name: d.Name, LevelLabel: d.LevelLabel, Term: d.Term, Group: d.Group, Duties: d.Duties,
 		PhotoURL: d.PhotoURL, StationName: st.Name, StationKind: st.KindLabel,
 		StationAddress: st.Address, StationPhone: st.Phone, OpenHours: st.OpenHours,
 		Schedule: opt.Schedule, NextReception: opt.NextReception, County: opt.County,
@@ -187,6 +192,9 @@ func boardDataOf(d models.DeputyView, st models.StationView, c models.Code, opt 
 	}
 	if c.Kind == models.CodeBoard {
 		b.Label = c.Label
+	}
+	if b.Commitment == "" {
+		b.Commitment = models.Shorten(strings.Join(strings.Fields(d.Pledge), " "), 120, "…")
 	}
 	if b.Commitment == "" {
 		b.Commitment = CommitmentFromBio(d.Bio)

@@ -114,3 +114,31 @@ func TestBoardDefaults(t *testing.T) {
 		t.Errorf("commitment: %q", got)
 	}
 }
+
+// Ensure the board prints the deputy's pledge (履职承诺) and duties from
+// their profile, the pledge before one found in the bio, and a photo
+// uploaded on the console by its address on this host.
+func TestBoardPledgeDutiesAndUploadedPhoto(t *testing.T) {
+	d, st := boardViews()
+	d.Pledge, d.Duties, d.PhotoURL = "有事来站里找我，件件有落实。", "东门社区党委书记", models.DeputyPhotoPath(7, "a1b2c3")
+	b, err := console.NewBoardData(d, st, boardCode(t), console.BoardOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Commitment != d.Pledge || b.Duties != d.Duties {
+		t.Errorf("commitment %q duties %q", b.Commitment, b.Duties)
+	}
+	var buf bytes.Buffer
+	if err := console.RenderBoard(&buf, b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"有事来站里找我，件件有落实。", "东门社区党委书记", `src="/api/v1/deputies/7/photo?v=a1b2c3"`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("board lacks %q", want)
+		}
+	}
+	d.Pledge = ""
+	if b, _ := console.NewBoardData(d, st, boardCode(t), console.BoardOptions{}); b.Commitment != "每月走访社区，件件有回音。" {
+		t.Errorf("without a pledge the bio's: %q", b.Commitment)
+	}
+}
