@@ -180,7 +180,9 @@ func NewRouter(d Deps) *gin.Engine {
 	m := shared.NewHTTPMetrics(d.Registry)
 	// Photo uploads have their own, larger cap (enforced in api/uploads.go).
 	upload := shared.RouteLimit{Method: http.MethodPost, Route: apiBase + api.UploadRoute, N: api.MaxUploadBytes + 64<<10}
-	r.Use(shared.RequestIDMiddleware(d.Log), shared.Recovery(), m.Middleware(), shared.AccessLog(), shared.BodyLimit(d.BodyLimit, upload))
+	// So do the console's Excel imports (checked in console/excel.go).
+	importFile := shared.RouteLimit{Method: http.MethodPost, Route: console.ImportRoute, N: console.MaxImportBody}
+	r.Use(shared.RequestIDMiddleware(d.Log), shared.Recovery(), m.Middleware(), shared.AccessLog(), shared.BodyLimit(d.BodyLimit, upload, importFile))
 	r.NoRoute(func(c *gin.Context) { shared.RespondErr(c, errNoRoute) })
 	r.NoMethod(func(c *gin.Context) { shared.RespondErr(c, errNoMethod) })
 

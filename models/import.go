@@ -793,3 +793,14 @@ func importHelpSheet(f *excelize.File, kind ImportKind, head int) error {
 	}
 	return nil
 }
+
+// ImportStationNames are the names of the stations scope manages, for the
+// templates' drop-downs.
+func ImportStationNames(ctx context.Context, db *gorm.DB, scope ManageScope) ([]string, error) {
+	tx := db.WithContext(ctx).Model(&Station{}).Order("district, name")
+	if !scope.All {
+		tx = tx.Where("district = ?", scope.Township)
+	}
+	var names []string
+	return names, translate(tx.Pluck("name", &names).Error)
+}
