@@ -228,7 +228,7 @@ func (h *Handlers) importRowsRefused(c *gin.Context, kind models.ImportKind, fil
 		}
 		ch.Errors = append(ch.Errors, e.Text())
 	}
-	msg := fmt.Sprintf("%s有 %d 处错误，没有导入任何数据。请在表格中改正下面列出的行，再重新上传。", file, len(plan.Errors)+plan.MoreErrors)
+	msg := fmt.Sprintf("“%s”中有 %d 处错误，没有导入任何数据。请在表格中改正下面列出的行，再重新上传。", file, len(plan.Errors)+plan.MoreErrors)
 	h.renderImport(c, http.StatusUnprocessableEntity, msg, ch)
 }
 
