@@ -113,6 +113,14 @@ var routeBodies = map[string]bodySpec{
 		f("walk_in_seats", `2`, "number"), f("waitlist", `true`, "bool"), f("waitlist_max", `10`, "number"),
 		f("opens_days_before", `14`, "number"), f("closes_at", `"18:00"`, "string"),
 	}},
+
+	// Excel imports (multipart) and exports: cookie sessions, as above.
+	"GET /console/manage/import":                     {form: true},
+	"GET /console/manage/import/:kind/template.xlsx": {form: true},
+	"POST /console/manage/import/:kind":              {form: true},
+	"POST /console/manage/import/:kind/confirm":      {form: true},
+	"GET /console/exports":                           {form: true},
+	"GET /console/exports/download":                  {form: true},
 }
 
 // wrongValues are values of each JSON kind, put in place of a field.
