@@ -12,10 +12,11 @@ import (
 // The office's Excel ledgers (台账): the opinions of a period, the bookings
 // and the reception records, for the stations of a staff member's scope.
 // WriteExport reads the rows from the database in batches by id and hands
-// them to excelize's StreamWriter, which keeps at most its chunk in memory
-// and spills the rest to a temporary file, so a county-year's ledger costs
-// the same memory as a week's (docs/BENCHMARKS.md#excel-export). Times are
-// local and written the Chinese way; phone numbers only masked.
+// them to excelize's StreamWriter, which keeps at most its 16 MB chunk of
+// the sheet in memory and spills the rest to a temporary file; excelize
+// then builds the zip in memory (about 100 bytes a row) before it is sent
+// (docs/BENCHMARKS.md#excel-export). Times are local and written the
+// Chinese way; phone numbers only masked.
 
 // ExportKind is which ledger to write.
 type ExportKind string
