@@ -184,7 +184,10 @@ func NewRouter(d Deps) *gin.Engine {
 	deptReply := shared.RouteLimit{Method: http.MethodPost, Route: console.DeptReplyRoute, N: console.MaxDeptReplyBody}
 	// So have deputies' photos uploaded on the console (console/manage_deputies_photo.go).
 	deputyPhoto := shared.RouteLimit{Method: http.MethodPost, Route: "/console" + console.DeputyPhotoRoute, N: console.MaxDeputyPhotoBytes + 64<<10}
-	r.Use(shared.RequestIDMiddleware(d.Log), shared.Recovery(), m.Middleware(), shared.AccessLog(), shared.BodyLimit(d.BodyLimit, upload, deptReply, deputyPhoto))
+	// So do the console's Excel imports (checked in console/excel.go).
+	importFile := shared.RouteLimit{Method: http.MethodPost, Route: console.ImportRoute, N: console.MaxImportBody}
+	r.Use(shared.RequestIDMiddleware(d.Log), shared.Recovery(), m.Middleware(), shared.AccessLog(),
+		shared.BodyLimit(d.BodyLimit, upload, deptReply, deputyPhoto, importFile))
 	r.NoRoute(func(c *gin.Context) { shared.RespondErr(c, errNoRoute) })
 	r.NoMethod(func(c *gin.Context) { shared.RespondErr(c, errNoMethod) })
 

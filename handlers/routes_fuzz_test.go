@@ -181,6 +181,13 @@ var routeBodies = map[string]bodySpec{
 	"POST /console/dept/opinions/:id/reply":                      {form: true},
 	"POST /console/dept/contacts":                                {form: true},
 	"POST /console/dept/contacts/:id/deactivate":                 {form: true},
+	// Excel imports (multipart) and exports: cookie sessions, as above.
+	"GET /console/manage/import":                     {form: true},
+	"GET /console/manage/import/:kind/template.xlsx": {form: true},
+	"POST /console/manage/import/:kind":              {form: true},
+	"POST /console/manage/import/:kind/confirm":      {form: true},
+	"GET /console/exports":                           {form: true},
+	"GET /console/exports/download":                  {form: true},
 }
 
 // wrongValues are values of each JSON kind, put in place of a field.

@@ -378,28 +378,3 @@ func TestRetireAndMoveDeputy(t *testing.T) {
 		t.Errorf("reinstate audit %+v", a)
 	}
 }
-
-// Ensure the invalidation of the routing cache makes the next Get load.
-func TestRouteWorldCacheInvalidate(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	e := newMDEnv(t)
-	cache := &models.RouteWorldCache{TTL: time.Hour}
-	d := e.deputy("王桂英")
-	w, err := cache.Get(ctx, e.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := models.MoveDeputy(ctx, e.db, e.admin, d.ID, e.stations["西街社区代表联络站"].ID, mdT0); err != nil {
-		t.Fatal(err)
-	}
-	if w, _ = cache.Get(ctx, e.db); w.Deputies[d.ID].StationID != d.StationID {
-		t.Fatalf("the cache reloaded before its TTL")
-	}
-	cache.Invalidate()
-	if w, _ = cache.Get(ctx, e.db); w.Deputies[d.ID].StationID != e.stations["西街社区代表联络站"].ID {
-		t.Errorf("after Invalidate the cache still has the old station")
-	}
-	var nilCache *models.RouteWorldCache
-	nilCache.Invalidate()
-}

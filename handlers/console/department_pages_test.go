@@ -6,7 +6,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"io"
 	"log/slog"
 	"mime/multipart"
 	"net/http"
@@ -204,17 +203,11 @@ func multipartReply(t *testing.T, csrf, text string, files map[string][]byte) (s
 	return w.FormDataContentType(), &buf
 }
 
-func (b browser) upload(path, text string, files map[string][]byte) (*http.Response, string) {
+// reply posts a department's reply: text and files, with the CSRF token.
+func (b browser) reply(path, text string, files map[string][]byte) (*http.Response, string) {
 	b.e.t.Helper()
 	ct, body := multipartReply(b.e.t, b.csrf, text, files)
-	req, err := http.NewRequest("POST", b.e.srv.URL+path, body)
-	must(b.e.t, err)
-	req.Header.Set("Content-Type", ct)
-	req.AddCookie(&http.Cookie{Name: "dl_console", Value: b.cookie})
-	resp, err := noRedirect.Do(req)
-	must(b.e.t, err)
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	resp, raw := b.sendMultipart(path, ct, body)
 	return resp, string(raw)
 }
 
@@ -248,7 +241,7 @@ func TestDepartmentReplyLoopPages(t *testing.T) {
 	id := idStr(e.op.ID)
 	replyPath := "/console/dept/opinions/" + id + "/reply"
 
-	r, body := lead.upload(replyPath, "见附件", map[string][]byte{"病毒.exe": []byte("MZ\x90\x00 not a photo")})
+	r, body := lead.reply(replyPath, "见附件", map[string][]byte{"病毒.exe": []byte("MZ\x90\x00 not a photo")})
 	if r.StatusCode != 400 || !strings.Contains(body, "附件只能是 JPG、PNG 照片或 PDF 文件") || !strings.Contains(body, "见附件") {
 		t.Fatalf("bad file: %d\n%s", r.StatusCode, body)
 	}
@@ -258,7 +251,7 @@ func TestDepartmentReplyLoopPages(t *testing.T) {
 		t.Fatalf("refused reply left %d rows, %d files", n, e.storedFiles())
 	}
 	pdf := []byte("%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n")
-	r, body = lead.upload(replyPath, "已安排维修，三日内修复。", map[string][]byte{"现场.png": pngBytes(t), "答复函.pdf": pdf})
+	r, body = lead.reply(replyPath, "已安排维修，三日内修复。", map[string][]byte{"现场.png": pngBytes(t), "答复函.pdf": pdf})
 	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/console/dept/opinions/"+id+"?ok="+url.QueryEscape("已提交答复，等待联络站审核") {
 		t.Fatalf("reply: %d %q\n%s", r.StatusCode, r.Header.Get("Location"), body)
 	}
@@ -324,7 +317,7 @@ func TestDepartmentReplyLoopPages(t *testing.T) {
 	if _, body := lead.get("/console/dept/opinions/" + id); !strings.Contains(body, "退回原因：请写明具体修复日期") || !strings.Contains(body, "提交答复</button>") {
 		t.Fatalf("department after send-back:\n%s", body)
 	}
-	r, _ = lead.upload(replyPath, "已于11月26日修复路灯。", nil)
+	r, _ = lead.reply(replyPath, "已于11月26日修复路灯。", nil)
 	if r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("second reply: %d", r.StatusCode)
 	}
