@@ -318,7 +318,7 @@ func (h *Handlers) renderExports(c *gin.Context, status int, msg string, form ma
 	for _, k := range models.ExportKinds {
 		d.Kinds = append(d.Kinds, option{string(k), k.Label()})
 	}
-	h.render(c, status, tplExports, page{Title: "导出台账", Nav: "dashboard", Error: msg, Data: d})
+	h.render(c, status, tplExports, page{Title: "导出台账", Nav: "exports", Error: msg, Data: d})
 }
 
 // exportSlots bounds the exports running at once: each holds a database
