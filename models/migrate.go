@@ -49,6 +49,7 @@ var migrations = []migration{
 	{5, "township role", townshipRole},
 	{6, "deputy profile", deputyProfile},
 	{7, "department contacts and replies", departmentContacts},
+	{8, "deputies' records", deputyRecords},
 }
 
 // SchemaMigration records an applied migration.

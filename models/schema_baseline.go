@@ -130,5 +130,7 @@ func schemaModels() []any {
 		&ReceptionGuest{},
 		// Step 7: department replies.
 		&DepartmentReply{}, &DepartmentReplyFile{},
+		// Step 8: deputies' records.
+		&Activity{}, &ActivityFile{}, &DeputyGroup{}, &Evaluation{}, &EvaluationWeight{}, &SelfAssessment{},
 	}
 }
