@@ -248,7 +248,7 @@ func ComputeFigures(ctx context.Context, db *gorm.DB, q FigureQuery) (Figures, e
 	if f.now.IsZero() {
 		f.now = time.Now().UTC()
 	}
-	for _, step := range []func() error{f.names, f.opinions, f.months, f.medians, f.ratings, f.reception, f.boards} {
+	for _, step := range []func() error{f.names, f.opinions, f.medians, f.ratings, f.reception, f.boards} {
 		if err := step(); err != nil {
 			return Figures{}, err
 		}
@@ -313,48 +313,48 @@ func (f *figureRun) stationName(id uint64) string {
 	return "联络站#" + strconv.FormatUint(id, 10)
 }
 
-// opinions counts the period's items by station, category, channel and
-// status in one GROUP BY, with the overdue and not yet accepted or replied
-// ones, and adds the groups up per dimension.
+// opinions counts the period's items in two GROUP BYs over the covering
+// index idx_opinion_figures (migrate_figures.go): by station and status
+// (with the overdue ones and those not yet accepted or replied), and by
+// category, channel and local month. Go adds up the groups.
 func (f *figureRun) opinions() error {
-	var rows []struct {
-		StationID, CategoryID               uint64
-		Source                              string
+	var byStation []struct {
+		StationID                           uint64
 		Status                              OpinionStatus
 		N, Overdue, NotAccepted, NotReplied int
 	}
-	over := "CASE WHEN (status IN ? AND accept_due_at < ?) OR (status IN ? AND reply_due_at < ?) THEN 1 ELSE 0 END"
-	q := f.db.Model(&Opinion{}).Select("station_id, category_id, source, status, COUNT(*) AS n, "+
-		"SUM("+over+") AS overdue, "+
+	q := f.db.Model(&Opinion{}).Select("station_id, status, COUNT(*) AS n, "+
+		"SUM(CASE WHEN (status IN ? AND accept_due_at < ?) OR (status IN ? AND reply_due_at < ?) THEN 1 ELSE 0 END) AS overdue, "+
 		"SUM(CASE WHEN accepted_at IS NULL THEN 1 ELSE 0 END) AS not_accepted, "+
 		"SUM(CASE WHEN replied_at IS NULL THEN 1 ELSE 0 END) AS not_replied",
 		awaitingAccept, f.now, awaitingReply, f.now)
-	q = f.inPeriod(f.scoped(q, "station_id"), "created_at").Group("station_id, category_id, source, status")
-	if err := q.Scan(&rows).Error; err != nil {
+	if err := f.grouped(q, "station_id, status").Scan(&byStation).Error; err != nil {
 		return translate(err)
 	}
-	byCat := map[uint64]int{}
-	bySource := map[string]int{}
-	byStatus := map[OpinionStatus]int{}
+	// Category, channel and month in one pass: a few hundred groups.
+	var byKind []struct {
+		CategoryID uint64
+		Source     string
+		M, N       int
+	}
+	q = f.db.Model(&Opinion{}).Select("category_id, source, " + f.monthSQL("created_at") + " AS m, COUNT(*) AS n")
+	if err := f.grouped(q, "category_id, source, m").Scan(&byKind).Error; err != nil {
+		return translate(err)
+	}
+
+	o := &f.out
+	status := map[OpinionStatus]int{}
 	per := map[uint64]*StationFigures{}
 	for _, id := range f.stationOrder {
 		s := f.stations[id]
 		per[id] = &StationFigures{StationID: id, Name: s.Name, District: s.District}
 	}
-	o := &f.out
-	for _, r := range rows {
+	for _, r := range byStation {
 		o.Total += r.N
-		if IsOfflineSource(r.Source) {
-			o.Offline += r.N
-		} else {
-			o.Online += r.N
-		}
 		o.Overdue += r.Overdue
 		o.Accept.Pending += r.NotAccepted
 		o.Reply.Pending += r.NotReplied
-		byCat[r.CategoryID] += r.N
-		bySource[r.Source] += r.N
-		byStatus[r.Status] += r.N
+		status[r.Status] += r.N
 		sf := per[r.StationID]
 		if sf == nil {
 			sf = &StationFigures{StationID: r.StationID, Name: f.stationName(r.StationID)}
@@ -363,25 +363,43 @@ func (f *figureRun) opinions() error {
 		sf.Opinions += r.N
 		sf.Overdue += r.Overdue
 	}
+	cats, sources, months := map[uint64]int{}, map[string]int{}, map[int]int{}
+	for _, r := range byKind {
+		cats[r.CategoryID] += r.N
+		sources[r.Source] += r.N
+		months[r.M] += r.N
+	}
+	other := o.Total
 	for _, c := range f.categories {
-		if n := byCat[c.ID]; n > 0 {
+		if n := cats[c.ID]; n > 0 {
 			o.ByCategory = append(o.ByCategory, FigureCount{Key: c.Code, Label: c.Name, N: n})
-			delete(byCat, c.ID)
+			other -= n
 		}
 	}
-	for id, n := range byCat { // a category since removed
-		o.ByCategory = append(o.ByCategory, FigureCount{Key: strconv.FormatUint(id, 10), Label: "其他类别", N: n})
+	if other > 0 { // a category since removed
+		o.ByCategory = append(o.ByCategory, FigureCount{Key: "", Label: "其他类别", N: other})
 	}
 	sortCounts(o.ByCategory)
-	for _, s := range AllSources {
-		o.ByChannel = append(o.ByChannel, FigureCount{Key: s, Label: SourceLabel(s), N: bySource[s]})
-		delete(bySource, s)
+	other = o.Total
+	for _, src := range AllSources {
+		n := sources[src]
+		o.ByChannel = append(o.ByChannel, FigureCount{Key: src, Label: SourceLabel(src), N: n})
+		other -= n
+		if IsOfflineSource(src) {
+			o.Offline += n
+		}
 	}
-	for s, n := range bySource {
-		o.ByChannel = append(o.ByChannel, FigureCount{Key: s, Label: SourceLabel(s), N: n})
+	if other > 0 {
+		o.ByChannel = append(o.ByChannel, FigureCount{Key: "", Label: SourceLabel(""), N: other})
 	}
-	for _, s := range OpinionStatuses {
-		o.ByStatus = append(o.ByStatus, FigureCount{Key: string(s), Label: s.Label(), N: byStatus[s]})
+	o.Online = o.Total - o.Offline
+	for _, st := range OpinionStatuses {
+		o.ByStatus = append(o.ByStatus, FigureCount{Key: string(st), Label: st.Label(), N: status[st]})
+	}
+	first := f.from.In(f.loc)
+	for m := time.Date(first.Year(), first.Month(), 1, 0, 0, 0, 0, f.loc); m.Before(f.to); m = m.AddDate(0, 1, 0) {
+		o.ByMonth = append(o.ByMonth, FigureCount{Key: m.Format("2006-01"),
+			Label: strconv.Itoa(m.Year()) + "年" + strconv.Itoa(int(m.Month())) + "月", N: months[m.Year()*100+int(m.Month())]})
 	}
 	for _, sf := range per {
 		o.Stations = append(o.Stations, *sf)
@@ -393,6 +411,12 @@ func (f *figureRun) opinions() error {
 		}
 	}
 	return nil
+}
+
+// grouped is q on the period's items of the scope, grouped by cols, in no
+// particular order (MySQL would otherwise sort by the group).
+func (f *figureRun) grouped(q *gorm.DB, cols string) *gorm.DB {
+	return f.inPeriod(f.scoped(q, "station_id"), "created_at").Group(cols).Order("NULL")
 }
 
 // sortStations orders the stations most opinions first, then by id.
@@ -416,86 +440,79 @@ func sortCounts(c []FigureCount) {
 	})
 }
 
-// localDateSQL is the SQL of col's local date ("2006-01-02"); the zone's
-// offset is taken at the start of the period (the county's zone, UTC+8,
-// has no daylight saving).
-func (f *figureRun) localDateSQL(col string) string {
+// dayNumberSQL is the SQL of a whole number for col's local date, one
+// more each day (dayFromNumber reads it back). The zone's offset is taken at
+// the start of the period: the county's zone, UTC+8, has no daylight saving.
+func (f *figureRun) dayNumberSQL(col string) string {
 	_, off := f.from.In(f.loc).Zone()
 	if DialectOf(f.db) == MySQL {
-		return fmt.Sprintf("DATE_FORMAT(%s + INTERVAL %d SECOND, '%%Y-%%m-%%d')", col, off)
+		return fmt.Sprintf("TO_DAYS(%s + INTERVAL %d SECOND)", col, off)
 	}
-	return fmt.Sprintf("strftime('%%Y-%%m-%%d', %s, '%+d seconds')", col, off)
+	// The Julian day starts at noon: + 0.5 makes a day start at midnight.
+	return fmt.Sprintf("CAST(julianday(%s) + %.6f AS INTEGER)", col, float64(off)/86400+0.5)
 }
 
-// months counts the period's items by local month, every month listed.
-func (f *figureRun) months() error {
-	var rows []struct {
-		Day string
-		N   int
+// monthSQL is the SQL of col's local month as a number, 202610 for
+// October 2026 (offset as for dayNumberSQL).
+func (f *figureRun) monthSQL(col string) string {
+	_, off := f.from.In(f.loc).Zone()
+	if DialectOf(f.db) == MySQL {
+		return fmt.Sprintf("EXTRACT(YEAR_MONTH FROM %s + INTERVAL %d SECOND)", col, off)
 	}
-	day := f.localDateSQL("created_at")
-	month := "SUBSTR(" + day + ", 1, 7)"
-	q := f.db.Model(&Opinion{}).Select(month + " AS day, COUNT(*) AS n")
-	q = f.inPeriod(f.scoped(q, "station_id"), "created_at").Group(month)
-	if err := q.Scan(&rows).Error; err != nil {
-		return translate(err)
+	return fmt.Sprintf("CAST(strftime('%%Y%%m', %s, '%+d seconds') AS INTEGER)", col, off)
+}
+
+// dayFromNumber is the local date dayNumberSQL numbered n.
+func (f *figureRun) dayFromNumber(n int64) time.Time {
+	epoch := int64(2440588) // the Julian day number of 1970-01-01
+	if DialectOf(f.db) == MySQL {
+		epoch = 719528 // TO_DAYS('1970-01-01')
 	}
-	n := map[string]int{}
-	for _, r := range rows {
-		n[r.Day] += r.N
-	}
-	last := f.to.Add(-time.Nanosecond).In(f.loc)
-	for m := time.Date(f.from.In(f.loc).Year(), f.from.In(f.loc).Month(), 1, 0, 0, 0, 0, f.loc); !m.After(last); m = m.AddDate(0, 1, 0) {
-		key := m.Format("2006-01")
-		f.out.ByMonth = append(f.out.ByMonth, FigureCount{Key: key,
-			Label: strconv.Itoa(m.Year()) + "年" + strconv.Itoa(int(m.Month())) + "月", N: n[key]})
-	}
-	return nil
+	return time.Date(1970, 1, 1, 0, 0, 0, 0, f.loc).AddDate(0, 0, int(n-epoch))
 }
 
 // medians finds the median working days to accept and to reply: the
-// period's items grouped by (local start date, local end date) in SQL, each
-// pair's working days counted once on the calendar.
+// period's items grouped by (local start day, local end day) in SQL, and
+// each pair's working days read off a running count of working days.
 func (f *figureRun) medians() error {
 	for _, m := range []struct {
 		start, end string
 		out        *FigureMedian
 	}{{"accept_start_at", "accepted_at", &f.out.Accept}, {"reply_start_at", "replied_at", &f.out.Reply}} {
 		var rows []struct {
-			S, E string
+			S, E int64
 			N    int
 		}
-		s, e := f.localDateSQL(m.start), f.localDateSQL(m.end)
+		s, e := f.dayNumberSQL(m.start), f.dayNumberSQL(m.end)
 		q := f.db.Model(&Opinion{}).Select(s + " AS s, " + e + " AS e, COUNT(*) AS n").Where(m.end + " IS NOT NULL")
-		q = f.inPeriod(f.scoped(q, "station_id"), "created_at").Group(s + ", " + e)
-		if err := q.Scan(&rows).Error; err != nil {
+		if err := f.grouped(q, "s, e").Scan(&rows).Error; err != nil {
 			return translate(err)
 		}
-		var days []weighted
+		if len(rows) == 0 {
+			continue
+		}
+		lo, hi := rows[0].S, rows[0].E
 		for _, r := range rows {
-			days = append(days, weighted{v: f.workingDaysBetween(r.S, r.E), n: r.N})
+			lo, hi = min(lo, r.S, r.E), max(hi, r.S, r.E)
+		}
+		// worked[i]: working days from day lo+1 to day lo+i.
+		worked := make([]int, hi-lo+1)
+		d := f.dayFromNumber(lo)
+		for i := 1; i < len(worked); i++ {
+			d = d.AddDate(0, 0, 1)
+			worked[i] = worked[i-1]
+			if f.q.Calendar.IsWorkingDay(d) {
+				worked[i]++
+			}
+		}
+		days := make([]weighted, 0, len(rows))
+		for _, r := range rows {
+			days = append(days, weighted{v: float64(max(0, worked[r.E-lo]-worked[r.S-lo])), n: r.N})
 			m.out.N += r.N
 		}
 		m.out.Days = weightedMedian(days)
 	}
 	return nil
-}
-
-// workingDaysBetween counts the working days after local date s up to and
-// including e: handled the same day is 0, on the next working day 1.
-func (f *figureRun) workingDaysBetween(s, e string) float64 {
-	a, ok1 := parseDate(s, f.loc)
-	b, ok2 := parseDate(e, f.loc)
-	if !ok1 || !ok2 || !b.After(a) {
-		return 0
-	}
-	n := 0
-	for d := a.AddDate(0, 0, 1); !d.After(b); d = d.AddDate(0, 0, 1) {
-		if f.q.Calendar.IsWorkingDay(d) {
-			n++
-		}
-	}
-	return float64(n)
 }
 
 type weighted struct {

@@ -48,6 +48,7 @@ var migrations = []migration{
 	{4, "reception desk", receptionDesk},
 	{5, "township role", townshipRole},
 	{6, "deputy profile", deputyProfile},
+	{7, "figures index", figuresIndex},
 }
 
 // SchemaMigration records an applied migration.
