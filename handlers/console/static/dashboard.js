@@ -83,6 +83,8 @@
       box.textContent = '本时段没有数据';
       return;
     }
+    // No animation: the figures appear at once, also on a slow phone.
+    option.animation = false;
     var chart = echarts.init(box, null, { renderer: 'svg' });
     chart.setOption(option);
     box.classList.add('chart-drawn');
