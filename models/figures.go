@@ -3,11 +3,13 @@ package models
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -248,11 +250,26 @@ func ComputeFigures(ctx context.Context, db *gorm.DB, q FigureQuery) (Figures, e
 	if f.now.IsZero() {
 		f.now = time.Now().UTC()
 	}
-	for _, step := range []func() error{f.names, f.opinions, f.medians, f.ratings, f.reception, f.boards} {
-		if err := step(); err != nil {
-			return Figures{}, err
-		}
+	// The queries run side by side, each on a connection of its own
+	// (SQLite's one connection takes them in turn); each writes only its
+	// own fields. Go then puts the answers together.
+	steps := []func() error{f.names, f.fetchOpinions, f.median(true), f.median(false), f.ratings, f.fetchReception, f.fetchBoards}
+	errs := make([]error, len(steps))
+	var wg sync.WaitGroup
+	for i, step := range steps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = step()
+		}()
 	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return Figures{}, err
+	}
+	f.sumOpinions()
+	f.sumReception()
+	f.sumBoards()
 	return f.out, nil
 }
 
@@ -268,6 +285,42 @@ type figureRun struct {
 	stations     map[uint64]Station
 	stationOrder []uint64
 	categories   []Category
+	// What the queries answered, for the sums.
+	byStation []stationStatusRow
+	byKind    []kindRow
+	days      [3][]stationCount // reception days held, bookings checked in, walk-ins
+	silent    []boardRow
+	retired   []boardRow
+	lastScan  map[string]time.Time
+}
+
+type stationStatusRow struct {
+	StationID  uint64
+	Status     OpinionStatus
+	N, Overdue int
+}
+
+type kindRow struct {
+	CategoryID uint64
+	Source     string
+	M, N       int
+}
+
+type stationCount struct {
+	StationID uint64
+	N         int
+}
+
+type boardRow struct {
+	Code       string
+	Kind       CodeKind
+	TargetKind CodeKind
+	TargetID   uint64
+	Label      string
+	ScanCount  int64
+	CreatedAt  time.Time
+	DeputyName *string
+	StationID  uint64
 }
 
 // scoped limits a query on a table with a station_id column to the scope.
@@ -313,35 +366,26 @@ func (f *figureRun) stationName(id uint64) string {
 	return "联络站#" + strconv.FormatUint(id, 10)
 }
 
-// opinions counts the period's items in two GROUP BYs over the covering
-// index idx_opinion_figures (migrate_figures.go): by station and status
-// (with the overdue ones and those not yet accepted or replied), and by
-// category, channel and local month. Go adds up the groups.
-func (f *figureRun) opinions() error {
-	var byStation []struct {
-		StationID                           uint64
-		Status                              OpinionStatus
-		N, Overdue, NotAccepted, NotReplied int
-	}
+// fetchOpinions counts the period's items in two GROUP BYs over the
+// covering index idx_opinion_figures (migrate_figures.go): by station and
+// status, with the overdue ones, and by category, channel and local month.
+func (f *figureRun) fetchOpinions() error {
 	q := f.db.Model(&Opinion{}).Select("station_id, status, COUNT(*) AS n, "+
-		"SUM(CASE WHEN (status IN ? AND accept_due_at < ?) OR (status IN ? AND reply_due_at < ?) THEN 1 ELSE 0 END) AS overdue, "+
-		"SUM(CASE WHEN accepted_at IS NULL THEN 1 ELSE 0 END) AS not_accepted, "+
-		"SUM(CASE WHEN replied_at IS NULL THEN 1 ELSE 0 END) AS not_replied",
+		"SUM(CASE WHEN (status IN ? AND accept_due_at < ?) OR (status IN ? AND reply_due_at < ?) THEN 1 ELSE 0 END) AS overdue",
 		awaitingAccept, f.now, awaitingReply, f.now)
-	if err := f.grouped(q, "station_id, status").Scan(&byStation).Error; err != nil {
+	if err := f.grouped(q, "station_id, status").Scan(&f.byStation).Error; err != nil {
 		return translate(err)
-	}
-	// Category, channel and month in one pass: a few hundred groups.
-	var byKind []struct {
-		CategoryID uint64
-		Source     string
-		M, N       int
 	}
 	q = f.db.Model(&Opinion{}).Select("category_id, source, " + f.monthSQL("created_at") + " AS m, COUNT(*) AS n")
-	if err := f.grouped(q, "category_id, source, m").Scan(&byKind).Error; err != nil {
+	if err := f.grouped(q, "category_id, source, m").Scan(&f.byKind).Error; err != nil {
 		return translate(err)
 	}
+	return nil
+}
 
+// sumOpinions adds the groups up per dimension; the items not yet accepted
+// or replied are those the medians did not count.
+func (f *figureRun) sumOpinions() {
 	o := &f.out
 	status := map[OpinionStatus]int{}
 	per := map[uint64]*StationFigures{}
@@ -349,11 +393,9 @@ func (f *figureRun) opinions() error {
 		s := f.stations[id]
 		per[id] = &StationFigures{StationID: id, Name: s.Name, District: s.District}
 	}
-	for _, r := range byStation {
+	for _, r := range f.byStation {
 		o.Total += r.N
 		o.Overdue += r.Overdue
-		o.Accept.Pending += r.NotAccepted
-		o.Reply.Pending += r.NotReplied
 		status[r.Status] += r.N
 		sf := per[r.StationID]
 		if sf == nil {
@@ -364,7 +406,8 @@ func (f *figureRun) opinions() error {
 		sf.Overdue += r.Overdue
 	}
 	cats, sources, months := map[uint64]int{}, map[string]int{}, map[int]int{}
-	for _, r := range byKind {
+	o.Accept.Pending, o.Reply.Pending = o.Total-o.Accept.N, o.Total-o.Reply.N
+	for _, r := range f.byKind {
 		cats[r.CategoryID] += r.N
 		sources[r.Source] += r.N
 		months[r.M] += r.N
@@ -410,7 +453,6 @@ func (f *figureRun) opinions() error {
 			o.ByStation = append(o.ByStation, FigureCount{Key: strconv.FormatUint(sf.StationID, 10), Label: sf.Name, N: sf.Opinions})
 		}
 	}
-	return nil
 }
 
 // grouped is q on the period's items of the scope, grouped by cols, in no
@@ -471,25 +513,26 @@ func (f *figureRun) dayFromNumber(n int64) time.Time {
 	return time.Date(1970, 1, 1, 0, 0, 0, 0, f.loc).AddDate(0, 0, int(n-epoch))
 }
 
-// medians finds the median working days to accept and to reply: the
+// median finds the median working days to accept (or to reply): the
 // period's items grouped by (local start day, local end day) in SQL, and
 // each pair's working days read off a running count of working days.
-func (f *figureRun) medians() error {
-	for _, m := range []struct {
-		start, end string
-		out        *FigureMedian
-	}{{"accept_start_at", "accepted_at", &f.out.Accept}, {"reply_start_at", "replied_at", &f.out.Reply}} {
+func (f *figureRun) median(accept bool) func() error {
+	start, end, out := "reply_start_at", "replied_at", &f.out.Reply
+	if accept {
+		start, end, out = "accept_start_at", "accepted_at", &f.out.Accept
+	}
+	return func() error {
 		var rows []struct {
 			S, E int64
 			N    int
 		}
-		s, e := f.dayNumberSQL(m.start), f.dayNumberSQL(m.end)
-		q := f.db.Model(&Opinion{}).Select(s + " AS s, " + e + " AS e, COUNT(*) AS n").Where(m.end + " IS NOT NULL")
+		s, e := f.dayNumberSQL(start), f.dayNumberSQL(end)
+		q := f.db.Model(&Opinion{}).Select(s + " AS s, " + e + " AS e, COUNT(*) AS n").Where(end + " IS NOT NULL")
 		if err := f.grouped(q, "s, e").Scan(&rows).Error; err != nil {
 			return translate(err)
 		}
 		if len(rows) == 0 {
-			continue
+			return nil
 		}
 		lo, hi := rows[0].S, rows[0].E
 		for _, r := range rows {
@@ -508,11 +551,11 @@ func (f *figureRun) medians() error {
 		days := make([]weighted, 0, len(rows))
 		for _, r := range rows {
 			days = append(days, weighted{v: float64(max(0, worked[r.E-lo]-worked[r.S-lo])), n: r.N})
-			m.out.N += r.N
+			out.N += r.N
 		}
-		m.out.Days = weightedMedian(days)
+		out.Days = weightedMedian(days)
+		return nil
 	}
-	return nil
 }
 
 type weighted struct {
@@ -597,37 +640,37 @@ func (f *figureRun) rate(stage string, n map[string]int) FigureRate {
 	return r
 }
 
-// reception counts, per station, the reception days of the period that
-// were held (closed) and the voters received on the period's days:
+// fetchReception counts, per station, the reception days of the period
+// that were held (closed) and the voters received on the period's days:
 // checked-in bookings and walk-ins.
-func (f *figureRun) reception() error {
+func (f *figureRun) fetchReception() error {
 	from, to := f.out.From, f.out.To
-	type row struct {
-		StationID uint64
-		N         int
-	}
-	var days, booked, walked []row
 	q := f.db.Model(&ReceptionDay{}).Select("station_id, COUNT(*) AS n").
 		Where("status = ? AND date >= ? AND date <= ?", DayClosed, from, to)
-	if err := f.scoped(q, "station_id").Group("station_id").Scan(&days).Error; err != nil {
+	if err := f.scoped(q, "station_id").Group("station_id").Scan(&f.days[0]).Error; err != nil {
 		return translate(err)
 	}
 	q = f.db.Model(&Booking{}).Select("station_id, COUNT(*) AS n").
-		Where("status = ? AND date >= ? AND date <= ?", BookingCheckedIn, from, to)
-	if err := f.scoped(q, "station_id").Group("station_id").Scan(&booked).Error; err != nil {
+		Where("date >= ? AND date <= ? AND status = ?", from, to, BookingCheckedIn)
+	if err := f.scoped(q, "station_id").Group("station_id").Scan(&f.days[1]).Error; err != nil {
 		return translate(err)
 	}
 	q = f.db.Table("walk_ins").Select("reception_days.station_id AS station_id, COUNT(*) AS n").
 		Joins("JOIN reception_days ON reception_days.id = walk_ins.day_id").
 		Where("reception_days.date >= ? AND reception_days.date <= ?", from, to)
-	if err := f.scoped(q, "reception_days.station_id").Group("reception_days.station_id").Scan(&walked).Error; err != nil {
+	if err := f.scoped(q, "reception_days.station_id").Group("reception_days.station_id").Scan(&f.days[2]).Error; err != nil {
 		return translate(err)
 	}
+	return nil
+}
+
+// sumReception puts the reception counts on the stations' rows.
+func (f *figureRun) sumReception() {
 	idx := map[uint64]int{}
 	for i, s := range f.out.Stations {
 		idx[s.StationID] = i
 	}
-	add := func(rows []row, field func(*StationFigures) *int) {
+	for k, rows := range f.days {
 		for _, r := range rows {
 			i, ok := idx[r.StationID]
 			if !ok {
@@ -635,35 +678,23 @@ func (f *figureRun) reception() error {
 				i = len(f.out.Stations) - 1
 				idx[r.StationID] = i
 			}
-			*field(&f.out.Stations[i]) += r.N
+			if k == 0 {
+				f.out.Stations[i].ReceptionDays += r.N
+			} else {
+				f.out.Stations[i].VotersReceived += r.N
+			}
 		}
 	}
-	add(days, func(s *StationFigures) *int { return &s.ReceptionDays })
-	add(booked, func(s *StationFigures) *int { return &s.VotersReceived })
-	add(walked, func(s *StationFigures) *int { return &s.VotersReceived })
-	return nil
 }
 
-// boards lists the live printed codes of the scope that went unscanned
-// for SilentBoardDays, and those pointing at a retired deputy.
-func (f *figureRun) boards() error {
-	type row struct {
-		Code       string
-		Kind       CodeKind
-		TargetKind CodeKind
-		TargetID   uint64
-		Label      string
-		ScanCount  int64
-		CreatedAt  time.Time
-		DeputyName *string
-		DeputyStat *string
-		StationID  uint64
-	}
+// fetchBoards finds the live printed codes of the scope that went
+// unscanned for SilentBoardDays, and those pointing at a retired deputy.
+func (f *figureRun) fetchBoards() error {
 	cutoff := f.now.AddDate(0, 0, -SilentBoardDays)
 	base := func() *gorm.DB {
 		q := f.db.Table("codes").
 			Select("codes.code, codes.kind, codes.target_kind, codes.target_id, codes.label, codes.scan_count, codes.created_at, "+
-				"deputies.name AS deputy_name, deputies.status AS deputy_stat, "+
+				"deputies.name AS deputy_name, "+
 				"CASE WHEN codes.target_kind = ? THEN codes.target_id ELSE deputies.station_id END AS station_id", CodeStation).
 			Joins("LEFT JOIN deputies ON codes.target_kind = ? AND deputies.id = codes.target_id", CodeDeputy).
 			Where("codes.revoked = ? AND codes.kind IN ?", false, []CodeKind{CodeDeputy, CodeStation, CodeBoard})
@@ -676,21 +707,20 @@ func (f *figureRun) boards() error {
 		}
 		return q.Order("codes.kind, codes.target_id, codes.code")
 	}
-	var silent, retired []row
 	err := base().Where("codes.created_at < ? AND (deputies.status IS NULL OR deputies.status = ?)", cutoff, DeputyActive).
 		Where("NOT EXISTS (SELECT 1 FROM scan_events WHERE scan_events.code = codes.code AND scan_events.at >= ?)", cutoff).
-		Scan(&silent).Error
+		Scan(&f.silent).Error
 	if err != nil {
 		return translate(err)
 	}
-	if err := base().Where("deputies.status = ?", DeputyRetired).Scan(&retired).Error; err != nil {
+	if err := base().Where("deputies.status = ?", DeputyRetired).Scan(&f.retired).Error; err != nil {
 		return translate(err)
 	}
 	// The last scan of the silent codes: (code, at) is indexed.
-	last := map[string]time.Time{}
-	if len(silent) > 0 {
-		codes := make([]string, len(silent))
-		for i, r := range silent {
+	f.lastScan = map[string]time.Time{}
+	if len(f.silent) > 0 {
+		codes := make([]string, len(f.silent))
+		for i, r := range f.silent {
 			codes[i] = r.Code
 		}
 		var ls []struct {
@@ -704,12 +734,17 @@ func (f *figureRun) boards() error {
 			}
 			for _, l := range ls {
 				if !l.At.T.IsZero() {
-					last[l.Code] = l.At.T
+					f.lastScan[l.Code] = l.At.T
 				}
 			}
 		}
 	}
-	conv := func(rows []row) []BoardFigure {
+	return nil
+}
+
+// sumBoards names the codes fetchBoards found.
+func (f *figureRun) sumBoards() {
+	conv := func(rows []boardRow) []BoardFigure {
 		out := make([]BoardFigure, 0, len(rows))
 		for _, r := range rows {
 			b := BoardFigure{Code: r.Code, Kind: r.Kind, StationID: r.StationID, StationName: f.stationName(r.StationID),
@@ -727,15 +762,14 @@ func (f *figureRun) boards() error {
 					b.Label = b.StationName + "的二维码"
 				}
 			}
-			if t, ok := last[r.Code]; ok {
+			if t, ok := f.lastScan[r.Code]; ok {
 				b.LastScanAt = &t
 			}
 			out = append(out, b)
 		}
 		return out
 	}
-	f.out.SilentBoards, f.out.RetiredBoards = conv(silent), conv(retired)
-	return nil
+	f.out.SilentBoards, f.out.RetiredBoards = conv(f.silent), conv(f.retired)
 }
 
 // aggTime reads a time an aggregate (MAX) returned: MySQL gives a DATETIME,
