@@ -175,3 +175,38 @@ func TestDashboardPeriods(t *testing.T) {
 		t.Errorf("reversed period: %d", st)
 	}
 }
+
+// Ensure a year's figures are kept for a while (the page says when they
+// were counted) while a month's are counted afresh, and that the kept
+// figures read back the same; the cache is per scope.
+func TestDashboardYearCached(t *testing.T) {
+	e := newPageEnv(t)
+	seedDashboard(t, e)
+	b := e.browser("admin")
+	_, first := b.get("/console/dashboard?period=this_year")
+	if !strings.Contains(first, ">5<small>件</small>") || !strings.Contains(first, "统计于11月24日 17:00") {
+		t.Fatal("the year's first count is wrong")
+	}
+	// One more item, an hour later.
+	e.clock.Add(time.Hour)
+	var cat models.Category
+	must(t, e.db.First(&cat).Error)
+	at := e.clock.Now().UTC()
+	must(t, e.db.Create(&models.Opinion{TrackingNo: "DASH-LATE", VoterID: e.voter, Source: models.SourceMiniProgram,
+		CategoryID: cat.ID, Content: "测试", StationID: e.east.ID, RouteRule: models.RuleCategory, RouteReason: "测试",
+		Status: models.OpinionSubmitted, Round: 1, AcceptStartAt: at, AcceptDueAt: at.Add(72 * time.Hour),
+		ReplyStartAt: at, ReplyDueAt: at.Add(500 * time.Hour), Version: 1, CreatedAt: at}).Error)
+	_, again := b.get("/console/dashboard?period=this_year")
+	strip := func(s string) string { return s[strings.Index(s, `id="dash-cards"`):] }
+	if strip(again) != strip(first) || !strings.Contains(again, "统计于11月24日 17:00") {
+		t.Error("the kept year's figures differ from the first count")
+	}
+	_, month := b.get("/console/dashboard")
+	if !strings.Contains(month, ">6<small>件</small>") || !strings.Contains(month, "统计于11月24日 18:00") {
+		t.Error("the month is not counted afresh")
+	}
+	_, clerk := e.browser("clerk_e").get("/console/dashboard?period=this_year")
+	if !strings.Contains(clerk, ">4<small>件</small>") {
+		t.Error("the clerk got the admin's kept figures, or not their own")
+	}
+}
