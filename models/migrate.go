@@ -50,6 +50,7 @@ var migrations = []migration{
 	{6, "deputy profile", deputyProfile},
 	{7, "department contacts and replies", departmentContacts},
 	{8, "deputies' records", deputyRecords},
+	{9, "figures index", figuresIndex},
 }
 
 // SchemaMigration records an applied migration.
