@@ -687,7 +687,7 @@ func (h *Handlers) pageManageCommunityUpdate(c *gin.Context) {
 		return
 	}
 	h.placesChanged()
-	seeOther(c, ManageCommunitiesPath+"/"+strconv.FormatUint(id, 10), "已保存")
+	seeOther(c, ManageCommunitiesPath+"/"+strconv.FormatUint(id, 10), "已保存"+cm.Name)
 }
 
 func (h *Handlers) pageManageCommunityDelete(c *gin.Context) {
