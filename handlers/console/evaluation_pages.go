@@ -139,11 +139,11 @@ type evalWeightRow struct {
 
 // evalDeputyRow is one deputy of the bands table.
 type evalDeputyRow struct {
-	Href, Name, Station, Groups, Role string
-	Months, Activities                int
-	Total, Normalised, Band, BandKey  string
-	Rank                              int
-	Self                              string
+	Href, Name, Level, Station, Groups, Role string
+	Months, Activities                       int
+	Total, Normalised, Band, BandKey         string
+	Rank                                     int
+	Self                                     string
 }
 
 // evalData is the page of one evaluation.
@@ -310,7 +310,7 @@ func (h *Handlers) renderEval(c *gin.Context, status int, msg string, form url.V
 }
 
 func evalDeputyRowOf(s models.Sheet, id uint64) evalDeputyRow {
-	r := evalDeputyRow{Href: EvalSheetPath(id, s.Deputy.ID), Name: s.Deputy.Name, Station: s.StationName,
+	r := evalDeputyRow{Href: EvalSheetPath(id, s.Deputy.ID), Name: s.Deputy.Name, Level: s.Deputy.Level.Label(), Station: s.StationName,
 		Groups: strings.Join(s.Groups, "、"), Role: s.Role(), Months: s.Months, Activities: s.Activities,
 		Total: models.PointsText(s.Total), Normalised: models.PointsText(s.Normalised), Band: s.Band.Label(),
 		BandKey: string(s.Band), Rank: s.Rank, Self: "未提交"}
