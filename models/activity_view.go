@@ -303,3 +303,10 @@ func PublicActivitySummary(ctx context.Context, db *gorm.DB, deputyID uint64, ye
 	}
 	return out, nil
 }
+
+// ActivitySummary is the public summary of a deputy's record: the year
+// and its approved entries by type (PublicActivitySummary).
+type ActivitySummary struct {
+	Year   int         `json:"year"`
+	Counts []TypeCount `json:"counts"`
+}
