@@ -313,3 +313,36 @@ func activityFile(ctx context.Context, db *gorm.DB, fileID uint64) (ActivityFile
 	}
 	return f, a, nil
 }
+
+// DeputyChoice is a deputy to pick in a form or a filter.
+type DeputyChoice struct {
+	ID          uint64
+	Name        string
+	StationName string
+	LevelLabel  string
+}
+
+// RecordDeputies lists the active deputies of the scope's stations (primary
+// or other), by name.
+func RecordDeputies(ctx context.Context, db *gorm.DB, scope StaffScope) ([]DeputyChoice, error) {
+	tx := db.WithContext(ctx)
+	q := tx.Model(&Deputy{}).Where("status = ?", DeputyActive)
+	if !scope.All {
+		st := append(append([]uint64{}, scope.StationIDs...), 0)
+		q = q.Where("station_id IN ? OR id IN (?)", st,
+			db.Table("deputy_stations").Select("deputy_id").Where("station_id IN ?", st))
+	}
+	var deps []Deputy
+	if err := q.Order("name, id").Find(&deps).Error; err != nil {
+		return nil, translate(err)
+	}
+	names, err := stationNames(tx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DeputyChoice, len(deps))
+	for i, d := range deps {
+		out[i] = DeputyChoice{ID: d.ID, Name: d.Name, StationName: names[d.StationID], LevelLabel: d.Level.Label()}
+	}
+	return out, nil
+}
