@@ -119,14 +119,15 @@ func (h *Handlers) showQueue(c *gin.Context, status int, p page, checked map[uin
 	ctx := c.Request.Context()
 	staff := consoleStaff(c)
 	scope := models.ScopeOf(staff)
-	get := func(k string) string {
-		if v := c.PostForm("f_" + k); v != "" || c.Request.Method == http.MethodPost {
-			return v
-		}
-		return c.Query(k)
+	// A refused review shows the queue it was sent from (its filters ride
+	// in the form's "back").
+	filters := c.Request.URL.Query()
+	if c.Request.Method == http.MethodPost {
+		filters, _ = url.ParseQuery(c.PostForm("back"))
 	}
+	get := filters.Get
 	d := queueData{Status: get("status"), Type: get("type"), Station: get("station_id"), Deputy: get("deputy_id"), Reason: reason}
-	if c.Request.Method == http.MethodGet && c.Query("status") == "" && !c.Request.URL.Query().Has("status") {
+	if !filters.Has("status") {
 		d.Status = string(models.ActivityPending)
 	}
 	q := models.ActivityQuery{Status: models.ActivityStatus(d.Status), Type: models.ActivityType(d.Type), Limit: 50, Loc: h.Location}
