@@ -160,30 +160,17 @@ func DeputyInScope(ctx context.Context, db *gorm.DB, scope StaffScope, deputyID 
 	return d, nil
 }
 
-// evaluationTownship is the township whose congress evaluates a township
-// deputy (their primary station's district); "" for the others.
-func evaluationTownship(tx *gorm.DB, d Deputy) (string, error) {
-	if d.Level != LevelTownship {
-		return "", nil
-	}
-	var st Station
-	if err := tx.Select("id", "district").First(&st, d.StationID).Error; err != nil {
-		return "", translate(err)
-	}
-	return st.District, nil
-}
-
-// yearClosed reports whether the evaluation of year for the deputy's
-// level (and township, for a township deputy) is closed, which locks
-// the deputy's entries of that year.
+// yearClosed reports whether the evaluation of year that the deputy
+// belongs to (evaluationKeyOf: their level, and township for a township
+// deputy) is closed, which locks the deputy's entries of that year.
 func yearClosed(tx *gorm.DB, d Deputy, year int) (bool, error) {
-	town, err := evaluationTownship(tx, d)
-	if err != nil {
+	level, town, ok, err := evaluationKeyOf(tx, d)
+	if err != nil || !ok {
 		return false, err
 	}
 	var n int64
 	err = tx.Model(&Evaluation{}).Where("year = ? AND level = ? AND township = ? AND status = ?",
-		year, d.Level, town, EvaluationClosed).Count(&n).Error
+		year, level, town, EvaluationClosed).Count(&n).Error
 	return n > 0, translate(err)
 }
 
