@@ -186,8 +186,10 @@ func NewRouter(d Deps) *gin.Engine {
 	deputyPhoto := shared.RouteLimit{Method: http.MethodPost, Route: "/console" + console.DeputyPhotoRoute, N: console.MaxDeputyPhotoBytes + 64<<10}
 	// So do the console's Excel imports (checked in console/excel.go).
 	importFile := shared.RouteLimit{Method: http.MethodPost, Route: console.ImportRoute, N: console.MaxImportBody}
+	// And a deputy's activity with its photos or PDF (console/deputy_files.go).
+	meActivity := shared.RouteLimit{Method: http.MethodPost, Route: console.MeActivitiesRoute, N: console.MaxMeActivityBody}
 	r.Use(shared.RequestIDMiddleware(d.Log), shared.Recovery(), m.Middleware(), shared.AccessLog(),
-		shared.BodyLimit(d.BodyLimit, upload, deptReply, deputyPhoto, importFile))
+		shared.BodyLimit(d.BodyLimit, upload, deptReply, deputyPhoto, importFile, meActivity))
 	r.NoRoute(func(c *gin.Context) { shared.RespondErr(c, errNoRoute) })
 	r.NoMethod(func(c *gin.Context) { shared.RespondErr(c, errNoMethod) })
 
