@@ -188,6 +188,17 @@ var routeBodies = map[string]bodySpec{
 	"POST /console/manage/import/:kind/confirm":      {form: true},
 	"GET /console/exports":                           {form: true},
 	"GET /console/exports/download":                  {form: true},
+	// The deputy's own pages and their WeChat binding (cookie sessions).
+	"GET /console/me":                                 {form: true},
+	"GET /console/me/activities/new":                  {form: true},
+	"POST /console/me/activities":                     {form: true},
+	"GET /console/me/activities/:id":                  {form: true},
+	"GET /console/me/files/:id":                       {form: true},
+	"GET /console/me/opinions":                        {form: true},
+	"GET /console/me/wechat":                          {form: true},
+	"POST /console/me/wechat/unbind":                  {form: true},
+	"POST /console/manage/deputies/:id/wechat-invite": {form: true},
+	"POST /console/manage/deputies/:id/wechat-unbind": {form: true},
 }
 
 // wrongValues are values of each JSON kind, put in place of a field.
