@@ -266,9 +266,16 @@ func TestDeputyAddsActivity(t *testing.T) {
 	}
 
 	// The opinions filed through my codes: read-only, no phone.
+	op := e.file(e.east.ID, conT0)
+	must(t, e.db.Model(&models.Opinion{}).Where("id = ?", op.ID).Updates(map[string]any{
+		"deputy_id": e.wang.ID, "content": "小区门口路灯坏了，请联系我 13812345678 核实"}).Error)
 	r = b.get("/console/me/opinions")
-	if r.StatusCode != 200 || !strings.Contains(r.body, "不计入您本人提出的意见建议") {
+	if r.StatusCode != 200 || !strings.Contains(r.body, "不计入您本人提出的意见建议") || !strings.Contains(r.body, op.TrackingNo) ||
+		!strings.Contains(r.body, "反映意见 1 件") || strings.Contains(r.body, "13812345678") || !strings.Contains(r.body, "请联系我 **** 核实") {
 		t.Fatalf("opinions: %d\n%s", r.StatusCode, r.body)
+	}
+	if r := lb.get("/console/me/opinions"); strings.Contains(r.body, op.TrackingNo) {
+		t.Error("another deputy sees the opinion")
 	}
 
 	// Unbind from my page: the session ends, the binding is gone.
