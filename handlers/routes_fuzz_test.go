@@ -202,6 +202,17 @@ var routeBodies = map[string]bodySpec{
 	// The deputies' records (cookie sessions, forms; the entry is multipart).
 	"POST /console/records/review": {form: true},
 	"POST /console/records":        {form: true},
+	// The deputy's own pages and their WeChat binding (cookie sessions).
+	"GET /console/me":                                 {form: true},
+	"GET /console/me/activities/new":                  {form: true},
+	"POST /console/me/activities":                     {form: true},
+	"GET /console/me/activities/:id":                  {form: true},
+	"GET /console/me/files/:id":                       {form: true},
+	"GET /console/me/opinions":                        {form: true},
+	"GET /console/me/wechat":                          {form: true},
+	"POST /console/me/wechat/unbind":                  {form: true},
+	"POST /console/manage/deputies/:id/wechat-invite": {form: true},
+	"POST /console/manage/deputies/:id/wechat-unbind": {form: true},
 }
 
 // wrongValues are values of each JSON kind, put in place of a field.

@@ -46,6 +46,7 @@ func wechatMenu(ctx context.Context, getenv func(string) string, args []string, 
 	}
 	buttons := official.MenuButtons(official.MenuOptions{
 		MPAppID: cfg.MP.AppID, BookPage: *bookPage, FilePage: *filePage, FallbackURL: *fallback,
+		DeputyURL: official.DeputyPagesURL(cfg.OpinionNotify.PublicURL),
 	})
 	if *dryRun {
 		enc := json.NewEncoder(stdout)

@@ -37,6 +37,7 @@ const (
 	ConsoleSessionMaxAge = 7 * 24 * time.Hour
 	consoleCookiePath    = "/console"
 	ctxConsoleStaff      = "console_staff"
+	ctxConsoleDeputy     = "console_deputy"
 	ctxConsoleSession    = "console_session"
 	consoleTokenMaxLen   = 100
 )
@@ -53,12 +54,19 @@ var (
 	errSessionExpired = models.Coded(models.ErrUnauthorized, "unauthorized", "登录已过期，请重新登录")
 	errSessionRevoked = models.Coded(models.ErrUnauthorized, "unauthorized", "登录已失效，请重新登录")
 	errCSRF           = models.Coded(models.ErrForbidden, "csrf_failed", "页面已过期，请刷新后重试")
+	errNotStaff       = models.Coded(models.ErrForbidden, "not_staff", "此功能只供工作人员使用")
 )
 
-// consoleSession is what Redis keeps for a console token.
+// consoleSession is what Redis keeps for a console token. A session is a
+// staff member's (StaffID), a deputy's (DeputyID, StaffID 0), or both: a
+// person who is both, signed in with their WeChat (deputy_pages.go).
 type consoleSession struct {
 	StaffID uint64 `json:"s"`
-	CSRF    string `json:"c"`
+	// DeputyID is the deputy signed in with WeChat, and DeputyWX the
+	// SHA-256 of that openid: unbinding or rebinding ends the deputy's part.
+	DeputyID uint64 `json:"d,omitempty"`
+	DeputyWX string `json:"w,omitempty"`
+	CSRF     string `json:"c"`
 	// Created (Unix ms, the sign-in) is checked against the last password
 	// change and ConsoleSessionMaxAge.
 	Created int64 `json:"t"`
@@ -171,7 +179,7 @@ func (h *Handlers) consoleLogin(c *gin.Context) {
 		return
 	}
 	h.forgiveLogin(c, pair, addr)
-	token, csrf, err := h.startSession(c, s)
+	token, csrf, err := h.startSession(c, s, nil)
 	if err != nil {
 		shared.RespondErr(c, err)
 		return
@@ -225,9 +233,14 @@ func (h *Handlers) requireConsoleStaff(c *gin.Context) {
 		shared.RespondErr(c, errNotSignedIn)
 		return
 	}
-	s, key, staff, err := h.openSession(c, token)
+	s, key, staff, _, err := h.openSession(c, token)
 	if err != nil {
 		shared.RespondErr(c, err)
+		return
+	}
+	if staff.ID == 0 {
+		// A deputy's session: the staff API is not theirs.
+		shared.RespondErr(c, errNotStaff)
 		return
 	}
 	if viaCookie && unsafeMethod(c.Request.Method) && !csrfMatches(c.GetHeader(ConsoleCSRFHeader), s.CSRF) {
@@ -247,38 +260,61 @@ func csrfMatches(got, want string) bool {
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
-// openSession looks up a console token, slides its expiry and loads the
-// staff member fresh: a deactivated member or a password changed since the
-// login ends the session at once.
-func (h *Handlers) openSession(c *gin.Context, token string) (consoleSession, string, models.Staff, error) {
+// openSession looks up a console token, slides its expiry and loads who
+// it belongs to fresh: a deactivated member or a password changed since the
+// login ends the session at once; a deputy who left office, was unbound or
+// bound another WeChat loses the deputy's part (and a deputy-only session
+// ends). staff.ID is 0 for a deputy-only session, deputy.ID 0 for a staff
+// member's.
+func (h *Handlers) openSession(c *gin.Context, token string) (consoleSession, string, models.Staff, models.Deputy, error) {
 	ctx := c.Request.Context()
 	key := h.consoleKey(token)
 	raw, err := h.Redis.GetEx(ctx, key, ConsoleSessionTTL).Bytes()
-	s, err := shared.DecodeSession(raw, err, errSessionExpired, func(s consoleSession) bool { return s.StaffID != 0 })
+	s, err := shared.DecodeSession(raw, err, errSessionExpired, func(s consoleSession) bool {
+		return s.StaffID != 0 || (s.DeputyID != 0 && s.DeputyWX != "")
+	})
 	if err != nil {
-		return s, key, models.Staff{}, err
+		return s, key, models.Staff{}, models.Deputy{}, err
 	}
 	if h.Now().Sub(time.UnixMilli(s.Created)) > ConsoleSessionMaxAge {
 		_ = h.Redis.Del(ctx, key).Err()
-		return s, key, models.Staff{}, errSessionExpired
+		return s, key, models.Staff{}, models.Deputy{}, errSessionExpired
 	}
-	acct, err := models.LoadConsoleAccount(ctx, h.DB, s.StaffID)
-	if errors.Is(err, models.ErrNotFound) ||
-		(err == nil && time.UnixMilli(s.Created).Before(acct.SessionsValidFrom.Truncate(time.Millisecond))) {
-		_ = h.Redis.Del(ctx, key).Err()
-		return s, key, models.Staff{}, errSessionRevoked
+	var staff models.Staff
+	if s.StaffID != 0 {
+		acct, err := models.LoadConsoleAccount(ctx, h.DB, s.StaffID)
+		if errors.Is(err, models.ErrNotFound) ||
+			(err == nil && time.UnixMilli(s.Created).Before(acct.SessionsValidFrom.Truncate(time.Millisecond))) {
+			_ = h.Redis.Del(ctx, key).Err()
+			return s, key, models.Staff{}, models.Deputy{}, errSessionRevoked
+		}
+		if err != nil {
+			return s, key, models.Staff{}, models.Deputy{}, err
+		}
+		staff = acct.Staff
 	}
+	dep, err := h.sessionDeputy(ctx, s)
 	if err != nil {
-		return s, key, models.Staff{}, err
+		return s, key, models.Staff{}, models.Deputy{}, err
 	}
-	return s, key, acct.Staff, nil
+	if dep.ID == 0 && s.StaffID == 0 {
+		_ = h.Redis.Del(ctx, key).Err()
+		return s, key, models.Staff{}, models.Deputy{}, errSessionRevoked
+	}
+	return s, key, staff, dep, nil
 }
 
 // startSession opens a console session for staff member s (after a password,
-// a WeChat web authorization or a desk QR scan) and sets its cookie.
-func (h *Handlers) startSession(c *gin.Context, s models.Staff) (token, csrf string, err error) {
+// a WeChat web authorization or a desk QR scan) and sets its cookie; dep,
+// when set, is the deputy the same WeChat is bound to (s may then be the
+// zero Staff: a deputy-only session).
+func (h *Handlers) startSession(c *gin.Context, s models.Staff, dep *models.Deputy) (token, csrf string, err error) {
 	token, csrf = randomToken(), randomToken()
-	data, _ := json.Marshal(consoleSession{StaffID: s.ID, CSRF: csrf, Created: h.Now().UnixMilli()})
+	sess := consoleSession{StaffID: s.ID, CSRF: csrf, Created: h.Now().UnixMilli()}
+	if dep != nil && dep.ID != 0 && dep.OAOpenID != nil {
+		sess.DeputyID, sess.DeputyWX = dep.ID, sha256Hex(*dep.OAOpenID)
+	}
+	data, _ := json.Marshal(sess)
 	if err := h.Redis.Set(c.Request.Context(), h.consoleKey(token), data, ConsoleSessionTTL).Err(); err != nil {
 		return "", "", err
 	}

@@ -56,6 +56,7 @@ func Mount(g *gin.RouterGroup, b *shared.Base, cfg Config) {
 	signedIn := pages.Group("", h.requirePage)
 	signedIn.GET("/", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, pagesBase+"/opinions") })
 	h.signInPages(pages, signedIn)
+	h.deputyPages(pages)
 	h.opinionPages(signedIn)
 	h.deskPages(signedIn)
 	h.recordsPages(signedIn)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"deputylink/handlers/shared"
@@ -24,7 +25,8 @@ import (
 //     sees the screen cannot take the session;
 //  2. the clerk scans it with WeChat; the account's SCAN push reaches
 //     onDeskQRScan, which confirms the ticket for the scanner if they are an
-//     active bound staff member, and tells them so in the chat;
+//     active bound staff member or a deputy in office (or both), and tells
+//     them so in the chat;
 //  3. the page polls deskQRPoll every two seconds; once the ticket is
 //     confirmed, the poll that presents the cookie deletes the ticket
 //     (single use) and opens the session.
@@ -81,7 +83,7 @@ func (h *Handlers) deskQRKey(id string) string { return h.RedisPrefix + "cdqr:" 
 
 // newDeskQR makes a desk's QR code for this browser: the ticket in Redis
 // (a hash: b the SHA-256 of the browser's secret, n next, e the expiry in
-// Unix ms by our clock, s the confirming staff member or 0), the secret in
+// Unix ms by our clock, s who confirmed it (deskQRWho) or 0), the secret in
 // a cookie, the code from WeChat.
 func (h *Handlers) newDeskQR(c *gin.Context, next string) (deskQRView, error) {
 	ctx := c.Request.Context()
@@ -114,7 +116,7 @@ func (h *Handlers) newDeskQR(c *gin.Context, next string) (deskQRView, error) {
 	}, nil
 }
 
-// deskQRConfirm confirms a ticket (KEYS[1]) for a staff member (ARGV[1])
+// deskQRConfirm confirms a ticket (KEYS[1]) for a scanner (ARGV[1], deskQRWho)
 // unless it is gone, past its time (ARGV[2], now in Unix ms) or confirmed
 // for someone else: 1 confirmed, -1 gone or expired, 0 someone else's.
 var deskQRConfirm = redis.NewScript(`
@@ -139,7 +141,7 @@ func (h *Handlers) onDeskQRScan(ctx context.Context, openid, id string) (string,
 	if !deskQRIDRe.MatchString(id) {
 		return deskQRReplyExpired, nil
 	}
-	s, err := models.ActiveStaffByOAOpenID(ctx, h.DB, openid)
+	s, dep, err := h.wechatIdentity(ctx, openid)
 	if err != nil {
 		var ce *models.CodedError
 		if errors.Is(err, models.ErrUnauthorized) && errors.As(err, &ce) {
@@ -148,14 +150,18 @@ func (h *Handlers) onDeskQRScan(ctx context.Context, openid, id string) (string,
 		}
 		return "", err
 	}
+	var depID uint64
+	if dep != nil {
+		depID = dep.ID
+	}
 	n, err := deskQRConfirm.Run(ctx, h.Redis, []string{h.deskQRKey(id)},
-		strconv.FormatUint(s.ID, 10), h.Now().UnixMilli()).Int()
+		deskQRWho(s.ID, depID), h.Now().UnixMilli()).Int()
 	if err != nil {
 		return "", err
 	}
 	switch n {
 	case 1:
-		h.Log.InfoContext(ctx, "Console desk sign-in confirmed", "staff_id", s.ID)
+		h.Log.InfoContext(ctx, "Console desk sign-in confirmed", "staff_id", s.ID, "deputy_id", depID)
 		return deskQRReplyOK, nil
 	case 0:
 		return deskQRReplyTaken, nil
@@ -190,14 +196,14 @@ func (h *Handlers) deskQRPoll(c *gin.Context) {
 		return
 	}
 	until, _ := strconv.ParseInt(t["e"], 10, 64)
-	staffID, _ := strconv.ParseUint(t["s"], 10, 64)
-	if staffID == 0 {
+	staffID, depID := parseDeskQRWho(t["s"])
+	if staffID == 0 && depID == 0 {
 		if h.Now().UnixMilli() >= until {
 			_ = h.Redis.Del(ctx, key).Err()
 			c.JSON(http.StatusOK, expired)
 			return
 		}
-		c.JSON(http.StatusOK, DeskQRPoll{State: deskQRWaiting, Message: "请用已绑定工作人员账号的微信扫描二维码。"})
+		c.JSON(http.StatusOK, DeskQRPoll{State: deskQRWaiting, Message: "请用已绑定工作人员或代表身份的微信扫描二维码。"})
 		return
 	}
 	// Single use: of two polls, one deletes the ticket.
@@ -210,21 +216,51 @@ func (h *Handlers) deskQRPoll(c *gin.Context) {
 		c.JSON(http.StatusOK, expired)
 		return
 	}
-	acct, err := models.LoadConsoleAccount(ctx, h.DB, staffID)
-	if errors.Is(err, models.ErrNotFound) {
-		// Deactivated since the scan.
+	var staff models.Staff
+	if staffID != 0 {
+		acct, err := models.LoadConsoleAccount(ctx, h.DB, staffID)
+		if err != nil && !errors.Is(err, models.ErrNotFound) {
+			shared.RespondErr(c, err)
+			return
+		}
+		staff = acct.Staff // zero when deactivated since the scan
+	}
+	var dep *models.Deputy
+	if depID != 0 {
+		d, err := models.BoundDeputy(ctx, h.DB, depID)
+		if err != nil && !errors.Is(err, models.ErrUnauthorized) {
+			shared.RespondErr(c, err)
+			return
+		}
+		if err == nil {
+			dep = &d
+		}
+	}
+	if staff.ID == 0 && dep == nil {
+		// Deactivated, retired or unbound since the scan.
 		c.JSON(http.StatusOK, expired)
 		return
 	}
-	if err != nil {
-		shared.RespondErr(c, err)
-		return
-	}
-	if _, _, err := h.startSession(c, acct.Staff); err != nil {
+	if _, _, err := h.startSession(c, staff, dep); err != nil {
 		shared.RespondErr(c, err)
 		return
 	}
 	h.setCookie(c, deskQRCookie, "", signInPath, -1, http.SameSiteStrictMode)
-	shared.Logger(c).InfoContext(ctx, "Console sign-in", "method", "desk_qr", "staff_id", staffID, "client_ip", c.ClientIP())
+	shared.Logger(c).InfoContext(ctx, "Console sign-in", "method", "desk_qr", "staff_id", staffID, "deputy_id", depID, "client_ip", c.ClientIP())
 	c.JSON(http.StatusOK, DeskQRPoll{State: deskQRSignedIn, Next: signInNext(t["n"]), Message: "已确认，正在进入工作台…"})
+}
+
+// deskQRWho is who confirmed a desk's ticket: "<staff id>/<deputy id>",
+// either 0 when the scanner is not that.
+func deskQRWho(staffID, deputyID uint64) string {
+	return strconv.FormatUint(staffID, 10) + "/" + strconv.FormatUint(deputyID, 10)
+}
+
+// parseDeskQRWho reads deskQRWho; "0" (not confirmed) and a bare staff id
+// (a ticket confirmed before deputies could sign in) read too.
+func parseDeskQRWho(s string) (staffID, deputyID uint64) {
+	a, b, _ := strings.Cut(s, "/")
+	staffID, _ = strconv.ParseUint(a, 10, 64)
+	deputyID, _ = strconv.ParseUint(b, 10, 64)
+	return staffID, deputyID
 }

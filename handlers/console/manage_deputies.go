@@ -45,6 +45,9 @@ func (h *Handlers) manageDeputyPages(manage *gin.RouterGroup) {
 	manage.POST("/deputies/:id/reinstate", h.pageDeputyReinstate)
 	manage.POST("/deputies/:id/move", h.pageDeputyMove)
 	manage.POST(strings.TrimPrefix(DeputyPhotoRoute, "/manage"), h.pageDeputyPhoto)
+	// Binding the deputy's WeChat (deputy_bind_pages.go).
+	manage.POST("/deputies/:id/wechat-invite", h.pageDeputyWeChatInvite)
+	manage.POST("/deputies/:id/wechat-unbind", h.pageDeputyWeChatUnbind)
 }
 
 // levelOptions are the levels a scope may choose: a township user only
@@ -193,13 +196,16 @@ type deputyFormData struct {
 	// OpenMove and OpenRetire open the action whose form was refused.
 	OpenMove, OpenRetire bool
 	MaxPhotoMB           int
+	// WeChat is the deputy's WeChat binding (deputy_bind_pages.go).
+	WeChat deputyWeChat
 }
 
 // deputyAuditLabels name the audit actions in a deputy's history.
 var deputyAuditLabels = map[string]string{
 	models.AuditDeputyCreate: "添加", models.AuditDeputyUpdate: "修改资料", models.AuditDeputyRetire: "离任",
 	models.AuditDeputyReinstate: "恢复在任", models.AuditDeputyMove: "更换主要联络站", "code.board": "新建公示牌",
-	auditDeputyPhoto: "上传照片",
+	auditDeputyPhoto: "上传照片", models.AuditDeputyInvite: "生成微信绑定二维码", models.AuditDeputyBind: "绑定微信",
+	models.AuditDeputyUnbind: "解除微信绑定",
 }
 
 // deputyForm is the form of d (the stored values).
@@ -397,6 +403,7 @@ func (h *Handlers) showDeputy(c *gin.Context, dep models.Deputy, status int, p p
 		}
 		d.Trail = append(d.Trail, timeRow{At: h.localTime(a.At), Text: label, Detail: a.Note})
 	}
+	d.WeChat = h.deputyWeChatView(c, dep)
 	if keep != nil {
 		keep(&d, &others, &comms)
 	}

@@ -69,8 +69,11 @@ type page struct {
 	Title string
 	// Nav names the current tab of the top menu ("opinions", "desk", …).
 	Nav string
-	// Staff is the signed-in member; nil on the sign-in pages.
+	// Staff is the signed-in member; nil on the sign-in pages and for a
+	// deputy signed in on their own.
 	Staff *ConsoleStaffView
+	// Deputy is the signed-in deputy (deputy_pages.go), nil if none.
+	Deputy *deputyWho
 	// CSRF is the token every form posts in csrfField.
 	CSRF string
 	// InWeChat is true inside WeChat's browser.
@@ -94,6 +97,12 @@ func (h *Handlers) render(c *gin.Context, status int, tpl string, p page) {
 		if s, ok := c.Get(ctxConsoleStaff); ok {
 			v := consoleStaffView(s.(models.Staff))
 			p.Staff = &v
+		}
+	}
+	if p.Deputy == nil {
+		if d, ok := c.Get(ctxConsoleDeputy); ok {
+			dep := d.(models.Deputy)
+			p.Deputy = &deputyWho{ID: dep.ID, Name: dep.Name}
 		}
 	}
 	if p.CSRF == "" {
@@ -152,33 +161,64 @@ func inWeChat(c *gin.Context) bool {
 // requirePage is requireConsoleStaff for pages: the session comes from the
 // cookie only; without one the browser is sent to sign in (inside WeChat,
 // straight to web authorization) and comes back to the same address; a
-// form post must carry the session's CSRF token.
+// form post must carry the session's CSRF token. A deputy's session
+// without a staff member (deputy_pages.go) may only sign out: a staff page
+// sends them to their own pages.
 func (h *Handlers) requirePage(c *gin.Context) {
-	token, err := c.Cookie(ConsoleCookie)
-	if err != nil || token == "" || len(token) > consoleTokenMaxLen {
-		h.toSignIn(c)
+	staff, _, ok := h.pageSession(c)
+	if !ok {
 		return
 	}
-	s, key, staff, err := h.openSession(c, token)
-	if errors.Is(err, models.ErrUnauthorized) {
-		h.toSignIn(c)
+	if staff.ID == 0 {
+		switch {
+		case c.FullPath() == logoutPath:
+			c.Next()
+		case c.Request.Method == http.MethodGet:
+			c.Redirect(http.StatusSeeOther, MePath)
+			c.Abort()
+		default:
+			h.renderErr(c, errNotStaff)
+		}
 		return
 	}
-	if err != nil {
-		h.renderErr(c, err)
-		return
-	}
-	if unsafeMethod(c.Request.Method) && !csrfMatches(c.PostForm(csrfField), s.CSRF) &&
-		!csrfMatches(c.GetHeader(ConsoleCSRFHeader), s.CSRF) {
-		h.renderErr(c, errCSRF)
-		return
-	}
-	c.Set(ctxConsoleStaff, staff)
-	c.Set(ctxConsoleSession, consoleAuth{key: key, csrf: s.CSRF, viaCookie: true})
 	if !h.departmentGate(c, staff) {
 		return
 	}
 	c.Next()
+}
+
+// pageSession opens the cookie session of a page request, checks a form
+// post's CSRF token and keeps who is signed in (a staff member, a deputy,
+// or both) in the context. It reports whether the request may go on; when
+// not, it has answered.
+func (h *Handlers) pageSession(c *gin.Context) (models.Staff, models.Deputy, bool) {
+	token, err := c.Cookie(ConsoleCookie)
+	if err != nil || token == "" || len(token) > consoleTokenMaxLen {
+		h.toSignIn(c)
+		return models.Staff{}, models.Deputy{}, false
+	}
+	s, key, staff, dep, err := h.openSession(c, token)
+	if errors.Is(err, models.ErrUnauthorized) {
+		h.toSignIn(c)
+		return models.Staff{}, models.Deputy{}, false
+	}
+	if err != nil {
+		h.renderErr(c, err)
+		return models.Staff{}, models.Deputy{}, false
+	}
+	if unsafeMethod(c.Request.Method) && !csrfMatches(c.PostForm(csrfField), s.CSRF) &&
+		!csrfMatches(c.GetHeader(ConsoleCSRFHeader), s.CSRF) {
+		h.renderErr(c, errCSRF)
+		return models.Staff{}, models.Deputy{}, false
+	}
+	if staff.ID != 0 {
+		c.Set(ctxConsoleStaff, staff)
+	}
+	if dep.ID != 0 {
+		c.Set(ctxConsoleDeputy, dep)
+	}
+	c.Set(ctxConsoleSession, consoleAuth{key: key, csrf: s.CSRF, viaCookie: true})
+	return staff, dep, true
 }
 
 // toSignIn sends a browser without a session to the sign-in page, with the

@@ -52,8 +52,9 @@ func RecordsDeputyPath(id uint64) string {
 // RecordsFilePath is an evidence file as staff open it.
 func RecordsFilePath(id uint64) string { return RecordsPath + "/files/" + strconv.FormatUint(id, 10) }
 
-// errActivityTooLarge answers an entry whose evidence passes MaxActivityBody.
-var errActivityTooLarge = models.Invalid("files", "佐证材料合计不能超过30MB，请压缩后再上传")
+// errActivityTooLarge answers an entry whose evidence passes its route's
+// cap (MaxActivityBody for staff, MaxMeActivityBody for deputies).
+var errActivityTooLarge = models.Invalid("files", "照片和文件合计太大，请分开提交或压缩后再上传")
 
 // errInactiveForbidden keeps the inactive list to the office, township
 // users and heads.
@@ -322,11 +323,15 @@ func (h *Handlers) pageRecordsCreate(c *gin.Context) {
 	seeOther(c, RecordsDeputyPath(a.DeputyID), "已录入，等待审核")
 }
 
-// storeActivityFiles stores the form's "files" (photos re-encoded without
-// metadata, PDFs as they came) under <DataDir>/uploads/activity/<yyyy>/<mm>/;
-// stored lists the written files so that a refused entry can remove them.
-// The deputies' own pages use it too.
-func (h *Handlers) storeActivityFiles(c *gin.Context) (files []models.ActivityFileInput, stored []string, err error) {
+// storeActivityFiles stores the files of the form's fields (default
+// "files"; photos re-encoded without metadata, PDFs as they came) under
+// <DataDir>/uploads/activity/<yyyy>/<mm>/; stored lists the written files
+// so that a refused entry can remove them. The deputies' own pages use it
+// too, with their fields "photos" and "pdf".
+func (h *Handlers) storeActivityFiles(c *gin.Context, fields ...string) (files []models.ActivityFileInput, stored []string, err error) {
+	if len(fields) == 0 {
+		fields = []string{"files"}
+	}
 	if err := c.Request.ParseMultipartForm(8 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -338,9 +343,11 @@ func (h *Handlers) storeActivityFiles(c *gin.Context) (files []models.ActivityFi
 		return nil, nil, nil
 	}
 	var heads []*multipart.FileHeader
-	for _, fh := range c.Request.MultipartForm.File["files"] {
-		if fh.Size > 0 || fh.Filename != "" {
-			heads = append(heads, fh)
+	for _, field := range fields {
+		for _, fh := range c.Request.MultipartForm.File[field] {
+			if fh.Size > 0 || fh.Filename != "" {
+				heads = append(heads, fh)
+			}
 		}
 	}
 	if len(heads) == 0 {

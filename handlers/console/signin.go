@@ -26,7 +26,8 @@ import (
 // (startSession):
 //   - inside WeChat, one tap: the official account's web authorization
 //     (snsapi_base) tells us the openid, which must be an active staff
-//     member's (models.ActiveStaffByOAOpenID). The state that goes to
+//     member's (models.ActiveStaffByOAOpenID) or a deputy's in office
+//     (models.ActiveDeputyByOAOpenID), or both: one session, two roles. The state that goes to
 //     WeChat and back is single use and bound to this browser by a secret
 //     in a cookie, so nobody can finish a sign-in someone else started, nor
 //     sign a victim's browser into their own account (docs/WECHAT.md);
@@ -155,7 +156,7 @@ func (h *Handlers) signedIn(c *gin.Context) bool {
 	if err != nil || token == "" || len(token) > consoleTokenMaxLen {
 		return false
 	}
-	_, _, _, err = h.openSession(c, token)
+	_, _, _, _, err = h.openSession(c, token)
 	return err == nil
 }
 
@@ -243,19 +244,24 @@ func (h *Handlers) loginSubmit(c *gin.Context) {
 		return
 	}
 	h.forgiveLogin(c, pair, addr)
-	h.finishSignIn(c, s, "password", d.Next)
+	h.finishSignIn(c, s, nil, "password", d.Next)
 }
 
-// finishSignIn opens the session of a staff member who proved who they are,
-// logs how, and sends the browser on. The sign-in form's token is spent.
-func (h *Handlers) finishSignIn(c *gin.Context, s models.Staff, method, next string) {
-	if _, _, err := h.startSession(c, s); err != nil {
+// finishSignIn opens the session of a staff member, a deputy (dep) or both
+// who proved who they are, logs how, and sends the browser on. The sign-in
+// form's token is spent.
+func (h *Handlers) finishSignIn(c *gin.Context, s models.Staff, dep *models.Deputy, method, next string) {
+	if _, _, err := h.startSession(c, s, dep); err != nil {
 		h.renderErr(c, err)
 		return
 	}
 	h.setCookie(c, loginCSRFCookie, "", signInPath, -1, http.SameSiteStrictMode)
+	var depID uint64
+	if dep != nil {
+		depID = dep.ID
+	}
 	shared.Logger(c).InfoContext(c.Request.Context(), "Console sign-in", "method", method,
-		"staff_id", s.ID, "client_ip", c.ClientIP())
+		"staff_id", s.ID, "deputy_id", depID, "client_ip", c.ClientIP())
 	c.Redirect(http.StatusSeeOther, next)
 }
 
@@ -361,7 +367,7 @@ func (h *Handlers) webAuthCallback(c *gin.Context) {
 		h.loginFailed(c, errWebAuthDown, retry)
 		return
 	}
-	s, err := models.ActiveStaffByOAOpenID(ctx, h.DB, openid)
+	s, dep, err := h.wechatIdentity(ctx, openid)
 	if err != nil {
 		if errors.Is(err, models.ErrUnauthorized) {
 			shared.Logger(c).WarnContext(ctx, "Console sign-in refused", "method", "wechat",
@@ -373,7 +379,7 @@ func (h *Handlers) webAuthCallback(c *gin.Context) {
 		h.renderErr(c, err)
 		return
 	}
-	h.finishSignIn(c, s, "wechat", retry.Next)
+	h.finishSignIn(c, s, dep, "wechat", retry.Next)
 }
 
 // retryView is the sign-in page after a failed web authorization: a button

@@ -45,7 +45,7 @@ type signInEnv struct {
 	op   models.Opinion
 }
 
-func newSignInEnv(t *testing.T, withWebAuth bool) *signInEnv {
+func newSignInEnv(t *testing.T, withWebAuth bool, adjust ...func(*handlers.Deps)) *signInEnv {
 	t.Helper()
 	conCheapHashes.Do(func() { models.PasswordCost = bcrypt.MinCost })
 	clk := &conClock{now: conT0}
@@ -68,6 +68,9 @@ func newSignInEnv(t *testing.T, withWebAuth bool) *signInEnv {
 		d.Now, d.Location, d.Log = clk.Now, conLoc, slog.New(slog.DiscardHandler)
 		d.OA = official.Config{AppID: wechattest.DefaultOAAppID, Token: siOAToken}
 		d.WebAuth = webAuth
+		for _, f := range adjust {
+			f(d)
+		}
 	})
 	e := &signInEnv{conEnv: &conEnv{testEnv: te, clock: clk}, fake: fake}
 	ctx := t.Context()

@@ -120,6 +120,8 @@ func (o *oaServer) onScan(ctx context.Context, m *oaMsg, raw, prefix string, fx 
 	switch card.kind {
 	case oaCardInvite:
 		return o.bindStaff(ctx, m, code)
+	case oaCardDeputyInvite:
+		return o.bindDeputy(ctx, m, code)
 	case oaCardUnknown, oaCardRevoked:
 		return textReply(prefix + oaUnknownCode + oaHelpText), nil
 	}

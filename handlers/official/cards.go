@@ -26,7 +26,9 @@ const (
 	oaCardUnknown oaCardKind = iota // unknown or malformed
 	oaCardRevoked
 	oaCardInvite // a staff invite: never cached beyond its kind
-	oaCardShown  // a deputy or station card
+	// oaCardDeputyInvite is a deputy's binding invite (deputy_bind.go).
+	oaCardDeputyInvite
+	oaCardShown // a deputy or station card
 )
 
 // oaCard is a rendered card. The text is kept in three parts so a long list
@@ -84,6 +86,8 @@ func (o *oaServer) loadCard(ctx context.Context, code string) (oaCard, error) {
 		return oaCard{}, err
 	case c.Kind == models.CodeStaffInvite:
 		return oaCard{kind: oaCardInvite}, nil
+	case c.Kind == models.CodeDeputyInvite:
+		return oaCard{kind: oaCardDeputyInvite}, nil
 	case c.Revoked:
 		return oaCard{kind: oaCardRevoked}, nil
 	}

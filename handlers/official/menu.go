@@ -1,6 +1,10 @@
 package official
 
-import "deputylink/wechat"
+import (
+	"strings"
+
+	"deputylink/wechat"
+)
 
 // Click keys of the official account's custom menu. "deputylink wechat menu"
 // publishes them and the push endpoint answers the CLICK events they raise.
@@ -32,6 +36,21 @@ type MenuOptions struct {
 	BookPage, FilePage string
 	// FallbackURL defaults to MenuFallbackURL.
 	FallbackURL string
+	// DeputyURL is the deputies' own pages (<public URL>/console/me, see
+	// DeputyPagesURL); empty leaves the entry 代表履职 out.
+	DeputyURL string
+}
+
+// MenuDeputyPath is where the menu's 代表履职 entry leads on the site.
+const MenuDeputyPath = "/console/me"
+
+// DeputyPagesURL is the 代表履职 entry's address on the site at publicURL
+// (DEPUTYLINK_PUBLIC_URL); "" without one.
+func DeputyPagesURL(publicURL string) string {
+	if publicURL == "" {
+		return ""
+	}
+	return strings.TrimRight(publicURL, "/") + MenuDeputyPath
 }
 
 // MenuButtons builds the official account's custom menu: three top-level
@@ -39,7 +58,7 @@ type MenuOptions struct {
 //
 //	预约接待: 小程序预约 (mini-program), 预约接待 (MENU_BOOK)
 //	反映意见: 小程序反映 (mini-program), 反映意见 (MENU_FILE)
-//	我的:     我的事项 (MENU_MY), 附近联络站 (MENU_STATIONS)
+//	我的:     我的事项 (MENU_MY), 附近联络站 (MENU_STATIONS), 代表履职 (a web page, with DeputyURL)
 //
 // Without a mini-program the first two are plain click buttons.
 func MenuButtons(opt MenuOptions) []*wechat.MenuButton {
@@ -62,6 +81,10 @@ func MenuButtons(opt MenuOptions) []*wechat.MenuButton {
 		return &wechat.MenuButton{Name: name, SubButtons: subs}
 	}
 	mine := parent("我的", click("我的事项", MenuMy), click("附近联络站", MenuStations))
+	if opt.DeputyURL != "" {
+		// The deputies' pages sign in with WeChat's web authorization.
+		mine.SubButtons = append(mine.SubButtons, &wechat.MenuButton{Type: "view", Name: "代表履职", URL: opt.DeputyURL})
+	}
 	if opt.MPAppID == "" {
 		return []*wechat.MenuButton{click("预约接待", MenuBook), click("反映意见", MenuFile), mine}
 	}

@@ -69,3 +69,40 @@ func TestMenuButtons(t *testing.T) {
 		}
 	}
 }
+
+// Ensure the deputies' entry 代表履职 is a web page under 我的 when the
+// site's public address is known, and absent without it.
+func TestMenuDeputyEntry(t *testing.T) {
+	url := official.DeputyPagesURL("https://rd.example.gov.cn/")
+	if url != "https://rd.example.gov.cn/console/me" || official.DeputyPagesURL("") != "" {
+		t.Fatalf("deputy pages URL %q", url)
+	}
+	find := func(menu []*wechat.MenuButton) *wechat.MenuButton {
+		for _, top := range menu {
+			for _, b := range top.SubButtons {
+				if b.Name == "代表履职" {
+					return b
+				}
+			}
+		}
+		return nil
+	}
+	for _, mp := range []string{"", "wxmp"} {
+		menu := official.MenuButtons(official.MenuOptions{MPAppID: mp, DeputyURL: url})
+		b := find(menu)
+		if b == nil || b.Type != "view" || b.URL != url {
+			t.Fatalf("mini-program %q: deputy entry %+v", mp, b)
+		}
+		if len(menu) > 3 {
+			t.Fatalf("%d top-level buttons", len(menu))
+		}
+		for _, top := range menu {
+			if len(top.SubButtons) > 5 || len([]rune(top.Name)) > 4 {
+				t.Errorf("%s: %d sub-buttons", top.Name, len(top.SubButtons))
+			}
+		}
+		if find(official.MenuButtons(official.MenuOptions{MPAppID: mp})) != nil {
+			t.Errorf("mini-program %q: deputy entry without a public URL", mp)
+		}
+	}
+}
