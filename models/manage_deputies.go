@@ -41,9 +41,12 @@ type DeputyInput struct {
 	Name  string
 	Level Level
 	// GroupIDs are the deputy's groups among those the scope manages
-	// (ListGroups); memberships of other groups are left as they are.
+	// (ListGroups); memberships of other groups are left as they are. On
+	// UpdateDeputy they apply only when SetGroups is true (the form sends
+	// them), so a caller that leaves both zero keeps the memberships.
 	// Deputy.Group is not entered: it is the groups' names (deputy_group.go).
-	GroupIDs []uint64
+	GroupIDs  []uint64
+	SetGroups bool
 	// StationID is the primary station: the deputy's code routes there.
 	StationID uint64
 	// OtherStationIDs are the other stations the deputy also serves.
@@ -451,6 +454,9 @@ func UpdateDeputy(ctx context.Context, db *gorm.DB, sc ManageScope, id uint64, i
 			if err := Audit(ctx, tx, now, sc.Actor, AuditDeputyUpdate, "deputy", d.ID, "", "", changed); err != nil {
 				return err
 			}
+		}
+		if !in.SetGroups {
+			return nil
 		}
 		return setDeputyGroups(ctx, tx, sc, &d, in.GroupIDs, now)
 	})

@@ -263,7 +263,7 @@ func deputyInputOf(c *gin.Context) (models.DeputyInput, map[string]string, map[u
 	comms, commSet := ids("community_ids")
 	groups, _ := ids("group_ids")
 	station, _ := models.ParseID(f["station_id"])
-	in := models.DeputyInput{Name: f["name"], Level: models.Level(f["level"]), GroupIDs: groups, StationID: station,
+	in := models.DeputyInput{Name: f["name"], Level: models.Level(f["level"]), GroupIDs: groups, SetGroups: true, StationID: station,
 		OtherStationIDs: others, CommunityIDs: comms, Duties: f["duties"], Pledge: f["pledge"], Term: f["term"],
 		TermStart: f["term_start"], TermEnd: f["term_end"], Bio: f["bio"], PhotoURL: f["photo_url"]}
 	return in, f, otherSet, commSet
