@@ -228,7 +228,7 @@ type DeputyQuery struct {
 	GroupID uint64
 	Status  DeputyStatus
 	Offset  int
-	Limit    int
+	Limit   int
 }
 
 // ManagedDeputy is one row of the management list.
