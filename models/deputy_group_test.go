@@ -333,3 +333,68 @@ func TestDeputyFormGroups(t *testing.T) {
 		t.Errorf("new deputy %+v %v", nd, err)
 	}
 }
+
+// Ensure the import's 代表小组 column: a registered group is joined (only
+// where the rules allow), an unregistered one is created (a township's
+// when its rows share one, else the county's), memberships are only added,
+// and the deputies' group text follows.
+func TestImportGroups(t *testing.T) {
+	t.Parallel()
+	db := demoDB(t)
+	line := func(name, level, station, groups string) []string {
+		l := deputyLine(name, level, station)
+		l[5] = groups
+		return l
+	}
+	head := models.ImportHeaders(models.ImportDeputies)
+	// A 桃源镇 deputy cannot join a 城关镇 group; a township user cannot name a county group.
+	_, plan, err := importFile(t, db, adminScope, models.ImportDeputies, [][]string{head,
+		line("范春生", "镇", "桃源镇代表联络站", "城关镇第一代表小组")})
+	if !errors.Is(err, models.ErrImportRows) || len(plan.Errors) != 1 || !strings.Contains(plan.Errors[0].Text(), "不在城关镇的联络站履职") {
+		t.Fatalf("a 桃源镇 deputy into a 城关镇 group: %v %+v", err, plan.Errors)
+	}
+	town := models.ManageScope{Actor: models.Actor{Kind: "staff", ID: 9}, Township: "城关镇"}
+	_, plan, err = importFile(t, db, town, models.ImportDeputies, [][]string{head,
+		line("潘红梅", "镇", "东门社区代表联络站", "法制专业代表小组")})
+	if !errors.Is(err, models.ErrImportRows) || len(plan.Errors) != 1 || !strings.Contains(plan.Errors[0].Text(), "属于县级") {
+		t.Fatalf("a township user names a county group: %v %+v", err, plan.Errors)
+	}
+	res, plan, err := importFile(t, db, adminScope, models.ImportDeputies, [][]string{head,
+		line("潘红梅", "镇", "东门社区代表联络站", "东门社区代表小组、城关镇西片代表小组"),
+		line("新代表甲", "县", "西街社区代表联络站", "城关镇西片代表小组、水利专业代表小组"),
+		line("新代表乙", "县", "沙湾村代表联络站", "水利专业代表小组"),
+	})
+	if err != nil {
+		t.Fatalf("import: %v %+v", err, plan.Errors)
+	}
+	if res.Created != 2 || res.Updated != 1 {
+		t.Errorf("result %+v", res)
+	}
+	var west, water models.DeputyGroup
+	if err := db.Where("name = ?", "城关镇西片代表小组").First(&west).Error; err != nil || west.Township != "城关镇" {
+		t.Errorf("城关镇西片代表小组 %+v %v", west, err)
+	}
+	if err := db.Where("name = ?", "水利专业代表小组").First(&water).Error; err != nil || water.Township != "" {
+		t.Errorf("水利专业代表小组 %+v %v", water, err)
+	}
+	var pan models.Deputy
+	db.Where("name = ?", "潘红梅").First(&pan)
+	if pan.Group != "城关镇第一代表小组、东门社区代表小组、城关镇西片代表小组" {
+		t.Errorf("潘红梅 after the import: %q (memberships are only added)", pan.Group)
+	}
+	var n int64
+	db.Model(&models.AuditLog{}).Where("action IN ?", []string{models.AuditGroupCreate, models.AuditGroupMembers}).
+		Where("entity_id IN ?", []uint64{west.ID, water.ID}).Count(&n)
+	if n != 4 {
+		t.Errorf("%d group audits of the import, want 4", n)
+	}
+	// Importing the same file again adds nothing.
+	if _, _, err := importFile(t, db, adminScope, models.ImportDeputies, [][]string{head,
+		line("潘红梅", "镇", "东门社区代表联络站", "东门社区代表小组、城关镇西片代表小组")}); err != nil {
+		t.Fatal(err)
+	}
+	db.Model(&models.AuditLog{}).Where("action = ? AND entity_id = ?", models.AuditGroupMembers, west.ID).Count(&n)
+	if n != 1 {
+		t.Errorf("a repeated import audited %d member changes", n)
+	}
+}
