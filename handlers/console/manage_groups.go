@@ -103,6 +103,9 @@ type groupFormData struct {
 	Query      string
 	Searched   bool
 	Candidates []models.ManagedDeputy
+	// More says the search showed only the first CandidateLimit deputies.
+	More           bool
+	CandidateLimit int
 	// MembersHref lists the members on the deputies page.
 	MembersHref string
 }
@@ -117,7 +120,7 @@ func (h *Handlers) showGroupForm(c *gin.Context, status int, p page, d groupForm
 			h.renderErr(c, err)
 			return
 		}
-		d.Townships = []option{{"", "县级代表小组（成员可来自全县各联络站）"}}
+		d.Townships = []option{{"", "县级代表小组（成员可来自全县）"}}
 		for _, t := range districts {
 			d.Townships = append(d.Townships, option{t, t + "的代表小组"})
 		}
@@ -209,11 +212,15 @@ func (h *Handlers) showGroup(c *gin.Context, g models.GroupDetail, status int, p
 	_, d.Searched = c.GetQuery("q")
 	if d.Searched {
 		var err error
-		d.Candidates, err = models.GroupCandidates(c.Request.Context(), h.DB, manageScope(c), g.ID, d.Query, groupCandidateLimit)
+		d.Candidates, err = models.GroupCandidates(c.Request.Context(), h.DB, manageScope(c), g.ID, d.Query, groupCandidateLimit+1)
 		if err != nil {
 			h.renderErr(c, err)
 			return
 		}
+		if len(d.Candidates) > groupCandidateLimit {
+			d.Candidates, d.More = d.Candidates[:groupCandidateLimit], true
+		}
+		d.CandidateLimit = groupCandidateLimit
 	}
 	h.showGroupForm(c, status, p, d)
 }
