@@ -98,6 +98,10 @@ func TestDemoGroups(t *testing.T) {
 	if d := e.deputy("张海明"); d.Group != "法制专业代表小组、城关镇代表小组" {
 		t.Errorf("张海明's group text %q (county groups first)", d.Group)
 	}
+	// The API's deputy resource shows the names.
+	if v, err := models.GetDeputy(ctx, e.db, e.deputy("潘红梅").ID); err != nil || v.Group != "城关镇第一代表小组、东门社区代表小组" {
+		t.Errorf("the public view's group %q %v", v.Group, err)
+	}
 	// A second load leaves the groups alone.
 	st, err := models.LoadDemo(ctx, e.db)
 	if err != nil || st.New.Groups != 0 || st.Groups != 17 {
