@@ -118,6 +118,16 @@ var routeBodies = map[string]bodySpec{
 	"POST /console/manage/deputies/:id/reinstate":   {form: true},
 	"POST /console/manage/deputies/:id/move":        {form: true},
 	"POST /console/manage/deputies/:id/photo":       {form: true},
+
+	// Deputy groups (代表小组).
+	"GET /console/manage/groups":                             {form: true},
+	"GET /console/manage/groups/new":                         {form: true},
+	"POST /console/manage/groups":                            {form: true},
+	"GET /console/manage/groups/:id":                         {form: true},
+	"POST /console/manage/groups/:id":                        {form: true},
+	"POST /console/manage/groups/:id/members":                {form: true},
+	"POST /console/manage/groups/:id/members/:deputy/remove": {form: true},
+	"POST /console/manage/groups/:id/delete":                 {form: true},
 	"POST /console/api/login": {who: anon, fields: []bodyField{
 		f("username", `"nobody"`, "string"), f("password", `"wrong password"`, "string"),
 	}},

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"gorm.io/gorm"
@@ -19,11 +20,12 @@ type DemoCounts struct {
 	Categories  int
 	Departments int
 	Staff       int
+	Groups      int
 }
 
 // Sum is the number of rows of all kinds.
 func (c DemoCounts) Sum() int {
-	return c.Stations + c.Communities + c.Deputies + c.Codes + c.Categories + c.Departments + c.Staff
+	return c.Stations + c.Communities + c.Deputies + c.Codes + c.Categories + c.Departments + c.Staff + c.Groups
 }
 
 // DemoStats reports what LoadDemo did. The embedded DemoCounts are the demo
@@ -41,8 +43,8 @@ func (s DemoStats) Created() int { return s.New.Sum() }
 
 // String summarises the stats for logs and the command line.
 func (s DemoStats) String() string {
-	return fmt.Sprintf("stations %d, communities %d, deputies %d, codes %d, categories %d, departments %d, staff %d (%d created, %d already present)",
-		s.Stations, s.Communities, s.Deputies, s.Codes, s.Categories, s.Departments, s.Staff, s.Created(), s.Present.Sum())
+	return fmt.Sprintf("stations %d, communities %d, deputies %d, codes %d, categories %d, departments %d, staff %d, groups %d (%d created, %d already present)",
+		s.Stations, s.Communities, s.Deputies, s.Codes, s.Categories, s.Departments, s.Staff, s.Groups, s.Created(), s.Present.Sum())
 }
 
 // sub returns c minus o, kind by kind.
@@ -50,7 +52,7 @@ func (c DemoCounts) sub(o DemoCounts) DemoCounts {
 	return DemoCounts{
 		Stations: c.Stations - o.Stations, Communities: c.Communities - o.Communities,
 		Deputies: c.Deputies - o.Deputies, Codes: c.Codes - o.Codes, Categories: c.Categories - o.Categories,
-		Departments: c.Departments - o.Departments, Staff: c.Staff - o.Staff,
+		Departments: c.Departments - o.Departments, Staff: c.Staff - o.Staff, Groups: c.Groups - o.Groups,
 	}
 }
 
@@ -60,7 +62,7 @@ func demoTotals() DemoCounts {
 	return DemoCounts{
 		Stations: len(demoStations), Communities: len(demoCommunities), Deputies: len(demoDeputies),
 		Codes: len(demoStations) + len(demoDeputies), Categories: len(demoCategories),
-		Departments: len(demoDepartments), Staff: len(demoStaffRows),
+		Departments: len(demoDepartments), Staff: len(demoStaffRows), Groups: len(demoGroups),
 	}
 }
 
@@ -134,7 +136,7 @@ func loadDemo(ctx context.Context, tx *gorm.DB, n *DemoCounts) error {
 			return fmt.Errorf("deputy %s: unknown station %q", d.Name, d.Station)
 		}
 		row := Deputy{
-			Name: d.Name, Level: d.Level, Group: d.Group, StationID: sid, Bio: d.Bio,
+			Name: d.Name, Level: d.Level, StationID: sid, Bio: d.Bio,
 			Status: DeputyActive, Term: demoTerms[d.Level],
 			// No photos ship with the demo; the mini-program shows its default avatar.
 			PhotoURL: "",
@@ -158,6 +160,12 @@ func loadDemo(ctx context.Context, tx *gorm.DB, n *DemoCounts) error {
 	if err != nil {
 		return err
 	}
+
+	groups, err := demoEnsureGroups(tx)
+	if err != nil {
+		return err
+	}
+	n.Groups += groups
 
 	for _, c := range demoCategories {
 		row := c // never hand the package-level table to gorm, which writes ids back
@@ -226,13 +234,74 @@ func demoCorrect(tx *gorm.DB) (int, error) {
 			continue
 		}
 		res := tx.Model(&Deputy{}).Where("name = ? AND level = ?", d.Name, LevelTownship).
-			Updates(map[string]any{"level": d.Level, "deputy_group": d.Group, "term": demoTerms[d.Level]})
+			Updates(map[string]any{"level": d.Level, "term": demoTerms[d.Level]})
 		if res.Error != nil {
 			return fixed, translate(res.Error)
 		}
 		fixed += int(res.RowsAffected)
 	}
 	return fixed, nil
+}
+
+// demoEnsureGroups creates the demo's deputy groups that are missing, with
+// their members (the deputies whose demo row names the group, and the
+// group's extra members) and leader, and rewrites the demo deputies' group
+// text (Deputy.Group) from their memberships (a text an earlier demo wrote
+// by hand is corrected). A group that exists is left
+// as it is: the office may have changed it. It returns how many groups it
+// created.
+func demoEnsureGroups(tx *gorm.DB) (int, error) {
+	ids := map[string]uint64{}
+	names := make([]string, len(demoDeputies))
+	for i, d := range demoDeputies {
+		names[i] = d.Name
+	}
+	var ds []Deputy
+	if err := tx.Select("id", "name").Where("name IN ?", names).Find(&ds).Error; err != nil {
+		return 0, translate(err)
+	}
+	for _, d := range ds {
+		ids[d.Name] = d.ID
+	}
+	created := 0
+	all := make([]uint64, 0, len(ds))
+	for _, d := range ds {
+		all = append(all, d.ID)
+	}
+	for _, g := range demoGroups {
+		var n int64
+		if err := tx.Model(&DeputyGroup{}).Where("name = ?", g.Name).Count(&n).Error; err != nil {
+			return created, translate(err)
+		}
+		if n > 0 {
+			continue
+		}
+		members := slices.Clone(g.Extra)
+		for _, d := range demoDeputies {
+			if d.Group == g.Name && !slices.Contains(members, d.Name) {
+				members = append(members, d.Name)
+			}
+		}
+		leader, ok := ids[g.Leader]
+		if !ok || !slices.Contains(members, g.Leader) {
+			return created, fmt.Errorf("group %s: leader %s is not a member", g.Name, g.Leader)
+		}
+		row := DeputyGroup{Name: g.Name, Township: g.Township, LeaderID: &leader}
+		if err := tx.Omit("Members").Create(&row).Error; err != nil {
+			return created, fmt.Errorf("group %s: %w", g.Name, translate(err))
+		}
+		created++
+		for _, m := range members {
+			id, ok := ids[m]
+			if !ok {
+				return created, fmt.Errorf("group %s: unknown deputy %s", g.Name, m)
+			}
+			if err := tx.Exec("INSERT INTO deputy_group_members (deputy_group_id, deputy_id) VALUES (?, ?)", row.ID, id).Error; err != nil {
+				return created, translate(err)
+			}
+		}
+	}
+	return created, syncDeputyGroupText(tx, all)
 }
 
 // demoEnsure loads the row matching where into row, or creates row if there

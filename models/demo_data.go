@@ -135,7 +135,43 @@ const (
 	grpBaisha2    = "白沙镇第二代表小组"
 	grpShimen1    = "石门镇第一代表小组"
 	grpShimen2    = "石门镇第二代表小组"
+	grpDongmen    = "东门社区代表小组"
+	grpLaw        = "法制专业代表小组"
 )
+
+// demoGroup is a deputy group (代表小组) of the demo: its township ("" for
+// a county group), its leader, and its members besides the deputies whose
+// demoDeputy.Group names it.
+type demoGroup struct {
+	Name     string
+	Township string
+	Leader   string
+	Extra    []string
+}
+
+// demoGroups are created in this order by LoadDemo. 东门社区代表小组 holds
+// the county and township deputies of 东门社区代表联络站; 法制专业代表小组 is a
+// county professional group whose members come from several stations and
+// townships.
+var demoGroups = []demoGroup{
+	{grpProvincial, "", "沈国良", nil},
+	{grpCity, "", "吴志刚", nil},
+	{grpLaw, "", "陈立军", []string{"陈立军", "彭晓军", "孙立伟", "张海明", "冯国强"}},
+	{grpChengguan, dtChengguan, "张海明", nil},
+	{grpDongxi, dtDongxi, "黄建平", nil},
+	{grpTaoyuan, dtTaoyuan, "徐长林", nil},
+	{grpBaisha, dtBaisha, "梁永福", nil},
+	{grpShimen, dtShimen, "冯国强", nil},
+	{grpChengguan1, dtChengguan, "董美华", nil},
+	{grpChengguan2, dtChengguan, "袁德平", nil},
+	{grpDongmen, dtChengguan, "王桂英", []string{"王桂英", "潘红梅", "蒋建平"}},
+	{grpTaoyuan1, dtTaoyuan, "杜明亮", nil},
+	{grpTaoyuan2, dtTaoyuan, "邱建国", nil},
+	{grpBaisha1, dtBaisha, "谭国华", nil},
+	{grpBaisha2, dtBaisha, "戴志成", nil},
+	{grpShimen1, dtShimen, "金永康", nil},
+	{grpShimen2, dtShimen, "毛玉珍", nil},
+}
 
 type demoDeputy struct {
 	Name    string

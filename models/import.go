@@ -179,6 +179,12 @@ type ImportPlan struct {
 	stationIDs       map[string]uint64
 	stationDistricts map[string]string
 	communityIDs     map[string]uint64
+	// groups are the registered deputy groups the rows name, by name;
+	// newGroups the names of those the import creates, in order, with the
+	// townships of their rows' primary stations.
+	groups        map[string]DeputyGroup
+	newGroups     []string
+	newGroupTowns map[string]map[string]bool
 }
 
 // OK reports whether every row passed.
@@ -221,7 +227,7 @@ func ApplyImport(ctx context.Context, db *gorm.DB, scope ManageScope, sheet Impo
 			return ErrImportRows
 		}
 		res = ImportResult{Kind: sheet.Kind, Created: plan.Creates, Updated: plan.Updates}
-		w := importWriter{tx: tx, plan: &plan, now: now.UTC(), actor: scope.Actor}
+		w := importWriter{tx: tx, plan: &plan, now: now.UTC(), actor: scope.Actor, scope: scope}
 		switch sheet.Kind {
 		case ImportStations:
 			err = w.stations()
@@ -245,7 +251,8 @@ func checkImport(db *gorm.DB, scope ManageScope, sheet ImportSheet) (ImportPlan,
 		return ImportPlan{}, ErrNotFound
 	}
 	p := ImportPlan{Kind: sheet.Kind, Rows: len(sheet.Lines), existing: map[int]uint64{},
-		stationIDs: map[string]uint64{}, stationDistricts: map[string]string{}, communityIDs: map[string]uint64{}}
+		stationIDs: map[string]uint64{}, stationDistricts: map[string]string{}, communityIDs: map[string]uint64{},
+		groups: map[string]DeputyGroup{}, newGroupTowns: map[string]map[string]bool{}}
 	var stations []Station
 	if err := db.Select("id", "name", "district").Find(&stations).Error; err != nil {
 		return p, translate(err)
@@ -393,6 +400,13 @@ func checkDeputies(db *gorm.DB, p *ImportPlan, scope ManageScope, sheet ImportSh
 	for name, id := range p.stationIDs {
 		districtOf[id] = p.stationDistricts[name]
 	}
+	var gs []DeputyGroup
+	if err := db.Select("id", "name", "township").Find(&gs).Error; err != nil {
+		return translate(err)
+	}
+	for _, g := range gs {
+		p.groups[g.Name] = g
+	}
 	seen := seenNames{}
 	for _, l := range sheet.Lines {
 		r := cellsOf(sheet.Kind, l)
@@ -416,6 +430,7 @@ func checkDeputies(db *gorm.DB, p *ImportPlan, scope ManageScope, sheet ImportSh
 			}
 			p.existing[d.Row] = ks[0].ID
 		}
+		p.checkGroups(r, scope, d)
 		p.fail(r.errs...)
 		p.deputies = append(p.deputies, d)
 	}
@@ -424,12 +439,45 @@ func checkDeputies(db *gorm.DB, p *ImportPlan, scope ManageScope, sheet ImportSh
 	return nil
 }
 
+// checkGroups checks the groups a deputy row names: a registered group must
+// be one the scope manages, and a township group needs the deputy to serve
+// in the township (deputy_group.go); an unregistered one is created.
+// A row already wrong (say, a station outside the scope) is not checked
+// further.
+func (p *ImportPlan) checkGroups(r *importCells, scope ManageScope, d deputyRow) {
+	if len(r.errs) > 0 {
+		return
+	}
+	towns := map[string]bool{p.stationDistricts[d.Station]: true}
+	for _, o := range d.Others {
+		towns[p.stationDistricts[o]] = true
+	}
+	for _, name := range d.Groups {
+		g, ok := p.groups[name]
+		if !ok {
+			if p.newGroupTowns[name] == nil {
+				p.newGroups = append(p.newGroups, name)
+				p.newGroupTowns[name] = map[string]bool{}
+			}
+			p.newGroupTowns[name][p.stationDistricts[d.Station]] = true
+			continue
+		}
+		switch {
+		case !scope.allowsGroup(g.Township):
+			r.fail("代表小组", "代表小组“%s”属于%s，不在您管理的范围内", name, g.TownshipLabel())
+		case g.Township != "" && !towns[g.Township]:
+			r.fail("代表小组", "代表“%s”不在%s的联络站履职，不能加入“%s”", d.Name, g.Township, name)
+		}
+	}
+}
+
 // importWriter writes a checked plan.
 type importWriter struct {
 	tx    *gorm.DB
 	plan  *ImportPlan
 	now   time.Time
 	actor Actor
+	scope ManageScope
 	// audits are written together at the end.
 	audits []AuditLog
 }
@@ -558,7 +606,7 @@ func (w *importWriter) deputies() error {
 		sid := w.plan.stationIDs[d.Station]
 		if id, ok := w.plan.existing[d.Row]; ok {
 			up := map[string]any{"level": d.Level, "station_id": sid, "updated_at": w.now}
-			for col, v := range map[string]string{"deputy_group": d.Group, "term": d.Term, "term_start": d.TermStart,
+			for col, v := range map[string]string{"term": d.Term, "term_start": d.TermStart,
 				"term_end": d.TermEnd, "duties": d.Duties, "pledge": d.Pledge, "bio": d.Bio} {
 				if v != "" {
 					up[col] = v
@@ -571,7 +619,7 @@ func (w *importWriter) deputies() error {
 			all = append(all, links{id: id, row: d, replaceO: true, replaceC: len(d.Constituency) > 0})
 			continue
 		}
-		news = append(news, Deputy{Name: d.Name, Level: d.Level, Group: d.Group, StationID: sid, Bio: d.Bio,
+		news = append(news, Deputy{Name: d.Name, Level: d.Level, StationID: sid, Bio: d.Bio,
 			Status: DeputyActive, Term: d.Term, Duties: d.Duties, Pledge: d.Pledge, TermStart: d.TermStart,
 			TermEnd: d.TermEnd, CreatedAt: w.now, UpdatedAt: w.now})
 		newRows = append(newRows, d)
@@ -627,7 +675,77 @@ func (w *importWriter) deputies() error {
 			}
 		}
 	}
-	return nil
+	ids := make(map[int]uint64, len(all))
+	for _, l := range all {
+		ids[l.row.Row] = l.id
+	}
+	return w.groups(ids)
+}
+
+// groups creates the groups the rows name that are not registered and adds
+// each row's deputy to the groups it names (memberships are only added),
+// then rewrites the deputies' group text. A new group belongs to the
+// township user's township, or, for the county office, to the township of
+// its rows' primary stations when they share one, else to the county.
+func (w *importWriter) groups(deputyIDs map[int]uint64) error {
+	byName := map[string]DeputyGroup{}
+	for name, g := range w.plan.groups {
+		byName[name] = g
+	}
+	for _, name := range w.plan.newGroups {
+		g := DeputyGroup{Name: name, CreatedAt: w.now, UpdatedAt: w.now}
+		if !w.scope.All {
+			g.Township = w.scope.Township
+		} else if towns := w.plan.newGroupTowns[name]; len(towns) == 1 {
+			for t := range towns {
+				g.Township = t
+			}
+		}
+		if err := w.tx.Omit("Members").Create(&g).Error; err != nil {
+			return groupNameTaken(err, name)
+		}
+		byName[name] = g
+		if err := w.audit(AuditLog{Action: AuditGroupCreate, EntityKind: "deputy_group", EntityID: g.ID,
+			Note: g.Name + "（" + g.TownshipLabel() + "）；Excel导入"}); err != nil {
+			return err
+		}
+	}
+	joined := map[uint64][]uint64{}
+	var touched []uint64
+	for _, d := range w.plan.deputies {
+		id := deputyIDs[d.Row]
+		for _, name := range d.Groups {
+			g := byName[name]
+			var n int64
+			if err := w.tx.Table("deputy_group_members").Where("deputy_group_id = ? AND deputy_id = ?", g.ID, id).
+				Count(&n).Error; err != nil {
+				return translate(err)
+			}
+			if n > 0 {
+				continue
+			}
+			if err := w.tx.Exec("INSERT INTO deputy_group_members (deputy_group_id, deputy_id) VALUES (?, ?)", g.ID, id).Error; err != nil {
+				return translate(err)
+			}
+			if len(joined[g.ID]) == 0 {
+				touched = append(touched, g.ID)
+			}
+			joined[g.ID] = append(joined[g.ID], id)
+		}
+	}
+	var all []uint64
+	for _, gid := range touched {
+		var ds []Deputy
+		if err := w.tx.Select("id", "name").Where("id IN ?", joined[gid]).Order("id").Find(&ds).Error; err != nil {
+			return translate(err)
+		}
+		if err := w.audit(AuditLog{Action: AuditGroupMembers, EntityKind: "deputy_group", EntityID: gid,
+			Note: Shorten("加入："+deputyNames(ds)+"；Excel导入", 1000, "…")}); err != nil {
+			return err
+		}
+		all = append(all, joined[gid]...)
+	}
+	return syncDeputyGroupText(w.tx, all)
 }
 
 // ImportTemplate writes the .xlsx template of kind: the data sheet with the

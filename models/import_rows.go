@@ -85,7 +85,7 @@ var importColumns = map[ImportKind][]importColumn{
 		{Header: "主联络站", Required: true, Help: "必填，已登记的联络站（代表之家、代表联络站或基层立法联系点）的全称；代表的二维码指向这个站。", Example: "东门社区代表联络站", Width: 24},
 		{Header: "其他联络站", Help: "代表同时进站的其他联络站，多个用顿号“、”分隔，可不填。", Example: "", Width: 24},
 		{Header: "选区(村/社区)", Help: "直接选举的代表所在选区的村（社区），填已登记的村（社区）名称，多个用顿号“、”分隔，可不填。", Example: "东门社区", Width: 20},
-		{Header: "代表小组", Help: "所在代表小组，可不填，不超过 100 个字。", Example: "城关镇代表小组", Width: 16},
+		{Header: "代表小组", Help: "所在代表小组，可不填；在几个小组的用“、”隔开。已登记的小组直接加入；还没有登记的小组导入时新建（成员都在同一乡镇（街道）的联络站的，建为该乡镇（街道）的小组，否则为县级小组），组长请在“代表小组”页面指定。导入只加入小组，不会把代表移出原来的小组。", Example: "城关镇代表小组", Width: 16},
 		{Header: "届次", Help: "如：第十八届，可不填，不超过 50 个字。", Example: "第十八届", Width: 10},
 		{Header: "任期开始", Help: "日期，如 2021-12-01（也可写 2021/12/1 或 2021年12月1日），可不填。", Example: "2021-12-01", Width: 12},
 		{Header: "任期结束", Help: "日期，写法同上，不早于任期开始，可不填。", Example: "2026-11-30", Width: 12},
@@ -287,13 +287,15 @@ func (r *importCells) phone(col string) string {
 
 // deputyRow is a checked row of a deputies file.
 type deputyRow struct {
-	Row                 int
-	Name                string
-	Level               Level
-	Station             string
-	Others              []string
-	Constituency        []string
-	Group, Term         string
+	Row          int
+	Name         string
+	Level        Level
+	Station      string
+	Others       []string
+	Constituency []string
+	// Groups are the names of the deputy groups the row adds the deputy to.
+	Groups              []string
+	Term                string
 	TermStart, TermEnd  string
 	Duties, Pledge, Bio string
 }
@@ -306,7 +308,7 @@ func readDeputyRow(r *importCells) deputyRow {
 		Station:      r.text("主联络站", true, 100),
 		Others:       r.list("其他联络站", 100),
 		Constituency: r.list("选区(村/社区)", 100),
-		Group:        r.text("代表小组", false, 100),
+		Groups:       r.list("代表小组", MaxGroupName),
 		Term:         r.text("届次", false, 50),
 		TermStart:    r.date("任期开始"),
 		TermEnd:      r.date("任期结束"),

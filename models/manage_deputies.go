@@ -40,7 +40,13 @@ const (
 type DeputyInput struct {
 	Name  string
 	Level Level
-	Group string
+	// GroupIDs are the deputy's groups among those the scope manages
+	// (ListGroups); memberships of other groups are left as they are. On
+	// UpdateDeputy they apply only when SetGroups is true (the form sends
+	// them), so a caller that leaves both zero keeps the memberships.
+	// Deputy.Group is not entered: it is the groups' names (deputy_group.go).
+	GroupIDs  []uint64
+	SetGroups bool
 	// StationID is the primary station: the deputy's code routes there.
 	StationID uint64
 	// OtherStationIDs are the other stations the deputy also serves.
@@ -104,7 +110,6 @@ func ParseTermDate(field, s string) (string, error) {
 // normalize cleans the input and checks what needs no database.
 func (in *DeputyInput) normalize() error {
 	in.Name = CleanLine(in.Name)
-	in.Group = CleanLine(in.Group)
 	in.Duties = CleanLine(in.Duties)
 	in.Pledge = CleanText(in.Pledge)
 	in.Term = CleanLine(in.Term)
@@ -116,8 +121,6 @@ func (in *DeputyInput) normalize() error {
 		return Invalid("name", "姓名不能为空，且不能超过50个字")
 	case !in.Level.Valid():
 		return Invalid("level", "请选择代表的层级（全国、省、市、县或镇人大代表）")
-	case utf8.RuneCountInString(in.Group) > 100:
-		return Invalid("group", "代表团（组）不能超过100个字")
 	case !ValidID(in.StationID):
 		return Invalid("station_id", "请选择代表的主要联络站")
 	case utf8.RuneCountInString(in.Duties) > 200:
@@ -221,9 +224,11 @@ type DeputyQuery struct {
 	StationID uint64
 	// Township is a Station.District.
 	Township string
-	Status   DeputyStatus
-	Offset   int
-	Limit    int
+	// GroupID keeps the members of one group (代表小组).
+	GroupID uint64
+	Status  DeputyStatus
+	Offset  int
+	Limit   int
 }
 
 // ManagedDeputy is one row of the management list.
@@ -271,6 +276,10 @@ func ListManagedDeputies(ctx context.Context, db *gorm.DB, sc ManageScope, q Dep
 		}
 		if q.Township != "" {
 			tx = tx.Where("stations.district = ?", q.Township)
+		}
+		if q.GroupID != 0 {
+			tx = tx.Where("deputies.id IN (?)",
+				db.Table("deputy_group_members").Select("deputy_id").Where("deputy_group_id = ?", q.GroupID))
 		}
 		return tx
 	}
@@ -361,7 +370,7 @@ func CreateDeputy(ctx context.Context, db *gorm.DB, sc ManageScope, in DeputyInp
 		if err != nil {
 			return err
 		}
-		d = Deputy{Name: in.Name, Level: in.Level, Group: in.Group, StationID: in.StationID, Bio: in.Bio,
+		d = Deputy{Name: in.Name, Level: in.Level, StationID: in.StationID, Bio: in.Bio,
 			PhotoURL: in.PhotoURL, Status: DeputyActive, Term: in.Term, Duties: in.Duties, Pledge: in.Pledge,
 			TermStart: in.TermStart, TermEnd: in.TermEnd}
 		if err := tx.Omit("Stations", "Constituency").Create(&d).Error; err != nil {
@@ -373,8 +382,11 @@ func CreateDeputy(ctx context.Context, db *gorm.DB, sc ManageScope, in DeputyInp
 		if _, err := EnsureDeputyCode(ctx, tx, d.ID); err != nil {
 			return err
 		}
-		return Audit(ctx, tx, now, sc.Actor, AuditDeputyCreate, "deputy", d.ID, "", string(DeputyActive),
-			d.Name+"（"+d.Level.Label()+"）")
+		if err := Audit(ctx, tx, now, sc.Actor, AuditDeputyCreate, "deputy", d.ID, "", string(DeputyActive),
+			d.Name+"（"+d.Level.Label()+"）"); err != nil {
+			return err
+		}
+		return setDeputyGroups(ctx, tx, sc, &d, in.GroupIDs, now)
 	})
 	if err != nil {
 		return Deputy{}, err
@@ -425,12 +437,12 @@ func UpdateDeputy(ctx context.Context, db *gorm.DB, sc ManageScope, id uint64, i
 			return err
 		}
 		d = cur
-		d.Name, d.Level, d.Group, d.Bio, d.PhotoURL, d.Term = in.Name, in.Level, in.Group, in.Bio, in.PhotoURL, in.Term
+		d.Name, d.Level, d.Bio, d.PhotoURL, d.Term = in.Name, in.Level, in.Bio, in.PhotoURL, in.Term
 		d.Duties, d.Pledge, d.TermStart, d.TermEnd = in.Duties, in.Pledge, in.TermStart, in.TermEnd
 		changed := deputyChanges(cur, d, others, comms)
-		if err := tx.Model(&Deputy{ID: d.ID}).Select("name", "level", "deputy_group", "bio", "photo_url", "term",
+		if err := tx.Model(&Deputy{ID: d.ID}).Select("name", "level", "bio", "photo_url", "term",
 			"duties", "pledge", "term_start", "term_end", "updated_at").Updates(map[string]any{
-			"name": d.Name, "level": d.Level, "deputy_group": d.Group, "bio": d.Bio, "photo_url": d.PhotoURL,
+			"name": d.Name, "level": d.Level, "bio": d.Bio, "photo_url": d.PhotoURL,
 			"term": d.Term, "duties": d.Duties, "pledge": d.Pledge, "term_start": d.TermStart, "term_end": d.TermEnd,
 			"updated_at": now.UTC()}).Error; err != nil {
 			return translate(err)
@@ -438,10 +450,15 @@ func UpdateDeputy(ctx context.Context, db *gorm.DB, sc ManageScope, id uint64, i
 		if err := replaceDeputyLinks(tx, &d, others, comms); err != nil {
 			return err
 		}
-		if changed == "" {
+		if changed != "" {
+			if err := Audit(ctx, tx, now, sc.Actor, AuditDeputyUpdate, "deputy", d.ID, "", "", changed); err != nil {
+				return err
+			}
+		}
+		if !in.SetGroups {
 			return nil
 		}
-		return Audit(ctx, tx, now, sc.Actor, AuditDeputyUpdate, "deputy", d.ID, "", "", changed)
+		return setDeputyGroups(ctx, tx, sc, &d, in.GroupIDs, now)
 	})
 	if err != nil {
 		return Deputy{}, err
@@ -459,7 +476,6 @@ func deputyChanges(a, b Deputy, others []Station, comms []Community) string {
 	}
 	add(a.Name != b.Name, "姓名："+a.Name+"→"+b.Name)
 	add(a.Level != b.Level, "层级："+a.Level.Label()+"→"+b.Level.Label())
-	add(a.Group != b.Group, "代表团（组）")
 	add(a.Duties != b.Duties, "职务")
 	add(a.Pledge != b.Pledge, "履职承诺")
 	add(a.Term != b.Term, "届次")

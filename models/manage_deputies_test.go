@@ -90,7 +90,7 @@ func TestCreateDeputy(t *testing.T) {
 	ctx := context.Background()
 	e := newMDEnv(t)
 	east, west, home := e.stations["东门社区代表联络站"], e.stations["西街社区代表联络站"], e.stations["城关镇人大代表之家"]
-	good := models.DeputyInput{Name: " 林 晓 ", Level: models.LevelCounty, Group: "城关代表团", StationID: east.ID,
+	good := models.DeputyInput{Name: " 林 晓 ", Level: models.LevelCounty, StationID: east.ID,
 		OtherStationIDs: []uint64{west.ID, east.ID, west.ID}, CommunityIDs: []uint64{e.comms["东门社区"].ID, e.comms["城东村"].ID},
 		Duties: "东门社区党委书记", Pledge: "每月到站接待一次选民", Term: "第十八届", TermStart: "2022-01-01", TermEnd: "2026-12-31",
 		PhotoURL: "https://example.org/lin.jpg"}

@@ -48,6 +48,7 @@ func (h *Handlers) manageDeputyPages(manage *gin.RouterGroup) {
 	// Binding the deputy's WeChat (deputy_bind_pages.go).
 	manage.POST("/deputies/:id/wechat-invite", h.pageDeputyWeChatInvite)
 	manage.POST("/deputies/:id/wechat-unbind", h.pageDeputyWeChatUnbind)
+	h.manageGroupPages(manage)
 }
 
 // levelOptions are the levels a scope may choose: a township user only
@@ -68,7 +69,9 @@ type deputyRow struct {
 	ID                                       uint64
 	Href, Name, Level, Station, Township     string
 	Duties, Term, StatusLabel, Photo, Others string
-	Retired                                  bool
+	// Groups are the deputy's groups' names (Deputy.Group).
+	Groups  string
+	Retired bool
 }
 
 // deputyListData is the list page.
@@ -76,7 +79,9 @@ type deputyListData struct {
 	Rows                                    []deputyRow
 	Counts                                  models.DeputyCounts
 	Query, Level, Station, Township, Status string
+	Group                                   string
 	Levels, Stations, Townships, Statuses   []option
+	Groups                                  []option
 	All                                     bool
 	Prev, Next                              string
 	From, To                                int
@@ -86,7 +91,7 @@ func (h *Handlers) pageDeputies(c *gin.Context) {
 	ctx := c.Request.Context()
 	sc := manageScope(c)
 	d := deputyListData{Query: models.CleanLine(c.Query("q")), Level: c.Query("level"), Station: c.Query("station_id"),
-		Township: c.Query("township"), Status: c.Query("status"), All: sc.All}
+		Township: c.Query("township"), Status: c.Query("status"), Group: c.Query("group_id"), All: sc.All}
 	q := models.DeputyQuery{Query: d.Query, Limit: deputyPageSize}
 	p := page{Title: "代表管理", Nav: "manage", Notice: noticeOf(c)}
 	status := http.StatusOK
@@ -109,6 +114,13 @@ func (h *Handlers) pageDeputies(c *gin.Context) {
 			d.Station, p.Error, status = "", "请选择有效的联络站", http.StatusBadRequest
 		}
 	}
+	if d.Group != "" {
+		if id, ok := models.ParseID(d.Group); ok {
+			q.GroupID = id
+		} else {
+			d.Group, p.Error, status = "", "请选择有效的代表小组", http.StatusBadRequest
+		}
+	}
 	q.Township = d.Township
 	if n, err := strconv.Atoi(c.Query("page")); err == nil && n > 1 && n < 10000 {
 		q.Offset = (n - 1) * deputyPageSize
@@ -123,10 +135,14 @@ func (h *Handlers) pageDeputies(c *gin.Context) {
 		h.renderErr(c, err)
 		return
 	}
+	if d.Groups, err = h.groupOptions(c); err != nil {
+		h.renderErr(c, err)
+		return
+	}
 	d.Counts = counts
 	for _, r := range rows {
 		row := deputyRow{ID: r.ID, Href: ManageDeputyPath(r.ID), Name: r.Name, Level: r.Level.Label(),
-			Station: r.StationName, Township: r.Township, Duties: r.Duties, Term: r.Term,
+			Station: r.StationName, Township: r.Township, Duties: r.Duties, Term: r.Term, Groups: r.Group,
 			Retired: r.Status == models.DeputyRetired, StatusLabel: "在任"}
 		if row.Retired {
 			row.StatusLabel = "已离任"
@@ -183,9 +199,13 @@ type deputyFormData struct {
 	// Form keeps what was typed (or the stored values).
 	Form map[string]string
 	// Bad names the field that was refused.
-	Bad                      string
-	Levels, Stations         []option
-	OtherStations, Comms     []checkGroup
+	Bad                  string
+	Levels, Stations     []option
+	OtherStations, Comms []checkGroup
+	// Groups are the deputy groups the scope manages, by township (county
+	// groups first); GroupSet the checked ones.
+	Groups                   []checkGroup
+	GroupSet                 map[uint64]bool
 	Retired                  bool
 	StatusLabel, StationName string
 	MoveStations             []option
@@ -210,7 +230,7 @@ var deputyAuditLabels = map[string]string{
 
 // deputyForm is the form of d (the stored values).
 func deputyForm(d models.Deputy) (map[string]string, map[uint64]bool, map[uint64]bool) {
-	f := map[string]string{"name": d.Name, "level": string(d.Level), "group": d.Group,
+	f := map[string]string{"name": d.Name, "level": string(d.Level),
 		"station_id": strconv.FormatUint(d.StationID, 10), "duties": d.Duties, "pledge": d.Pledge, "term": d.Term,
 		"term_start": d.TermStart, "term_end": d.TermEnd, "bio": d.Bio, "photo_url": d.PhotoURL}
 	others, comms := map[uint64]bool{}, map[uint64]bool{}
@@ -227,7 +247,7 @@ func deputyForm(d models.Deputy) (map[string]string, map[uint64]bool, map[uint64
 // show again, and the checked stations and communities.
 func deputyInputOf(c *gin.Context) (models.DeputyInput, map[string]string, map[uint64]bool, map[uint64]bool) {
 	f := map[string]string{}
-	for _, k := range []string{"name", "level", "group", "station_id", "duties", "pledge", "term", "term_start", "term_end", "bio", "photo_url"} {
+	for _, k := range []string{"name", "level", "station_id", "duties", "pledge", "term", "term_start", "term_end", "bio", "photo_url"} {
 		f[k] = c.PostForm(k)
 	}
 	ids := func(name string) ([]uint64, map[uint64]bool) {
@@ -247,8 +267,9 @@ func deputyInputOf(c *gin.Context) (models.DeputyInput, map[string]string, map[u
 	}
 	others, otherSet := ids("station_ids")
 	comms, commSet := ids("community_ids")
+	groups, _ := ids("group_ids")
 	station, _ := models.ParseID(f["station_id"])
-	in := models.DeputyInput{Name: f["name"], Level: models.Level(f["level"]), Group: f["group"], StationID: station,
+	in := models.DeputyInput{Name: f["name"], Level: models.Level(f["level"]), GroupIDs: groups, SetGroups: true, StationID: station,
 		OtherStationIDs: others, CommunityIDs: comms, Duties: f["duties"], Pledge: f["pledge"], Term: f["term"],
 		TermStart: f["term_start"], TermEnd: f["term_end"], Bio: f["bio"], PhotoURL: f["photo_url"]}
 	return in, f, otherSet, commSet
@@ -262,6 +283,9 @@ func (h *Handlers) fillChoices(c *gin.Context, d *deputyFormData, others, comms 
 		return err
 	}
 	d.Levels = levelOptions(sc)
+	if err := h.fillGroupChoices(c, d); err != nil {
+		return err
+	}
 	groups := map[string]int{}
 	for _, t := range ch.Townships {
 		groups[t] = len(d.OtherStations)
@@ -339,7 +363,7 @@ func (h *Handlers) pageDeputyCreate(c *gin.Context) {
 	d, err := models.CreateDeputy(c.Request.Context(), h.DB, manageScope(c), in, h.Now())
 	if err != nil {
 		h.deputyRefused(c, err, func(status int, p page, bad string) {
-			h.showDeputyForm(c, status, p, deputyFormData{Form: f, Bad: bad}, others, comms)
+			h.showDeputyForm(c, status, p, deputyFormData{Form: f, Bad: bad, GroupSet: idSet(in.GroupIDs)}, others, comms)
 		})
 		return
 	}
@@ -390,6 +414,15 @@ func (h *Handlers) showDeputy(c *gin.Context, dep models.Deputy, status int, p p
 		return
 	}
 	d.Code = codes[dep.ID]
+	gs, err := models.GroupsOf(ctx, h.DB, dep.ID)
+	if err != nil {
+		h.renderErr(c, err)
+		return
+	}
+	d.GroupSet = map[uint64]bool{}
+	for _, g := range gs {
+		d.GroupSet[g.ID] = true
+	}
 	trail, err := models.AuditTrail(ctx, h.DB, "deputy", dep.ID)
 	if err != nil {
 		h.renderErr(c, err)
@@ -424,6 +457,7 @@ func (h *Handlers) pageDeputyUpdate(c *gin.Context) {
 		h.deputyRefused(c, err, func(status int, p page, bad string) {
 			h.showDeputy(c, dep, status, p, func(d *deputyFormData, o, cm *map[uint64]bool) {
 				d.Form, d.Bad, *o, *cm = f, bad, others, comms
+				d.GroupSet = idSet(in.GroupIDs)
 			})
 		})
 		return

@@ -128,6 +128,7 @@ func (h *Handlers) pageManageIndex(c *gin.Context) {
 		{manageCard{"联络站", "代表之家、代表联络站、基层立法联系点：地址、位置、开放时间，各类意见的联系人，接待日规则", ManageStationsPath}, false},
 		{manageCard{"村（社区）", "各村、社区由哪个联络站联系服务，以及群众常用的别名", ManageCommunitiesPath}, false},
 		{manageCard{"代表", "代表的层级、选区、照片、职务和履职承诺，所在联络站，任期与离任", ManagePath + "/deputies"}, false},
+		{manageCard{"代表小组", "代表小组的成员和组长：乡镇（街道）的代表小组和县级专业代表小组", ManagePath + "/groups"}, false},
 		{manageCard{"工作人员与邀请", "联络员、站长和乡镇（街道）人大的账号，扫码绑定微信的邀请", ManagePath + "/staff"}, false},
 		{manageCard{"二维码与公示牌", "代表和联络站的二维码，公示牌的打印", ManagePath + "/codes"}, false},
 		{manageCard{"Excel导入", "从Excel模板导入代表、联络站、村（社区）", ManagePath + "/import"}, false},
