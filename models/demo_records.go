@@ -411,8 +411,9 @@ func (g *demoRecordGen) receptions(tx *gorm.DB, st *DemoRecordStats) error {
 		s := g.station[rec.StationID]
 		key := fmt.Sprintf("reception:%d", rec.ID)
 		acts[i] = Activity{DeputyID: rec.DeputyID, Type: ActReception, Date: rec.Date,
-			Title:       fmt.Sprintf("参加%s“邀您见”接待日，接待选民%d人", s.Name, rec.VotersReceived),
-			Description: fmt.Sprintf("在%s“邀您见”接待日到岗签到，与值班代表一起接待选民%d人，现场解答群众问题，未能当场答复的事项交站点汇总转办。", s.Name, rec.VotersReceived),
+			// AccrueActivities' wording, so demo and accrued entries read alike.
+			Title:       "参加接待日：" + s.Name,
+			Description: fmt.Sprintf("接待选民%d人（预约到场%d人，现场来访%d人）", rec.VotersReceived, rec.CheckedIn, rec.WalkIns),
 			Voters:      rec.VotersReceived, Source: SourceAuto, SourceKey: &key, Status: ActivityApproved,
 			CreatedAt: rec.CreatedAt, UpdatedAt: rec.CreatedAt}
 	}

@@ -179,7 +179,7 @@ func TestLoadDemoRecordsReceptions(t *testing.T) {
 			continue
 		}
 		if a.DeputyID != r.DeputyID || a.Date != r.Date || a.Voters != r.VotersReceived || a.Type != models.ActReception ||
-			a.Status != models.ActivityApproved || !strings.Contains(a.Title, fmt.Sprintf("接待选民%d人", r.VotersReceived)) {
+			a.Status != models.ActivityApproved || !strings.Contains(a.Description, fmt.Sprintf("接待选民%d人", r.VotersReceived)) {
 			t.Errorf("record %+v gave activity %+v", r, a)
 		}
 	}
