@@ -44,10 +44,12 @@ func serve(ctx context.Context, getenv func(string) string, opt serveOptions) er
 		if err := models.LoadDemoReception(ctx, a.db, time.Now(), a.cfg.Timezone); err != nil {
 			return fmt.Errorf("load demo reception days: %w", err)
 		}
-		if _, err := models.LoadDemoRecords(ctx, a.db, time.Now(), a.cfg.Timezone); err != nil {
+		rs, err := models.LoadDemoRecords(ctx, a.db, time.Now(), a.cfg.Timezone)
+		if err != nil {
 			return err
 		}
-		a.log.Info("Demo data ready", "stations", st.Stations, "deputies", st.Deputies, "created", st.Created())
+		a.log.Info("Demo data ready", "stations", st.Stations, "deputies", st.Deputies, "created", st.Created(),
+			"records_created", rs.Created())
 	}
 
 	deps, err := a.handlerDeps()
