@@ -187,6 +187,17 @@ var routeBodies = map[string]bodySpec{
 	"POST /console/manage/import/:kind":              {form: true},
 	"POST /console/manage/import/:kind/confirm":      {form: true},
 	"GET /console/exports":                           {form: true},
+	"GET /console/eval":                              {form: true},
+	"POST /console/eval":                             {form: true},
+	"GET /console/eval/:id":                          {form: true},
+	"POST /console/eval/:id/weights":                 {form: true},
+	"POST /console/eval/:id/close":                   {form: true},
+	"POST /console/eval/:id/reopen":                  {form: true},
+	"GET /console/eval/:id/export":                   {form: true},
+	"GET /console/eval/:id/deputies/:deputy":         {form: true},
+	"GET /console/eval/:id/deputies/:deputy/print":   {form: true},
+	"GET /console/eval/:id/deputies/:deputy/self":    {form: true},
+	"POST /console/eval/:id/deputies/:deputy/self":   {form: true},
 	"GET /console/exports/download":                  {form: true},
 }
 

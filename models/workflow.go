@@ -59,8 +59,8 @@ func Transition(from OpinionStatus, action OpinionAction) (OpinionStatus, error)
 }
 
 // StaffCanAccess says whether staff may see and act on op: admins on every
-// item, clerks and heads on their stations' items only (s.Stations must be
-// loaded). Any other case is ErrOpinionNotFound, never a 403, so ids of
+// item, clerks, heads and township offices on their stations' items only
+// (s.Stations must be loaded; a township office's are its township's). Any other case is ErrOpinionNotFound, never a 403, so ids of
 // other stations' items do not leak.
 func StaffCanAccess(s Staff, op Opinion) error {
 	if !s.Active || s.ID == 0 {
@@ -69,7 +69,7 @@ func StaffCanAccess(s Staff, op Opinion) error {
 	if s.Role == RoleAdmin {
 		return nil
 	}
-	if op.StationID != officeStation && (s.Role == RoleClerk || s.Role == RoleHead) && staffAtStation(s, op.StationID) {
+	if op.StationID != officeStation && (s.Role == RoleClerk || s.Role == RoleHead || s.Role == RoleTownship) && staffAtStation(s, op.StationID) {
 		return nil
 	}
 	return ErrOpinionNotFound

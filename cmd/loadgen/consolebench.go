@@ -97,9 +97,16 @@ func consoleCmd(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.
 		{name: "item, clerk", user: "bench_clerk", path: fmt.Sprintf("/console/opinions/%d", item.ID)},
 		{name: "desk days, clerk", user: "bench_clerk", path: "/console/desk"},
 		{name: "desk day, clerk", user: "bench_clerk", path: fmt.Sprintf("/console/desk/%d", day.ID)},
-		{name: "dashboard, admin", user: "bench_admin", path: "/console/dashboard", optional: true},
-		{name: "manage stations, admin", user: "bench_admin", path: "/console/manage/stations", optional: true},
-		{name: "manage deputies, admin", user: "bench_admin", path: "/console/manage/deputies", optional: true},
+		{name: "dashboard, admin (this month)", user: "bench_admin", path: "/console/dashboard"},
+		{name: "dashboard, admin (this year)", user: "bench_admin", path: "/console/dashboard?period=this_year"},
+		{name: "dashboard, clerk (this year)", user: "bench_clerk", path: "/console/dashboard?period=this_year"},
+		{name: "manage index, admin", user: "bench_admin", path: "/console/manage"},
+		{name: "manage stations, admin", user: "bench_admin", path: "/console/manage/stations"},
+		{name: "manage deputies, admin", user: "bench_admin", path: "/console/manage/deputies"},
+		{name: "manage staff, admin", user: "bench_admin", path: "/console/manage/staff"},
+		{name: "manage codes, admin", user: "bench_admin", path: "/console/manage/codes"},
+		{name: "manage outbox, admin", user: "bench_admin", path: "/console/manage/outbox"},
+		{name: "exports page, clerk", user: "bench_clerk", path: "/console/exports"},
 	}
 	get := func(p *consolePage) (time.Duration, int, error) {
 		req, _ := http.NewRequestWithContext(ctx, "GET", urls[0]+p.path, nil)

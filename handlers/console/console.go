@@ -67,6 +67,7 @@ func Mount(g *gin.RouterGroup, b *shared.Base, cfg Config) {
 	h.excelPages(signedIn, manage)
 	h.dashboardPages(signedIn)
 	h.departmentPages(pages, signedIn)
+	h.evaluationPages(signedIn.Group("/eval", h.requireManage))
 	h.consoleAPIDocs(g)
 	api := g.Group("/api", consoleNoStore)
 	api.POST("/login", h.LimitIP("console_login", consoleLoginLimit), h.consoleLogin)

@@ -281,6 +281,8 @@ func (h *Handlers) importConfirm(c *gin.Context) {
 		h.renderErr(c, err)
 		return
 	}
+	// New stations, communities and deputies route voters' items at once.
+	h.placesChanged()
 	seeOther(c, importPath, fmt.Sprintf("已导入%s：新增 %d 条，更新 %d 条", kind.Label(), res.Created, res.Updated))
 }
 

@@ -131,6 +131,7 @@ func (h *Handlers) pageManageIndex(c *gin.Context) {
 		{manageCard{"工作人员与邀请", "联络员、站长和乡镇（街道）人大的账号，扫码绑定微信的邀请", ManagePath + "/staff"}, false},
 		{manageCard{"二维码与公示牌", "代表和联络站的二维码，公示牌的打印", ManagePath + "/codes"}, false},
 		{manageCard{"Excel导入", "从Excel模板导入代表、联络站、村（社区）", ManagePath + "/import"}, false},
+		{manageCard{"履职考评", "代表年度履职考评：指标分值、代表自评、按在任月数折算的评价，一人一档导出和打印", pagesBase + "/eval"}, false},
 		{manageCard{"数据导出", "意见台账、预约和接待记录导出为Excel", pagesBase + "/exports"}, false},
 		{manageCard{"意见类别与办理期限", "意见的类别、说明，受理和答复的工作日期限", ManageCategoriesPath}, true},
 		{manageCard{"承办部门", "转办意见的政府部门及其联系人、电话", ManageDepartmentsPath}, true},
@@ -687,7 +688,7 @@ func (h *Handlers) pageManageCommunityUpdate(c *gin.Context) {
 		return
 	}
 	h.placesChanged()
-	seeOther(c, ManageCommunitiesPath+"/"+strconv.FormatUint(id, 10), "已保存")
+	seeOther(c, ManageCommunitiesPath+"/"+strconv.FormatUint(id, 10), "已保存"+cm.Name)
 }
 
 func (h *Handlers) pageManageCommunityDelete(c *gin.Context) {
