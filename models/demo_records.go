@@ -32,33 +32,31 @@ var DemoInactiveDeputies = []string{"唐建军", "余秀兰", "戴志成", "熊�
 // evaluation of its township deputies, beside the county's.
 const DemoEvaluationTownship = dtChengguan
 
-// demoWeights are the evaluation weights the demo's evaluations start with:
-// points per approved activity and the most a type can give.
-var demoWeights = map[ActivityType][2]float64{
-	ActMeeting: {2, 20}, ActReview: {2, 10}, ActInspection: {3, 15}, ActContact: {2, 10}, ActReception: {3, 15},
-	ActVisit: {2, 10}, ActStudy: {1, 5}, ActGroup: {2, 10}, ActProposal: {3, 15}, ActOther: {1, 5},
-}
-
 // DemoRecordStats says what LoadDemoRecords created; all zero on a second run.
 type DemoRecordStats struct {
 	ReceptionDays, ReceptionRecords, WalkIns, Activities, Evaluations, SelfAssessments int
+	// Terms is the deputies whose term start or end was dated.
+	Terms int
 }
 
 // Created is the number of rows of all kinds created.
 func (s DemoRecordStats) Created() int {
-	return s.ReceptionDays + s.ReceptionRecords + s.WalkIns + s.Activities + s.Evaluations + s.SelfAssessments
+	return s.ReceptionDays + s.ReceptionRecords + s.WalkIns + s.Activities + s.Evaluations + s.SelfAssessments + s.Terms
 }
 
 // String summarises the stats for logs.
 func (s DemoRecordStats) String() string {
-	return fmt.Sprintf("reception days %d, reception records %d, walk-ins %d, activities %d, evaluations %d, self-assessments %d",
-		s.ReceptionDays, s.ReceptionRecords, s.WalkIns, s.Activities, s.Evaluations, s.SelfAssessments)
+	return fmt.Sprintf("reception days %d, reception records %d, walk-ins %d, activities %d, evaluations %d, self-assessments %d, terms dated %d",
+		s.ReceptionDays, s.ReceptionRecords, s.WalkIns, s.Activities, s.Evaluations, s.SelfAssessments, s.Terms)
 }
 
 // LoadDemoRecords gives the demo county a year of deputies' records, dated
 // back from now in loc. Call it after LoadDemo and LoadDemoReception (it
 // uses the stations' reception rules).
 //
+//   - Terms: the deputies in demoJoined were elected in a by-election some
+//     months ago (their term starts then), the retired ones left office
+//     half a year ago; nobody's record runs outside their term.
 //   - Reception days of the last DemoRecordMonths months at each station,
 //     closed, with deputies on duty; most signed in at the desk (those get a
 //     ReceptionRecord, as CloseReceptionDay writes them), some did not come;
@@ -71,8 +69,8 @@ func (s DemoRecordStats) String() string {
 //     voters more; county deputies review reports and inspect more. The
 //     DemoInactiveDeputies have nothing in the last three months.
 //   - This year's evaluations of the county deputies and of
-//     DemoEvaluationTownship's township deputies, open, with the default
-//     weights, and self-assessments of most of their deputies.
+//     DemoEvaluationTownship's township deputies, open, with DefaultWeights
+//     and DefaultMinMonths, and self-assessments of most of their deputies.
 //
 // Deputy groups are not created here; an activity of type 小组活动 names the
 // deputy's group when groups exist. It is deterministic (seeded by the
@@ -85,6 +83,9 @@ func LoadDemoRecords(ctx context.Context, db *gorm.DB, now time.Time, loc *time.
 		st = DemoRecordStats{}
 		g, err := newDemoRecordGen(tx, now, loc)
 		if err != nil {
+			return err
+		}
+		if err := g.terms(tx, &st); err != nil {
 			return err
 		}
 		if err := g.receptions(tx, &st); err != nil {
@@ -123,7 +124,6 @@ type demoRecordGen struct {
 	admin       uint64
 	group       map[uint64]string // deputy → group name, when groups exist
 	inactive    map[string]bool
-	retired     map[string]bool
 }
 
 func newDemoRecordGen(tx *gorm.DB, now time.Time, loc *time.Location) (*demoRecordGen, error) {
@@ -132,7 +132,7 @@ func newDemoRecordGen(tx *gorm.DB, now time.Time, loc *time.Location) (*demoReco
 		now: now, loc: loc, today: time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc),
 		deputy: map[string]Deputy{}, station: map[uint64]Station{}, communities: map[uint64][]string{},
 		clerk: map[uint64]uint64{}, head: map[uint64]uint64{}, group: map[uint64]string{},
-		inactive: map[string]bool{}, retired: map[string]bool{},
+		inactive: map[string]bool{},
 	}
 	for _, n := range DemoInactiveDeputies {
 		g.inactive[n] = true
@@ -140,7 +140,6 @@ func newDemoRecordGen(tx *gorm.DB, now time.Time, loc *time.Location) (*demoReco
 	names := make([]string, len(demoDeputies))
 	for i, d := range demoDeputies {
 		names[i] = d.Name
-		g.retired[d.Name] = d.Retired
 	}
 	var deps []Deputy
 	if err := tx.Where("name IN ?", names).Find(&deps).Error; err != nil {
@@ -232,17 +231,65 @@ func (g *demoRecordGen) at(date time.Time, hour, minute int) time.Time {
 	return t
 }
 
-// onDuty reports whether a deputy may be on a record dated daysAgo days
-// back: an inactive deputy has nothing in the last three months (with a
-// margin) and a retired one nothing in the last six.
-func (g *demoRecordGen) onDuty(name string, daysAgo int) bool {
-	switch {
-	case g.inactive[name]:
-		return daysAgo > 100
-	case g.retired[name]:
-		return daysAgo > 190
+// window is the range of days back, [from, to), a deputy's records may be
+// dated in: within the last year and their term, and for an inactive
+// deputy nothing in the last three months (with a margin).
+func (g *demoRecordGen) window(d Deputy) (from, to int) {
+	from, to = 0, 365
+	if t, err := time.ParseInLocation(DateLayout, d.TermStart, g.loc); err == nil {
+		to = min(to, g.ago(t)+1)
 	}
-	return true
+	if t, err := time.ParseInLocation(DateLayout, d.TermEnd, g.loc); err == nil {
+		from = max(from, g.ago(t))
+	} else if d.Status != DeputyActive {
+		from = demoLeftDaysAgo
+	}
+	if g.inactive[d.Name] {
+		from = max(from, 101)
+	}
+	return from, max(from, to)
+}
+
+// ago is how many days before today a local date is.
+func (g *demoRecordGen) ago(t time.Time) int { return int(g.today.Sub(t).Hours()/24 + 0.5) }
+
+// onDuty reports whether a deputy may be on a record dated daysAgo days back.
+func (g *demoRecordGen) onDuty(d Deputy, daysAgo int) bool {
+	from, to := g.window(d)
+	return daysAgo >= from && daysAgo < to
+}
+
+// demoJoined are deputies elected in a by-election (补选) this many days
+// ago: their term starts then, and so does their record (the evaluation
+// counts their months in office; one falls short of the minimum).
+var demoJoined = map[string]int{"姜丽萍": 130, "袁德平": 280}
+
+// demoLeftDaysAgo is when the retired demo deputies left office.
+const demoLeftDaysAgo = 190
+
+// terms dates the by-elected deputies' term starts and the retired
+// deputies' term ends, where the rows have none.
+func (g *demoRecordGen) terms(tx *gorm.DB, st *DemoRecordStats) error {
+	for i, d := range g.order {
+		col, val := "", ""
+		switch {
+		case demoJoined[d.Name] > 0 && d.TermStart == "":
+			col, val = "term_start", g.daysAgo(demoJoined[d.Name]).Format(DateLayout)
+			g.order[i].TermStart = val
+		case d.Status != DeputyActive && d.TermEnd == "":
+			col, val = "term_end", g.daysAgo(demoLeftDaysAgo).Format(DateLayout)
+			g.order[i].TermEnd = val
+		default:
+			continue
+		}
+		res := tx.Model(&Deputy{}).Where("id = ? AND "+col+" = ''", d.ID).Update(col, val)
+		if res.Error != nil {
+			return translate(res.Error)
+		}
+		st.Terms += int(res.RowsAffected)
+		g.deputy[d.Name] = g.order[i]
+	}
+	return nil
 }
 
 // receptions writes the past reception days with their rosters, walk-ins,
@@ -297,11 +344,11 @@ func (g *demoRecordGen) receptions(tx *gorm.DB, st *DemoRecordStats) error {
 				continue
 			}
 			date, _ := time.ParseInLocation(DateLayout, p.Date, g.loc)
-			ago := int(g.today.Sub(date).Hours()/24 + 0.5)
+			ago := g.ago(date)
 			// Two deputies on duty each month, in turn, from those on duty then.
 			var pool []Deputy
 			for _, d := range byStation[r.StationID] {
-				if g.onDuty(d.Name, ago) {
+				if g.onDuty(d, ago) {
 					pool = append(pool, d)
 				}
 			}
@@ -479,14 +526,8 @@ func (g *demoRecordGen) deputyActivities(d Deputy) []Activity {
 		return strings.NewReplacer("{st}", s.Name, "{tw}", s.District, "{cm}", cm,
 			"{grp}", grp, "{n}", fmt.Sprint(n), "{county}", DemoCountyName).Replace(t)
 	}
-	// The earliest a record may be dated, in days back.
-	minAgo := 0
-	switch {
-	case g.inactive[d.Name]:
-		minAgo = 101
-	case g.retired[d.Name]:
-		minAgo = 191
-	}
+	// The days back a record may be dated in.
+	minAgo, maxAgo := g.window(d)
 	var out []Activity
 	pools := map[ActivityType][][2]string{}
 	add := func(t ActivityType, ago int) {
@@ -548,23 +589,26 @@ func (g *demoRecordGen) deputyActivities(d Deputy) []Activity {
 	// The year's session of the deputy's congress, in January.
 	session, sessionText := demoSession(d.Level, g.today.Year())
 	if date, _ := time.ParseInLocation(DateLayout, session, g.loc); date.Before(g.today) {
-		if ago := int(g.today.Sub(date).Hours()/24 + 0.5); ago >= minAgo && ago < 365 {
+		if ago := g.ago(date); ago >= minAgo && ago < maxAgo {
 			pools[ActMeeting] = append([][2]string{sessionText}, pools[ActMeeting]...)
 			add(ActMeeting, ago)
 		}
 	}
-	span := 365 - minAgo
+	span := maxAgo - minAgo
+	// Some deputies do much more than others; the inactive ones little.
+	diligence := 0.5 + 0.8*r.Float64()
+	if g.inactive[d.Name] {
+		diligence = 0.4
+	}
 	for _, t := range ActivityTypes {
 		c := demoCounts(d.Level)[t]
-		n := c[0] + r.IntN(c[1]-c[0]+1)
-		if minAgo > 0 { // fewer as well as older
-			n = n * span / 365
-		}
+		// A shorter window, fewer entries.
+		n := int(float64(c[0]+r.IntN(c[1]-c[0]+1))*diligence*float64(span)/365 + 0.5)
 		for range n {
 			add(t, minAgo+r.IntN(span))
 		}
 	}
-	if minAgo == 0 {
+	if minAgo == 0 && maxAgo > 28 {
 		// Something in the last month, so only the inactive ones are listed.
 		add(ActContact, r.IntN(28))
 	}
@@ -579,7 +623,7 @@ func (g *demoRecordGen) evaluations(tx *gorm.DB, st *DemoRecordStats) error {
 		{Year: year, Level: LevelCounty, Township: ""},
 		{Year: year, Level: LevelTownship, Township: DemoEvaluationTownship},
 	} {
-		ev.Status, ev.MinMonths = EvaluationOpen, 6
+		ev.Status, ev.MinMonths = EvaluationOpen, DefaultMinMonths
 		created, err := demoEnsure(tx, &ev, "year = ? AND level = ? AND township = ?", ev.Year, ev.Level, ev.Township)
 		if err != nil {
 			return fmt.Errorf("evaluation %d %s %s: %w", ev.Year, ev.Level, ev.Township, err)
@@ -588,7 +632,7 @@ func (g *demoRecordGen) evaluations(tx *gorm.DB, st *DemoRecordStats) error {
 			st.Evaluations++
 			ws := make([]EvaluationWeight, 0, len(ActivityTypes))
 			for _, t := range ActivityTypes {
-				w := demoWeights[t]
+				w := DefaultWeights[t]
 				ws = append(ws, EvaluationWeight{EvaluationID: ev.ID, Type: t, Points: w[0], MaxPoints: w[1]})
 			}
 			if err := tx.Create(&ws).Error; err != nil {

@@ -397,3 +397,65 @@ func TestLoadDemoRecordsWithGroups(t *testing.T) {
 		}
 	}
 }
+
+// Ensure the by-elected deputies' terms start within the year and their
+// records after it, and the evaluation reads the demo fairly: bands of
+// more than one kind, and the deputy elected a few months ago is 样本不足.
+func TestLoadDemoRecordsTermsAndSheets(t *testing.T) {
+	db, st := loadDemoRecordsDB(t, nil)
+	if st.Terms != 4 {
+		t.Errorf("%d terms dated, want 2 by-elected and 2 retired deputies", st.Terms)
+	}
+	var deps []models.Deputy
+	if err := db.Find(&deps).Error; err != nil {
+		t.Fatal(err)
+	}
+	first := map[uint64]string{}
+	for _, a := range recActivities(t, db) {
+		if first[a.DeputyID] == "" || a.Date < first[a.DeputyID] {
+			first[a.DeputyID] = a.Date
+		}
+	}
+	var joined, left int
+	for _, d := range deps {
+		if d.TermStart != "" {
+			joined++
+			if first[d.ID] < d.TermStart {
+				t.Errorf("%s took office %s but has a record of %s", d.Name, d.TermStart, first[d.ID])
+			}
+		}
+		if d.TermEnd != "" {
+			left++
+			if d.Status != models.DeputyRetired {
+				t.Errorf("%s has a term end but is %s", d.Name, d.Status)
+			}
+		}
+	}
+	if joined != 2 || left != 2 {
+		t.Errorf("%d deputies with a term start, %d with an end; want 2 and 2", joined, left)
+	}
+	var evs []models.Evaluation
+	if err := db.Order("id").Find(&evs).Error; err != nil {
+		t.Fatal(err)
+	}
+	bands := map[models.Band]int{}
+	for _, ev := range evs {
+		sheets, err := models.EvaluationSheets(context.Background(), db, ev.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sheets) == 0 {
+			t.Errorf("evaluation %d has no sheets", ev.ID)
+		}
+		for _, s := range sheets {
+			bands[s.Band]++
+			if s.Deputy.Name == "姜丽萍" && s.Band != models.BandSample {
+				t.Errorf("姜丽萍, %d months in office, is %s", s.Months, s.Band.Label())
+			}
+		}
+	}
+	t.Logf("bands: %v", bands)
+	if bands[models.BandGood] == 0 || bands[models.BandFair] == 0 || bands[models.BandLow] == 0 || bands[models.BandSample] == 0 {
+		t.Errorf("bands %v: want deputies in each band", bands)
+	}
+}
