@@ -199,6 +199,9 @@ var routeBodies = map[string]bodySpec{
 	"GET /console/eval/:id/deputies/:deputy/self":    {form: true},
 	"POST /console/eval/:id/deputies/:deputy/self":   {form: true},
 	"GET /console/exports/download":                  {form: true},
+	// The deputies' records (cookie sessions, forms; the entry is multipart).
+	"POST /console/records/review": {form: true},
+	"POST /console/records":        {form: true},
 }
 
 // wrongValues are values of each JSON kind, put in place of a field.

@@ -254,6 +254,7 @@ func All(opt Options) []Job {
 		dailyJob(JobReceptionReminders, ReminderHour, loc, ReceptionReminders),
 		dailyJob(JobStaffRoster, RosterHour, loc, StaffRoster),
 		dailyJob(JobRetention, retentionHour, loc, Retention),
+		dailyJob(JobAccrueActivities, accrueHour, loc, AccrueActivities),
 	}
 }
 

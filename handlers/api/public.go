@@ -33,7 +33,21 @@ func (h *Handlers) getDeputy(c *gin.Context) {
 		shared.RespondErr(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, v)
+	year := h.Now().In(h.Location).Year()
+	counts, err := models.PublicActivitySummary(c.Request.Context(), h.DB, id, year)
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, deputyResource{DeputyView: v, Activities: models.ActivitySummary{Year: year, Counts: counts}})
+}
+
+// deputyResource is a deputy with the public summary of their record this
+// year: the approved activities by type, so voters who scan a board see
+// what their deputy did.
+type deputyResource struct {
+	models.DeputyView
+	Activities models.ActivitySummary `json:"activities"`
 }
 
 // getDeputyPhoto serves a deputy's photo uploaded on the console

@@ -58,6 +58,7 @@ func Mount(g *gin.RouterGroup, b *shared.Base, cfg Config) {
 	h.signInPages(pages, signedIn)
 	h.opinionPages(signedIn)
 	h.deskPages(signedIn)
+	h.recordsPages(signedIn)
 	// The office's desk: management (county admin, township users), Excel,
 	// the dashboard; the departments' pages; the console API's document.
 	manage := signedIn.Group("/manage", h.requireManage)

@@ -85,6 +85,13 @@ func (h *Handlers) storeReplyFiles(c *gin.Context) (files []models.ReplyFileInpu
 }
 
 func (h *Handlers) storeReplyFile(fh *multipart.FileHeader, yyyy, mm string) (models.ReplyFileInput, error) {
+	return h.storeEvidenceFile(fh, models.ReplyFileDir, yyyy, mm)
+}
+
+// storeEvidenceFile checks one uploaded photo or PDF under the reply
+// attachments' rules and stores it under <DataDir>/<dir>/<yyyy>/<mm>/ (the
+// deputies' activity evidence uses it too).
+func (h *Handlers) storeEvidenceFile(fh *multipart.FileHeader, dir, yyyy, mm string) (models.ReplyFileInput, error) {
 	name := models.CleanFileName(fh.Filename)
 	src, err := fh.Open()
 	if err != nil {
@@ -117,7 +124,7 @@ func (h *Handlers) storeReplyFile(fh *multipart.FileHeader, yyyy, mm string) (mo
 	ext := map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}[ctype]
 	rnd := make([]byte, 16)
 	_, _ = rand.Read(rnd)
-	rel := models.ReplyFileDir + "/" + yyyy + "/" + mm + "/" + hex.EncodeToString(rnd) + ext
+	rel := dir + "/" + yyyy + "/" + mm + "/" + hex.EncodeToString(rnd) + ext
 	if err := writeAtomic(filepath.Join(h.DataDir, filepath.FromSlash(rel)), out); err != nil {
 		return models.ReplyFileInput{}, err
 	}
@@ -184,12 +191,18 @@ func removeFiles(paths []string) {
 // serveReplyFile writes an attachment: a photo inline, a PDF as a
 // download under its name; nosniff, private.
 func (h *Handlers) serveReplyFile(c *gin.Context, f models.DepartmentReplyFile) {
+	h.serveEvidenceFile(c, models.ReplyFileDir, f.Kind, f.ContentType, f.Name, f.Path)
+}
+
+// serveEvidenceFile writes a stored photo inline or a PDF as a download
+// under its name, from under <DataDir>/<dir> only; nosniff, private.
+func (h *Handlers) serveEvidenceFile(c *gin.Context, dir, kind, ctype, fname, fpath string) {
 	if h.DataDir == "" {
 		h.renderErr(c, shared.ErrNoUploads)
 		return
 	}
-	root := filepath.Join(h.DataDir, filepath.FromSlash(models.ReplyFileDir))
-	full := filepath.Join(h.DataDir, filepath.FromSlash(f.Path))
+	root := filepath.Join(h.DataDir, filepath.FromSlash(dir))
+	full := filepath.Join(h.DataDir, filepath.FromSlash(fpath))
 	if rel, err := filepath.Rel(root, full); err != nil || strings.HasPrefix(rel, "..") || filepath.IsAbs(rel) {
 		h.renderErr(c, models.ErrUploadNotFound)
 		return
@@ -210,9 +223,8 @@ func (h *Handlers) serveReplyFile(c *gin.Context, f models.DepartmentReplyFile) 
 		return
 	}
 	disp := "inline"
-	ctype := f.ContentType
-	if f.Kind != models.ReplyFilePhoto || (ctype != "image/jpeg" && ctype != "image/png") {
-		name := f.Name
+	if kind != models.ReplyFilePhoto || (ctype != "image/jpeg" && ctype != "image/png") {
+		name := fname
 		if name == "" {
 			name = "附件.pdf"
 		}

@@ -23,12 +23,23 @@
     yes.onclick = function () { d.close(); d.remove(); ok(); };
     if (d.showModal) { d.showModal(); } else if (window.confirm(text)) { ok(); }
   }
+  // A button may ask its own question (data-confirm on the button); its
+  // name and value are sent as a click would send them.
   document.addEventListener('submit', function (e) {
     var f = e.target;
-    var text = f.getAttribute('data-confirm');
+    var b = e.submitter;
+    var text = (b && b.getAttribute('data-confirm')) || f.getAttribute('data-confirm');
     if (!text || f.dataset.confirmed) { return; }
     e.preventDefault();
-    ask(text, function () { f.dataset.confirmed = '1'; f.submit(); });
+    ask(text, function () {
+      f.dataset.confirmed = '1';
+      if (b && b.name) {
+        var h = document.createElement('input');
+        h.type = 'hidden'; h.name = b.name; h.value = b.value;
+        f.appendChild(h);
+      }
+      f.submit();
+    });
   }, true);
   // A form is sent once: a second tap while the page loads does nothing.
   document.addEventListener('submit', function (e) {
