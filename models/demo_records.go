@@ -456,7 +456,7 @@ func (g *demoRecordGen) receptions(tx *gorm.DB, st *DemoRecordStats) error {
 	acts := make([]Activity, len(records))
 	for i, rec := range records {
 		s := g.station[rec.StationID]
-		key := fmt.Sprintf("reception:%d", rec.ID)
+		key := ReceptionSourceKey(rec.ID)
 		acts[i] = Activity{DeputyID: rec.DeputyID, Type: ActReception, Date: rec.Date,
 			// AccrueActivities' wording, so demo and accrued entries read alike.
 			Title:       "参加接待日：" + s.Name,

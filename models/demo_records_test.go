@@ -173,7 +173,7 @@ func TestLoadDemoRecordsReceptions(t *testing.T) {
 		t.Errorf("%d automatic activities for %d reception records", len(auto), len(recs))
 	}
 	for _, r := range recs {
-		a, ok := byKey[fmt.Sprintf("reception:%d", r.ID)]
+		a, ok := byKey[models.ReceptionSourceKey(r.ID)]
 		if !ok {
 			t.Errorf("record %d has no activity", r.ID)
 			continue
@@ -224,6 +224,10 @@ func TestLoadDemoRecordsReceptions(t *testing.T) {
 		t.Errorf("CloseFinishedDays after the demo: %d, %v", n, err)
 	}
 	checkInvariants(t, db)
+	// The accrual job finds every record already in the records.
+	if n, err := models.AccrueActivities(context.Background(), db, recNow, cst); err != nil || n != 0 {
+		t.Errorf("AccrueActivities after the demo created %d entries (%v), want none", n, err)
+	}
 }
 
 // Ensure the inactive candidates have nothing in the last three months
@@ -253,6 +257,19 @@ func TestLoadDemoRecordsInactive(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(idle, want) {
 		t.Errorf("active deputies with nothing since %s: %v, want %v", since, idle, want)
+	}
+	// The office's list says the same.
+	list, err := models.InactiveDeputies(context.Background(), db, models.StaffScope{All: true}, recNow, cst, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed []string
+	for _, d := range list {
+		listed = append(listed, d.Name)
+	}
+	slices.Sort(listed)
+	if !slices.Equal(listed, want) {
+		t.Errorf("InactiveDeputies lists %v, want %v", listed, want)
 	}
 }
 
