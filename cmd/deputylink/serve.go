@@ -44,7 +44,12 @@ func serve(ctx context.Context, getenv func(string) string, opt serveOptions) er
 		if err := models.LoadDemoReception(ctx, a.db, time.Now(), a.cfg.Timezone); err != nil {
 			return fmt.Errorf("load demo reception days: %w", err)
 		}
-		a.log.Info("Demo data ready", "stations", st.Stations, "deputies", st.Deputies, "created", st.Created())
+		rs, err := models.LoadDemoRecords(ctx, a.db, time.Now(), a.cfg.Timezone)
+		if err != nil {
+			return err
+		}
+		a.log.Info("Demo data ready", "stations", st.Stations, "deputies", st.Deputies, "created", st.Created(),
+			"records_created", rs.Created())
 	}
 
 	deps, err := a.handlerDeps()
@@ -169,6 +174,9 @@ func demoCmd(ctx context.Context, getenv func(string) string, stdout io.Writer) 
 		return err
 	}
 	if err := models.LoadDemoReception(ctx, a.db, time.Now(), a.cfg.Timezone); err != nil {
+		return err
+	}
+	if _, err := models.LoadDemoRecords(ctx, a.db, time.Now(), a.cfg.Timezone); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "demo county loaded: %d stations, %d communities, %d deputies, %d codes (%d rows created)\n",
