@@ -387,30 +387,54 @@ func TestLoadDemoRecordsIdempotentAndDeterministic(t *testing.T) {
 	}
 }
 
-// Ensure the loader names the deputy's group in 小组活动 entries when
-// groups exist, and works without them.
+// Ensure the loader names the deputy's group (one the demo made) in
+// 小组活动 entries when groups exist, and works without them.
 func TestLoadDemoRecordsWithGroups(t *testing.T) {
-	db, _ := loadDemoRecordsDB(t, func(db *gorm.DB) {
-		var members []models.Deputy
-		if err := db.Where("name IN ?", []string{"张海明", "王桂英"}).Find(&members).Error; err != nil {
-			t.Fatal(err)
+	for _, withGroups := range []bool{true, false} {
+		db, _ := loadDemoRecordsDB(t, func(db *gorm.DB) {
+			if !withGroups {
+				for _, q := range []string{"DELETE FROM deputy_group_members", "DELETE FROM deputy_groups"} {
+					if err := db.Exec(q).Error; err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		})
+		var titles []string
+		var names []string
+		if withGroups {
+			var g models.DeputyGroup
+			if err := db.Where("leader_id IS NOT NULL").Order("id").First(&g).Error; err != nil {
+				t.Fatalf("the demo has no group with a leader: %v", err)
+			}
+			groups, err := models.GroupsOf(context.Background(), db, *g.LeaderID)
+			if err != nil || len(groups) == 0 {
+				t.Fatalf("groups of the leader: %v %v", groups, err)
+			}
+			for _, gr := range groups {
+				names = append(names, gr.Name)
+			}
+			if err := db.Model(&models.Activity{}).Where("deputy_id = ? AND type = ?", *g.LeaderID, models.ActGroup).
+				Pluck("title", &titles).Error; err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			names = []string{"所在代表小组"}
+			if err := db.Model(&models.Activity{}).Where("type = ?", models.ActGroup).Pluck("title", &titles).Error; err != nil {
+				t.Fatal(err)
+			}
 		}
-		g := models.DeputyGroup{Name: "城关镇代表小组", Township: "城关镇", LeaderID: &members[0].ID, Members: members}
-		if err := db.Omit("Members.*").Create(&g).Error; err != nil {
-			t.Fatal(err)
+		if len(titles) == 0 {
+			t.Fatalf("no group activities (groups %v)", withGroups)
 		}
-	})
-	var titles []string
-	if err := db.Model(&models.Activity{}).Joins("JOIN deputies ON deputies.id = activities.deputy_id").
-		Where("deputies.name = ? AND activities.type = ?", "张海明", models.ActGroup).Pluck("title", &titles).Error; err != nil {
-		t.Fatal(err)
-	}
-	if len(titles) == 0 {
-		t.Fatal("张海明 has no group activities")
-	}
-	for _, s := range titles {
-		if !strings.Contains(s, "城关镇代表小组") {
-			t.Errorf("group activity %q does not name the group", s)
+		for _, s := range titles {
+			named := false
+			for _, n := range names {
+				named = named || strings.Contains(s, n)
+			}
+			if !named {
+				t.Errorf("group activity %q names none of %v (groups %v)", s, names, withGroups)
+			}
 		}
 	}
 }
