@@ -221,6 +221,7 @@ var routeBodies = map[string]bodySpec{
 	"GET /console/me/opinions":                        {form: true},
 	"GET /console/me/wechat":                          {form: true},
 	"POST /console/me/wechat/unbind":                  {form: true},
+	"POST /console/me/self":                           {form: true},
 	"POST /console/manage/deputies/:id/wechat-invite": {form: true},
 	"POST /console/manage/deputies/:id/wechat-unbind": {form: true},
 }

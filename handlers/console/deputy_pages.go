@@ -131,6 +131,8 @@ func (h *Handlers) deputyPages(pages *gin.RouterGroup) {
 	me.GET("/activities/:id", h.pageMeActivity)
 	me.GET("/files/:id", h.pageMeFile)
 	me.GET("/opinions", h.pageMeOpinions)
+	me.GET("/self", h.pageMeSelf)
+	me.POST("/self", h.pageMeSelfSave)
 	me.GET("/wechat", h.pageMeWeChat)
 	me.POST("/wechat/unbind", h.pageMeUnbind)
 }
@@ -153,6 +155,9 @@ type meHomeData struct {
 	Entries              []meEntry
 	More                 bool
 	Locked               bool
+	// SelfOpen offers the year's self-assessment (代表自评) while the
+	// deputy's evaluation is open; SelfDone says one was handed in.
+	SelfOpen, SelfDone bool
 }
 
 func meEntryOf(a models.ActivityView) meEntry {
@@ -173,6 +178,15 @@ func (h *Handlers) pageMe(c *gin.Context) {
 	d := meHomeData{Name: dep.Name, Station: rec.StationName, Level: dep.Level.Label(), Year: year,
 		Counts: rec.Counts, Approved: rec.Approved, Pending: rec.Pending, Rejected: rec.Rejected,
 		Voters: rec.VotersReceived, Opinions: rec.Context.Opinions, Locked: rec.Locked}
+	if ev, ok, err := models.EvaluationOfDeputy(c.Request.Context(), h.DB, dep.ID, year); err != nil {
+		h.renderErr(c, err)
+		return
+	} else if ok && ev.Status == models.EvaluationOpen {
+		d.SelfOpen = true
+		if sheet, err := models.EvaluationSheet(c.Request.Context(), h.DB, ev.ID, dep.ID); err == nil {
+			d.SelfDone = sheet.Self != nil
+		}
+	}
 	for i, a := range rec.Entries {
 		if i == meRecentEntries {
 			d.More = true

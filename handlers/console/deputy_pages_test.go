@@ -339,3 +339,59 @@ func TestDeputyBindingFromManagePage(t *testing.T) {
 		t.Fatal("still bound")
 	}
 }
+
+// Ensure a deputy writes their own self-assessment (代表自评) on their
+// pages while their evaluation is open: offered on /console/me, refused in
+// Chinese without a grade (what was typed stays), saved, offered for
+// change, and refused once the evaluation is closed.
+func TestDeputySelfAssessment(t *testing.T) {
+	e := newDeputyEnv(t)
+	ctx := t.Context()
+	must(t, e.db.Model(&models.Deputy{}).Where("id = ?", e.wang.ID).Update("level", models.LevelCounty).Error)
+	office := models.ManageScope{Actor: models.SystemActor, All: true}
+	b, home := e.signInWeChat("oa-deputy-wang", "/console/me")
+	if strings.Contains(home.body, "年度自评") {
+		t.Fatalf("self-assessment offered with no evaluation:\n%s", home.body)
+	}
+	if r := b.get("/console/me/self"); r.StatusCode != http.StatusNotFound || !strings.Contains(r.body, "今年还没有需要您填写自评的考评") {
+		t.Fatalf("self page with no evaluation: %d", r.StatusCode)
+	}
+	ev, err := models.CreateEvaluation(ctx, e.db, office, e.clock.Now().In(conLoc).Year(), models.LevelCounty, e.clock.Now())
+	must(t, err)
+	if r := b.get("/console/me"); !strings.Contains(r.body, "填写年度自评") {
+		t.Fatalf("home does not offer the self-assessment:\n%s", r.body)
+	}
+	r := b.get("/console/me/self")
+	csrf := hidden(r.body, "csrf")
+	if r.StatusCode != 200 || csrf == "" || !strings.Contains(r.body, "请如实填写本年度的履职情况") {
+		t.Fatalf("self page: %d\n%s", r.StatusCode, r.body)
+	}
+	text := "本年度参加县人大常委会会议4次，走访选民20余户，提出建议3件。"
+	r = b.post("/console/me/self", url.Values{"csrf": {csrf}, "text": {text}})
+	if r.StatusCode != http.StatusBadRequest || !strings.Contains(r.body, text) {
+		t.Fatalf("no grade: %d\n%s", r.StatusCode, r.body)
+	}
+	r = b.post("/console/me/self", url.Values{"csrf": {csrf}, "text": {text}, "grade": {"称职"}})
+	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.location(), "/console/me/self?ok=") {
+		t.Fatalf("save: %d %q", r.StatusCode, r.location())
+	}
+	sheet, err := models.EvaluationSheet(ctx, e.db, ev.ID, e.wang.ID)
+	must(t, err)
+	if sheet.Self == nil || sheet.Self.Text != text || sheet.Self.Grade != "称职" {
+		t.Fatalf("stored self-assessment %+v", sheet.Self)
+	}
+	if r := b.get("/console/me"); !strings.Contains(r.body, "修改年度自评") {
+		t.Errorf("home does not offer to change the self-assessment")
+	}
+	_, err = models.CloseEvaluation(ctx, e.db, office, ev.ID, e.clock.Now())
+	must(t, err)
+	r = b.post("/console/me/self", url.Values{"csrf": {csrf}, "text": {"改"}, "grade": {"优秀"}})
+	if r.StatusCode < 400 || r.StatusCode >= 500 {
+		t.Fatalf("save after closing: %d", r.StatusCode)
+	}
+	sheet, err = models.EvaluationSheet(ctx, e.db, ev.ID, e.wang.ID)
+	must(t, err)
+	if sheet.Self.Grade != "称职" {
+		t.Errorf("a closed evaluation's self-assessment changed to %q", sheet.Self.Grade)
+	}
+}

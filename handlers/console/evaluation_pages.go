@@ -505,10 +505,11 @@ func (h *Handlers) evalSheetPrint(c *gin.Context) {
 
 // evalSelfData is the self-assessment form.
 type evalSelfData struct {
-	Name, EvalTitle, Text, Grade, Action, BackHref string
-	Grades                                         []string
-	Bad                                            string
-	Max                                            int
+	Name, EvalTitle, Intro, Text, Grade, Action string
+	BackHref, BackLabel                         string
+	Grades                                      []string
+	Bad                                         string
+	Max                                         int
 }
 
 func (h *Handlers) evalSelfPage(c *gin.Context) {
@@ -521,7 +522,8 @@ func (h *Handlers) evalSelfPage(c *gin.Context) {
 
 func (h *Handlers) renderEvalSelf(c *gin.Context, status int, msg string, d evalSheetData, text, grade, bad string) {
 	f := evalSelfData{Name: d.Sheet.Deputy.Name, EvalTitle: d.Sheet.Evaluation.Title(), Text: text, Grade: grade,
-		Action: d.SelfHref, BackHref: EvalSheetPath(d.Sheet.Evaluation.ID, d.Sheet.Deputy.ID), Grades: models.SelfGrades,
+		Intro:  "代表本人可以在微信中的“我的履职”页面填写自评；代表交来书面自评的，由工作人员在这里代为录入。",
+		Action: d.SelfHref, BackHref: EvalSheetPath(d.Sheet.Evaluation.ID, d.Sheet.Deputy.ID), BackLabel: "返回考评表", Grades: models.SelfGrades,
 		Bad: bad, Max: models.MaxSelfAssessment}
 	if !d.Open && msg == "" {
 		msg = "这次考评已经结束，自评不能再修改。"
