@@ -116,7 +116,8 @@ func TestManageGroupPages(t *testing.T) {
 	t.Parallel()
 	e := newDepEnv(t)
 	town := e.browser("town_cg")
-	st, loc, body := town.post("/console/manage/groups", url.Values{"name": {"  "}})
+	var loc string
+	st, _, body := town.post("/console/manage/groups", url.Values{"name": {"  "}})
 	if st != http.StatusBadRequest || !strings.Contains(body, "请填写代表小组的名称") {
 		t.Fatalf("empty name: %d", st)
 	}
@@ -162,7 +163,7 @@ func TestManageGroupPages(t *testing.T) {
 	}
 	st, loc, body = town.post(groupPath(g.ID)+"/members", url.Values{"deputy_ids": {idStr(pan.ID), idStr(wang.ID)}})
 	wantSeeOther(t, st, loc, body, groupPath(g.ID), "已加入2位代表")
-	st, loc, body = town.post(groupPath(g.ID), url.Values{"name": {"城关镇老城区代表小组"}, "leader_id": {idStr(fan.ID)}})
+	st, _, body = town.post(groupPath(g.ID), url.Values{"name": {"城关镇老城区代表小组"}, "leader_id": {idStr(fan.ID)}})
 	if st != http.StatusBadRequest || !strings.Contains(body, "组长必须是小组成员") {
 		t.Errorf("a leader who is not a member: %d", st)
 	}
