@@ -20,7 +20,6 @@ package models
 // (DEPUTYLINK_TPL_OPINION_STAFF), like the other staff notices.
 
 import (
-	"strconv"
 	"time"
 
 	"gorm.io/gorm"
@@ -68,26 +67,8 @@ func transferEvents(tx *gorm.DB, op Opinion, station string, deptIDs []uint64, d
 // (Opinion.DeptTransfer) per bound contact, linking to their page of the
 // item. Dedupe keys are the event's plus ":staff:<id>".
 func DepartmentNotifications(ev OpinionEvent, nc NotifyConfig, now time.Time) ([]NotificationInput, []NotifySkip) {
-	cfg := nc.Opinion
-	values := opinionValues(ev, now, nc.loc())
-	var out []NotificationInput
-	var skips []NotifySkip
-	for _, s := range ev.Staff {
-		key := ev.DedupeKey + ":staff:" + strconv.FormatUint(s.ID, 10)
-		switch {
-		case s.OpenID == "":
-			skips = append(skips, NotifySkip{key, "department contact has no bound openid"})
-		case !cfg.DeptTransfer.Configured():
-			skips = append(skips, NotifySkip{key, "department template not configured (DEPUTYLINK_TPL_DEPT_TRANSFER)"})
-		default:
-			out = append(out, NotificationInput{
-				Channel: ChannelTemplate, ToUser: s.OpenID, TemplateID: cfg.DeptTransfer.ID,
-				Fields: fill(cfg.DeptTransfer, values), URL: ConsoleDeptOpinionURL(cfg.PublicURL, ev.OpinionID),
-				DedupeKey: key, StationID: opinionStation(ev),
-			})
-		}
-	}
-	return out, skips
+	return staffTemplates(ev, nc, now, nc.Opinion.DeptTransfer, ConsoleDeptOpinionURL,
+		"department contact has no bound openid", "department template not configured (DEPUTYLINK_TPL_DEPT_TRANSFER)")
 }
 
 // ConsoleDeptOpinionURL is a department contact's page of one item,

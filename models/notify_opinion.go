@@ -73,7 +73,16 @@ func OpinionStaffNotifications(ev OpinionEvent, nc NotifyConfig, now time.Time) 
 		// Department contacts: their own template and page (notify_department.go).
 		return DepartmentNotifications(ev, nc, now)
 	}
-	cfg := nc.Opinion
+	return staffTemplates(ev, nc, now, nc.Opinion.Staff, ConsoleOpinionURL,
+		"staff member has no bound openid", "staff template not configured (DEPUTYLINK_TPL_OPINION_STAFF)")
+}
+
+// staffTemplates maps ev onto one official-account template message per
+// recipient (ev.Staff) with a bound openid: spec filled with the item's
+// values, linking to link(PublicURL, item). Dedupe keys are the event's
+// plus ":staff:<id>"; unbound and unconfigured are the skips' reasons.
+func staffTemplates(ev OpinionEvent, nc NotifyConfig, now time.Time, spec config.TemplateSpec,
+	link func(string, uint64) string, unbound, unconfigured string) ([]NotificationInput, []NotifySkip) {
 	values := opinionValues(ev, now, nc.loc())
 	var out []NotificationInput
 	var skips []NotifySkip
@@ -81,13 +90,13 @@ func OpinionStaffNotifications(ev OpinionEvent, nc NotifyConfig, now time.Time) 
 		key := ev.DedupeKey + ":staff:" + strconv.FormatUint(s.ID, 10)
 		switch {
 		case s.OpenID == "":
-			skips = append(skips, NotifySkip{key, "staff member has no bound openid"})
-		case !cfg.Staff.Configured():
-			skips = append(skips, NotifySkip{key, "staff template not configured (DEPUTYLINK_TPL_OPINION_STAFF)"})
+			skips = append(skips, NotifySkip{key, unbound})
+		case !spec.Configured():
+			skips = append(skips, NotifySkip{key, unconfigured})
 		default:
 			out = append(out, NotificationInput{
-				Channel: ChannelTemplate, ToUser: s.OpenID, TemplateID: cfg.Staff.ID,
-				Fields: fill(cfg.Staff, values), URL: ConsoleOpinionURL(cfg.PublicURL, ev.OpinionID),
+				Channel: ChannelTemplate, ToUser: s.OpenID, TemplateID: spec.ID,
+				Fields: fill(spec, values), URL: link(nc.Opinion.PublicURL, ev.OpinionID),
 				DedupeKey: key, StationID: opinionStation(ev),
 			})
 		}

@@ -223,21 +223,10 @@ func FileOpinion(ctx context.Context, db *gorm.DB, in FileInput, world RouteWorl
 			"", string(OpinionSubmitted), Shorten(note, 2000, "")); err != nil {
 			return err
 		}
-		ev, err := stationStaffEvent(tx, op, EventNewItem, stName, "您有一条新的群众意见待受理")
+		ev, err := numberNewOpinion(tx, &op, stName, "您有一条新的群众意见待受理", now, loc)
 		if err != nil {
 			return err
 		}
-		// Numbered last, so the day's counter row stays locked for as short
-		// a time as possible: every filing of the day queues on it until
-		// this transaction (and the caller's outbox rows) commit.
-		no, err := nextTrackingNo(tx, now, loc)
-		if err != nil {
-			return err
-		}
-		if err := tx.Model(&Opinion{}).Where("id = ?", op.ID).Update("tracking_no", no).Error; err != nil {
-			return translate(err)
-		}
-		op.TrackingNo, ev.TrackingNo = no, no
 		events = append(events, ev)
 		return nil
 	})
@@ -308,6 +297,27 @@ func ensureInWorld(ctx context.Context, db *gorm.DB, w RouteWorld, in FileInput)
 	}
 	fresh.RadiusM, fresh.CategoryOverrides = w.RadiusM, w.CategoryOverrides
 	return fresh, nil
+}
+
+// numberNewOpinion gives a just-filed op its tracking number and makes the
+// station staff's new-item event, titled title. It runs last in the
+// filing transaction, so the day's counter row stays locked for as short a
+// time as possible: every filing of the day queues on it until the
+// transaction (and the caller's outbox rows) commit.
+func numberNewOpinion(tx *gorm.DB, op *Opinion, station, title string, now time.Time, loc *time.Location) (OpinionEvent, error) {
+	ev, err := stationStaffEvent(tx, *op, EventNewItem, station, title)
+	if err != nil {
+		return OpinionEvent{}, err
+	}
+	no, err := nextTrackingNo(tx, now, loc)
+	if err != nil {
+		return OpinionEvent{}, err
+	}
+	if err := tx.Model(&Opinion{}).Where("id = ?", op.ID).Update("tracking_no", no).Error; err != nil {
+		return OpinionEvent{}, translate(err)
+	}
+	op.TrackingNo, ev.TrackingNo = no, no
+	return ev, nil
 }
 
 // tempTrackingNo is a unique placeholder until the transaction numbers the row.

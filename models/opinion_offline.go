@@ -287,18 +287,10 @@ func FileOfflineOpinion(ctx context.Context, db *gorm.DB, sealer *Sealer, staffI
 			"", string(OpinionSubmitted), note); err != nil {
 			return err
 		}
-		ev, err := stationStaffEvent(tx, op, EventNewItem, st.Name, "有一条登记的群众意见待受理")
+		ev, err := numberNewOpinion(tx, &op, st.Name, "有一条登记的群众意见待受理", now, loc)
 		if err != nil {
 			return err
 		}
-		no, err := nextTrackingNo(tx, now, loc)
-		if err != nil {
-			return err
-		}
-		if err := tx.Model(&Opinion{}).Where("id = ?", op.ID).Update("tracking_no", no).Error; err != nil {
-			return translate(err)
-		}
-		op.TrackingNo, ev.TrackingNo = no, no
 		events = append(events, ev)
 		return nil
 	})
