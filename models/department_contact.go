@@ -109,15 +109,8 @@ func BindDepartmentInvite(ctx context.Context, db *gorm.DB, code, openid string,
 		if !IsDepartmentContact(staff) {
 			return ErrNotDepartmentInvite
 		}
-		res := tx.Model(&Code{}).
-			Where("code = ? AND kind = ? AND used_at IS NULL AND revoked = ? AND expires_at > ?",
-				norm, CodeStaffInvite, false, now).
-			UpdateColumn("used_at", now)
-		if res.Error != nil {
-			return translate(res.Error)
-		}
-		if res.RowsAffected == 0 {
-			return inviteRefusal(tx, norm, now)
+		if _, err := claimInvite(tx, norm, CodeStaffInvite, now); err != nil {
+			return err
 		}
 		if err := tx.Select("id", "name").First(&dept, *staff.DepartmentID).Error; err != nil {
 			return notFoundAs(err, ErrDepartmentNotFound)

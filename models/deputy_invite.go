@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -123,21 +122,11 @@ func BindDeputyInvite(ctx context.Context, db *gorm.DB, code, openid string, now
 	now = now.UTC()
 	var dep Deputy
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Model(&Code{}).
-			Where("code = ? AND kind = ? AND used_at IS NULL AND revoked = ? AND expires_at > ?",
-				norm, CodeDeputyInvite, false, now).
-			UpdateColumn("used_at", now)
-		if res.Error != nil {
-			return translate(res.Error)
+		target, err := claimInvite(tx, norm, CodeDeputyInvite, now)
+		if err != nil {
+			return err
 		}
-		if res.RowsAffected == 0 {
-			return deputyInviteRefusal(tx, norm, now)
-		}
-		var c Code
-		if err := tx.Select("code", "target_id").Where("code = ?", norm).First(&c).Error; err != nil {
-			return translate(err)
-		}
-		if err := tx.First(&dep, c.TargetID).Error; err != nil {
+		if err := tx.First(&dep, target).Error; err != nil {
 			return notFoundAs(err, ErrInviteNotFound)
 		}
 		if dep.Status == DeputyRetired {
@@ -154,7 +143,7 @@ func BindDeputyInvite(ctx context.Context, db *gorm.DB, code, openid string, now
 		if dep.OAOpenID != nil {
 			from = "bound" // a new invite moves the deputy to a new WeChat
 		}
-		err := tx.Model(&Deputy{}).Where("id = ?", dep.ID).
+		err = tx.Model(&Deputy{}).Where("id = ?", dep.ID).
 			Updates(map[string]any{"oa_openid": openid, "updated_at": now}).Error
 		if err = translate(err); errors.Is(err, ErrConflict) {
 			return ErrDeputyOpenIDBound
@@ -170,25 +159,6 @@ func BindDeputyInvite(ctx context.Context, db *gorm.DB, code, openid string, now
 		return Deputy{}, err
 	}
 	return dep, nil
-}
-
-// deputyInviteRefusal explains why the conditional UPDATE of a deputy
-// invite matched no row (a locking read: on MySQL it sees the latest
-// committed row, as the UPDATE did).
-func deputyInviteRefusal(tx *gorm.DB, code string, now time.Time) error {
-	var c Code
-	if err := lockingUpdate(tx).Where("code = ?", code).First(&c).Error; err != nil {
-		return notFoundAs(err, ErrInviteNotFound)
-	}
-	switch {
-	case c.Kind != CodeDeputyInvite || c.Revoked:
-		return ErrInviteNotFound
-	case c.UsedAt != nil:
-		return ErrInviteUsed
-	case c.ExpiresAt == nil || !c.ExpiresAt.After(now):
-		return ErrInviteExpired
-	}
-	return fmt.Errorf("bind deputy invite %s: %w", code, ErrConflict)
 }
 
 // UnbindDeputy removes the deputy's WeChat binding (by the office, or by

@@ -100,25 +100,15 @@ func BindStaffInvite(ctx context.Context, db *gorm.DB, code, openid string, now 
 	var staff Staff
 	var station Station
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Model(&Code{}).
-			Where("code = ? AND kind = ? AND used_at IS NULL AND revoked = ? AND expires_at > ?",
-				norm, CodeStaffInvite, false, now).
-			UpdateColumn("used_at", now)
-		if res.Error != nil {
-			return translate(res.Error)
-		}
-		if res.RowsAffected == 0 {
-			return inviteRefusal(tx, norm, now)
-		}
-		var c Code
-		if err := tx.Select("code", "target_id").Where("code = ?", norm).First(&c).Error; err != nil {
-			return translate(err)
+		target, err := claimInvite(tx, norm, CodeStaffInvite, now)
+		if err != nil {
+			return err
 		}
 		// No lock on the member: the code row the UPDATE holds serialises
 		// the binds of this invite, and the unique index guards the openid.
 		if err := tx.Preload("Stations", func(db *gorm.DB) *gorm.DB {
 			return db.Order("id")
-		}).First(&staff, c.TargetID).Error; err != nil {
+		}).First(&staff, target).Error; err != nil {
 			return notFoundAs(err, ErrInviteNotFound)
 		}
 		switch {
@@ -147,7 +137,7 @@ func BindStaffInvite(ctx context.Context, db *gorm.DB, code, openid string, now 
 		}
 		// The unique index on oa_openid settles a race between two invites
 		// scanned by the same person at once.
-		err := tx.Model(&Staff{}).Where("id = ?", staff.ID).
+		err = tx.Model(&Staff{}).Where("id = ?", staff.ID).
 			Updates(map[string]any{"oa_openid": openid, "updated_at": now}).Error
 		if err = translate(err); errors.Is(err, ErrConflict) {
 			return ErrOpenIDAlreadyBound
@@ -168,13 +158,13 @@ func BindStaffInvite(ctx context.Context, db *gorm.DB, code, openid string, now 
 // inviteRefusal explains why the conditional UPDATE of an invite matched no
 // row. It reads with a locking read so that on MySQL it sees the row as the
 // UPDATE did (the latest committed version), not the transaction's snapshot.
-func inviteRefusal(tx *gorm.DB, code string, now time.Time) error {
+func inviteRefusal(tx *gorm.DB, code string, kind CodeKind, now time.Time) error {
 	var c Code
 	if err := lockingUpdate(tx).Where("code = ?", code).First(&c).Error; err != nil {
 		return notFoundAs(err, ErrInviteNotFound)
 	}
 	switch {
-	case c.Kind != CodeStaffInvite || c.Revoked:
+	case c.Kind != kind || c.Revoked:
 		return ErrInviteNotFound
 	case c.UsedAt != nil:
 		return ErrInviteUsed
@@ -183,7 +173,28 @@ func inviteRefusal(tx *gorm.DB, code string, now time.Time) error {
 	}
 	// Not used, not revoked, not expired, yet not updated: cannot happen
 	// unless the row changed between the two statements.
-	return fmt.Errorf("bind staff invite %s: %w", code, ErrConflict)
+	return fmt.Errorf("bind %s %s: %w", kind, code, ErrConflict)
+}
+
+// claimInvite marks a one-time invite code of kind used by a conditional
+// UPDATE (not used, not revoked, not expired), so of two concurrent scans
+// exactly one wins, and returns the id it was made for; a refusal says why
+// (inviteRefusal). Binding staff and deputies both start here.
+func claimInvite(tx *gorm.DB, code string, kind CodeKind, now time.Time) (uint64, error) {
+	res := tx.Model(&Code{}).
+		Where("code = ? AND kind = ? AND used_at IS NULL AND revoked = ? AND expires_at > ?", code, kind, false, now).
+		UpdateColumn("used_at", now)
+	if res.Error != nil {
+		return 0, translate(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return 0, inviteRefusal(tx, code, kind, now)
+	}
+	var c Code
+	if err := tx.Select("code", "target_id").Where("code = ?", code).First(&c).Error; err != nil {
+		return 0, translate(err)
+	}
+	return c.TargetID, nil
 }
 
 // CancelStaffInvite withdraws an unused invite: the code is revoked and the
