@@ -17,7 +17,8 @@ import (
 	"gorm.io/gorm"
 )
 
-// The county-year of ../shared/PRACTICE.md's Hubei county at scale 1: 12
+// The county-year at scale 1 (docs/BENCHMARKS.md, "Console pages on a
+// county-year"), the size of a real Hubei county: 12
 // deputy homes, 63 liaison stations and one legislative point; 400 deputies
 // of four levels; a year of 50,000 opinions and 20,000 bookings.
 const (
