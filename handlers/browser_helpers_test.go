@@ -257,6 +257,10 @@ type browserApp struct {
 	// Notify is the opinion notification configuration (jobs need it).
 	Notify config.OpinionNotify
 	srv    *httptest.Server
+	// passwords are the console passwords account set, by username: set
+	// once, so a second tab's sign-in does not end the first's session
+	// (a password change voids older sessions).
+	passwords map[string]string
 }
 
 var cheapHashes sync.Once
@@ -369,10 +373,17 @@ func (a *browserApp) account(name string) (username, password string) {
 			a.t.Fatal(err)
 		}
 	}
+	if p, ok := a.passwords[username]; ok {
+		return username, p
+	}
 	password = "browser-test-" + username
 	if err := models.SetStaffPassword(a.t.Context(), a.DB, models.SystemActor, s.ID, password, time.Now().Add(-time.Second)); err != nil {
 		a.t.Fatalf("console password for %s: %v", name, err)
 	}
+	if a.passwords == nil {
+		a.passwords = map[string]string{}
+	}
+	a.passwords[username] = password
 	return username, password
 }
 
