@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"deputylink/models"
+	"deputylink/models/records"
 )
 
 // Ensure the demo county's year of records reads as a new user sees it:
@@ -35,7 +36,7 @@ func TestBrowserDemoYear(t *testing.T) {
 	}
 	tb.screenshot("evaluation")
 
-	sheets, err := models.EvaluationSheets(t.Context(), app.DB, ev.ID)
+	sheets, err := records.EvaluationSheets(t.Context(), app.DB, ev.ID)
 	if err != nil || len(sheets) == 0 {
 		t.Fatalf("sheets: %d, %v", len(sheets), err)
 	}
@@ -57,7 +58,7 @@ func TestBrowserDemoYear(t *testing.T) {
 	if err := app.DB.Model(&models.Deputy{}).Where("id = ?", dep.ID).Update("oa_openid", openid).Error; err != nil {
 		t.Fatal(err)
 	}
-	rec, err := models.DeputyRecord(t.Context(), app.DB, dep.ID, now.In(app.Loc).Year(), app.Loc)
+	rec, err := records.DeputyRecord(t.Context(), app.DB, dep.ID, now.In(app.Loc).Year(), app.Loc)
 	if err != nil || rec.Approved == 0 {
 		t.Fatalf("the demo deputy's record: %+v, %v", rec.Approved, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"deputylink/models"
+	"deputylink/models/records"
 )
 
 // A deputy's sheet: the county office opens the year's evaluation of the
@@ -79,7 +80,7 @@ func TestBrowserEvaluation(t *testing.T) {
 	tb.screenshot("ranks")
 	zhang := deputy("张海明")
 	ev := models.Evaluation{ID: evID()}
-	sheet, err := models.EvaluationSheet(t.Context(), app.DB, ev.ID, zhang.ID)
+	sheet, err := records.EvaluationSheet(t.Context(), app.DB, ev.ID, zhang.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +90,7 @@ func TestBrowserEvaluation(t *testing.T) {
 	tb.waitText("张海明 · " + y + "年度县人大代表履职考评")
 	// Meetings capped at 20, receptions 9, proposals 6 (and whatever the
 	// demo's own records add).
-	if got := tb.text("#sheet-total"); got != models.PointsText(sheet.Total) || sheet.Total < 34 {
+	if got := tb.text("#sheet-total"); got != records.PointsText(sheet.Total) || sheet.Total < 34 {
 		t.Fatalf("张海明's total %q, the sheet says %v", got, sheet.Total)
 	}
 	tb.waitText("待述职评议后填写")

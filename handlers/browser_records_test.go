@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"deputylink/models"
+	"deputylink/models/records"
 )
 
 // A clerk of 东门 reviews the deputies' entries at the desk: ticks two
@@ -23,7 +24,7 @@ func TestBrowserRecordsReviewQueue(t *testing.T) {
 	now := time.Now()
 	day := func(n int) string { return now.AddDate(0, 0, -n).In(app.Loc).Format(models.DateLayout) }
 	add := func(dep models.Deputy, typ models.ActivityType, date, title, desc string) models.Activity {
-		a, err := models.AddDeputyActivity(t.Context(), app.DB, dep.ID, models.ActivityInput{Type: typ, Date: date,
+		a, err := records.AddDeputyActivity(t.Context(), app.DB, dep.ID, records.ActivityInput{Type: typ, Date: date,
 			Title: title, Description: desc, Loc: app.Loc}, now)
 		if err != nil {
 			t.Fatal(err)

@@ -4,11 +4,11 @@ import (
 	"context"
 	"time"
 
-	"deputylink/models"
+	"deputylink/models/records"
 )
 
 // JobAccrueActivities turns the reception days deputies attended into
-// their records' entries (models.AccrueActivities, idempotent).
+// their records' entries (records.AccrueActivities, idempotent).
 const JobAccrueActivities = "accrue-activities"
 
 // accrueHour runs the accrual after the night's closing of yesterday's
@@ -19,5 +19,5 @@ const accrueHour = 4
 // records not yet accrued. Running it again creates nothing. It returns
 // how many entries it created.
 func AccrueActivities(ctx context.Context, d Deps, now time.Time) (int, error) {
-	return models.AccrueActivities(ctx, d.DB, now, d.Opt.withDefaults().Location)
+	return records.AccrueActivities(ctx, d.DB, now, d.Opt.withDefaults().Location)
 }

@@ -1,6 +1,10 @@
 package models
 
-import "time"
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
 
 // A deputy's record (履职档案, "一人一档") is a list of activities: what the
 // deputy did, with its evidence, entered automatically from the platform
@@ -214,3 +218,65 @@ type SelfAssessment struct {
 	SubmittedAt time.Time `json:"submitted_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 }
+
+// Evaluation defaults.
+const (
+	// DefaultMinMonths is the months in office a deputy needs, by default,
+	// for a band and a rank; fewer is 样本不足.
+	DefaultMinMonths = 6
+)
+
+// DefaultWeights are the points per approved activity and the most points
+// each type gives, for a new evaluation (docs/ARCHITECTURE.md#deputies-records).
+// The full total is 115.
+var DefaultWeights = map[ActivityType][2]float64{
+	ActMeeting:    {2, 20},
+	ActReview:     {2, 10},
+	ActInspection: {3, 15},
+	ActContact:    {2, 10},
+	ActReception:  {3, 15},
+	ActVisit:      {2, 10},
+	ActStudy:      {1, 5},
+	ActGroup:      {2, 10},
+	ActProposal:   {3, 15},
+	ActOther:      {1, 5},
+}
+
+// Title is the evaluation's Chinese name, e.g. "2026年度县人大代表履职考评".
+func (e Evaluation) Title() string {
+	return fmt.Sprintf("%d年度%s履职考评", e.Year, e.Electorate())
+}
+
+// Electorate names the deputies evaluated: "县人大代表" or "城关镇人大代表".
+func (e Evaluation) Electorate() string {
+	if e.Level == LevelTownship {
+		return e.Township + "人大代表"
+	}
+	return e.Level.Label()
+}
+
+// Organiser is the congress that organises the evaluation.
+func (e Evaluation) Organiser() string {
+	if e.Level == LevelTownship {
+		return e.Township + "人大主席团"
+	}
+	return "县人大常委会"
+}
+
+// StatusLabel is the evaluation's status in Chinese.
+func (e Evaluation) StatusLabel() string {
+	if e.Status == EvaluationClosed {
+		return "已结束"
+	}
+	return "进行中"
+}
+
+// YearSpan is the first and last local date of the evaluation's year.
+func (e Evaluation) YearSpan() (string, string) {
+	y := strconv.Itoa(e.Year)
+	return y + "-01-01", y + "-12-31"
+}
+
+// ReceptionSourceKey is the SourceKey of the entry accrued from a
+// reception record.
+func ReceptionSourceKey(recordID uint64) string { return fmt.Sprint("reception:", recordID) }

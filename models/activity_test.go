@@ -9,6 +9,7 @@ import (
 
 	"deputylink/models"
 	"deputylink/models/modelstest"
+	"deputylink/models/records"
 
 	"gorm.io/gorm"
 )
@@ -126,11 +127,11 @@ func TestAccrueActivities(t *testing.T) {
 	// Voters' opinions through Zhang's code are context, never entries.
 	e.opinion(e.zhang, models.OpinionClosed, at(2026, 3, 5, 9, 0), models.StageReply, models.ScoreSatisfied)
 
-	n, err := models.AccrueActivities(e.ctx, e.db, e.now, cst)
+	n, err := records.AccrueActivities(e.ctx, e.db, e.now, cst)
 	if err != nil || n != 4 {
 		t.Fatalf("first run: %d %v", n, err)
 	}
-	if n, err := models.AccrueActivities(e.ctx, e.db, e.now.Add(time.Hour), cst); err != nil || n != 0 {
+	if n, err := records.AccrueActivities(e.ctx, e.db, e.now.Add(time.Hour), cst); err != nil || n != 0 {
 		t.Fatalf("second run: %d %v", n, err)
 	}
 	if c := e.count(); c != 4 {
@@ -143,7 +144,7 @@ func TestAccrueActivities(t *testing.T) {
 		zs[0].Title != "参加接待日：东门社区代表联络站" {
 		t.Fatalf("zhang's entries: %+v", zs)
 	}
-	rec, err := models.DeputyRecord(e.ctx, e.db, e.zhang.ID, 2026, cst)
+	rec, err := records.DeputyRecord(e.ctx, e.db, e.zhang.ID, 2026, cst)
 	e.must(err)
 	if rec.VotersReceived != 7 || rec.Approved != 2 || rec.Counts[4].Type != models.ActReception || rec.Counts[4].Count != 2 {
 		t.Fatalf("record: %+v", rec)
@@ -156,7 +157,7 @@ func TestAccrueActivities(t *testing.T) {
 	e.record(e.li, e.st2, "2026-04-07", 1, 1)
 	e.must(e.db.Create(&models.Evaluation{Year: 2025, Level: models.LevelCounty, Status: models.EvaluationClosed}).Error)
 	e.record(e.li, e.st2, "2025-12-20", 1, 0)
-	if n, err := models.AccrueActivities(e.ctx, e.db, e.now, cst); err != nil || n != 1 {
+	if n, err := records.AccrueActivities(e.ctx, e.db, e.now, cst); err != nil || n != 1 {
 		t.Fatalf("third run: %d %v", n, err)
 	}
 }
@@ -164,10 +165,10 @@ func TestAccrueActivities(t *testing.T) {
 func TestAddActivityRules(t *testing.T) {
 	e := newRecEnv(t)
 	e.must(e.db.Model(&e.zhang).Update("term_start", "2026-02-01").Error)
-	ok := models.ActivityInput{DeputyID: e.zhang.ID, Type: models.ActVisit, Date: "2026-04-10",
+	ok := records.ActivityInput{DeputyID: e.zhang.ID, Type: models.ActVisit, Date: "2026-04-10",
 		Title: "走访东门社区独居老人", Description: "走访5户，收集意见2条。",
-		Files: []models.ActivityFileInput{{Kind: "photo", Name: "走访.jpg", Path: "uploads/activity/2026/04/a.jpg", Size: 10}}}
-	with := func(edit func(*models.ActivityInput)) models.ActivityInput {
+		Files: []records.ActivityFileInput{{Kind: "photo", Name: "走访.jpg", Path: "uploads/activity/2026/04/a.jpg", Size: 10}}}
+	with := func(edit func(*records.ActivityInput)) records.ActivityInput {
 		in := ok
 		edit(&in)
 		return in
@@ -175,32 +176,32 @@ func TestAddActivityRules(t *testing.T) {
 	cases := []struct {
 		name  string
 		scope models.StaffScope
-		in    models.ActivityInput
+		in    records.ActivityInput
 		want  string
 	}{
 		{"another station's clerk", e.clerk2, ok, "deputy_not_found"},
-		{"unknown deputy", e.admin, with(func(in *models.ActivityInput) { in.DeputyID = 9999 }), "deputy_not_found"},
-		{"future", e.clerk1, with(func(in *models.ActivityInput) { in.Date = "2026-04-16" }), "invalid:date"},
-		{"not a date", e.clerk1, with(func(in *models.ActivityInput) { in.Date = "2026-02-30" }), "invalid:date"},
-		{"before the term", e.clerk1, with(func(in *models.ActivityInput) { in.Date = "2026-01-20" }), "invalid:date"},
-		{"too old", e.admin, with(func(in *models.ActivityInput) { in.Date = "2024-12-01" }), "invalid:date"},
-		{"short title", e.clerk1, with(func(in *models.ActivityInput) { in.Title = " 走 " }), "invalid:title"},
-		{"unknown type", e.clerk1, with(func(in *models.ActivityInput) { in.Type = "party" }), "invalid:type"},
-		{"reception by hand", e.clerk1, with(func(in *models.ActivityInput) { in.Type = models.ActReception }), "invalid:type"},
-		{"seven files", e.clerk1, with(func(in *models.ActivityInput) {
-			in.Files = make([]models.ActivityFileInput, 7)
+		{"unknown deputy", e.admin, with(func(in *records.ActivityInput) { in.DeputyID = 9999 }), "deputy_not_found"},
+		{"future", e.clerk1, with(func(in *records.ActivityInput) { in.Date = "2026-04-16" }), "invalid:date"},
+		{"not a date", e.clerk1, with(func(in *records.ActivityInput) { in.Date = "2026-02-30" }), "invalid:date"},
+		{"before the term", e.clerk1, with(func(in *records.ActivityInput) { in.Date = "2026-01-20" }), "invalid:date"},
+		{"too old", e.admin, with(func(in *records.ActivityInput) { in.Date = "2024-12-01" }), "invalid:date"},
+		{"short title", e.clerk1, with(func(in *records.ActivityInput) { in.Title = " 走 " }), "invalid:title"},
+		{"unknown type", e.clerk1, with(func(in *records.ActivityInput) { in.Type = "party" }), "invalid:type"},
+		{"reception by hand", e.clerk1, with(func(in *records.ActivityInput) { in.Type = models.ActReception }), "invalid:type"},
+		{"seven files", e.clerk1, with(func(in *records.ActivityInput) {
+			in.Files = make([]records.ActivityFileInput, 7)
 			for i := range in.Files {
 				in.Files[i] = ok.Files[0]
 			}
 		}), "invalid:files"},
-		{"a path outside the evidence", e.clerk1, with(func(in *models.ActivityInput) {
-			in.Files = []models.ActivityFileInput{{Kind: "pdf", Name: "x.pdf", Path: "uploads/dept/x.pdf"}}
+		{"a path outside the evidence", e.clerk1, with(func(in *records.ActivityInput) {
+			in.Files = []records.ActivityFileInput{{Kind: "pdf", Name: "x.pdf", Path: "uploads/dept/x.pdf"}}
 		}), "invalid:files"},
-		{"the deputy's other station", e.clerk1, with(func(in *models.ActivityInput) { in.DeputyID = e.wang.ID }), ""},
+		{"the deputy's other station", e.clerk1, with(func(in *records.ActivityInput) { in.DeputyID = e.wang.ID }), ""},
 		{"own station", e.clerk1, ok, ""},
 	}
 	for _, c := range cases {
-		a, err := models.AddStaffActivity(e.ctx, e.db, c.scope, c.scope.Actor.ID, c.in, e.now)
+		a, err := records.AddStaffActivity(e.ctx, e.db, c.scope, c.scope.Actor.ID, c.in, e.now)
 		if got := codeOfErr(err); got != c.want {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)
 			continue
@@ -217,13 +218,13 @@ func TestAddActivityRules(t *testing.T) {
 	if files != 2 {
 		t.Fatalf("files: %d", files)
 	}
-	a, err := models.AddDeputyActivity(e.ctx, e.db, e.li.ID, with(func(in *models.ActivityInput) { in.DeputyID = e.zhang.ID }), e.now)
+	a, err := records.AddDeputyActivity(e.ctx, e.db, e.li.ID, with(func(in *records.ActivityInput) { in.DeputyID = e.zhang.ID }), e.now)
 	if err != nil || a.DeputyID != e.li.ID || a.Source != models.SourceDeputy || a.Status != models.ActivityPending {
 		t.Fatalf("deputy's own: %+v %v", a, err)
 	}
 	// A closed year takes no new entries.
 	e.must(e.db.Create(&models.Evaluation{Year: 2025, Level: models.LevelCounty, Status: models.EvaluationClosed}).Error)
-	if _, err := models.AddDeputyActivity(e.ctx, e.db, e.li.ID, with(func(in *models.ActivityInput) { in.Date = "2025-11-03" }), e.now); codeOfErr(err) != "invalid:date" {
+	if _, err := records.AddDeputyActivity(e.ctx, e.db, e.li.ID, with(func(in *records.ActivityInput) { in.Date = "2025-11-03" }), e.now); codeOfErr(err) != "invalid:date" {
 		t.Fatalf("closed year: %v", err)
 	}
 }
@@ -231,7 +232,7 @@ func TestAddActivityRules(t *testing.T) {
 func TestReviewActivities(t *testing.T) {
 	e := newRecEnv(t)
 	add := func(dep models.Deputy, date, title string) models.Activity {
-		a, err := models.AddDeputyActivity(e.ctx, e.db, dep.ID, models.ActivityInput{Type: models.ActStudy, Date: date, Title: title}, e.now)
+		a, err := records.AddDeputyActivity(e.ctx, e.db, dep.ID, records.ActivityInput{Type: models.ActStudy, Date: date, Title: title}, e.now)
 		e.must(err)
 		return a
 	}
@@ -240,34 +241,34 @@ func TestReviewActivities(t *testing.T) {
 	w1 := add(e.wang, "2025-12-04", "参加年终学习")
 
 	// Another station's clerk: 404 for the whole batch, nothing written.
-	if _, err := models.ReviewActivities(e.ctx, e.db, e.clerk1, e.reviewer, []uint64{z1.ID, l1.ID}, true, "", e.now); !errors.Is(err, models.ErrActivityNotFound) {
+	if _, err := records.ReviewActivities(e.ctx, e.db, e.clerk1, e.reviewer, []uint64{z1.ID, l1.ID}, true, "", e.now); !errors.Is(err, records.ErrActivityNotFound) {
 		t.Fatalf("mixed batch: %v", err)
 	}
 	if n := e.count("status = ?", models.ActivityPending); n != 5 {
 		t.Fatalf("partial write: %d pending", n)
 	}
-	if _, err := models.ReviewActivities(e.ctx, e.db, e.clerk1, e.reviewer, []uint64{z1.ID, 424242}, true, "", e.now); !errors.Is(err, models.ErrActivityNotFound) {
+	if _, err := records.ReviewActivities(e.ctx, e.db, e.clerk1, e.reviewer, []uint64{z1.ID, 424242}, true, "", e.now); !errors.Is(err, records.ErrActivityNotFound) {
 		t.Fatalf("unknown id: %v", err)
 	}
-	if _, err := models.ReviewActivities(e.ctx, e.db, e.clerk1, e.reviewer, nil, true, "", e.now); !errors.Is(err, models.ErrInvalid) {
+	if _, err := records.ReviewActivities(e.ctx, e.db, e.clerk1, e.reviewer, nil, true, "", e.now); !errors.Is(err, models.ErrInvalid) {
 		t.Fatalf("empty batch: %v", err)
 	}
-	if _, err := models.ReviewActivities(e.ctx, e.db, e.clerk1, e.reviewer, []uint64{z3.ID}, false, " ", e.now); codeOfErr(err) != "invalid:reason" {
+	if _, err := records.ReviewActivities(e.ctx, e.db, e.clerk1, e.reviewer, []uint64{z3.ID}, false, " ", e.now); codeOfErr(err) != "invalid:reason" {
 		t.Fatalf("reject without a reason: %v", err)
 	}
-	n, err := models.ReviewActivities(e.ctx, e.db, e.clerk1, e.reviewer, []uint64{z1.ID, z2.ID, z1.ID}, true, "", e.now)
+	n, err := records.ReviewActivities(e.ctx, e.db, e.clerk1, e.reviewer, []uint64{z1.ID, z2.ID, z1.ID}, true, "", e.now)
 	if err != nil || n != 2 {
 		t.Fatalf("approve: %d %v", n, err)
 	}
-	n, err = models.ReviewActivities(e.ctx, e.db, e.clerk1, e.reviewer, []uint64{z3.ID}, false, "缺少签到表等佐证材料", e.now)
+	n, err = records.ReviewActivities(e.ctx, e.db, e.clerk1, e.reviewer, []uint64{z3.ID}, false, "缺少签到表等佐证材料", e.now)
 	if err != nil || n != 1 {
 		t.Fatalf("reject: %d %v", n, err)
 	}
 	// Wang serves st1 too: the st1 clerk reviews his entries.
-	if _, err := models.ReviewActivities(e.ctx, e.db, e.clerk1, e.reviewer, []uint64{w1.ID}, true, "", e.now); err != nil {
+	if _, err := records.ReviewActivities(e.ctx, e.db, e.clerk1, e.reviewer, []uint64{w1.ID}, true, "", e.now); err != nil {
 		t.Fatalf("other station's deputy: %v", err)
 	}
-	views, _, err := models.ListActivities(e.ctx, e.db, models.ActivityQuery{DeputyIDs: []uint64{e.zhang.ID}})
+	views, _, err := records.ListActivities(e.ctx, e.db, records.ActivityQuery{DeputyIDs: []uint64{e.zhang.ID}})
 	e.must(err)
 	if len(views) != 3 || views[0].ID != z3.ID || views[0].StatusLabel != "未通过" || views[0].RejectReason != "缺少签到表等佐证材料" ||
 		views[0].ReviewerName != "陈联络" || views[0].DateText != "2026年3月3日" || views[1].StatusLabel != "已通过" {
@@ -278,25 +279,25 @@ func TestReviewActivities(t *testing.T) {
 	}
 
 	// The queue in scope: st1's clerk sees Zhang's and Wang's, not Li's.
-	q := models.ActivityQuery{Status: models.ActivityPending}.InScope(models.StaffScope{StationIDs: []uint64{e.st2.ID}})
-	pend, _, err := models.ListActivities(e.ctx, e.db, q)
+	q := records.ActivityQuery{Status: models.ActivityPending}.InScope(models.StaffScope{StationIDs: []uint64{e.st2.ID}})
+	pend, _, err := records.ListActivities(e.ctx, e.db, q)
 	e.must(err)
 	if len(pend) != 1 || pend[0].ID != l1.ID {
 		t.Fatalf("st2 queue: %+v", pend)
 	}
-	if none, _, _ := models.ListActivities(e.ctx, e.db, models.ActivityQuery{}.InScope(models.StaffScope{})); len(none) != 0 {
+	if none, _, _ := records.ListActivities(e.ctx, e.db, records.ActivityQuery{}.InScope(models.StaffScope{})); len(none) != 0 {
 		t.Fatalf("no stations, no entries: %d", len(none))
 	}
 
 	// Closing 2025's county evaluation locks Wang's 2025 entry.
 	e.must(e.db.Create(&models.Evaluation{Year: 2025, Level: models.LevelCounty, Status: models.EvaluationClosed}).Error)
-	_, err = models.ReviewActivities(e.ctx, e.db, e.admin, e.reviewer, []uint64{w1.ID}, false, "重复录入", e.now)
-	if !errors.Is(err, models.ErrActivityLocked) || err.Error() != "activity_locked: 该年度考评已结束，记录已锁定" {
+	_, err = records.ReviewActivities(e.ctx, e.db, e.admin, e.reviewer, []uint64{w1.ID}, false, "重复录入", e.now)
+	if !errors.Is(err, records.ErrActivityLocked) || err.Error() != "activity_locked: 该年度考评已结束，记录已锁定" {
 		t.Fatalf("locked: %v", err)
 	}
 	// A township evaluation of 2026 does not lock county deputies.
 	e.must(e.db.Create(&models.Evaluation{Year: 2026, Level: models.LevelTownship, Township: "城关镇", Status: models.EvaluationClosed}).Error)
-	if _, err := models.ReviewActivities(e.ctx, e.db, e.admin, e.reviewer, []uint64{z1.ID}, false, "日期有误", e.now); err != nil {
+	if _, err := records.ReviewActivities(e.ctx, e.db, e.admin, e.reviewer, []uint64{z1.ID}, false, "日期有误", e.now); err != nil {
 		t.Fatalf("re-review in an open year: %v", err)
 	}
 }
@@ -304,14 +305,14 @@ func TestReviewActivities(t *testing.T) {
 func TestDeputyRecordContext(t *testing.T) {
 	e := newRecEnv(t)
 	e.record(e.zhang, e.st1, "2026-02-10", 3, 2)
-	_, err := models.AccrueActivities(e.ctx, e.db, e.now, cst)
+	_, err := records.AccrueActivities(e.ctx, e.db, e.now, cst)
 	e.must(err)
-	prop, err := models.AddStaffActivity(e.ctx, e.db, e.clerk1, e.reviewer, models.ActivityInput{DeputyID: e.zhang.ID,
+	prop, err := records.AddStaffActivity(e.ctx, e.db, e.clerk1, e.reviewer, records.ActivityInput{DeputyID: e.zhang.ID,
 		Type: models.ActProposal, Date: "2026-03-10", Title: "关于增设东门路口红绿灯的建议"}, e.now)
 	e.must(err)
-	_, err = models.ReviewActivities(e.ctx, e.db, e.clerk1, e.reviewer, []uint64{prop.ID}, true, "", e.now)
+	_, err = records.ReviewActivities(e.ctx, e.db, e.clerk1, e.reviewer, []uint64{prop.ID}, true, "", e.now)
 	e.must(err)
-	_, err = models.AddDeputyActivity(e.ctx, e.db, e.zhang.ID, models.ActivityInput{Type: models.ActVisit, Date: "2026-04-01", Title: "走访选民"}, e.now)
+	_, err = records.AddDeputyActivity(e.ctx, e.db, e.zhang.ID, records.ActivityInput{Type: models.ActVisit, Date: "2026-04-01", Title: "走访选民"}, e.now)
 	e.must(err)
 	e.opinion(e.zhang, models.OpinionClosed, at(2026, 1, 5, 9, 0), models.StageReply, models.ScoreSatisfied, models.StageResult, models.ScoreBasically)
 	e.opinion(e.zhang, models.OpinionClosed, at(2026, 2, 5, 9, 0), models.StageReply, models.ScoreUnsatisfied)
@@ -319,7 +320,7 @@ func TestDeputyRecordContext(t *testing.T) {
 	e.opinion(e.zhang, models.OpinionClosed, at(2025, 12, 31, 23, 0)) // last year, local time
 	e.opinion(e.li, models.OpinionClosed, at(2026, 3, 5, 9, 0))
 
-	rec, err := models.DeputyRecord(e.ctx, e.db, e.zhang.ID, 2026, cst)
+	rec, err := records.DeputyRecord(e.ctx, e.db, e.zhang.ID, 2026, cst)
 	e.must(err)
 	got := map[models.ActivityType]int{}
 	for _, c := range rec.Counts {
@@ -337,12 +338,12 @@ func TestDeputyRecordContext(t *testing.T) {
 	if len(rec.Entries) != 3 || rec.Entries[0].Date != "2026-04-01" || rec.Locked {
 		t.Fatalf("entries: %+v", rec.Entries)
 	}
-	sum, err := models.PublicActivitySummary(e.ctx, e.db, e.zhang.ID, 2026)
+	sum, err := records.PublicActivitySummary(e.ctx, e.db, e.zhang.ID, 2026)
 	e.must(err)
 	if fmt.Sprint(sum) != "[{reception 接待选民 1} {proposal 提出建议 1}]" {
 		t.Fatalf("public summary: %v", sum)
 	}
-	if _, err := models.DeputyRecord(e.ctx, e.db, 9999, 2026, cst); !errors.Is(err, models.ErrDeputyNotFound) {
+	if _, err := records.DeputyRecord(e.ctx, e.db, 9999, 2026, cst); !errors.Is(err, models.ErrDeputyNotFound) {
 		t.Fatalf("unknown deputy: %v", err)
 	}
 }
@@ -353,9 +354,9 @@ func TestInactiveDeputies(t *testing.T) {
 	// (old). Wang: nothing. A deputy whose term began last month and a
 	// provincial deputy are not listed.
 	e.record(e.zhang, e.st1, "2026-03-10", 1, 0)
-	_, err := models.AccrueActivities(e.ctx, e.db, e.now, cst)
+	_, err := records.AccrueActivities(e.ctx, e.db, e.now, cst)
 	e.must(err)
-	_, err = models.AddDeputyActivity(e.ctx, e.db, e.li.ID, models.ActivityInput{Type: models.ActVisit, Date: "2025-12-20", Title: "走访选民"}, e.now)
+	_, err = records.AddDeputyActivity(e.ctx, e.db, e.li.ID, records.ActivityInput{Type: models.ActVisit, Date: "2025-12-20", Title: "走访选民"}, e.now)
 	e.must(err)
 	fresh := seedDeputy(t, e.db, e.st1.ID, "赵六", models.DeputyActive)
 	e.must(e.db.Model(&fresh).Update("term_start", "2026-03-20").Error)
@@ -364,7 +365,7 @@ func TestInactiveDeputies(t *testing.T) {
 	seedDeputy(t, e.db, e.st1.ID, "孙八", models.DeputyRetired)
 
 	names := func(scope models.StaffScope) string {
-		v, err := models.InactiveDeputies(e.ctx, e.db, scope, e.now, cst, 0)
+		v, err := records.InactiveDeputies(e.ctx, e.db, scope, e.now, cst, 0)
 		e.must(err)
 		s := ""
 		for _, d := range v {
@@ -379,12 +380,12 @@ func TestInactiveDeputies(t *testing.T) {
 		t.Fatalf("st1 (Wang serves it too): %q", got)
 	}
 	// A rejected entry is no activity.
-	a, err := models.AddDeputyActivity(e.ctx, e.db, e.wang.ID, models.ActivityInput{Type: models.ActVisit, Date: "2026-04-01", Title: "走访选民"}, e.now)
+	a, err := records.AddDeputyActivity(e.ctx, e.db, e.wang.ID, records.ActivityInput{Type: models.ActVisit, Date: "2026-04-01", Title: "走访选民"}, e.now)
 	e.must(err)
 	if got := names(e.clerk1); got != "" {
 		t.Fatalf("pending counts as activity: %q", got)
 	}
-	_, err = models.ReviewActivities(e.ctx, e.db, e.clerk1, e.reviewer, []uint64{a.ID}, false, "没有佐证", e.now)
+	_, err = records.ReviewActivities(e.ctx, e.db, e.clerk1, e.reviewer, []uint64{a.ID}, false, "没有佐证", e.now)
 	e.must(err)
 	if got := names(e.clerk1); got != "王五:无记录 " {
 		t.Fatalf("rejected: %q", got)

@@ -12,6 +12,7 @@ import (
 
 	"deputylink/models"
 	"deputylink/models/modelstest"
+	"deputylink/models/records"
 
 	"gorm.io/gorm"
 )
@@ -225,7 +226,7 @@ func TestLoadDemoRecordsReceptions(t *testing.T) {
 	}
 	checkInvariants(t, db)
 	// The accrual job finds every record already in the records.
-	if n, err := models.AccrueActivities(context.Background(), db, recNow, cst); err != nil || n != 0 {
+	if n, err := records.AccrueActivities(context.Background(), db, recNow, cst); err != nil || n != 0 {
 		t.Errorf("AccrueActivities after the demo created %d entries (%v), want none", n, err)
 	}
 }
@@ -259,7 +260,7 @@ func TestLoadDemoRecordsInactive(t *testing.T) {
 		t.Errorf("active deputies with nothing since %s: %v, want %v", since, idle, want)
 	}
 	// The office's list says the same.
-	list, err := models.InactiveDeputies(context.Background(), db, models.StaffScope{All: true}, recNow, cst, 0)
+	list, err := records.InactiveDeputies(context.Background(), db, models.StaffScope{All: true}, recNow, cst, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -479,9 +480,9 @@ func TestLoadDemoRecordsTermsAndSheets(t *testing.T) {
 	if err := db.Order("id").Find(&evs).Error; err != nil {
 		t.Fatal(err)
 	}
-	bands := map[models.Band]int{}
+	bands := map[records.Band]int{}
 	for _, ev := range evs {
-		sheets, err := models.EvaluationSheets(context.Background(), db, ev.ID)
+		sheets, err := records.EvaluationSheets(context.Background(), db, ev.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -490,13 +491,13 @@ func TestLoadDemoRecordsTermsAndSheets(t *testing.T) {
 		}
 		for _, s := range sheets {
 			bands[s.Band]++
-			if s.Deputy.Name == "姜丽萍" && s.Band != models.BandSample {
+			if s.Deputy.Name == "姜丽萍" && s.Band != records.BandSample {
 				t.Errorf("姜丽萍, %d months in office, is %s", s.Months, s.Band.Label())
 			}
 		}
 	}
 	t.Logf("bands: %v", bands)
-	if bands[models.BandGood] == 0 || bands[models.BandFair] == 0 || bands[models.BandLow] == 0 || bands[models.BandSample] == 0 {
+	if bands[records.BandGood] == 0 || bands[records.BandFair] == 0 || bands[records.BandLow] == 0 || bands[records.BandSample] == 0 {
 		t.Errorf("bands %v: want deputies in each band", bands)
 	}
 }

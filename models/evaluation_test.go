@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"deputylink/models"
+	"deputylink/models/records"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -35,7 +36,7 @@ func (e *mdEnv) setTerm(deputy, start, end string) {
 	}
 }
 
-func sheetOf(t *testing.T, sheets []models.Sheet, name string) models.Sheet {
+func sheetOf(t *testing.T, sheets []records.Sheet, name string) records.Sheet {
 	t.Helper()
 	for _, s := range sheets {
 		if s.Deputy.Name == name {
@@ -43,16 +44,16 @@ func sheetOf(t *testing.T, sheets []models.Sheet, name string) models.Sheet {
 		}
 	}
 	t.Fatalf("no sheet of %s", name)
-	return models.Sheet{}
+	return records.Sheet{}
 }
 
-func lineOf(s models.Sheet, typ models.ActivityType) models.SheetLine {
+func lineOf(s records.Sheet, typ models.ActivityType) records.SheetLine {
 	for _, l := range s.Lines {
 		if l.Type == typ {
 			return l
 		}
 	}
-	return models.SheetLine{}
+	return records.SheetLine{}
 }
 
 func (e *mdEnv) evalAudits(id uint64) []string {
@@ -91,7 +92,7 @@ func (e *mdEnv) seedCountyYear() models.Evaluation {
 	// 赵春燕 and 刘德胜 tie.
 	e.addActs("赵春燕", models.ActProposal, models.ActivityApproved, "2026-04-01", 1)
 	e.addActs("刘德胜", models.ActProposal, models.ActivityApproved, "2026-04-02", 1)
-	ev, err := models.CreateEvaluation(context.Background(), e.db, e.admin, 2026, models.LevelCounty, mdT0)
+	ev, err := records.CreateEvaluation(context.Background(), e.db, e.admin, 2026, models.LevelCounty, mdT0)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func TestEvaluationArithmetic(t *testing.T) {
 	ctx := context.Background()
 	ev := e.seedCountyYear()
 
-	sheets, err := models.EvaluationSheets(ctx, e.db, ev.ID)
+	sheets, err := records.EvaluationSheets(ctx, e.db, ev.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,11 +124,11 @@ func TestEvaluationArithmetic(t *testing.T) {
 		t.Fatal("a rejected entry or one of another year counted")
 	}
 	if zhang.Total != 32 || zhang.MaxTotal != 115 || zhang.Months != 12 || zhang.Normalised != 32 ||
-		zhang.Band != models.BandFair || zhang.Activities != 16 {
+		zhang.Band != records.BandFair || zhang.Activities != 16 {
 		t.Fatalf("张海明: total %v/%v months %d normalised %v band %s acts %d", zhang.Total, zhang.MaxTotal,
 			zhang.Months, zhang.Normalised, zhang.Band, zhang.Activities)
 	}
-	if zhang.VoterRating() != models.VoterRatingPending {
+	if zhang.VoterRating() != records.VoterRatingPending {
 		t.Fatalf("voter rating %q", zhang.VoterRating())
 	}
 	for _, s := range sheets {
@@ -138,30 +139,30 @@ func TestEvaluationArithmetic(t *testing.T) {
 
 	// New weights: a meeting is worth 1 point, at most 10.
 	ws := []models.EvaluationWeight{{Type: models.ActMeeting, Points: 1, MaxPoints: 10}}
-	if err := models.SetWeights(ctx, e.db, e.admin, ev.ID, ws, 6, mdT0); err != nil {
+	if err := records.SetWeights(ctx, e.db, e.admin, ev.ID, ws, 6, mdT0); err != nil {
 		t.Fatal(err)
 	}
 	bad := []models.EvaluationWeight{{Type: models.ActMeeting, Points: -1, MaxPoints: 10}}
-	if err := models.SetWeights(ctx, e.db, e.admin, ev.ID, bad, 6, mdT0); !errors.Is(err, models.ErrInvalid) {
+	if err := records.SetWeights(ctx, e.db, e.admin, ev.ID, bad, 6, mdT0); !errors.Is(err, models.ErrInvalid) {
 		t.Fatalf("negative points: %v", err)
 	}
-	if err := models.SetWeights(ctx, e.db, e.admin, ev.ID, nil, 13, mdT0); !errors.Is(err, models.ErrInvalid) {
+	if err := records.SetWeights(ctx, e.db, e.admin, ev.ID, nil, 13, mdT0); !errors.Is(err, models.ErrInvalid) {
 		t.Fatalf("13 months: %v", err)
 	}
-	sheets, err = models.EvaluationSheets(ctx, e.db, ev.ID)
+	sheets, err = records.EvaluationSheets(ctx, e.db, ev.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	zhang = sheetOf(t, sheets, "张海明")
-	if zhang.Total != 22 || zhang.MaxTotal != 105 || zhang.Band != models.BandLow {
+	if zhang.Total != 22 || zhang.MaxTotal != 105 || zhang.Band != records.BandLow {
 		t.Fatalf("张海明 after the new weights: %v/%v %s", zhang.Total, zhang.MaxTotal, zhang.Band)
 	}
 	wang := sheetOf(t, sheets, "王桂英")
-	if wang.Months != 6 || wang.Total != 37 || wang.Normalised != 74 || wang.Band != models.BandGood {
+	if wang.Months != 6 || wang.Total != 37 || wang.Normalised != 74 || wang.Band != records.BandGood {
 		t.Fatalf("王桂英 (joined in July): months %d total %v normalised %v band %s", wang.Months, wang.Total, wang.Normalised, wang.Band)
 	}
 	li := sheetOf(t, sheets, "李文涛")
-	if li.Months != 3 || li.Band != models.BandSample || li.Rank != 0 || li.Total != 15 {
+	if li.Months != 3 || li.Band != records.BandSample || li.Rank != 0 || li.Total != 15 {
 		t.Fatalf("李文涛 (3 months): months %d band %s rank %d total %v", li.Months, li.Band, li.Rank, li.Total)
 	}
 	zhao, liu := sheetOf(t, sheets, "赵春燕"), sheetOf(t, sheets, "刘德胜")
@@ -169,26 +170,26 @@ func TestEvaluationArithmetic(t *testing.T) {
 		t.Fatalf("ranks: 王桂英 %d 张海明 %d 赵春燕 %d 刘德胜 %d", wang.Rank, zhang.Rank, zhao.Rank, liu.Rank)
 	}
 	for _, s := range sheets {
-		if s.Total == 0 && s.Band != models.BandSample && s.Rank != 5 {
+		if s.Total == 0 && s.Band != records.BandSample && s.Rank != 5 {
 			t.Fatalf("%s with no points ranks %d, want 5 (after the tie of two at 3)", s.Deputy.Name, s.Rank)
 		}
 	}
-	one, err := models.EvaluationSheet(ctx, e.db, ev.ID, wang.Deputy.ID)
+	one, err := records.EvaluationSheet(ctx, e.db, ev.ID, wang.Deputy.ID)
 	if err != nil || one.Total != wang.Total || one.Months != 6 {
 		t.Fatalf("one sheet: %+v %v", one.Total, err)
 	}
-	if _, err := models.EvaluationSheet(ctx, e.db, ev.ID, e.deputy("潘红梅").ID); !errors.Is(err, models.ErrNotInEvaluation) {
+	if _, err := records.EvaluationSheet(ctx, e.db, ev.ID, e.deputy("潘红梅").ID); !errors.Is(err, records.ErrNotInEvaluation) {
 		t.Fatalf("a township deputy on the county's sheet: %v", err)
 	}
-	un, err := models.EvaluationUnscored(ctx, e.db, ev.ID)
+	un, err := records.EvaluationUnscored(ctx, e.db, ev.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	shen := sheetOf(t, un, "沈国良")
-	if shen.Scored || shen.Band != models.BandNone || shen.Band.Label() != "不参与考评" {
+	if shen.Scored || shen.Band != records.BandNone || shen.Band.Label() != "不参与考评" {
 		t.Fatalf("a provincial deputy: %+v", shen.Band)
 	}
-	if got := e.evalAudits(ev.ID); !slices.Equal(got, []string{models.AuditEvaluationCreate, models.AuditEvaluationWeights}) {
+	if got := e.evalAudits(ev.ID); !slices.Equal(got, []string{records.AuditEvaluationCreate, records.AuditEvaluationWeights}) {
 		t.Fatalf("audits %v", got)
 	}
 }
@@ -204,18 +205,18 @@ func TestMonthsInOffice(t *testing.T) {
 		{"", "2026-03-31", 3}, {"2026-12-31", "", 1}, {"2027-01-01", "", 0}, {"", "2025-12-31", 0},
 		{"2026-04-01", "2026-09-30", 6},
 	} {
-		if got := models.MonthsInOffice(c.start, c.end, 2026); got != c.want {
+		if got := records.MonthsInOffice(c.start, c.end, 2026); got != c.want {
 			t.Errorf("%q–%q: %d months, want %d", c.start, c.end, got, c.want)
 		}
 	}
-	if models.BandOf(57.5, 115, 12, 6) != models.BandGood || models.BandOf(57.4, 115, 12, 6) != models.BandFair ||
-		models.BandOf(28.75, 115, 12, 6) != models.BandFair || models.BandOf(28.7, 115, 12, 6) != models.BandLow ||
-		models.BandOf(115, 115, 5, 6) != models.BandSample {
+	if records.BandOf(57.5, 115, 12, 6) != records.BandGood || records.BandOf(57.4, 115, 12, 6) != records.BandFair ||
+		records.BandOf(28.75, 115, 12, 6) != records.BandFair || records.BandOf(28.7, 115, 12, 6) != records.BandLow ||
+		records.BandOf(115, 115, 5, 6) != records.BandSample {
 		t.Fatal("band thresholds")
 	}
-	s := []models.Sheet{{Scored: true, Normalised: 3}, {Scored: true, Normalised: 9}, {Scored: true, Normalised: 3},
-		{Scored: true, Normalised: 50, Band: models.BandSample}, {Scored: true, Normalised: 1}}
-	models.RankSheets(s)
+	s := []records.Sheet{{Scored: true, Normalised: 3}, {Scored: true, Normalised: 9}, {Scored: true, Normalised: 3},
+		{Scored: true, Normalised: 50, Band: records.BandSample}, {Scored: true, Normalised: 1}}
+	records.RankSheets(s)
 	if got := []int{s[0].Rank, s[1].Rank, s[2].Rank, s[3].Rank, s[4].Rank}; !slices.Equal(got, []int{2, 1, 2, 0, 4}) {
 		t.Fatalf("ranks %v", got)
 	}
@@ -231,7 +232,7 @@ func TestEvaluationCloseLocks(t *testing.T) {
 	zhang, pan := e.deputy("张海明"), e.deputy("潘红梅")
 	locked := func(id uint64, date string) bool {
 		t.Helper()
-		ok, err := models.EvaluationLocked(ctx, e.db, id, date)
+		ok, err := records.EvaluationLocked(ctx, e.db, id, date)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -240,10 +241,10 @@ func TestEvaluationCloseLocks(t *testing.T) {
 	if locked(zhang.ID, "2026-03-02") {
 		t.Fatal("locked while open")
 	}
-	if _, err := models.SubmitSelfAssessment(ctx, e.db, zhang.ID, ev.ID, "全年参加会议12次，接待选民3次。", "称职", mdT0); err != nil {
+	if _, err := records.SubmitSelfAssessment(ctx, e.db, zhang.ID, ev.ID, "全年参加会议12次，接待选民3次。", "称职", mdT0); err != nil {
 		t.Fatal(err)
 	}
-	closed, err := models.CloseEvaluation(ctx, e.db, e.admin, ev.ID, mdT0)
+	closed, err := records.CloseEvaluation(ctx, e.db, e.admin, ev.ID, mdT0)
 	if err != nil || closed.Status != models.EvaluationClosed || closed.ClosedAt == nil {
 		t.Fatalf("close: %+v %v", closed, err)
 	}
@@ -254,33 +255,33 @@ func TestEvaluationCloseLocks(t *testing.T) {
 		locked(e.deputy("沈国良").ID, "2026-03-02") {
 		t.Fatal("another year, a township deputy or a provincial deputy is locked")
 	}
-	if _, err := models.CloseEvaluation(ctx, e.db, e.admin, ev.ID, mdT0); !errors.Is(err, models.ErrConflict) {
+	if _, err := records.CloseEvaluation(ctx, e.db, e.admin, ev.ID, mdT0); !errors.Is(err, models.ErrConflict) {
 		t.Fatalf("closing twice: %v", err)
 	}
 	ws := []models.EvaluationWeight{{Type: models.ActMeeting, Points: 1, MaxPoints: 10}}
-	if err := models.SetWeights(ctx, e.db, e.admin, ev.ID, ws, 6, mdT0); !errors.Is(err, models.ErrEvaluationClosed) {
+	if err := records.SetWeights(ctx, e.db, e.admin, ev.ID, ws, 6, mdT0); !errors.Is(err, records.ErrEvaluationClosed) {
 		t.Fatalf("weights of a closed evaluation: %v", err)
 	}
-	if _, err := models.SubmitSelfAssessment(ctx, e.db, zhang.ID, ev.ID, "改一下", "优秀", mdT0); !errors.Is(err, models.ErrConflict) {
+	if _, err := records.SubmitSelfAssessment(ctx, e.db, zhang.ID, ev.ID, "改一下", "优秀", mdT0); !errors.Is(err, models.ErrConflict) {
 		t.Fatalf("self-assessment after closing: %v", err)
 	}
-	if _, err := models.ReopenEvaluation(ctx, e.db, e.cg, ev.ID, "更正", mdT0); !errors.Is(err, models.ErrForbidden) {
+	if _, err := records.ReopenEvaluation(ctx, e.db, e.cg, ev.ID, "更正", mdT0); !errors.Is(err, models.ErrForbidden) {
 		t.Fatalf("a township reopens: %v", err)
 	}
-	if _, err := models.ReopenEvaluation(ctx, e.db, e.admin, ev.ID, " ", mdT0); !errors.Is(err, models.ErrInvalid) {
+	if _, err := records.ReopenEvaluation(ctx, e.db, e.admin, ev.ID, " ", mdT0); !errors.Is(err, models.ErrInvalid) {
 		t.Fatalf("reopen without a reason: %v", err)
 	}
-	if _, err := models.ReopenEvaluation(ctx, e.db, e.admin, ev.ID, "补录一次视察", mdT0); err != nil {
+	if _, err := records.ReopenEvaluation(ctx, e.db, e.admin, ev.ID, "补录一次视察", mdT0); err != nil {
 		t.Fatal(err)
 	}
 	if locked(zhang.ID, "2026-03-02") {
 		t.Fatal("still locked after reopening")
 	}
-	want := []string{models.AuditEvaluationCreate, models.AuditSelfAssessment, models.AuditEvaluationClose, models.AuditEvaluationReopen}
+	want := []string{records.AuditEvaluationCreate, records.AuditSelfAssessment, records.AuditEvaluationClose, records.AuditEvaluationReopen}
 	if got := e.evalAudits(ev.ID); !slices.Equal(got, want) {
 		t.Fatalf("audits %v, want %v", got, want)
 	}
-	s, err := models.EvaluationSheet(ctx, e.db, ev.ID, zhang.ID)
+	s, err := records.EvaluationSheet(ctx, e.db, ev.ID, zhang.ID)
 	if err != nil || s.Self == nil || s.Self.Grade != "称职" || s.Self.Text != "全年参加会议12次，接待选民3次。" {
 		t.Fatalf("self-assessment on the sheet: %+v %v", s.Self, err)
 	}
@@ -293,55 +294,55 @@ func TestEvaluationScope(t *testing.T) {
 	t.Parallel()
 	e := newMDEnv(t)
 	ctx := context.Background()
-	if _, err := models.CreateEvaluation(ctx, e.db, e.cg, 2026, models.LevelCounty, mdT0); !errors.Is(err, models.ErrForbidden) {
+	if _, err := records.CreateEvaluation(ctx, e.db, e.cg, 2026, models.LevelCounty, mdT0); !errors.Is(err, models.ErrForbidden) {
 		t.Fatalf("a township creates the county's: %v", err)
 	}
-	if _, err := models.CreateEvaluation(ctx, e.db, e.admin, 2026, models.LevelTownship, mdT0); !errors.Is(err, models.ErrInvalid) {
+	if _, err := records.CreateEvaluation(ctx, e.db, e.admin, 2026, models.LevelTownship, mdT0); !errors.Is(err, models.ErrInvalid) {
 		t.Fatalf("the county office creates a township's: %v", err)
 	}
-	if _, err := models.CreateEvaluation(ctx, e.db, e.admin, 2026, models.LevelProvincial, mdT0); !errors.Is(err, models.ErrInvalid) {
+	if _, err := records.CreateEvaluation(ctx, e.db, e.admin, 2026, models.LevelProvincial, mdT0); !errors.Is(err, models.ErrInvalid) {
 		t.Fatalf("a provincial evaluation: %v", err)
 	}
-	if _, err := models.CreateEvaluation(ctx, e.db, e.admin, 2030, models.LevelCounty, mdT0); !errors.Is(err, models.ErrInvalid) {
+	if _, err := records.CreateEvaluation(ctx, e.db, e.admin, 2030, models.LevelCounty, mdT0); !errors.Is(err, models.ErrInvalid) {
 		t.Fatalf("a year far ahead: %v", err)
 	}
-	county, err := models.CreateEvaluation(ctx, e.db, e.admin, 2026, models.LevelCounty, mdT0)
+	county, err := records.CreateEvaluation(ctx, e.db, e.admin, 2026, models.LevelCounty, mdT0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := models.CreateEvaluation(ctx, e.db, e.admin, 2026, models.LevelCounty, mdT0); !errors.Is(err, models.ErrConflict) {
+	if _, err := records.CreateEvaluation(ctx, e.db, e.admin, 2026, models.LevelCounty, mdT0); !errors.Is(err, models.ErrConflict) {
 		t.Fatalf("twice: %v", err)
 	}
-	town, err := models.CreateEvaluation(ctx, e.db, e.cg, 2026, models.LevelTownship, mdT0)
+	town, err := records.CreateEvaluation(ctx, e.db, e.cg, 2026, models.LevelTownship, mdT0)
 	if err != nil || town.Township != "城关镇" || town.Title() != "2026年度城关镇人大代表履职考评" {
 		t.Fatalf("township evaluation: %+v %v", town, err)
 	}
 	other := models.ManageScope{Actor: models.Actor{Kind: "staff", ID: 903}, Township: "桃源镇"}
-	list, err := models.ListEvaluations(ctx, e.db, other)
+	list, err := records.ListEvaluations(ctx, e.db, other)
 	if err != nil || len(list) != 0 {
 		t.Fatalf("another township's list: %v %v", list, err)
 	}
 	for _, id := range []uint64{county.ID, town.ID} {
-		if _, err := models.GetEvaluation(ctx, e.db, other, id); !errors.Is(err, models.ErrEvaluationNotFound) {
+		if _, err := records.GetEvaluation(ctx, e.db, other, id); !errors.Is(err, records.ErrEvaluationNotFound) {
 			t.Fatalf("another township reads %d: %v", id, err)
 		}
-		if err := models.SetWeights(ctx, e.db, other, id, nil, 5, mdT0); !errors.Is(err, models.ErrEvaluationNotFound) {
+		if err := records.SetWeights(ctx, e.db, other, id, nil, 5, mdT0); !errors.Is(err, records.ErrEvaluationNotFound) {
 			t.Fatalf("another township sets weights of %d: %v", id, err)
 		}
-		if _, err := models.CloseEvaluation(ctx, e.db, other, id, mdT0); !errors.Is(err, models.ErrEvaluationNotFound) {
+		if _, err := records.CloseEvaluation(ctx, e.db, other, id, mdT0); !errors.Is(err, records.ErrEvaluationNotFound) {
 			t.Fatalf("another township closes %d: %v", id, err)
 		}
 	}
-	if _, err := models.GetEvaluation(ctx, e.db, e.cg, county.ID); !errors.Is(err, models.ErrEvaluationNotFound) {
+	if _, err := records.GetEvaluation(ctx, e.db, e.cg, county.ID); !errors.Is(err, records.ErrEvaluationNotFound) {
 		t.Fatalf("a township reads the county's: %v", err)
 	}
-	if l, _ := models.ListEvaluations(ctx, e.db, e.cg); len(l) != 1 || l[0].ID != town.ID {
+	if l, _ := records.ListEvaluations(ctx, e.db, e.cg); len(l) != 1 || l[0].ID != town.ID {
 		t.Fatalf("城关镇 sees %v", l)
 	}
-	if l, _ := models.ListEvaluations(ctx, e.db, e.admin); len(l) != 2 {
+	if l, _ := records.ListEvaluations(ctx, e.db, e.admin); len(l) != 2 {
 		t.Fatalf("the county office sees %v", l)
 	}
-	sheets, err := models.EvaluationSheets(ctx, e.db, town.ID)
+	sheets, err := records.EvaluationSheets(ctx, e.db, town.ID)
 	if err != nil || len(sheets) == 0 {
 		t.Fatalf("township sheets: %d %v", len(sheets), err)
 	}
@@ -351,25 +352,25 @@ func TestEvaluationScope(t *testing.T) {
 		}
 	}
 	pan := sheetOf(t, sheets, "潘红梅")
-	if _, err := models.EnterSelfAssessment(ctx, e.db, other, town.ID, pan.Deputy.ID, "自评", "称职", mdT0); !errors.Is(err, models.ErrEvaluationNotFound) {
+	if _, err := records.EnterSelfAssessment(ctx, e.db, other, town.ID, pan.Deputy.ID, "自评", "称职", mdT0); !errors.Is(err, records.ErrEvaluationNotFound) {
 		t.Fatalf("another township enters a self-assessment: %v", err)
 	}
-	if _, err := models.EnterSelfAssessment(ctx, e.db, e.cg, town.ID, pan.Deputy.ID, "自评", "很好", mdT0); !errors.Is(err, models.ErrInvalid) {
+	if _, err := records.EnterSelfAssessment(ctx, e.db, e.cg, town.ID, pan.Deputy.ID, "自评", "很好", mdT0); !errors.Is(err, models.ErrInvalid) {
 		t.Fatalf("a grade not on the list: %v", err)
 	}
-	if _, err := models.EnterSelfAssessment(ctx, e.db, e.cg, town.ID, e.deputy("张海明").ID, "自评", "称职", mdT0); !errors.Is(err, models.ErrNotInEvaluation) {
+	if _, err := records.EnterSelfAssessment(ctx, e.db, e.cg, town.ID, e.deputy("张海明").ID, "自评", "称职", mdT0); !errors.Is(err, records.ErrNotInEvaluation) {
 		t.Fatalf("a county deputy in the township's: %v", err)
 	}
-	if _, err := models.EnterSelfAssessment(ctx, e.db, e.cg, town.ID, pan.Deputy.ID, "按时参加代表小组活动。", "优秀", mdT0); err != nil {
+	if _, err := records.EnterSelfAssessment(ctx, e.db, e.cg, town.ID, pan.Deputy.ID, "按时参加代表小组活动。", "优秀", mdT0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := models.CloseEvaluation(ctx, e.db, e.cg, town.ID, mdT0); err != nil {
+	if _, err := records.CloseEvaluation(ctx, e.db, e.cg, town.ID, mdT0); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := models.EvaluationLocked(ctx, e.db, pan.Deputy.ID, "2026-05-01"); err != nil || !ok {
+	if ok, err := records.EvaluationLocked(ctx, e.db, pan.Deputy.ID, "2026-05-01"); err != nil || !ok {
 		t.Fatalf("潘红梅's entries after 城关镇 closed: %v %v", ok, err)
 	}
-	if ok, _ := models.EvaluationLocked(ctx, e.db, e.deputy("张海明").ID, "2026-05-01"); ok {
+	if ok, _ := records.EvaluationLocked(ctx, e.db, e.deputy("张海明").ID, "2026-05-01"); ok {
 		t.Fatal("a county deputy locked by a township's evaluation")
 	}
 }
@@ -381,12 +382,12 @@ func TestEvaluationExcel(t *testing.T) {
 	e := newMDEnv(t)
 	ctx := context.Background()
 	ev := e.seedCountyYear()
-	sheets, err := models.EvaluationSheets(ctx, e.db, ev.ID)
+	sheets, err := records.EvaluationSheets(ctx, e.db, ev.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := models.WriteEvaluationSheets(&buf, ev, sheets); err != nil {
+	if err := records.WriteEvaluationSheets(&buf, ev, sheets); err != nil {
 		t.Fatal(err)
 	}
 	f, err := excelize.OpenReader(&buf)
@@ -405,18 +406,18 @@ func TestEvaluationExcel(t *testing.T) {
 	if !strings.Contains(rows[0][0], "一人一档") || rows[6][0] != "本年在任月数" || rows[6][1] != "12" {
 		t.Fatalf("head of the sheet: %v", rows[:7])
 	}
-	if !slices.Equal(rows[8], models.EvaluationSheetHeaders) {
+	if !slices.Equal(rows[8], records.EvaluationSheetHeaders) {
 		t.Fatalf("headers %v", rows[8])
 	}
 	for i, l := range zhang.Lines {
 		r := rows[9+i]
-		want := []string{l.Label, fmt.Sprint(l.Count), models.PointsText(l.Points), models.PointsText(l.MaxPoints), models.PointsText(l.Score)}
+		want := []string{l.Label, fmt.Sprint(l.Count), records.PointsText(l.Points), records.PointsText(l.MaxPoints), records.PointsText(l.Score)}
 		if !slices.Equal(r, want) {
 			t.Fatalf("line %d: %v, want %v", i, r, want)
 		}
 	}
 	total := rows[9+len(zhang.Lines)]
-	if total[0] != "合计" || total[4] != models.PointsText(zhang.Total) {
+	if total[0] != "合计" || total[4] != records.PointsText(zhang.Total) {
 		t.Fatalf("total %v, want %v", total, zhang.Total)
 	}
 	var band string
@@ -430,7 +431,7 @@ func TestEvaluationExcel(t *testing.T) {
 	}
 
 	buf.Reset()
-	if err := models.WriteEvaluationSummary(&buf, ev, sheets); err != nil {
+	if err := records.WriteEvaluationSummary(&buf, ev, sheets); err != nil {
 		t.Fatal(err)
 	}
 	f, err = excelize.OpenReader(&buf)
@@ -441,7 +442,7 @@ func TestEvaluationExcel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(rows[1], models.EvaluationSummaryHeaders()) || len(rows) != len(sheets)+2 {
+	if !slices.Equal(rows[1], records.EvaluationSummaryHeaders()) || len(rows) != len(sheets)+2 {
 		t.Fatalf("summary: %v, %d rows", rows[1], len(rows))
 	}
 	for _, r := range rows[2:] {

@@ -10,6 +10,7 @@ import (
 
 	"deputylink/handlers/shared"
 	"deputylink/models"
+	"deputylink/models/records"
 
 	"github.com/gin-gonic/gin"
 )
@@ -34,12 +35,12 @@ func (h *Handlers) getDeputy(c *gin.Context) {
 		return
 	}
 	year := h.Now().In(h.Location).Year()
-	counts, err := models.PublicActivitySummary(c.Request.Context(), h.DB, id, year)
+	counts, err := records.PublicActivitySummary(c.Request.Context(), h.DB, id, year)
 	if err != nil {
 		shared.RespondErr(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, deputyResource{DeputyView: v, Activities: models.ActivitySummary{Year: year, Counts: counts}})
+	c.JSON(http.StatusOK, deputyResource{DeputyView: v, Activities: records.ActivitySummary{Year: year, Counts: counts}})
 }
 
 // deputyResource is a deputy with the public summary of their record this
@@ -47,7 +48,7 @@ func (h *Handlers) getDeputy(c *gin.Context) {
 // what their deputy did.
 type deputyResource struct {
 	models.DeputyView
-	Activities models.ActivitySummary `json:"activities"`
+	Activities records.ActivitySummary `json:"activities"`
 }
 
 // getDeputyPhoto serves a deputy's photo uploaded on the console

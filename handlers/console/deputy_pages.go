@@ -8,6 +8,7 @@ import (
 
 	"deputylink/handlers/shared"
 	"deputylink/models"
+	"deputylink/models/records"
 
 	"github.com/gin-gonic/gin"
 )
@@ -147,7 +148,7 @@ type meEntry struct {
 type meHomeData struct {
 	Name, Station, Level string
 	Year                 int
-	Counts               []models.TypeCount
+	Counts               []records.TypeCount
 	Approved, Pending    int
 	Rejected             int
 	Voters               int
@@ -160,7 +161,7 @@ type meHomeData struct {
 	SelfOpen, SelfDone bool
 }
 
-func meEntryOf(a models.ActivityView) meEntry {
+func meEntryOf(a records.ActivityView) meEntry {
 	e := meEntry{Href: MeActivitiesRoute + "/" + strconv.FormatUint(a.ID, 10), Date: a.DateText, Type: a.TypeLabel,
 		Title: a.Title, Status: a.StatusLabel, Reason: a.RejectReason, Source: a.SourceLabel, Voters: a.Voters,
 		StatusClass: string(a.Status)}
@@ -170,7 +171,7 @@ func meEntryOf(a models.ActivityView) meEntry {
 func (h *Handlers) pageMe(c *gin.Context) {
 	dep := consoleDeputy(c)
 	year := h.Now().In(h.Location).Year()
-	rec, err := models.DeputyRecord(c.Request.Context(), h.DB, dep.ID, year, h.Location)
+	rec, err := records.DeputyRecord(c.Request.Context(), h.DB, dep.ID, year, h.Location)
 	if err != nil {
 		h.renderErr(c, err)
 		return
@@ -178,12 +179,12 @@ func (h *Handlers) pageMe(c *gin.Context) {
 	d := meHomeData{Name: dep.Name, Station: rec.StationName, Level: dep.Level.Label(), Year: year,
 		Counts: rec.Counts, Approved: rec.Approved, Pending: rec.Pending, Rejected: rec.Rejected,
 		Voters: rec.VotersReceived, Opinions: rec.Context.Opinions, Locked: rec.Locked}
-	if ev, ok, err := models.EvaluationOfDeputy(c.Request.Context(), h.DB, dep.ID, year); err != nil {
+	if ev, ok, err := records.EvaluationOfDeputy(c.Request.Context(), h.DB, dep.ID, year); err != nil {
 		h.renderErr(c, err)
 		return
 	} else if ok && ev.Status == models.EvaluationOpen {
 		d.SelfOpen = true
-		if sheet, err := models.EvaluationSheet(c.Request.Context(), h.DB, ev.ID, dep.ID); err == nil {
+		if sheet, err := records.EvaluationSheet(c.Request.Context(), h.DB, ev.ID, dep.ID); err == nil {
 			d.SelfDone = sheet.Self != nil
 		}
 	}
@@ -210,7 +211,7 @@ type meActivityForm struct {
 func (h *Handlers) showMeActivityForm(c *gin.Context, status int, p page, f map[string]string, bad string) {
 	now := h.Now().In(h.Location)
 	d := meActivityForm{Form: f, Bad: bad, Today: now.Format(models.DateLayout),
-		MinDate: strconv.Itoa(now.Year()-1) + "-01-01", MaxFiles: models.MaxActivityFiles,
+		MinDate: strconv.Itoa(now.Year()-1) + "-01-01", MaxFiles: records.MaxActivityFiles,
 		MaxPhotoMB: models.MaxReplyPhotoBytes >> 20, PDFMB: models.MaxReplyPDFBytes >> 20}
 	for _, t := range models.ActivityTypes {
 		if t == models.ActReception {
@@ -254,9 +255,9 @@ func (h *Handlers) pageMeAddActivity(c *gin.Context) {
 		refuse(err)
 		return
 	}
-	in := models.ActivityInput{Type: models.ActivityType(f["type"]), Date: f["date"], Title: f["title"],
+	in := records.ActivityInput{Type: models.ActivityType(f["type"]), Date: f["date"], Title: f["title"],
 		Description: f["description"], Files: files, Loc: h.Location}
-	a, err := models.AddDeputyActivity(c.Request.Context(), h.DB, dep.ID, in, h.Now())
+	a, err := records.AddDeputyActivity(c.Request.Context(), h.DB, dep.ID, in, h.Now())
 	if err != nil {
 		removeFiles(stored)
 		refuse(err)
@@ -268,7 +269,7 @@ func (h *Handlers) pageMeAddActivity(c *gin.Context) {
 
 // meActivityData is one entry.
 type meActivityData struct {
-	A      models.ActivityView
+	A      records.ActivityView
 	Photos []meFile
 	PDFs   []meFile
 }
@@ -280,7 +281,7 @@ type meFile struct {
 
 func (h *Handlers) pageMeActivity(c *gin.Context) {
 	id, _ := models.ParseID(c.Param("id"))
-	a, err := models.DeputyActivity(c.Request.Context(), h.DB, consoleDeputy(c).ID, id, h.Location)
+	a, err := records.DeputyActivity(c.Request.Context(), h.DB, consoleDeputy(c).ID, id, h.Location)
 	if err != nil {
 		h.renderErr(c, err)
 		return
@@ -288,7 +289,7 @@ func (h *Handlers) pageMeActivity(c *gin.Context) {
 	d := meActivityData{A: a}
 	for _, f := range a.Files {
 		mf := meFile{Href: meFilesPath + "/" + strconv.FormatUint(f.ID, 10), Name: f.Name}
-		if f.Kind == models.ActivityFilePhoto {
+		if f.Kind == records.ActivityFilePhoto {
 			d.Photos = append(d.Photos, mf)
 		} else {
 			d.PDFs = append(d.PDFs, mf)
@@ -299,7 +300,7 @@ func (h *Handlers) pageMeActivity(c *gin.Context) {
 
 func (h *Handlers) pageMeFile(c *gin.Context) {
 	id, _ := models.ParseID(c.Param("id"))
-	f, err := models.DeputyActivityFile(c.Request.Context(), h.DB, consoleDeputy(c).ID, id)
+	f, err := records.DeputyActivityFile(c.Request.Context(), h.DB, consoleDeputy(c).ID, id)
 	if err != nil {
 		h.renderErr(c, err)
 		return
@@ -310,20 +311,20 @@ func (h *Handlers) pageMeFile(c *gin.Context) {
 // meOpinionsData is the opinions filed through the deputy's codes.
 type meOpinionsData struct {
 	Year    int
-	Context models.RecordContext
-	Rows    []models.DeputyOpinionRow
+	Context records.RecordContext
+	Rows    []records.DeputyOpinionRow
 }
 
 func (h *Handlers) pageMeOpinions(c *gin.Context) {
 	ctx := c.Request.Context()
 	dep := consoleDeputy(c)
 	year := h.Now().In(h.Location).Year()
-	rec, err := models.DeputyRecord(ctx, h.DB, dep.ID, year, h.Location)
+	rec, err := records.DeputyRecord(ctx, h.DB, dep.ID, year, h.Location)
 	if err != nil {
 		h.renderErr(c, err)
 		return
 	}
-	rows, err := models.DeputyOpinions(ctx, h.DB, dep.ID, year, 200, h.Location)
+	rows, err := records.DeputyOpinions(ctx, h.DB, dep.ID, year, 200, h.Location)
 	if err != nil {
 		h.renderErr(c, err)
 		return

@@ -15,6 +15,7 @@ import (
 	"deputylink/handlers"
 	"deputylink/handlers/console"
 	"deputylink/models"
+	"deputylink/models/records"
 	"deputylink/wechat/wechattest"
 )
 
@@ -356,7 +357,7 @@ func TestDeputySelfAssessment(t *testing.T) {
 	if r := b.get("/console/me/self"); r.StatusCode != http.StatusNotFound || !strings.Contains(r.body, "今年还没有需要您填写自评的考评") {
 		t.Fatalf("self page with no evaluation: %d", r.StatusCode)
 	}
-	ev, err := models.CreateEvaluation(ctx, e.db, office, e.clock.Now().In(conLoc).Year(), models.LevelCounty, e.clock.Now())
+	ev, err := records.CreateEvaluation(ctx, e.db, office, e.clock.Now().In(conLoc).Year(), models.LevelCounty, e.clock.Now())
 	must(t, err)
 	if r := b.get("/console/me"); !strings.Contains(r.body, "填写年度自评") {
 		t.Fatalf("home does not offer the self-assessment:\n%s", r.body)
@@ -375,7 +376,7 @@ func TestDeputySelfAssessment(t *testing.T) {
 	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.location(), "/console/me/self?ok=") {
 		t.Fatalf("save: %d %q", r.StatusCode, r.location())
 	}
-	sheet, err := models.EvaluationSheet(ctx, e.db, ev.ID, e.wang.ID)
+	sheet, err := records.EvaluationSheet(ctx, e.db, ev.ID, e.wang.ID)
 	must(t, err)
 	if sheet.Self == nil || sheet.Self.Text != text || sheet.Self.Grade != "称职" {
 		t.Fatalf("stored self-assessment %+v", sheet.Self)
@@ -383,13 +384,13 @@ func TestDeputySelfAssessment(t *testing.T) {
 	if r := b.get("/console/me"); !strings.Contains(r.body, "修改年度自评") {
 		t.Errorf("home does not offer to change the self-assessment")
 	}
-	_, err = models.CloseEvaluation(ctx, e.db, office, ev.ID, e.clock.Now())
+	_, err = records.CloseEvaluation(ctx, e.db, office, ev.ID, e.clock.Now())
 	must(t, err)
 	r = b.post("/console/me/self", url.Values{"csrf": {csrf}, "text": {"改"}, "grade": {"优秀"}})
 	if r.StatusCode < 400 || r.StatusCode >= 500 {
 		t.Fatalf("save after closing: %d", r.StatusCode)
 	}
-	sheet, err = models.EvaluationSheet(ctx, e.db, ev.ID, e.wang.ID)
+	sheet, err = records.EvaluationSheet(ctx, e.db, ev.ID, e.wang.ID)
 	must(t, err)
 	if sheet.Self.Grade != "称职" {
 		t.Errorf("a closed evaluation's self-assessment changed to %q", sheet.Self.Grade)

@@ -6,13 +6,14 @@ import (
 
 	"deputylink/handlers/shared"
 	"deputylink/models"
+	"deputylink/models/records"
 
 	"github.com/gin-gonic/gin"
 )
 
 // The deputy's own self-assessment (代表自评) for this year's evaluation,
 // on their pages: the form of the office's eval_self.html, saved with
-// models.SubmitSelfAssessment while the evaluation is open.
+// records.SubmitSelfAssessment while the evaluation is open.
 
 // meSelfPath is the deputy's self-assessment page.
 const meSelfPath = MePath + "/self"
@@ -23,25 +24,25 @@ const meSelfIntro = "请如实填写本年度的履职情况。考评结束前�
 // meSelfEvaluation is the year's evaluation the signed-in deputy belongs
 // to, with their sheet; ok is false when the page answered already (no
 // evaluation this year: the 404 page says so).
-func (h *Handlers) meSelfEvaluation(c *gin.Context) (models.Sheet, bool) {
+func (h *Handlers) meSelfEvaluation(c *gin.Context) (records.Sheet, bool) {
 	dep := consoleDeputy(c)
 	ctx := c.Request.Context()
-	ev, ok, err := models.EvaluationOfDeputy(ctx, h.DB, dep.ID, h.Now().In(h.Location).Year())
+	ev, ok, err := records.EvaluationOfDeputy(ctx, h.DB, dep.ID, h.Now().In(h.Location).Year())
 	if err == nil && !ok {
 		// Not the generic "not found" page: nothing is hidden here.
 		_, d := shared.ErrorOf(c, errNoSelfAssessment)
 		h.render(c, http.StatusNotFound, tplError, page{Title: "我的自评", Nav: "me", Data: d})
 		c.Abort()
-		return models.Sheet{}, false
+		return records.Sheet{}, false
 	}
 	if err != nil {
 		h.renderErr(c, err)
-		return models.Sheet{}, false
+		return records.Sheet{}, false
 	}
-	sheet, err := models.EvaluationSheet(ctx, h.DB, ev.ID, dep.ID)
+	sheet, err := records.EvaluationSheet(ctx, h.DB, ev.ID, dep.ID)
 	if err != nil {
 		h.renderErr(c, err)
-		return models.Sheet{}, false
+		return records.Sheet{}, false
 	}
 	return sheet, true
 }
@@ -62,13 +63,13 @@ func (h *Handlers) pageMeSelf(c *gin.Context) {
 	h.renderMeSelf(c, http.StatusOK, "", sheet, text, grade, "")
 }
 
-func (h *Handlers) renderMeSelf(c *gin.Context, status int, msg string, sheet models.Sheet, text, grade, bad string) {
+func (h *Handlers) renderMeSelf(c *gin.Context, status int, msg string, sheet records.Sheet, text, grade, bad string) {
 	open := sheet.Evaluation.Status == models.EvaluationOpen
 	if !open && msg == "" {
 		msg = "这次考评已经结束，自评不能再修改。"
 	}
 	f := evalSelfData{Name: sheet.Deputy.Name, EvalTitle: sheet.Evaluation.Title(), Intro: meSelfIntro, Text: text, Grade: grade,
-		Action: meSelfPath, BackHref: MePath, BackLabel: "返回我的履职", Grades: models.SelfGrades, Bad: bad, Max: models.MaxSelfAssessment}
+		Action: meSelfPath, BackHref: MePath, BackLabel: "返回我的履职", Grades: records.SelfGrades, Bad: bad, Max: records.MaxSelfAssessment}
 	h.render(c, status, tplEvalSelf, page{Title: "我的自评", Nav: "me", Notice: noticeOf(c), Error: msg, Data: f})
 }
 
@@ -78,7 +79,7 @@ func (h *Handlers) pageMeSelfSave(c *gin.Context) {
 		return
 	}
 	text, grade := c.PostForm("text"), c.PostForm("grade")
-	_, err := models.SubmitSelfAssessment(c.Request.Context(), h.DB, consoleDeputy(c).ID, sheet.Evaluation.ID, text, grade, h.Now())
+	_, err := records.SubmitSelfAssessment(c.Request.Context(), h.DB, consoleDeputy(c).ID, sheet.Evaluation.ID, text, grade, h.Now())
 	if err != nil {
 		status, e := shared.ErrorOf(c, err)
 		if status == http.StatusNotFound || status >= 500 {

@@ -12,6 +12,7 @@ import (
 
 	"deputylink/handlers/shared"
 	"deputylink/models"
+	"deputylink/models/records"
 
 	"github.com/gin-gonic/gin"
 )
@@ -90,7 +91,7 @@ func (h *Handlers) evalListPage(c *gin.Context) {
 
 func (h *Handlers) renderEvalList(c *gin.Context, status int, msg, year, level string) {
 	sc := manageScope(c)
-	list, err := models.ListEvaluations(c.Request.Context(), h.DB, sc)
+	list, err := records.ListEvaluations(c.Request.Context(), h.DB, sc)
 	if err != nil {
 		h.renderErr(c, err)
 		return
@@ -122,7 +123,7 @@ func (h *Handlers) evalCreate(c *gin.Context) {
 		h.renderEvalList(c, http.StatusBadRequest, "请选择考评年度", year, level)
 		return
 	}
-	ev, err := models.CreateEvaluation(c.Request.Context(), h.DB, manageScope(c), y, models.Level(level), h.Now())
+	ev, err := records.CreateEvaluation(c.Request.Context(), h.DB, manageScope(c), y, models.Level(level), h.Now())
 	if err != nil {
 		status, d := shared.ErrorOf(c, err)
 		h.renderEvalList(c, status, d.Message, year, level)
@@ -180,25 +181,25 @@ func (h *Handlers) renderEval(c *gin.Context, status int, msg string, form url.V
 	}
 	ctx := c.Request.Context()
 	sc := manageScope(c)
-	v, err := models.GetEvaluation(ctx, h.DB, sc, id)
+	v, err := records.GetEvaluation(ctx, h.DB, sc, id)
 	if err != nil {
 		h.renderErr(c, err)
 		return
 	}
-	sheets, err := models.EvaluationSheets(ctx, h.DB, id)
+	sheets, err := records.EvaluationSheets(ctx, h.DB, id)
 	if err != nil {
 		h.renderErr(c, err)
 		return
 	}
 	d := evalData{ID: id, Title: v.Title(), Organiser: v.Organiser(), Status: v.StatusLabel(),
 		Open: v.Status == models.EvaluationOpen, CanReopen: sc.All && v.Status == models.EvaluationClosed,
-		MinMonths: strconv.Itoa(v.MinMonths), MaxTotal: models.PointsText(v.MaxTotal()), Action: EvaluationPath(id),
+		MinMonths: strconv.Itoa(v.MinMonths), MaxTotal: records.PointsText(v.MaxTotal()), Action: EvaluationPath(id),
 		Station: c.Query("station"), Group: c.Query("group"), Band: c.Query("band"), ShowRank: c.Query("rank") == "1",
 		Total:     len(sheets),
-		GoodShare: strconv.Itoa(int(models.BandGoodShare * 100)), FairShare: strconv.Itoa(int(models.BandFairShare * 100))}
+		GoodShare: strconv.Itoa(int(records.BandGoodShare * 100)), FairShare: strconv.Itoa(int(records.BandFairShare * 100))}
 	bad, _ := c.Get(ctxEvalBad)
 	for _, w := range v.Weights {
-		row := evalWeightRow{Type: string(w.Type), Label: w.Type.Label(), Points: models.PointsText(w.Points), Max: models.PointsText(w.MaxPoints)}
+		row := evalWeightRow{Type: string(w.Type), Label: w.Type.Label(), Points: records.PointsText(w.Points), Max: records.PointsText(w.MaxPoints)}
 		if form != nil {
 			row.Points, row.Max = form.Get("points_"+row.Type), form.Get("max_"+row.Type)
 			row.Bad = bad == "points_"+row.Type || bad == "max_"+row.Type
@@ -246,13 +247,13 @@ func (h *Handlers) renderEval(c *gin.Context, status int, msg string, form url.V
 		d.Groups = append(d.Groups, option{strconv.FormatUint(g, 10), groupName[g]})
 	}
 	d.BandOpts = []option{{"", "全部评价"}}
-	for _, b := range models.Bands {
+	for _, b := range records.Bands {
 		d.BandOpts = append(d.BandOpts, option{string(b), b.Label()})
 	}
 	stationID, _ := models.ParseID(d.Station)
 	groupID, _ := models.ParseID(d.Group)
-	counts := map[models.Band]int{}
-	var shown []models.Sheet
+	counts := map[records.Band]int{}
+	var shown []records.Sheet
 	for _, s := range sheets {
 		if stationID != 0 && !slices.Contains(s.StationIDs, stationID) ||
 			groupID != 0 && !slices.Contains(s.GroupIDs, groupID) {
@@ -264,11 +265,11 @@ func (h *Handlers) renderEval(c *gin.Context, status int, msg string, form url.V
 		}
 		shown = append(shown, s)
 	}
-	for _, b := range models.Bands {
+	for _, b := range records.Bands {
 		d.BandCounts = append(d.BandCounts, option{string(b), b.Label() + " " + strconv.Itoa(counts[b]) + " 人"})
 	}
 	if d.ShowRank {
-		slices.SortStableFunc(shown, func(a, b models.Sheet) int {
+		slices.SortStableFunc(shown, func(a, b records.Sheet) int {
 			ra, rb := a.Rank, b.Rank
 			if ra == 0 {
 				ra = 1 << 30
@@ -283,7 +284,7 @@ func (h *Handlers) renderEval(c *gin.Context, status int, msg string, form url.V
 		d.Rows = append(d.Rows, evalDeputyRowOf(s, id))
 	}
 	if v.Level == models.LevelCounty {
-		un, err := models.EvaluationUnscored(ctx, h.DB, id)
+		un, err := records.EvaluationUnscored(ctx, h.DB, id)
 		if err != nil {
 			h.renderErr(c, err)
 			return
@@ -309,10 +310,10 @@ func (h *Handlers) renderEval(c *gin.Context, status int, msg string, form url.V
 	h.render(c, status, tplEval, page{Title: v.Title(), Nav: "manage", Notice: noticeOf(c), Error: msg, Data: d})
 }
 
-func evalDeputyRowOf(s models.Sheet, id uint64) evalDeputyRow {
+func evalDeputyRowOf(s records.Sheet, id uint64) evalDeputyRow {
 	r := evalDeputyRow{Href: EvalSheetPath(id, s.Deputy.ID), Name: s.Deputy.Name, Level: s.Deputy.Level.Label(), Station: s.StationName,
 		Groups: strings.Join(s.Groups, "、"), Role: s.Role(), Months: s.Months, Activities: s.Activities,
-		Total: models.PointsText(s.Total), Normalised: models.PointsText(s.Normalised), Band: s.Band.Label(),
+		Total: records.PointsText(s.Total), Normalised: records.PointsText(s.Normalised), Band: s.Band.Label(),
 		BandKey: string(s.Band), Rank: s.Rank, Self: "未提交"}
 	if s.Self != nil {
 		r.Self = s.Self.Grade
@@ -364,7 +365,7 @@ func (h *Handlers) evalWeights(c *gin.Context) {
 		fail(models.Invalid("min_months", "最少在任月数请填写1到12之间的整数"))
 		return
 	}
-	if err := models.SetWeights(c.Request.Context(), h.DB, manageScope(c), id, ws, minMonths, h.Now()); err != nil {
+	if err := records.SetWeights(c.Request.Context(), h.DB, manageScope(c), id, ws, minMonths, h.Now()); err != nil {
 		fail(err)
 		return
 	}
@@ -385,7 +386,7 @@ func (h *Handlers) evalClose(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ev, err := models.CloseEvaluation(c.Request.Context(), h.DB, manageScope(c), id, h.Now())
+	ev, err := records.CloseEvaluation(c.Request.Context(), h.DB, manageScope(c), id, h.Now())
 	if err != nil {
 		h.evalActionFail(c, id, err)
 		return
@@ -399,11 +400,11 @@ func (h *Handlers) evalReopen(c *gin.Context) {
 		return
 	}
 	sc := manageScope(c)
-	if _, err := models.GetEvaluation(c.Request.Context(), h.DB, sc, id); err != nil {
+	if _, err := records.GetEvaluation(c.Request.Context(), h.DB, sc, id); err != nil {
 		h.renderErr(c, err)
 		return
 	}
-	ev, err := models.ReopenEvaluation(c.Request.Context(), h.DB, sc, id, c.PostForm("reason"), h.Now())
+	ev, err := records.ReopenEvaluation(c.Request.Context(), h.DB, sc, id, c.PostForm("reason"), h.Now())
 	if err != nil {
 		h.evalActionFail(c, id, err)
 		return
@@ -424,7 +425,7 @@ func (h *Handlers) evalActionFail(c *gin.Context, id uint64, err error) {
 
 // evalSheetData is one deputy's sheet.
 type evalSheetData struct {
-	Sheet                                      models.Sheet
+	Sheet                                      records.Sheet
 	Title, Level, Role, Groups                 string
 	Lines                                      []evalLine
 	Total, MaxTotal, Normalised, Band, BandKey string
@@ -453,26 +454,26 @@ func (h *Handlers) evalSheet(c *gin.Context) (evalSheetData, bool) {
 		return evalSheetData{}, false
 	}
 	ctx := c.Request.Context()
-	v, err := models.GetEvaluation(ctx, h.DB, manageScope(c), id)
+	v, err := records.GetEvaluation(ctx, h.DB, manageScope(c), id)
 	if err != nil {
 		h.renderErr(c, err)
 		return evalSheetData{}, false
 	}
-	s, err := models.EvaluationSheet(ctx, h.DB, id, dep)
+	s, err := records.EvaluationSheet(ctx, h.DB, id, dep)
 	if err != nil {
 		h.renderErr(c, err)
 		return evalSheetData{}, false
 	}
 	d := evalSheetData{Sheet: s, Title: s.Deputy.Name + " · " + v.Title(), Level: s.Deputy.Level.Label(), Role: s.Role(),
-		Groups: strings.Join(s.Groups, "、"), Total: models.PointsText(s.Total), MaxTotal: models.PointsText(s.MaxTotal),
-		Normalised: models.PointsText(s.Normalised), Band: s.Band.Label(), BandKey: string(s.Band), MinMonths: v.MinMonths,
+		Groups: strings.Join(s.Groups, "、"), Total: records.PointsText(s.Total), MaxTotal: records.PointsText(s.MaxTotal),
+		Normalised: records.PointsText(s.Normalised), Band: s.Band.Label(), BandKey: string(s.Band), MinMonths: v.MinMonths,
 		VoterRating: s.VoterRating(), Open: v.Status == models.EvaluationOpen,
 		BackHref: EvaluationPath(id), PrintHref: EvalSheetPath(id, dep) + "/print", SelfHref: EvalSheetPath(id, dep) + "/self",
 		ExportHref: EvaluationPath(id) + "/export?kind=sheets&deputy=" + strconv.FormatUint(dep, 10),
 		Printed:    models.DateTimeText(h.Now(), h.Location)}
 	for _, l := range s.Lines {
-		d.Lines = append(d.Lines, evalLine{Label: l.Label, Count: l.Count, Points: models.PointsText(l.Points),
-			Max: models.PointsText(l.MaxPoints), Score: models.PointsText(l.Score), Capped: l.Capped})
+		d.Lines = append(d.Lines, evalLine{Label: l.Label, Count: l.Count, Points: records.PointsText(l.Points),
+			Max: records.PointsText(l.MaxPoints), Score: records.PointsText(l.Score), Capped: l.Capped})
 	}
 	if s.Self != nil {
 		d.Self, d.Grade = s.Self.Text, s.Self.Grade
@@ -523,8 +524,8 @@ func (h *Handlers) evalSelfPage(c *gin.Context) {
 func (h *Handlers) renderEvalSelf(c *gin.Context, status int, msg string, d evalSheetData, text, grade, bad string) {
 	f := evalSelfData{Name: d.Sheet.Deputy.Name, EvalTitle: d.Sheet.Evaluation.Title(), Text: text, Grade: grade,
 		Intro:  "代表本人可以在微信中的“我的履职”页面填写自评；代表交来书面自评的，由工作人员在这里代为录入。",
-		Action: d.SelfHref, BackHref: EvalSheetPath(d.Sheet.Evaluation.ID, d.Sheet.Deputy.ID), BackLabel: "返回考评表", Grades: models.SelfGrades,
-		Bad: bad, Max: models.MaxSelfAssessment}
+		Action: d.SelfHref, BackHref: EvalSheetPath(d.Sheet.Evaluation.ID, d.Sheet.Deputy.ID), BackLabel: "返回考评表", Grades: records.SelfGrades,
+		Bad: bad, Max: records.MaxSelfAssessment}
 	if !d.Open && msg == "" {
 		msg = "这次考评已经结束，自评不能再修改。"
 	}
@@ -537,7 +538,7 @@ func (h *Handlers) evalSelfSave(c *gin.Context) {
 		return
 	}
 	text, grade := c.PostForm("text"), c.PostForm("grade")
-	_, err := models.EnterSelfAssessment(c.Request.Context(), h.DB, manageScope(c), d.Sheet.Evaluation.ID, d.Sheet.Deputy.ID,
+	_, err := records.EnterSelfAssessment(c.Request.Context(), h.DB, manageScope(c), d.Sheet.Evaluation.ID, d.Sheet.Deputy.ID,
 		text, grade, h.Now())
 	if err != nil {
 		status, e := shared.ErrorOf(c, err)
@@ -565,7 +566,7 @@ func (h *Handlers) evalExport(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	v, err := models.GetEvaluation(ctx, h.DB, manageScope(c), id)
+	v, err := records.GetEvaluation(ctx, h.DB, manageScope(c), id)
 	if err != nil {
 		h.renderErr(c, err)
 		return
@@ -575,7 +576,7 @@ func (h *Handlers) evalExport(c *gin.Context) {
 		h.renderErr(c, models.Invalid("kind", "请选择导出“一人一档”或“考评汇总”"))
 		return
 	}
-	var sheets []models.Sheet
+	var sheets []records.Sheet
 	part := "考评汇总"
 	if dep := c.Query("deputy"); dep != "" && kind == "sheets" {
 		did, ok := models.ParseID(dep)
@@ -583,13 +584,13 @@ func (h *Handlers) evalExport(c *gin.Context) {
 			h.renderErr(c, models.Invalid("deputy", "编号格式不正确"))
 			return
 		}
-		s, err := models.EvaluationSheet(ctx, h.DB, id, did)
+		s, err := records.EvaluationSheet(ctx, h.DB, id, did)
 		if err != nil {
 			h.renderErr(c, err)
 			return
 		}
-		sheets, part = []models.Sheet{s}, s.Deputy.Name+"-一人一档"
-	} else if sheets, err = models.EvaluationSheets(ctx, h.DB, id); err != nil {
+		sheets, part = []records.Sheet{s}, s.Deputy.Name+"-一人一档"
+	} else if sheets, err = records.EvaluationSheets(ctx, h.DB, id); err != nil {
 		h.renderErr(c, err)
 		return
 	} else if kind == "sheets" {
@@ -597,15 +598,15 @@ func (h *Handlers) evalExport(c *gin.Context) {
 	}
 	var buf bytes.Buffer
 	if kind == "sheets" {
-		err = models.WriteEvaluationSheets(&buf, v.Evaluation, sheets)
+		err = records.WriteEvaluationSheets(&buf, v.Evaluation, sheets)
 	} else {
-		err = models.WriteEvaluationSummary(&buf, v.Evaluation, sheets)
+		err = records.WriteEvaluationSummary(&buf, v.Evaluation, sheets)
 	}
 	if err != nil {
 		h.renderErr(c, err)
 		return
 	}
-	c.Header("Content-Disposition", contentDisposition(models.EvaluationFileName(v.Evaluation, part),
+	c.Header("Content-Disposition", contentDisposition(records.EvaluationFileName(v.Evaluation, part),
 		"evaluation-"+strconv.Itoa(v.Year)+"-"+kind+".xlsx"))
 	c.Data(http.StatusOK, xlsxType, buf.Bytes())
 }

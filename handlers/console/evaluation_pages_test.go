@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"deputylink/models"
+	"deputylink/models/records"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -124,8 +125,8 @@ func TestEvalPagesFlow(t *testing.T) {
 	form := url.Values{"min_months": {"6"}}
 	for _, tp := range models.ActivityTypes {
 		w := models.DefaultWeights[tp]
-		form.Set("points_"+string(tp), models.PointsText(w[0]))
-		form.Set("max_"+string(tp), models.PointsText(w[1]))
+		form.Set("points_"+string(tp), records.PointsText(w[0]))
+		form.Set("max_"+string(tp), records.PointsText(w[1]))
 	}
 	form.Set("points_meeting", "两分")
 	st, _, body = admin.post(evalPath(id)+"/weights", form)
@@ -142,7 +143,7 @@ func TestEvalPagesFlow(t *testing.T) {
 	sheet := evalPath(id) + "/deputies/" + idStr(zhang.ID)
 	st, body = admin.get(sheet)
 	if st != http.StatusOK || !strings.Contains(body, `id="sheet-total">19<`) || !strings.Contains(body, "（已达上限）") ||
-		!strings.Contains(body, models.VoterRatingPending) || !strings.Contains(body, "12 个月") {
+		!strings.Contains(body, records.VoterRatingPending) || !strings.Contains(body, "12 个月") {
 		t.Fatalf("sheet %d", st)
 	}
 	st, body = admin.get(sheet + "/print")
@@ -179,7 +180,7 @@ func TestEvalPagesFlow(t *testing.T) {
 	if st, _, _ = admin.post(evalPath(id)+"/close", url.Values{}); st != http.StatusSeeOther {
 		t.Fatalf("close %d", st)
 	}
-	if ok, err := models.EvaluationLocked(t.Context(), e.db, zhang.ID, "2026-03-02"); err != nil || !ok {
+	if ok, err := records.EvaluationLocked(t.Context(), e.db, zhang.ID, "2026-03-02"); err != nil || !ok {
 		t.Fatalf("not locked after closing: %v %v", ok, err)
 	}
 	if st, _, body = admin.post(evalPath(id)+"/weights", form); st != http.StatusConflict || !strings.Contains(body, "考评已经结束") {

@@ -11,6 +11,7 @@ import (
 
 	"deputylink/handlers/shared"
 	"deputylink/models"
+	"deputylink/models/records"
 
 	"github.com/gin-gonic/gin"
 )
@@ -73,7 +74,7 @@ func (h *Handlers) recordsPages(signedIn *gin.RouterGroup) {
 
 // activityRow is one entry in a list, with its evidence's links.
 type activityRow struct {
-	models.ActivityView
+	records.ActivityView
 	DeputyHref string
 	Checked    bool
 	Files      []evidenceLink
@@ -86,7 +87,7 @@ type evidenceLink struct {
 	Photo      bool
 }
 
-func activityRows(vs []models.ActivityView, checked map[uint64]bool) []activityRow {
+func activityRows(vs []records.ActivityView, checked map[uint64]bool) []activityRow {
 	out := make([]activityRow, 0, len(vs))
 	for _, v := range vs {
 		r := activityRow{ActivityView: v, DeputyHref: RecordsDeputyPath(v.DeputyID), Checked: checked[v.ID],
@@ -94,7 +95,7 @@ func activityRows(vs []models.ActivityView, checked map[uint64]bool) []activityR
 				models.ActivityRejected: "bad"}[v.Status]}
 		for _, f := range v.Files {
 			name := f.Name + "（" + sizeText(f.Size) + "）"
-			r.Files = append(r.Files, evidenceLink{Href: RecordsFilePath(f.ID), Name: name, Photo: f.Kind == models.ActivityFilePhoto})
+			r.Files = append(r.Files, evidenceLink{Href: RecordsFilePath(f.ID), Name: name, Photo: f.Kind == records.ActivityFilePhoto})
 		}
 		out = append(out, r)
 	}
@@ -131,7 +132,7 @@ func (h *Handlers) showQueue(c *gin.Context, status int, p page, checked map[uin
 	if !filters.Has("status") {
 		d.Status = string(models.ActivityPending)
 	}
-	q := models.ActivityQuery{Status: models.ActivityStatus(d.Status), Type: models.ActivityType(d.Type), Limit: 50, Loc: h.Location}
+	q := records.ActivityQuery{Status: models.ActivityStatus(d.Status), Type: models.ActivityType(d.Type), Limit: 50, Loc: h.Location}
 	var bad error
 	switch {
 	case d.Status != "" && q.Status != models.ActivityPending && q.Status != models.ActivityApproved && q.Status != models.ActivityRejected:
@@ -158,10 +159,10 @@ func (h *Handlers) showQueue(c *gin.Context, status int, p page, checked map[uin
 			q.BeforeID = id
 		}
 	}
-	var items []models.ActivityView
+	var items []records.ActivityView
 	var next uint64
 	if bad == nil {
-		items, next, bad = models.ListActivities(ctx, h.DB, q.InScope(scope))
+		items, next, bad = records.ListActivities(ctx, h.DB, q.InScope(scope))
 	}
 	p.Title, p.Nav = "履职记录审核", "records"
 	if bad != nil {
@@ -185,7 +186,7 @@ func (h *Handlers) showQueue(c *gin.Context, status int, p page, checked map[uin
 	for _, s := range stations {
 		d.Stations = append(d.Stations, option{strconv.FormatUint(s.ID, 10), s.Name})
 	}
-	deps, err := models.RecordDeputies(ctx, h.DB, scope)
+	deps, err := records.RecordDeputies(ctx, h.DB, scope)
 	if err != nil {
 		h.renderErr(c, err)
 		return
@@ -240,7 +241,7 @@ func (h *Handlers) pageRecordsReview(c *gin.Context) {
 	}
 	approve := c.PostForm("decision") != "reject"
 	reason := c.PostForm("reason")
-	n, err := models.ReviewActivities(c.Request.Context(), h.DB, models.ScopeOf(staff), staff.ID, ids, approve, reason, h.Now())
+	n, err := records.ReviewActivities(c.Request.Context(), h.DB, models.ScopeOf(staff), staff.ID, ids, approve, reason, h.Now())
 	if err != nil {
 		st, det := shared.ErrorOf(c, err)
 		if st == http.StatusNotFound || st >= 500 {
@@ -276,7 +277,7 @@ func (h *Handlers) pageRecordsNew(c *gin.Context) {
 }
 
 func (h *Handlers) showNew(c *gin.Context, status int, p page, d newData) {
-	deps, err := models.RecordDeputies(c.Request.Context(), h.DB, models.ScopeOf(consoleStaff(c)))
+	deps, err := records.RecordDeputies(c.Request.Context(), h.DB, models.ScopeOf(consoleStaff(c)))
 	if err != nil {
 		h.renderErr(c, err)
 		return
@@ -287,7 +288,7 @@ func (h *Handlers) showNew(c *gin.Context, status int, p page, d newData) {
 	}
 	d.Types = typeOptions("请选择活动类型", false)
 	d.Today = h.Now().In(h.Location).Format(models.DateLayout)
-	d.MaxFiles, d.MaxPDFMB, d.MaxPhotoMB = models.MaxActivityFiles, models.MaxReplyPDFBytes>>20, models.MaxReplyPhotoBytes>>20
+	d.MaxFiles, d.MaxPDFMB, d.MaxPhotoMB = records.MaxActivityFiles, models.MaxReplyPDFBytes>>20, models.MaxReplyPhotoBytes>>20
 	p.Title, p.Nav, p.Data = "录入履职活动", "records", d
 	h.render(c, status, tplRecordsNew, p)
 }
@@ -305,7 +306,7 @@ func (h *Handlers) pageRecordsCreate(c *gin.Context) {
 		if !ok {
 			err = models.Invalid("deputy_id", "请选择代表")
 		} else {
-			a, err = models.AddStaffActivity(c.Request.Context(), h.DB, models.ScopeOf(staff), staff.ID, models.ActivityInput{
+			a, err = records.AddStaffActivity(c.Request.Context(), h.DB, models.ScopeOf(staff), staff.ID, records.ActivityInput{
 				DeputyID: depID, Type: models.ActivityType(d.Type), Date: d.Date, Title: d.Title, Description: d.Desc,
 				Files: files, Loc: h.Location}, h.Now())
 		}
@@ -328,7 +329,7 @@ func (h *Handlers) pageRecordsCreate(c *gin.Context) {
 // <DataDir>/uploads/activity/<yyyy>/<mm>/; stored lists the written files
 // so that a refused entry can remove them. The deputies' own pages use it
 // too, with their fields "photos" and "pdf".
-func (h *Handlers) storeActivityFiles(c *gin.Context, fields ...string) (files []models.ActivityFileInput, stored []string, err error) {
+func (h *Handlers) storeActivityFiles(c *gin.Context, fields ...string) (files []records.ActivityFileInput, stored []string, err error) {
 	if len(fields) == 0 {
 		fields = []string{"files"}
 	}
@@ -353,8 +354,8 @@ func (h *Handlers) storeActivityFiles(c *gin.Context, fields ...string) (files [
 	if len(heads) == 0 {
 		return nil, nil, nil
 	}
-	if len(heads) > models.MaxActivityFiles {
-		return nil, nil, models.Invalid("files", "佐证材料最多"+strconv.Itoa(models.MaxActivityFiles)+"个")
+	if len(heads) > records.MaxActivityFiles {
+		return nil, nil, models.Invalid("files", "佐证材料最多"+strconv.Itoa(records.MaxActivityFiles)+"个")
 	}
 	if h.DataDir == "" {
 		return nil, nil, shared.ErrNoUploads
@@ -367,19 +368,19 @@ func (h *Handlers) storeActivityFiles(c *gin.Context, fields ...string) (files [
 	}()
 	now := h.Now().In(h.Location)
 	for _, fh := range heads {
-		f, err := h.storeEvidenceFile(fh, models.ActivityFileDir, now.Format("2006"), now.Format("01"))
+		f, err := h.storeEvidenceFile(fh, records.ActivityFileDir, now.Format("2006"), now.Format("01"))
 		if err != nil {
 			return nil, stored, err
 		}
 		stored = append(stored, filepath.Join(h.DataDir, filepath.FromSlash(f.Path)))
-		files = append(files, models.ActivityFileInput{Kind: f.Kind, Name: f.Name, Path: f.Path, Size: f.Size})
+		files = append(files, records.ActivityFileInput{Kind: f.Kind, Name: f.Name, Path: f.Path, Size: f.Size})
 	}
 	return files, stored, nil
 }
 
 // recordData is a deputy's record as staff see it.
 type recordData struct {
-	R          models.RecordView
+	R          records.RecordView
 	Rows       []activityRow
 	Years      []option
 	Year       string
@@ -395,7 +396,7 @@ func (h *Handlers) pageRecordsDeputy(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	if _, err := models.DeputyInScope(ctx, h.DB, models.ScopeOf(consoleStaff(c)), id); err != nil {
+	if _, err := records.DeputyInScope(ctx, h.DB, models.ScopeOf(consoleStaff(c)), id); err != nil {
 		h.renderErr(c, err)
 		return
 	}
@@ -404,7 +405,7 @@ func (h *Handlers) pageRecordsDeputy(c *gin.Context) {
 	if y, err := strconv.Atoi(c.Query("year")); err == nil && y >= this-10 && y <= this {
 		year = y
 	}
-	r, err := models.DeputyRecord(ctx, h.DB, id, year, h.Location)
+	r, err := records.DeputyRecord(ctx, h.DB, id, year, h.Location)
 	if err != nil {
 		h.renderErr(c, err)
 		return
@@ -414,7 +415,7 @@ func (h *Handlers) pageRecordsDeputy(c *gin.Context) {
 	for y := this; y >= this-2; y-- {
 		d.Years = append(d.Years, option{strconv.Itoa(y), strconv.Itoa(y) + "年"})
 	}
-	for _, l := range append(append([]models.LabelCount{}, r.Context.ReplyRatings...), r.Context.ResultRatings...) {
+	for _, l := range append(append([]records.LabelCount{}, r.Context.ReplyRatings...), r.Context.ResultRatings...) {
 		if l.Count > 0 {
 			d.RatingsAny = true
 		}
@@ -430,7 +431,7 @@ type inactiveData struct {
 }
 
 type inactiveRow struct {
-	models.InactiveDeputy
+	records.InactiveDeputy
 	Href string
 }
 
@@ -440,11 +441,11 @@ func (h *Handlers) pageRecordsInactive(c *gin.Context) {
 		h.renderErr(c, errInactiveForbidden)
 		return
 	}
-	months := models.DefaultInactiveMonths
+	months := records.DefaultInactiveMonths
 	if m, err := strconv.Atoi(c.Query("months")); err == nil && (m == 6 || m == 12) {
 		months = m
 	}
-	list, err := models.InactiveDeputies(c.Request.Context(), h.DB, models.ScopeOf(staff), h.Now(), h.Location, months)
+	list, err := records.InactiveDeputies(c.Request.Context(), h.DB, models.ScopeOf(staff), h.Now(), h.Location, months)
 	if err != nil {
 		h.renderErr(c, err)
 		return
@@ -461,10 +462,10 @@ func (h *Handlers) pageRecordsInactive(c *gin.Context) {
 func (h *Handlers) pageRecordsFile(c *gin.Context) {
 	id, ok := models.ParseID(c.Param("id"))
 	if !ok {
-		h.renderErr(c, models.ErrActivityFileNotFound)
+		h.renderErr(c, records.ErrActivityFileNotFound)
 		return
 	}
-	f, err := models.StaffActivityFile(c.Request.Context(), h.DB, models.ScopeOf(consoleStaff(c)), id)
+	f, err := records.StaffActivityFile(c.Request.Context(), h.DB, models.ScopeOf(consoleStaff(c)), id)
 	if err != nil {
 		h.renderErr(c, err)
 		return
@@ -482,5 +483,5 @@ func (h *Handlers) serveActivityFile(c *gin.Context, f models.ActivityFile) {
 	case ".png":
 		ctype = "image/png"
 	}
-	h.serveEvidenceFile(c, models.ActivityFileDir, f.Kind, ctype, f.Name, f.Path)
+	h.serveEvidenceFile(c, records.ActivityFileDir, f.Kind, ctype, f.Name, f.Path)
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"deputylink/models"
+	"deputylink/models/records"
 )
 
 // recPages is the department env (demo data, a data directory) with a
@@ -31,7 +32,7 @@ func newRecPages(t *testing.T) *recPages {
 
 func (e *recPages) submit(dep models.Deputy, date, title string) models.Activity {
 	e.t.Helper()
-	a, err := models.AddDeputyActivity(e.t.Context(), e.db, dep.ID, models.ActivityInput{Type: models.ActVisit,
+	a, err := records.AddDeputyActivity(e.t.Context(), e.db, dep.ID, records.ActivityInput{Type: models.ActVisit,
 		Date: date, Title: title, Description: "走访了5户居民。", Loc: conLoc}, conT0)
 	must(e.t, err)
 	return a
@@ -182,7 +183,7 @@ func TestRecordsNewPage(t *testing.T) {
 	}
 	var pdfFile models.ActivityFile
 	for _, f := range files {
-		if f.Kind == models.ActivityFilePDF {
+		if f.Kind == records.ActivityFilePDF {
 			pdfFile = f
 		}
 	}

@@ -1,10 +1,12 @@
-package models
+package records
 
 import (
 	"context"
 	"fmt"
 	"regexp"
 	"time"
+
+	"deputylink/models"
 
 	"gorm.io/gorm"
 )
@@ -18,7 +20,7 @@ type DeputyOpinionRow struct {
 	FiledText   string
 	Category    string
 	Summary     string
-	Status      OpinionStatus
+	Status      models.OpinionStatus
 	StatusLabel string
 	// Closed is true once the item is finished (办结).
 	Closed bool
@@ -56,11 +58,11 @@ func DeputyOpinions(ctx context.Context, db *gorm.DB, deputyID uint64, year, lim
 	}
 	from, to := yearSpan(year, loc)
 	tx := db.WithContext(ctx)
-	var ops []Opinion
+	var ops []models.Opinion
 	if err := tx.Select("id", "tracking_no", "category_id", "content", "status", "round", "created_at").
 		Where("deputy_id = ? AND created_at >= ? AND created_at < ?", deputyID, from, to).
 		Order("created_at DESC, id DESC").Limit(limit).Find(&ops).Error; err != nil {
-		return nil, translate(err)
+		return nil, models.Translate(err)
 	}
 	out := make([]DeputyOpinionRow, 0, len(ops))
 	if len(ops) == 0 {
@@ -72,22 +74,22 @@ func DeputyOpinions(ctx context.Context, db *gorm.DB, deputyID uint64, year, lim
 		ids = append(ids, o.ID)
 		catIDs[o.CategoryID] = true
 	}
-	var cats []Category
+	var cats []models.Category
 	cids := make([]uint64, 0, len(catIDs))
 	for id := range catIDs {
 		cids = append(cids, id)
 	}
 	if err := tx.Select("id", "name").Where("id IN ?", cids).Find(&cats).Error; err != nil {
-		return nil, translate(err)
+		return nil, models.Translate(err)
 	}
 	catName := map[uint64]string{}
 	for _, c := range cats {
 		catName[c.ID] = c.Name
 	}
-	var ratings []OpinionRating
+	var ratings []models.OpinionRating
 	if err := tx.Select("opinion_id", "round", "stage", "score").Where("opinion_id IN ?", ids).
 		Order("round, id").Find(&ratings).Error; err != nil {
-		return nil, translate(err)
+		return nil, models.Translate(err)
 	}
 	type key struct {
 		id    uint64
@@ -99,15 +101,15 @@ func DeputyOpinions(ctx context.Context, db *gorm.DB, deputyID uint64, year, lim
 	}
 	for _, o := range ops {
 		row := DeputyOpinionRow{
-			TrackingNo: o.TrackingNo, FiledText: DateText(o.CreatedAt, orLoc(loc)), Category: catName[o.CategoryID],
-			Summary: Shorten(maskDigits(CleanLine(o.Content)), 60, "…"), Status: o.Status,
-			StatusLabel: o.Status.Label(), Closed: o.Status == OpinionClosed,
+			TrackingNo: o.TrackingNo, FiledText: models.DateText(o.CreatedAt, models.OrLoc(loc)), Category: catName[o.CategoryID],
+			Summary: models.Shorten(maskDigits(models.CleanLine(o.Content)), 60, "…"), Status: o.Status,
+			StatusLabel: o.Status.Label(), Closed: o.Status == models.OpinionClosed,
 		}
-		if s := latest[key{o.ID, StageReply}]; s != "" {
-			row.ReplyRating = ScoreLabel(s)
+		if s := latest[key{o.ID, models.StageReply}]; s != "" {
+			row.ReplyRating = models.ScoreLabel(s)
 		}
-		if s := latest[key{o.ID, StageResult}]; s != "" {
-			row.ResultRating = ScoreLabel(s)
+		if s := latest[key{o.ID, models.StageResult}]; s != "" {
+			row.ResultRating = models.ScoreLabel(s)
 		}
 		out = append(out, row)
 	}
@@ -117,14 +119,14 @@ func DeputyOpinions(ctx context.Context, db *gorm.DB, deputyID uint64, year, lim
 // DeputyActivity is one of the deputy's own entries; another deputy's, or
 // none, is ErrActivityNotFound.
 func DeputyActivity(ctx context.Context, db *gorm.DB, deputyID, id uint64, loc *time.Location) (ActivityView, error) {
-	if !ValidID(id) {
+	if !models.ValidID(id) {
 		return ActivityView{}, ErrActivityNotFound
 	}
-	var a Activity
+	var a models.Activity
 	if err := db.WithContext(ctx).Where("id = ? AND deputy_id = ?", id, deputyID).First(&a).Error; err != nil {
-		return ActivityView{}, notFoundAs(err, ErrActivityNotFound)
+		return ActivityView{}, models.NotFoundAs(err, ErrActivityNotFound)
 	}
-	views, err := activityViews(ctx, db, []Activity{a}, loc)
+	views, err := activityViews(ctx, db, []models.Activity{a}, loc)
 	if err != nil {
 		return ActivityView{}, err
 	}

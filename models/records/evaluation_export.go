@@ -1,4 +1,4 @@
-package models
+package records
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"deputylink/models"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -21,7 +23,7 @@ import (
 // then one count per type, then the figures.
 func EvaluationSummaryHeaders() []string {
 	h := []string{"姓名", "层级", "联络站", "乡镇（街道）", "代表小组", "本年在任月数"}
-	for _, t := range ActivityTypes {
+	for _, t := range models.ActivityTypes {
 		h = append(h, t.Label())
 	}
 	return append(h, "得分", "满分", "按12个月折算", "评价", "代表自评", "选民测评")
@@ -32,13 +34,13 @@ var EvaluationSheetHeaders = []string{"指标", "次数", "每次分值", "最�
 
 // EvaluationFileName is the download's name, e.g.
 // "2026年度县人大代表履职考评-一人一档.xlsx".
-func EvaluationFileName(ev Evaluation, part string) string {
+func EvaluationFileName(ev models.Evaluation, part string) string {
 	return ev.Title() + "-" + part + ".xlsx"
 }
 
 // WriteEvaluationSheets writes "一人一档": one worksheet per sheet, named
 // after the deputy (a second deputy of the same name gets "（2）").
-func WriteEvaluationSheets(w io.Writer, ev Evaluation, sheets []Sheet) error {
+func WriteEvaluationSheets(w io.Writer, ev models.Evaluation, sheets []Sheet) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	styles, err := newSheetStyles(f)
@@ -87,7 +89,7 @@ func uniqueSheetName(name string, used map[string]bool) string {
 			return '_'
 		}
 		return r
-	}, CleanLine(name))
+	}, models.CleanLine(name))
 	if name == "" {
 		name = "代表"
 	}
@@ -103,7 +105,7 @@ func uniqueSheetName(name string, used map[string]bool) string {
 }
 
 // writeDeputySheet lays one deputy's sheet out on worksheet name.
-func writeDeputySheet(f *excelize.File, name string, st sheetStyles, ev Evaluation, s Sheet) error {
+func writeDeputySheet(f *excelize.File, name string, st sheetStyles, ev models.Evaluation, s Sheet) error {
 	sw, err := f.NewStreamWriter(name)
 	if err != nil {
 		return err
@@ -186,7 +188,7 @@ func writeDeputySheet(f *excelize.File, name string, st sheetStyles, ev Evaluati
 // WriteEvaluationSummary writes one row per sheet: the deputy, counts by
 // type, the total and its fair reading. No rank: the summary is read by
 // bands like the page.
-func WriteEvaluationSummary(w io.Writer, ev Evaluation, sheets []Sheet) error {
+func WriteEvaluationSummary(w io.Writer, ev models.Evaluation, sheets []Sheet) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	name := "考评汇总"

@@ -1,4 +1,4 @@
-package models
+package records
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"deputylink/models"
 
 	"gorm.io/gorm"
 )
@@ -17,8 +19,8 @@ import (
 
 // Review errors.
 var (
-	ErrReviewNothing = Invalid("ids", "请先勾选要审核的记录")
-	ErrReviewReason  = Invalid("reason", "退回时请写明原因（2至200字）")
+	ErrReviewNothing = models.Invalid("ids", "请先勾选要审核的记录")
+	ErrReviewReason  = models.Invalid("reason", "退回时请写明原因（2至200字）")
 )
 
 // MaxReviewBatch is the most entries one review may take.
@@ -30,41 +32,41 @@ const MaxReviewBatch = 200
 // ErrActivityLocked. An entry already reviewed may be reviewed again while
 // its year is open (a correction); an entry already in the wanted state is
 // left as it is. n is how many entries changed. Each change is audited.
-func ReviewActivities(ctx context.Context, db *gorm.DB, scope StaffScope, reviewerID uint64, ids []uint64,
+func ReviewActivities(ctx context.Context, db *gorm.DB, scope models.StaffScope, reviewerID uint64, ids []uint64,
 	approve bool, reason string, now time.Time) (n int, err error) {
-	ids = uniqueIDs(ids)
+	ids = models.UniqueIDs(ids)
 	if len(ids) == 0 {
 		return 0, ErrReviewNothing
 	}
 	if len(ids) > MaxReviewBatch {
-		return 0, Invalid("ids", fmt.Sprintf("一次最多审核%d条记录", MaxReviewBatch))
+		return 0, models.Invalid("ids", fmt.Sprintf("一次最多审核%d条记录", MaxReviewBatch))
 	}
-	reason = strings.TrimSpace(CleanLine(reason))
-	to := ActivityApproved
+	reason = strings.TrimSpace(models.CleanLine(reason))
+	to := models.ActivityApproved
 	if !approve {
-		to = ActivityRejected
+		to = models.ActivityRejected
 		if c := utf8.RuneCountInString(reason); c < 2 || c > 200 {
 			return 0, ErrReviewReason
 		}
 	} else {
 		reason = ""
 	}
-	err = RunTx(ctx, db, func(tx *gorm.DB) error {
+	err = models.RunTx(ctx, db, func(tx *gorm.DB) error {
 		n = 0
-		var acts []Activity
-		if err := lockingUpdate(tx).Where("id IN ?", ids).Order("id").Find(&acts).Error; err != nil {
-			return translate(err)
+		var acts []models.Activity
+		if err := models.LockingUpdate(tx).Where("id IN ?", ids).Order("id").Find(&acts).Error; err != nil {
+			return models.Translate(err)
 		}
 		if len(acts) != len(ids) {
 			return ErrActivityNotFound
 		}
-		deps := map[uint64]Deputy{}
+		deps := map[uint64]models.Deputy{}
 		closed := map[string]bool{}
 		for _, a := range acts {
 			d, ok := deps[a.DeputyID]
 			if !ok {
 				if err := tx.First(&d, a.DeputyID).Error; err != nil {
-					return notFoundAs(err, ErrActivityNotFound)
+					return models.NotFoundAs(err, ErrActivityNotFound)
 				}
 				in, err := deputyInScope(tx, scope, d)
 				if err != nil {
@@ -93,12 +95,12 @@ func ReviewActivities(ctx context.Context, db *gorm.DB, scope StaffScope, review
 			if a.Status == to && a.RejectReason == reason {
 				continue
 			}
-			res := tx.Model(&Activity{}).Where("id = ?", a.ID).Updates(map[string]any{
+			res := tx.Model(&models.Activity{}).Where("id = ?", a.ID).Updates(map[string]any{
 				"status": to, "reject_reason": reason, "reviewer_id": reviewerID, "reviewed_at": at, "updated_at": at})
 			if res.Error != nil {
-				return translate(res.Error)
+				return models.Translate(res.Error)
 			}
-			if err := Audit(ctx, tx, now, scope.Actor, "activity.review", "activity", a.ID,
+			if err := models.Audit(ctx, tx, now, scope.Actor, "activity.review", "activity", a.ID,
 				string(a.Status), string(to), reason); err != nil {
 				return err
 			}
@@ -117,8 +119,8 @@ type ActivityQuery struct {
 	// station is one of these; nil: any station, empty: none. InScope sets
 	// it from a staff scope.
 	StationIDs []uint64
-	Status     ActivityStatus
-	Type       ActivityType
+	Status     models.ActivityStatus
+	Type       models.ActivityType
 	// Year keeps the entries dated that year (0: any).
 	Year int
 	// BeforeID pages on: entries with a smaller id (0: from the newest).
@@ -130,7 +132,7 @@ type ActivityQuery struct {
 }
 
 // InScope restricts q to the deputies of a staff scope's stations.
-func (q ActivityQuery) InScope(s StaffScope) ActivityQuery {
+func (q ActivityQuery) InScope(s models.StaffScope) ActivityQuery {
 	if s.All {
 		return q
 	}
@@ -153,20 +155,20 @@ type ActivityFileView struct {
 // ActivityView is an entry as pages show it: labels in Chinese, the date
 // written the Chinese way.
 type ActivityView struct {
-	ID          uint64         `json:"id"`
-	DeputyID    uint64         `json:"deputy_id"`
-	DeputyName  string         `json:"deputy_name"`
-	Type        ActivityType   `json:"type"`
-	TypeLabel   string         `json:"type_label"`
-	Date        string         `json:"date"`
-	DateText    string         `json:"date_text"`
-	Title       string         `json:"title"`
-	Description string         `json:"description"`
-	Voters      int            `json:"voters"`
-	Source      ActivitySource `json:"source"`
-	SourceLabel string         `json:"source_label"`
-	Status      ActivityStatus `json:"status"`
-	StatusLabel string         `json:"status_label"`
+	ID          uint64                `json:"id"`
+	DeputyID    uint64                `json:"deputy_id"`
+	DeputyName  string                `json:"deputy_name"`
+	Type        models.ActivityType   `json:"type"`
+	TypeLabel   string                `json:"type_label"`
+	Date        string                `json:"date"`
+	DateText    string                `json:"date_text"`
+	Title       string                `json:"title"`
+	Description string                `json:"description"`
+	Voters      int                   `json:"voters"`
+	Source      models.ActivitySource `json:"source"`
+	SourceLabel string                `json:"source_label"`
+	Status      models.ActivityStatus `json:"status"`
+	StatusLabel string                `json:"status_label"`
 	// RejectReason says why a rejected entry does not count.
 	RejectReason string `json:"reject_reason,omitempty"`
 	// ReviewerName and ReviewedText (Chinese time) tell who reviewed it.
@@ -185,14 +187,14 @@ func ListActivities(ctx context.Context, db *gorm.DB, q ActivityQuery) ([]Activi
 		limit = 50
 	}
 	limit = min(limit, 200)
-	tx := db.WithContext(ctx).Model(&Activity{})
+	tx := db.WithContext(ctx).Model(&models.Activity{})
 	if q.DeputyIDs != nil {
 		tx = tx.Where("deputy_id IN ?", append(append([]uint64{}, q.DeputyIDs...), 0))
 	}
 	if q.StationIDs != nil {
 		st := append(append([]uint64{}, q.StationIDs...), 0)
 		tx = tx.Where("deputy_id IN (?) OR deputy_id IN (?)",
-			db.Model(&Deputy{}).Select("id").Where("station_id IN ?", st),
+			db.Model(&models.Deputy{}).Select("id").Where("station_id IN ?", st),
 			db.Table("deputy_stations").Select("deputy_id").Where("station_id IN ?", st))
 	}
 	if q.Status != "" {
@@ -207,9 +209,9 @@ func ListActivities(ctx context.Context, db *gorm.DB, q ActivityQuery) ([]Activi
 	if q.BeforeID > 0 {
 		tx = tx.Where("id < ?", q.BeforeID)
 	}
-	var rows []Activity
+	var rows []models.Activity
 	if err := tx.Order("id DESC").Limit(limit + 1).Find(&rows).Error; err != nil {
-		return nil, 0, translate(err)
+		return nil, 0, models.Translate(err)
 	}
 	var next uint64
 	if len(rows) > limit {
@@ -221,7 +223,7 @@ func ListActivities(ctx context.Context, db *gorm.DB, q ActivityQuery) ([]Activi
 }
 
 // activityViews describes rows, with names and files.
-func activityViews(ctx context.Context, db *gorm.DB, rows []Activity, loc *time.Location) ([]ActivityView, error) {
+func activityViews(ctx context.Context, db *gorm.DB, rows []models.Activity, loc *time.Location) ([]ActivityView, error) {
 	out := make([]ActivityView, 0, len(rows))
 	if len(rows) == 0 {
 		return out, nil
@@ -238,9 +240,9 @@ func activityViews(ctx context.Context, db *gorm.DB, rows []Activity, loc *time.
 			staffIDs = append(staffIDs, *a.EnteredByStaffID)
 		}
 	}
-	var deps []Deputy
-	if err := tx.Select("id", "name").Where("id IN ?", uniqueIDs(depIDs)).Find(&deps).Error; err != nil {
-		return nil, translate(err)
+	var deps []models.Deputy
+	if err := tx.Select("id", "name").Where("id IN ?", models.UniqueIDs(depIDs)).Find(&deps).Error; err != nil {
+		return nil, models.Translate(err)
 	}
 	depName := map[uint64]string{}
 	for _, d := range deps {
@@ -248,17 +250,17 @@ func activityViews(ctx context.Context, db *gorm.DB, rows []Activity, loc *time.
 	}
 	staffName := map[uint64]string{}
 	if len(staffIDs) > 0 {
-		var staff []Staff
-		if err := tx.Select("id", "name").Where("id IN ?", uniqueIDs(staffIDs)).Find(&staff).Error; err != nil {
-			return nil, translate(err)
+		var staff []models.Staff
+		if err := tx.Select("id", "name").Where("id IN ?", models.UniqueIDs(staffIDs)).Find(&staff).Error; err != nil {
+			return nil, models.Translate(err)
 		}
 		for _, s := range staff {
 			staffName[s.ID] = s.Name
 		}
 	}
-	var files []ActivityFile
+	var files []models.ActivityFile
 	if err := tx.Where("activity_id IN ?", actIDs).Order("id").Find(&files).Error; err != nil {
-		return nil, translate(err)
+		return nil, models.Translate(err)
 	}
 	byAct := map[uint64][]ActivityFileView{}
 	for _, f := range files {
@@ -266,7 +268,7 @@ func activityViews(ctx context.Context, db *gorm.DB, rows []Activity, loc *time.
 	}
 	for _, a := range rows {
 		v := ActivityView{ID: a.ID, DeputyID: a.DeputyID, DeputyName: depName[a.DeputyID], Type: a.Type,
-			TypeLabel: a.Type.Label(), Date: a.Date, DateText: CalendarFullDateText(a.Date), Title: a.Title,
+			TypeLabel: a.Type.Label(), Date: a.Date, DateText: models.CalendarFullDateText(a.Date), Title: a.Title,
 			Description: a.Description, Voters: a.Voters, Source: a.Source, SourceLabel: a.Source.Label(),
 			Status: a.Status, StatusLabel: a.Status.Label(), RejectReason: a.RejectReason, Files: byAct[a.ID]}
 		if v.Files == nil {
@@ -276,7 +278,7 @@ func activityViews(ctx context.Context, db *gorm.DB, rows []Activity, loc *time.
 			v.ReviewerName = staffName[*a.ReviewerID]
 		}
 		if a.ReviewedAt != nil {
-			v.ReviewedText = DateTimeText(*a.ReviewedAt, loc)
+			v.ReviewedText = models.DateTimeText(*a.ReviewedAt, loc)
 		}
 		if a.EnteredByStaffID != nil {
 			v.EnteredByName = staffName[*a.EnteredByStaffID]

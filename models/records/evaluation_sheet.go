@@ -1,10 +1,12 @@
-package models
+package records
 
 import (
 	"cmp"
 	"context"
 	"math"
 	"slices"
+
+	"deputylink/models"
 
 	"gorm.io/gorm"
 )
@@ -81,7 +83,7 @@ const VoterRatingPending = "待述职评议后填写"
 
 // SheetLine is one type on a sheet.
 type SheetLine struct {
-	Type  ActivityType
+	Type  models.ActivityType
 	Label string
 	// Count is the approved activities of the type in the year.
 	Count int
@@ -95,8 +97,8 @@ type SheetLine struct {
 
 // Sheet is one deputy's evaluation sheet.
 type Sheet struct {
-	Evaluation Evaluation
-	Deputy     Deputy
+	Evaluation models.Evaluation
+	Deputy     models.Deputy
 	// StationName and Township are of the deputy's primary station;
 	// StationIDs are every station the deputy serves.
 	StationName, Township string
@@ -121,7 +123,7 @@ type Sheet struct {
 	// (ties share it); 0 for none. Shown only when asked for.
 	Rank int
 	// Self is the self-assessment; nil until one is handed in.
-	Self *SelfAssessment
+	Self *models.SelfAssessment
 }
 
 // VoterRating is the voters' rating, or VoterRatingPending.
@@ -146,7 +148,7 @@ func (s Sheet) Role() string {
 
 // scoreSheet fills the lines, totals, normalised score and band of s from
 // the counts by type, with the evaluation's weights.
-func scoreSheet(s *Sheet, v EvaluationView, counts map[ActivityType]int) {
+func scoreSheet(s *Sheet, v EvaluationView, counts map[models.ActivityType]int) {
 	s.Lines, s.Total, s.MaxTotal, s.Activities = nil, 0, 0, 0
 	for _, w := range v.Weights {
 		n := counts[w.Type]
@@ -201,7 +203,7 @@ func EvaluationSheet(ctx context.Context, db *gorm.DB, evaluationID, deputyID ui
 	if err != nil {
 		return Sheet{}, err
 	}
-	if !ValidID(deputyID) {
+	if !models.ValidID(deputyID) {
 		return Sheet{}, ErrNotInEvaluation
 	}
 	out, err := buildSheets(tx, v, evaluationDeputies(tx, v.Evaluation).Where("deputies.id = ?", deputyID), true)
@@ -240,12 +242,12 @@ func EvaluationUnscored(ctx context.Context, db *gorm.DB, evaluationID uint64) (
 	if err != nil {
 		return nil, err
 	}
-	if v.Level != LevelCounty {
+	if v.Level != models.LevelCounty {
 		return nil, nil
 	}
-	first, last := v.yearSpan()
+	first, last := v.YearSpan()
 	q := inOfficeDuring(tx.Table("deputies").Joins("JOIN stations ON stations.id = deputies.station_id").
-		Where("deputies.level IN ?", []Level{LevelNational, LevelProvincial, LevelCity}), first, last)
+		Where("deputies.level IN ?", []models.Level{models.LevelNational, models.LevelProvincial, models.LevelCity}), first, last)
 	return buildSheets(tx, v, q, false)
 }
 
@@ -253,13 +255,13 @@ func EvaluationUnscored(ctx context.Context, db *gorm.DB, evaluationID uint64) (
 // fixed number of queries whatever their number.
 func buildSheets(tx *gorm.DB, v EvaluationView, q *gorm.DB, scored bool) ([]Sheet, error) {
 	type row struct {
-		Deputy
+		models.Deputy
 		StationName, Township string
 	}
 	var rows []row
 	if err := q.Select("deputies.*, stations.name AS station_name, stations.district AS township").
 		Order("deputies.station_id, deputies.id").Scan(&rows).Error; err != nil {
-		return nil, translate(err)
+		return nil, models.Translate(err)
 	}
 	if len(rows) == 0 {
 		return nil, nil
@@ -272,33 +274,33 @@ func buildSheets(tx *gorm.DB, v EvaluationView, q *gorm.DB, scored bool) ([]Shee
 		out[i] = Sheet{Evaluation: v.Evaluation, Deputy: r.Deputy, StationName: r.StationName, Township: r.Township,
 			StationIDs: []uint64{r.StationID}, Scored: scored}
 	}
-	first, last := v.yearSpan()
-	counts := make(map[uint64]map[ActivityType]int, len(rows))
+	first, last := v.YearSpan()
+	counts := make(map[uint64]map[models.ActivityType]int, len(rows))
 	type countRow struct {
 		DeputyID uint64
-		Type     ActivityType
+		Type     models.ActivityType
 		N        int
 	}
 	for chunk := range slices.Chunk(ids, 500) {
 		var cs []countRow
-		if err := tx.Model(&Activity{}).Select("deputy_id, type, COUNT(*) AS n").
-			Where("deputy_id IN ? AND status = ? AND date >= ? AND date <= ?", chunk, ActivityApproved, first, last).
+		if err := tx.Model(&models.Activity{}).Select("deputy_id, type, COUNT(*) AS n").
+			Where("deputy_id IN ? AND status = ? AND date >= ? AND date <= ?", chunk, models.ActivityApproved, first, last).
 			Group("deputy_id, type").Scan(&cs).Error; err != nil {
-			return nil, translate(err)
+			return nil, models.Translate(err)
 		}
 		for _, c := range cs {
 			if counts[c.DeputyID] == nil {
-				counts[c.DeputyID] = map[ActivityType]int{}
+				counts[c.DeputyID] = map[models.ActivityType]int{}
 			}
 			if !c.Type.Valid() {
-				c.Type = ActOther
+				c.Type = models.ActOther
 			}
 			counts[c.DeputyID][c.Type] += c.N
 		}
 		var links []struct{ DeputyID, StationID uint64 }
 		if err := tx.Table("deputy_stations").Select("deputy_id, station_id").Where("deputy_id IN ?", chunk).
 			Order("station_id").Scan(&links).Error; err != nil {
-			return nil, translate(err)
+			return nil, models.Translate(err)
 		}
 		for _, l := range links {
 			s := &out[at[l.DeputyID]]
@@ -315,7 +317,7 @@ func buildSheets(tx *gorm.DB, v EvaluationView, q *gorm.DB, scored bool) ([]Shee
 			Joins("JOIN deputy_groups ON deputy_groups.id = deputy_group_members.deputy_group_id").
 			Select("deputy_group_members.deputy_id AS deputy_id, deputy_groups.id AS group_id, deputy_groups.name AS name, deputy_groups.leader_id AS leader_id").
 			Where("deputy_group_members.deputy_id IN ?", chunk).Order("deputy_groups.id").Scan(&groups).Error; err != nil {
-			return nil, translate(err)
+			return nil, models.Translate(err)
 		}
 		for _, g := range groups {
 			s := &out[at[g.DeputyID]]
@@ -324,9 +326,9 @@ func buildSheets(tx *gorm.DB, v EvaluationView, q *gorm.DB, scored bool) ([]Shee
 				s.Leads = append(s.Leads, g.Name)
 			}
 		}
-		var selfs []SelfAssessment
+		var selfs []models.SelfAssessment
 		if err := tx.Where("evaluation_id = ? AND deputy_id IN ?", v.ID, chunk).Find(&selfs).Error; err != nil {
-			return nil, translate(err)
+			return nil, models.Translate(err)
 		}
 		for _, sa := range selfs {
 			out[at[sa.DeputyID]].Self = &sa

@@ -1,9 +1,11 @@
-package models
+package records
 
 import (
 	"context"
 	"fmt"
 	"time"
+
+	"deputylink/models"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -24,10 +26,6 @@ import (
 // accrualBatch is how many reception records one step reads.
 const accrualBatch = 500
 
-// ReceptionSourceKey is the SourceKey of the entry accrued from a
-// reception record.
-func ReceptionSourceKey(recordID uint64) string { return fmt.Sprint("reception:", recordID) }
-
 // AccrueActivities creates the missing automatic entries: one per
 // ReceptionRecord, Type ActReception, approved, dated the reception day,
 // titled "参加接待日：<station>", with the voters received. It is
@@ -39,18 +37,18 @@ func ReceptionSourceKey(recordID uint64) string { return fmt.Sprint("reception:"
 func AccrueActivities(ctx context.Context, db *gorm.DB, now time.Time, loc *time.Location) (created int, err error) {
 	tx := db.WithContext(ctx)
 	stations := map[uint64]string{}
-	var sts []Station
+	var sts []models.Station
 	if err := tx.Select("id", "name", "district").Find(&sts).Error; err != nil {
-		return 0, translate(err)
+		return 0, models.Translate(err)
 	}
 	district := map[uint64]string{}
 	for _, s := range sts {
 		stations[s.ID] = s.Name
 		district[s.ID] = s.District
 	}
-	var evs []Evaluation
-	if err := tx.Where("status = ?", EvaluationClosed).Find(&evs).Error; err != nil {
-		return 0, translate(err)
+	var evs []models.Evaluation
+	if err := tx.Where("status = ?", models.EvaluationClosed).Find(&evs).Error; err != nil {
+		return 0, models.Translate(err)
 	}
 	closed := map[string]bool{}
 	for _, e := range evs {
@@ -58,9 +56,9 @@ func AccrueActivities(ctx context.Context, db *gorm.DB, now time.Time, loc *time
 	}
 	var after uint64
 	for ctx.Err() == nil {
-		var recs []ReceptionRecord
+		var recs []models.ReceptionRecord
 		if err := tx.Where("id > ?", after).Order("id").Limit(accrualBatch).Find(&recs).Error; err != nil {
-			return created, translate(err)
+			return created, models.Translate(err)
 		}
 		if len(recs) == 0 {
 			break
@@ -69,49 +67,49 @@ func AccrueActivities(ctx context.Context, db *gorm.DB, now time.Time, loc *time
 		keys := make([]string, len(recs))
 		var depIDs []uint64
 		for i, r := range recs {
-			keys[i] = ReceptionSourceKey(r.ID)
+			keys[i] = models.ReceptionSourceKey(r.ID)
 			depIDs = append(depIDs, r.DeputyID)
 		}
 		var have []string
-		if err := tx.Model(&Activity{}).Where("source_key IN ?", keys).Pluck("source_key", &have).Error; err != nil {
-			return created, translate(err)
+		if err := tx.Model(&models.Activity{}).Where("source_key IN ?", keys).Pluck("source_key", &have).Error; err != nil {
+			return created, models.Translate(err)
 		}
 		done := map[string]bool{}
 		for _, k := range have {
 			done[k] = true
 		}
-		var deps []Deputy
-		if err := tx.Select("id", "level", "station_id").Where("id IN ?", uniqueIDs(depIDs)).Find(&deps).Error; err != nil {
-			return created, translate(err)
+		var deps []models.Deputy
+		if err := tx.Select("id", "level", "station_id").Where("id IN ?", models.UniqueIDs(depIDs)).Find(&deps).Error; err != nil {
+			return created, models.Translate(err)
 		}
-		depOf := map[uint64]Deputy{}
+		depOf := map[uint64]models.Deputy{}
 		for _, d := range deps {
 			depOf[d.ID] = d
 		}
-		var rows []Activity
+		var rows []models.Activity
 		for i, r := range recs {
 			d, ok := depOf[r.DeputyID]
 			if done[keys[i]] || !ok {
 				continue
 			}
 			town := ""
-			if d.Level == LevelTownship {
+			if d.Level == models.LevelTownship {
 				town = district[d.StationID]
 			}
 			if closed[fmt.Sprint(dateYear(r.Date), "/", d.Level, "/", town)] {
 				continue
 			}
 			key := keys[i]
-			rows = append(rows, Activity{DeputyID: r.DeputyID, Type: ActReception, Date: r.Date,
-				Title:       Shorten("参加接待日："+stations[r.StationID], activityTitleMax, "…"),
+			rows = append(rows, models.Activity{DeputyID: r.DeputyID, Type: models.ActReception, Date: r.Date,
+				Title:       models.Shorten("参加接待日："+stations[r.StationID], activityTitleMax, "…"),
 				Description: fmt.Sprintf("接待选民%d人（预约到场%d人，现场来访%d人）", r.VotersReceived, r.CheckedIn, r.WalkIns),
-				Voters:      r.VotersReceived, Source: SourceAuto, SourceKey: &key, Status: ActivityApproved,
+				Voters:      r.VotersReceived, Source: models.SourceAuto, SourceKey: &key, Status: models.ActivityApproved,
 				CreatedAt: now.UTC(), UpdatedAt: now.UTC()})
 		}
 		for i := range rows {
 			res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&rows[i])
 			if res.Error != nil {
-				return created, translate(res.Error)
+				return created, models.Translate(res.Error)
 			}
 			created += int(res.RowsAffected)
 		}

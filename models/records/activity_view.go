@@ -1,9 +1,11 @@
-package models
+package records
 
 import (
 	"context"
 	"fmt"
 	"time"
+
+	"deputylink/models"
 
 	"gorm.io/gorm"
 )
@@ -15,9 +17,9 @@ import (
 
 // TypeCount is how many entries of one type.
 type TypeCount struct {
-	Type  ActivityType `json:"type"`
-	Label string       `json:"label"`
-	Count int          `json:"count"`
+	Type  models.ActivityType `json:"type"`
+	Label string              `json:"label"`
+	Count int                 `json:"count"`
 }
 
 // LabelCount is a count under a Chinese label.
@@ -45,9 +47,9 @@ type RecordContext struct {
 
 // RecordView is one deputy's record for a year.
 type RecordView struct {
-	Deputy      Deputy `json:"-"`
-	StationName string `json:"station_name"`
-	Year        int    `json:"year"`
+	Deputy      models.Deputy `json:"-"`
+	StationName string        `json:"station_name"`
+	Year        int           `json:"year"`
 	// Counts is the approved entries by type, every type in order.
 	Counts []TypeCount `json:"counts"`
 	// Approved, Pending and Rejected total the entries by status.
@@ -67,7 +69,7 @@ type RecordView struct {
 
 // yearSpan is [1 January, 1 January next year) of year in loc, in UTC.
 func yearSpan(year int, loc *time.Location) (time.Time, time.Time) {
-	loc = orLoc(loc)
+	loc = models.OrLoc(loc)
 	return time.Date(year, 1, 1, 0, 0, 0, 0, loc).UTC(), time.Date(year+1, 1, 1, 0, 0, 0, 0, loc).UTC()
 }
 
@@ -80,37 +82,37 @@ func DeputyRecord(ctx context.Context, db *gorm.DB, deputyID uint64, year int, l
 	tx := db.WithContext(ctx)
 	var v RecordView
 	if err := tx.First(&v.Deputy, deputyID).Error; err != nil {
-		return v, notFoundAs(err, ErrDeputyNotFound)
+		return v, models.NotFoundAs(err, models.ErrDeputyNotFound)
 	}
 	v.Year = year
-	var st Station
+	var st models.Station
 	if err := tx.Select("id", "name").Limit(1).Find(&st, v.Deputy.StationID).Error; err != nil {
-		return v, translate(err)
+		return v, models.Translate(err)
 	}
 	v.StationName = st.Name
-	var rows []Activity
+	var rows []models.Activity
 	if err := tx.Where("deputy_id = ? AND date >= ? AND date <= ?", deputyID,
 		fmt.Sprintf("%04d-01-01", year), fmt.Sprintf("%04d-12-31", year)).
 		Order("date DESC, id DESC").Find(&rows).Error; err != nil {
-		return v, translate(err)
+		return v, models.Translate(err)
 	}
-	approved, pending := map[ActivityType]int{}, map[ActivityType]int{}
+	approved, pending := map[models.ActivityType]int{}, map[models.ActivityType]int{}
 	for _, a := range rows {
 		switch a.Status {
-		case ActivityApproved:
+		case models.ActivityApproved:
 			approved[a.Type]++
 			v.Approved++
-			if a.Type == ActReception {
+			if a.Type == models.ActReception {
 				v.VotersReceived += a.Voters
 			}
-		case ActivityPending:
+		case models.ActivityPending:
 			pending[a.Type]++
 			v.Pending++
-		case ActivityRejected:
+		case models.ActivityRejected:
 			v.Rejected++
 		}
 	}
-	for _, t := range ActivityTypes {
+	for _, t := range models.ActivityTypes {
 		v.Counts = append(v.Counts, TypeCount{Type: t, Label: t.Label(), Count: approved[t]})
 		if pending[t] > 0 {
 			v.PendingCounts = append(v.PendingCounts, TypeCount{Type: t, Label: t.Label(), Count: pending[t]})
@@ -123,7 +125,7 @@ func DeputyRecord(ctx context.Context, db *gorm.DB, deputyID uint64, year int, l
 	if v.Context, err = recordContext(tx, deputyID, year, loc); err != nil {
 		return v, err
 	}
-	v.Context.Proposals = approved[ActProposal]
+	v.Context.Proposals = approved[models.ActProposal]
 	if v.Locked, err = yearClosed(tx, v.Deputy, year); err != nil {
 		return v, err
 	}
@@ -136,20 +138,20 @@ func recordContext(tx *gorm.DB, deputyID uint64, year int, loc *time.Location) (
 	var c RecordContext
 	from, to := yearSpan(year, loc)
 	var byStatus []struct {
-		Status OpinionStatus
+		Status models.OpinionStatus
 		N      int
 	}
-	if err := tx.Model(&Opinion{}).Select("status, COUNT(*) AS n").
+	if err := tx.Model(&models.Opinion{}).Select("status, COUNT(*) AS n").
 		Where("deputy_id = ? AND created_at >= ? AND created_at < ?", deputyID, from, to).
 		Group("status").Scan(&byStatus).Error; err != nil {
-		return c, translate(err)
+		return c, models.Translate(err)
 	}
-	counts := map[OpinionStatus]int{}
+	counts := map[models.OpinionStatus]int{}
 	for _, s := range byStatus {
 		counts[s.Status] = s.N
 		c.Opinions += s.N
 	}
-	for _, s := range OpinionStatuses {
+	for _, s := range models.OpinionStatuses {
 		if counts[s] > 0 {
 			c.ByStatus = append(c.ByStatus, LabelCount{Key: string(s), Label: s.Label(), Count: counts[s]})
 		}
@@ -162,29 +164,29 @@ func recordContext(tx *gorm.DB, deputyID uint64, year int, loc *time.Location) (
 		Joins("JOIN opinions o ON o.id = r.opinion_id").
 		Where("o.deputy_id = ? AND o.created_at >= ? AND o.created_at < ?", deputyID, from, to).
 		Group("r.stage, r.score").Scan(&ratings).Error; err != nil {
-		return c, translate(err)
+		return c, models.Translate(err)
 	}
-	byStage := map[string]map[string]int{StageReply: {}, StageResult: {}}
+	byStage := map[string]map[string]int{models.StageReply: {}, models.StageResult: {}}
 	for _, r := range ratings {
 		if m, ok := byStage[r.Stage]; ok {
 			m[r.Score] += r.N
 		}
 	}
-	for _, s := range []string{ScoreSatisfied, ScoreBasically, ScoreUnsatisfied} {
-		c.ReplyRatings = append(c.ReplyRatings, LabelCount{Key: s, Label: ScoreLabel(s), Count: byStage[StageReply][s]})
-		c.ResultRatings = append(c.ResultRatings, LabelCount{Key: s, Label: ScoreLabel(s), Count: byStage[StageResult][s]})
+	for _, s := range []string{models.ScoreSatisfied, models.ScoreBasically, models.ScoreUnsatisfied} {
+		c.ReplyRatings = append(c.ReplyRatings, LabelCount{Key: s, Label: models.ScoreLabel(s), Count: byStage[models.StageReply][s]})
+		c.ResultRatings = append(c.ResultRatings, LabelCount{Key: s, Label: models.ScoreLabel(s), Count: byStage[models.StageResult][s]})
 	}
 	return c, nil
 }
 
 // InactiveDeputy is a deputy with nothing recorded lately.
 type InactiveDeputy struct {
-	ID          uint64 `json:"id"`
-	Name        string `json:"name"`
-	Level       Level  `json:"level"`
-	LevelLabel  string `json:"level_label"`
-	StationID   uint64 `json:"station_id"`
-	StationName string `json:"station_name"`
+	ID          uint64       `json:"id"`
+	Name        string       `json:"name"`
+	Level       models.Level `json:"level"`
+	LevelLabel  string       `json:"level_label"`
+	StationID   uint64       `json:"station_id"`
+	StationName string       `json:"station_name"`
 	// LastDate is the date of their latest approved or pending entry
 	// ("" if none); LastText writes it the Chinese way ("无记录").
 	LastDate string `json:"last_date"`
@@ -200,24 +202,24 @@ const DefaultInactiveMonths = 3
 // dated within the last months months (default 3), the longest silent
 // first. Deputies above the county are left out (the county does not
 // evaluate them), and so are those whose term began within the period.
-func InactiveDeputies(ctx context.Context, db *gorm.DB, scope StaffScope, now time.Time, loc *time.Location, months int) ([]InactiveDeputy, error) {
+func InactiveDeputies(ctx context.Context, db *gorm.DB, scope models.StaffScope, now time.Time, loc *time.Location, months int) ([]InactiveDeputy, error) {
 	if months <= 0 {
 		months = DefaultInactiveMonths
 	}
 	tx := db.WithContext(ctx)
-	cutoff := now.In(orLoc(loc)).AddDate(0, -months, 0).Format(DateLayout)
-	q := tx.Model(&Deputy{}).Where("status = ? AND level IN ?", DeputyActive, []Level{LevelCounty, LevelTownship}).
+	cutoff := now.In(models.OrLoc(loc)).AddDate(0, -months, 0).Format(models.DateLayout)
+	q := tx.Model(&models.Deputy{}).Where("status = ? AND level IN ?", models.DeputyActive, []models.Level{models.LevelCounty, models.LevelTownship}).
 		Where("term_start = '' OR term_start <= ?", cutoff).
-		Where("id NOT IN (?)", db.Model(&Activity{}).Select("deputy_id").
-			Where("date >= ? AND status IN ?", cutoff, []ActivityStatus{ActivityApproved, ActivityPending}))
+		Where("id NOT IN (?)", db.Model(&models.Activity{}).Select("deputy_id").
+			Where("date >= ? AND status IN ?", cutoff, []models.ActivityStatus{models.ActivityApproved, models.ActivityPending}))
 	if !scope.All {
 		st := append(append([]uint64{}, scope.StationIDs...), 0)
 		q = q.Where("station_id IN ? OR id IN (?)", st,
 			db.Table("deputy_stations").Select("deputy_id").Where("station_id IN ?", st))
 	}
-	var deps []Deputy
+	var deps []models.Deputy
 	if err := q.Order("id").Find(&deps).Error; err != nil {
-		return nil, translate(err)
+		return nil, models.Translate(err)
 	}
 	out := make([]InactiveDeputy, 0, len(deps))
 	if len(deps) == 0 {
@@ -231,10 +233,10 @@ func InactiveDeputies(ctx context.Context, db *gorm.DB, scope StaffScope, now ti
 		DeputyID uint64
 		Last     string
 	}
-	if err := tx.Model(&Activity{}).Select("deputy_id, MAX(date) AS last").
-		Where("deputy_id IN ? AND status IN ?", ids, []ActivityStatus{ActivityApproved, ActivityPending}).
+	if err := tx.Model(&models.Activity{}).Select("deputy_id, MAX(date) AS last").
+		Where("deputy_id IN ? AND status IN ?", ids, []models.ActivityStatus{models.ActivityApproved, models.ActivityPending}).
 		Group("deputy_id").Scan(&last).Error; err != nil {
-		return nil, translate(err)
+		return nil, models.Translate(err)
 	}
 	lastOf := map[uint64]string{}
 	for _, l := range last {
@@ -248,7 +250,7 @@ func InactiveDeputies(ctx context.Context, db *gorm.DB, scope StaffScope, now ti
 		v := InactiveDeputy{ID: d.ID, Name: d.Name, Level: d.Level, LevelLabel: d.Level.Label(),
 			StationID: d.StationID, StationName: names[d.StationID], LastDate: lastOf[d.ID], LastText: "无记录"}
 		if v.LastDate != "" {
-			v.LastText = CalendarFullDateText(v.LastDate)
+			v.LastText = models.CalendarFullDateText(v.LastDate)
 		}
 		out = append(out, v)
 	}
@@ -266,9 +268,9 @@ func sortInactive(v []InactiveDeputy) {
 }
 
 func stationNames(tx *gorm.DB) (map[uint64]string, error) {
-	var sts []Station
+	var sts []models.Station
 	if err := tx.Select("id", "name").Find(&sts).Error; err != nil {
-		return nil, translate(err)
+		return nil, models.Translate(err)
 	}
 	out := make(map[uint64]string, len(sts))
 	for _, s := range sts {
@@ -282,21 +284,21 @@ func stationNames(tx *gorm.DB) (map[uint64]string, error) {
 // scan the deputy's code see.
 func PublicActivitySummary(ctx context.Context, db *gorm.DB, deputyID uint64, year int) ([]TypeCount, error) {
 	var rows []struct {
-		Type ActivityType
+		Type models.ActivityType
 		N    int
 	}
-	if err := db.WithContext(ctx).Model(&Activity{}).Select("type, COUNT(*) AS n").
-		Where("deputy_id = ? AND status = ? AND date >= ? AND date <= ?", deputyID, ActivityApproved,
+	if err := db.WithContext(ctx).Model(&models.Activity{}).Select("type, COUNT(*) AS n").
+		Where("deputy_id = ? AND status = ? AND date >= ? AND date <= ?", deputyID, models.ActivityApproved,
 			fmt.Sprintf("%04d-01-01", year), fmt.Sprintf("%04d-12-31", year)).
 		Group("type").Scan(&rows).Error; err != nil {
-		return nil, translate(err)
+		return nil, models.Translate(err)
 	}
-	n := map[ActivityType]int{}
+	n := map[models.ActivityType]int{}
 	for _, r := range rows {
 		n[r.Type] = r.N
 	}
 	out := []TypeCount{}
-	for _, t := range ActivityTypes {
+	for _, t := range models.ActivityTypes {
 		if n[t] > 0 {
 			out = append(out, TypeCount{Type: t, Label: t.Label(), Count: n[t]})
 		}

@@ -1,4 +1,4 @@
-package models
+package records
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"deputylink/models"
 
 	"gorm.io/gorm"
 )
@@ -35,17 +37,14 @@ const (
 
 // Errors of evaluations.
 var (
-	ErrEvaluationNotFound = Coded(ErrNotFound, "evaluation_not_found", "没有找到这次考评，或者它不由您组织")
-	ErrEvaluationClosed   = Coded(ErrConflict, "evaluation_closed", "这次考评已经结束，不能再修改；如需修改请由县人大常委会办公室重新开启")
-	ErrEvaluationOpen     = Coded(ErrConflict, "evaluation_open", "这次考评尚未结束")
-	ErrNotInEvaluation    = Coded(ErrNotFound, "deputy_not_in_evaluation", "这位代表不在这次考评之内")
+	ErrEvaluationNotFound = models.Coded(models.ErrNotFound, "evaluation_not_found", "没有找到这次考评，或者它不由您组织")
+	ErrEvaluationClosed   = models.Coded(models.ErrConflict, "evaluation_closed", "这次考评已经结束，不能再修改；如需修改请由县人大常委会办公室重新开启")
+	ErrEvaluationOpen     = models.Coded(models.ErrConflict, "evaluation_open", "这次考评尚未结束")
+	ErrNotInEvaluation    = models.Coded(models.ErrNotFound, "deputy_not_in_evaluation", "这位代表不在这次考评之内")
 )
 
 // Limits of an evaluation.
 const (
-	// DefaultMinMonths is the months in office a deputy needs, by default,
-	// for a band and a rank; fewer is 样本不足.
-	DefaultMinMonths = 6
 	// MaxWeightPoints and MaxWeightCap bound a weight's points per activity
 	// and the most points a type can give.
 	MaxWeightPoints = 100
@@ -54,70 +53,19 @@ const (
 	MaxSelfAssessment = 2000
 )
 
-// DefaultWeights are the points per approved activity and the most points
-// each type gives, for a new evaluation (docs/ARCHITECTURE.md#deputies-records).
-// The full total is 115.
-var DefaultWeights = map[ActivityType][2]float64{
-	ActMeeting:    {2, 20},
-	ActReview:     {2, 10},
-	ActInspection: {3, 15},
-	ActContact:    {2, 10},
-	ActReception:  {3, 15},
-	ActVisit:      {2, 10},
-	ActStudy:      {1, 5},
-	ActGroup:      {2, 10},
-	ActProposal:   {3, 15},
-	ActOther:      {1, 5},
-}
-
 // SelfGrades are the grades a deputy may give themselves (代表自评).
 var SelfGrades = []string{"优秀", "称职", "基本称职", "不称职"}
 
-// Title is the evaluation's Chinese name, e.g. "2026年度县人大代表履职考评".
-func (e Evaluation) Title() string {
-	return fmt.Sprintf("%d年度%s履职考评", e.Year, e.Electorate())
-}
-
-// Electorate names the deputies evaluated: "县人大代表" or "城关镇人大代表".
-func (e Evaluation) Electorate() string {
-	if e.Level == LevelTownship {
-		return e.Township + "人大代表"
-	}
-	return e.Level.Label()
-}
-
-// Organiser is the congress that organises the evaluation.
-func (e Evaluation) Organiser() string {
-	if e.Level == LevelTownship {
-		return e.Township + "人大主席团"
-	}
-	return "县人大常委会"
-}
-
-// StatusLabel is the evaluation's status in Chinese.
-func (e Evaluation) StatusLabel() string {
-	if e.Status == EvaluationClosed {
-		return "已结束"
-	}
-	return "进行中"
-}
-
-// yearSpan is the first and last local date of the evaluation's year.
-func (e Evaluation) yearSpan() (string, string) {
-	y := strconv.Itoa(e.Year)
-	return y + "-01-01", y + "-12-31"
-}
-
 // evaluationAllows reports whether sc organises (or, for the county
 // office, oversees) ev.
-func evaluationAllows(sc ManageScope, ev Evaluation) bool {
-	return sc.All || (sc.Township != "" && ev.Level == LevelTownship && ev.Township == sc.Township)
+func evaluationAllows(sc models.ManageScope, ev models.Evaluation) bool {
+	return sc.All || (sc.Township != "" && ev.Level == models.LevelTownship && ev.Township == sc.Township)
 }
 
 // EvaluationView is an evaluation with its weights in ActivityTypes order.
 type EvaluationView struct {
-	Evaluation
-	Weights []EvaluationWeight
+	models.Evaluation
+	Weights []models.EvaluationWeight
 }
 
 // MaxTotal is the most points the evaluation can give.
@@ -130,24 +78,24 @@ func (v EvaluationView) MaxTotal() float64 {
 }
 
 // ListEvaluations lists the evaluations sc may see, the newest year first.
-func ListEvaluations(ctx context.Context, db *gorm.DB, sc ManageScope) ([]Evaluation, error) {
+func ListEvaluations(ctx context.Context, db *gorm.DB, sc models.ManageScope) ([]models.Evaluation, error) {
 	if !sc.All && sc.Township == "" {
-		return nil, ErrManageForbidden
+		return nil, models.ErrManageForbidden
 	}
-	q := db.WithContext(ctx).Model(&Evaluation{})
+	q := db.WithContext(ctx).Model(&models.Evaluation{})
 	if !sc.All {
-		q = q.Where("level = ? AND township = ?", LevelTownship, sc.Township)
+		q = q.Where("level = ? AND township = ?", models.LevelTownship, sc.Township)
 	}
-	var out []Evaluation
+	var out []models.Evaluation
 	err := q.Order("year DESC, CASE level WHEN 'county' THEN 0 ELSE 1 END, township, id").Find(&out).Error
-	return out, translate(err)
+	return out, models.Translate(err)
 }
 
 // GetEvaluation loads an evaluation sc may see, with its weights; any
 // other is ErrEvaluationNotFound.
-func GetEvaluation(ctx context.Context, db *gorm.DB, sc ManageScope, id uint64) (EvaluationView, error) {
+func GetEvaluation(ctx context.Context, db *gorm.DB, sc models.ManageScope, id uint64) (EvaluationView, error) {
 	if !sc.All && sc.Township == "" {
-		return EvaluationView{}, ErrManageForbidden
+		return EvaluationView{}, models.ErrManageForbidden
 	}
 	v, err := loadEvaluation(db.WithContext(ctx), id, false)
 	if err != nil {
@@ -161,23 +109,23 @@ func GetEvaluation(ctx context.Context, db *gorm.DB, sc ManageScope, id uint64) 
 
 // loadEvaluation reads an evaluation and its weights, unscoped.
 func loadEvaluation(tx *gorm.DB, id uint64, lock bool) (EvaluationView, error) {
-	if !ValidID(id) {
+	if !models.ValidID(id) {
 		return EvaluationView{}, ErrEvaluationNotFound
 	}
 	q := tx
 	if lock {
-		q = lockingUpdate(tx)
+		q = models.LockingUpdate(tx)
 	}
 	var v EvaluationView
 	if err := q.First(&v.Evaluation, id).Error; err != nil {
-		return EvaluationView{}, notFoundAs(err, ErrEvaluationNotFound)
+		return EvaluationView{}, models.NotFoundAs(err, ErrEvaluationNotFound)
 	}
-	var ws []EvaluationWeight
+	var ws []models.EvaluationWeight
 	if err := tx.Where("evaluation_id = ?", id).Find(&ws).Error; err != nil {
-		return EvaluationView{}, translate(err)
+		return EvaluationView{}, models.Translate(err)
 	}
-	for _, t := range ActivityTypes {
-		w := EvaluationWeight{EvaluationID: id, Type: t}
+	for _, t := range models.ActivityTypes {
+		w := models.EvaluationWeight{EvaluationID: id, Type: t}
 		for _, x := range ws {
 			if x.Type == t {
 				w = x
@@ -191,72 +139,72 @@ func loadEvaluation(tx *gorm.DB, id uint64, lock bool) (EvaluationView, error) {
 // CreateEvaluation opens the year's evaluation of the deputies of level in
 // sc, with DefaultWeights and DefaultMinMonths: the county office creates
 // the county deputies' evaluation, a township user its township deputies'.
-func CreateEvaluation(ctx context.Context, db *gorm.DB, sc ManageScope, year int, level Level, now time.Time) (Evaluation, error) {
+func CreateEvaluation(ctx context.Context, db *gorm.DB, sc models.ManageScope, year int, level models.Level, now time.Time) (models.Evaluation, error) {
 	if !sc.All && sc.Township == "" {
-		return Evaluation{}, ErrManageForbidden
+		return models.Evaluation{}, models.ErrManageForbidden
 	}
 	if year < 2000 || year > now.Year()+1 {
-		return Evaluation{}, Invalid("year", fmt.Sprintf("请填写2000至%d之间的年度", now.Year()+1))
+		return models.Evaluation{}, models.Invalid("year", fmt.Sprintf("请填写2000至%d之间的年度", now.Year()+1))
 	}
-	ev := Evaluation{Year: year, Level: level, Status: EvaluationOpen, MinMonths: DefaultMinMonths}
+	ev := models.Evaluation{Year: year, Level: level, Status: models.EvaluationOpen, MinMonths: models.DefaultMinMonths}
 	switch {
-	case level == LevelCounty && sc.All:
-	case level == LevelCounty:
-		return Evaluation{}, Coded(ErrForbidden, "evaluation_county", "县人大代表的考评由县人大常委会组织")
-	case level == LevelTownship && sc.All:
-		return Evaluation{}, Invalid("level", "镇人大代表的考评由各乡镇人大主席团组织")
-	case level == LevelTownship:
+	case level == models.LevelCounty && sc.All:
+	case level == models.LevelCounty:
+		return models.Evaluation{}, models.Coded(models.ErrForbidden, "evaluation_county", "县人大代表的考评由县人大常委会组织")
+	case level == models.LevelTownship && sc.All:
+		return models.Evaluation{}, models.Invalid("level", "镇人大代表的考评由各乡镇人大主席团组织")
+	case level == models.LevelTownship:
 		ev.Township = sc.Township
 	case level.Valid():
-		return Evaluation{}, Invalid("level", level.Label()+"不参与本县的考评，只展示其履职情况")
+		return models.Evaluation{}, models.Invalid("level", level.Label()+"不参与本县的考评，只展示其履职情况")
 	default:
-		return Evaluation{}, Invalid("level", "请选择县人大代表或镇人大代表")
+		return models.Evaluation{}, models.Invalid("level", "请选择县人大代表或镇人大代表")
 	}
-	err := RunTx(ctx, db, func(tx *gorm.DB) error {
+	err := models.RunTx(ctx, db, func(tx *gorm.DB) error {
 		var n int64
-		if err := tx.Model(&Evaluation{}).Where("year = ? AND level = ? AND township = ?", ev.Year, ev.Level, ev.Township).
+		if err := tx.Model(&models.Evaluation{}).Where("year = ? AND level = ? AND township = ?", ev.Year, ev.Level, ev.Township).
 			Count(&n).Error; err != nil {
-			return translate(err)
+			return models.Translate(err)
 		}
 		if n > 0 {
-			return Coded(ErrConflict, "evaluation_exists", ev.Title()+"已经建立")
+			return models.Coded(models.ErrConflict, "evaluation_exists", ev.Title()+"已经建立")
 		}
 		ev.ID, ev.CreatedAt, ev.UpdatedAt = 0, now.UTC(), now.UTC()
 		if err := tx.Create(&ev).Error; err != nil {
-			return translate(err)
+			return models.Translate(err)
 		}
-		for _, t := range ActivityTypes {
-			w := DefaultWeights[t]
-			if err := tx.Create(&EvaluationWeight{EvaluationID: ev.ID, Type: t, Points: w[0], MaxPoints: w[1]}).Error; err != nil {
-				return translate(err)
+		for _, t := range models.ActivityTypes {
+			w := models.DefaultWeights[t]
+			if err := tx.Create(&models.EvaluationWeight{EvaluationID: ev.ID, Type: t, Points: w[0], MaxPoints: w[1]}).Error; err != nil {
+				return models.Translate(err)
 			}
 		}
-		return Audit(ctx, tx, now, sc.Actor, AuditEvaluationCreate, "evaluation", ev.ID, "", string(EvaluationOpen), ev.Title())
+		return models.Audit(ctx, tx, now, sc.Actor, AuditEvaluationCreate, "evaluation", ev.ID, "", string(models.EvaluationOpen), ev.Title())
 	})
 	if err != nil {
-		return Evaluation{}, err
+		return models.Evaluation{}, err
 	}
 	return ev, nil
 }
 
 // SetWeights replaces an open evaluation's weights (one per type; a type
 // left out keeps its weight) and the months in office a deputy needs.
-func SetWeights(ctx context.Context, db *gorm.DB, sc ManageScope, id uint64, weights []EvaluationWeight, minMonths int, now time.Time) error {
+func SetWeights(ctx context.Context, db *gorm.DB, sc models.ManageScope, id uint64, weights []models.EvaluationWeight, minMonths int, now time.Time) error {
 	if minMonths < 1 || minMonths > 12 {
-		return Invalid("min_months", "最少在任月数应在1到12之间")
+		return models.Invalid("min_months", "最少在任月数应在1到12之间")
 	}
 	for _, w := range weights {
 		if !w.Type.Valid() {
-			return Invalid("type", "指标类型无效")
+			return models.Invalid("type", "指标类型无效")
 		}
 		if math.IsNaN(w.Points) || w.Points < 0 || w.Points > MaxWeightPoints {
-			return Invalid("points_"+string(w.Type), fmt.Sprintf("“%s”每次分值应在0到%d之间", w.Type.Label(), MaxWeightPoints))
+			return models.Invalid("points_"+string(w.Type), fmt.Sprintf("“%s”每次分值应在0到%d之间", w.Type.Label(), MaxWeightPoints))
 		}
 		if math.IsNaN(w.MaxPoints) || w.MaxPoints < 0 || w.MaxPoints > MaxWeightCap {
-			return Invalid("max_"+string(w.Type), fmt.Sprintf("“%s”最高分应在0到%d之间", w.Type.Label(), MaxWeightCap))
+			return models.Invalid("max_"+string(w.Type), fmt.Sprintf("“%s”最高分应在0到%d之间", w.Type.Label(), MaxWeightCap))
 		}
 	}
-	return RunTx(ctx, db, func(tx *gorm.DB) error {
+	return models.RunTx(ctx, db, func(tx *gorm.DB) error {
 		v, err := loadEvaluation(tx, id, true)
 		if err != nil {
 			return err
@@ -264,49 +212,49 @@ func SetWeights(ctx context.Context, db *gorm.DB, sc ManageScope, id uint64, wei
 		if !evaluationAllows(sc, v.Evaluation) {
 			return ErrEvaluationNotFound
 		}
-		if v.Status != EvaluationOpen {
+		if v.Status != models.EvaluationOpen {
 			return ErrEvaluationClosed
 		}
 		var changes []string
 		for _, w := range weights {
-			old := v.Weights[slices.Index(ActivityTypes, w.Type)]
+			old := v.Weights[slices.Index(models.ActivityTypes, w.Type)]
 			w.Points, w.MaxPoints = round2(w.Points), round2(w.MaxPoints)
 			if old.Points == w.Points && old.MaxPoints == w.MaxPoints {
 				continue
 			}
-			res := tx.Model(&EvaluationWeight{}).Where("evaluation_id = ? AND type = ?", id, w.Type).
+			res := tx.Model(&models.EvaluationWeight{}).Where("evaluation_id = ? AND type = ?", id, w.Type).
 				Updates(map[string]any{"points": w.Points, "max_points": w.MaxPoints})
 			if res.Error != nil {
-				return translate(res.Error)
+				return models.Translate(res.Error)
 			}
 			if res.RowsAffected == 0 {
-				if err := tx.Create(&EvaluationWeight{EvaluationID: id, Type: w.Type, Points: w.Points, MaxPoints: w.MaxPoints}).Error; err != nil {
-					return translate(err)
+				if err := tx.Create(&models.EvaluationWeight{EvaluationID: id, Type: w.Type, Points: w.Points, MaxPoints: w.MaxPoints}).Error; err != nil {
+					return models.Translate(err)
 				}
 			}
 			changes = append(changes, fmt.Sprintf("%s %s分/次、最高%s分（原%s分/次、最高%s分）", w.Type.Label(),
 				PointsText(w.Points), PointsText(w.MaxPoints), PointsText(old.Points), PointsText(old.MaxPoints)))
 		}
 		if minMonths != v.MinMonths {
-			if err := tx.Model(&Evaluation{}).Where("id = ?", id).
+			if err := tx.Model(&models.Evaluation{}).Where("id = ?", id).
 				Updates(map[string]any{"min_months": minMonths, "updated_at": now.UTC()}).Error; err != nil {
-				return translate(err)
+				return models.Translate(err)
 			}
 			changes = append(changes, fmt.Sprintf("最少在任月数 %d（原%d）", minMonths, v.MinMonths))
 		}
 		if len(changes) == 0 {
 			return nil
 		}
-		return Audit(ctx, tx, now, sc.Actor, AuditEvaluationWeights, "evaluation", id, "", "",
-			Shorten(strings.Join(changes, "；"), 1900, "…"))
+		return models.Audit(ctx, tx, now, sc.Actor, AuditEvaluationWeights, "evaluation", id, "", "",
+			models.Shorten(strings.Join(changes, "；"), 1900, "…"))
 	})
 }
 
 // CloseEvaluation ends an open evaluation: from then on the approved
 // activities of that year of its deputies are locked (EvaluationLocked).
-func CloseEvaluation(ctx context.Context, db *gorm.DB, sc ManageScope, id uint64, now time.Time) (Evaluation, error) {
-	var ev Evaluation
-	err := RunTx(ctx, db, func(tx *gorm.DB) error {
+func CloseEvaluation(ctx context.Context, db *gorm.DB, sc models.ManageScope, id uint64, now time.Time) (models.Evaluation, error) {
+	var ev models.Evaluation
+	err := models.RunTx(ctx, db, func(tx *gorm.DB) error {
 		v, err := loadEvaluation(tx, id, true)
 		if err != nil {
 			return err
@@ -314,66 +262,66 @@ func CloseEvaluation(ctx context.Context, db *gorm.DB, sc ManageScope, id uint64
 		if !evaluationAllows(sc, v.Evaluation) {
 			return ErrEvaluationNotFound
 		}
-		if v.Status != EvaluationOpen {
-			return Coded(ErrConflict, "evaluation_closed", "这次考评已经结束")
+		if v.Status != models.EvaluationOpen {
+			return models.Coded(models.ErrConflict, "evaluation_closed", "这次考评已经结束")
 		}
 		at := now.UTC()
-		if err := tx.Model(&Evaluation{}).Where("id = ?", id).
-			Updates(map[string]any{"status": EvaluationClosed, "closed_at": at, "updated_at": at}).Error; err != nil {
-			return translate(err)
+		if err := tx.Model(&models.Evaluation{}).Where("id = ?", id).
+			Updates(map[string]any{"status": models.EvaluationClosed, "closed_at": at, "updated_at": at}).Error; err != nil {
+			return models.Translate(err)
 		}
 		ev = v.Evaluation
-		ev.Status, ev.ClosedAt = EvaluationClosed, &at
-		return Audit(ctx, tx, now, sc.Actor, AuditEvaluationClose, "evaluation", id, string(EvaluationOpen), string(EvaluationClosed), ev.Title())
+		ev.Status, ev.ClosedAt = models.EvaluationClosed, &at
+		return models.Audit(ctx, tx, now, sc.Actor, AuditEvaluationClose, "evaluation", id, string(models.EvaluationOpen), string(models.EvaluationClosed), ev.Title())
 	})
 	return ev, err
 }
 
 // ReopenEvaluation opens a closed evaluation again, for a correction; only
 // the county office may, with a reason, and it is audited.
-func ReopenEvaluation(ctx context.Context, db *gorm.DB, sc ManageScope, id uint64, reason string, now time.Time) (Evaluation, error) {
+func ReopenEvaluation(ctx context.Context, db *gorm.DB, sc models.ManageScope, id uint64, reason string, now time.Time) (models.Evaluation, error) {
 	if !sc.All {
-		return Evaluation{}, Coded(ErrForbidden, "evaluation_reopen", "只有县人大常委会办公室可以重新开启已结束的考评")
+		return models.Evaluation{}, models.Coded(models.ErrForbidden, "evaluation_reopen", "只有县人大常委会办公室可以重新开启已结束的考评")
 	}
-	reason = CleanLine(reason)
+	reason = models.CleanLine(reason)
 	if reason == "" {
-		return Evaluation{}, Invalid("reason", "请填写重新开启的原因")
+		return models.Evaluation{}, models.Invalid("reason", "请填写重新开启的原因")
 	}
 	if utf8.RuneCountInString(reason) > 200 {
-		return Evaluation{}, Invalid("reason", "原因不能超过200个字")
+		return models.Evaluation{}, models.Invalid("reason", "原因不能超过200个字")
 	}
-	var ev Evaluation
-	err := RunTx(ctx, db, func(tx *gorm.DB) error {
+	var ev models.Evaluation
+	err := models.RunTx(ctx, db, func(tx *gorm.DB) error {
 		v, err := loadEvaluation(tx, id, true)
 		if err != nil {
 			return err
 		}
-		if v.Status != EvaluationClosed {
+		if v.Status != models.EvaluationClosed {
 			return ErrEvaluationOpen
 		}
-		if err := tx.Model(&Evaluation{}).Where("id = ?", id).
-			Updates(map[string]any{"status": EvaluationOpen, "closed_at": nil, "updated_at": now.UTC()}).Error; err != nil {
-			return translate(err)
+		if err := tx.Model(&models.Evaluation{}).Where("id = ?", id).
+			Updates(map[string]any{"status": models.EvaluationOpen, "closed_at": nil, "updated_at": now.UTC()}).Error; err != nil {
+			return models.Translate(err)
 		}
 		ev = v.Evaluation
-		ev.Status, ev.ClosedAt = EvaluationOpen, nil
-		return Audit(ctx, tx, now, sc.Actor, AuditEvaluationReopen, "evaluation", id, string(EvaluationClosed), string(EvaluationOpen), reason)
+		ev.Status, ev.ClosedAt = models.EvaluationOpen, nil
+		return models.Audit(ctx, tx, now, sc.Actor, AuditEvaluationReopen, "evaluation", id, string(models.EvaluationClosed), string(models.EvaluationOpen), reason)
 	})
 	return ev, err
 }
 
 // evaluationKeyOf is the (level, township) of the evaluation a deputy
 // belongs to; ok is false for deputies above the county level.
-func evaluationKeyOf(tx *gorm.DB, d Deputy) (Level, string, bool, error) {
+func evaluationKeyOf(tx *gorm.DB, d models.Deputy) (models.Level, string, bool, error) {
 	switch d.Level {
-	case LevelCounty:
-		return LevelCounty, "", true, nil
-	case LevelTownship:
-		var st Station
+	case models.LevelCounty:
+		return models.LevelCounty, "", true, nil
+	case models.LevelTownship:
+		var st models.Station
 		if err := tx.Select("id", "district").First(&st, d.StationID).Error; err != nil {
-			return "", "", false, translate(err)
+			return "", "", false, models.Translate(err)
 		}
-		return LevelTownship, st.District, true, nil
+		return models.LevelTownship, st.District, true, nil
 	}
 	return "", "", false, nil
 }
@@ -384,36 +332,36 @@ func evaluationKeyOf(tx *gorm.DB, d Deputy) (Level, string, bool, error) {
 // change an approved entry then.
 func EvaluationLocked(ctx context.Context, db *gorm.DB, deputyID uint64, date string) (bool, error) {
 	if len(date) < 4 {
-		return false, Invalid("date", "日期格式不正确")
+		return false, models.Invalid("date", "日期格式不正确")
 	}
 	year, err := strconv.Atoi(date[:4])
 	if err != nil {
-		return false, Invalid("date", "日期格式不正确")
+		return false, models.Invalid("date", "日期格式不正确")
 	}
 	ev, ok, err := EvaluationOfDeputy(ctx, db, deputyID, year)
 	if err != nil || !ok {
 		return false, err
 	}
-	return ev.Status == EvaluationClosed, nil
+	return ev.Status == models.EvaluationClosed, nil
 }
 
 // EvaluationOfDeputy is the year's evaluation the deputy belongs to; ok is
 // false when none was created (or the deputy is above the county level).
 // The deputy's own pages use it to offer the self-assessment.
-func EvaluationOfDeputy(ctx context.Context, db *gorm.DB, deputyID uint64, year int) (Evaluation, bool, error) {
+func EvaluationOfDeputy(ctx context.Context, db *gorm.DB, deputyID uint64, year int) (models.Evaluation, bool, error) {
 	tx := db.WithContext(ctx)
-	var d Deputy
+	var d models.Deputy
 	if err := tx.Select("id", "level", "station_id").First(&d, deputyID).Error; err != nil {
-		return Evaluation{}, false, notFoundAs(err, ErrDeputyNotFound)
+		return models.Evaluation{}, false, models.NotFoundAs(err, models.ErrDeputyNotFound)
 	}
 	level, township, ok, err := evaluationKeyOf(tx, d)
 	if err != nil || !ok {
-		return Evaluation{}, false, err
+		return models.Evaluation{}, false, err
 	}
-	var ev Evaluation
+	var ev models.Evaluation
 	res := tx.Where("year = ? AND level = ? AND township = ?", year, level, township).Limit(1).Find(&ev)
 	if res.Error != nil {
-		return Evaluation{}, false, translate(res.Error)
+		return models.Evaluation{}, false, models.Translate(res.Error)
 	}
 	return ev, res.RowsAffected > 0, nil
 }
@@ -423,32 +371,32 @@ func EvaluationOfDeputy(ctx context.Context, db *gorm.DB, deputyID uint64, year 
 // characters) and one of SelfGrades. A second submission replaces the
 // first. The deputy's own pages call it; staff entering it on a deputy's
 // behalf call EnterSelfAssessment.
-func SubmitSelfAssessment(ctx context.Context, db *gorm.DB, deputyID, evaluationID uint64, text, grade string, now time.Time) (SelfAssessment, error) {
-	return saveSelfAssessment(ctx, db, nil, Actor{Kind: "deputy", ID: deputyID}, deputyID, evaluationID, text, grade, now)
+func SubmitSelfAssessment(ctx context.Context, db *gorm.DB, deputyID, evaluationID uint64, text, grade string, now time.Time) (models.SelfAssessment, error) {
+	return saveSelfAssessment(ctx, db, nil, models.Actor{Kind: "deputy", ID: deputyID}, deputyID, evaluationID, text, grade, now)
 }
 
 // EnterSelfAssessment is SubmitSelfAssessment by staff in sc on the
 // deputy's behalf (a deputy without WeChat hands in a written one).
-func EnterSelfAssessment(ctx context.Context, db *gorm.DB, sc ManageScope, evaluationID, deputyID uint64, text, grade string, now time.Time) (SelfAssessment, error) {
+func EnterSelfAssessment(ctx context.Context, db *gorm.DB, sc models.ManageScope, evaluationID, deputyID uint64, text, grade string, now time.Time) (models.SelfAssessment, error) {
 	if !sc.All && sc.Township == "" {
-		return SelfAssessment{}, ErrManageForbidden
+		return models.SelfAssessment{}, models.ErrManageForbidden
 	}
 	return saveSelfAssessment(ctx, db, &sc, sc.Actor, deputyID, evaluationID, text, grade, now)
 }
 
-func saveSelfAssessment(ctx context.Context, db *gorm.DB, sc *ManageScope, who Actor, deputyID, evaluationID uint64, text, grade string, now time.Time) (SelfAssessment, error) {
-	text = CleanText(text)
+func saveSelfAssessment(ctx context.Context, db *gorm.DB, sc *models.ManageScope, who models.Actor, deputyID, evaluationID uint64, text, grade string, now time.Time) (models.SelfAssessment, error) {
+	text = models.CleanText(text)
 	if text == "" {
-		return SelfAssessment{}, Invalid("text", "请填写自评内容")
+		return models.SelfAssessment{}, models.Invalid("text", "请填写自评内容")
 	}
 	if utf8.RuneCountInString(text) > MaxSelfAssessment {
-		return SelfAssessment{}, Invalid("text", fmt.Sprintf("自评内容不能超过%d个字", MaxSelfAssessment))
+		return models.SelfAssessment{}, models.Invalid("text", fmt.Sprintf("自评内容不能超过%d个字", MaxSelfAssessment))
 	}
 	if !slices.Contains(SelfGrades, grade) {
-		return SelfAssessment{}, Invalid("grade", "请选择自评等次：优秀、称职、基本称职或不称职")
+		return models.SelfAssessment{}, models.Invalid("grade", "请选择自评等次：优秀、称职、基本称职或不称职")
 	}
-	var out SelfAssessment
-	err := RunTx(ctx, db, func(tx *gorm.DB) error {
+	var out models.SelfAssessment
+	err := models.RunTx(ctx, db, func(tx *gorm.DB) error {
 		v, err := loadEvaluation(tx, evaluationID, true)
 		if err != nil {
 			return err
@@ -456,30 +404,30 @@ func saveSelfAssessment(ctx context.Context, db *gorm.DB, sc *ManageScope, who A
 		if sc != nil && !evaluationAllows(*sc, v.Evaluation) {
 			return ErrEvaluationNotFound
 		}
-		if v.Status != EvaluationOpen {
+		if v.Status != models.EvaluationOpen {
 			return ErrEvaluationClosed
 		}
 		if _, err := evaluationDeputy(tx, v.Evaluation, deputyID); err != nil {
 			return err
 		}
-		var old SelfAssessment
-		found, err := lockFind(tx, &old, "evaluation_id = ? AND deputy_id = ?", evaluationID, deputyID)
+		var old models.SelfAssessment
+		found, err := models.LockFind(tx, &old, "evaluation_id = ? AND deputy_id = ?", evaluationID, deputyID)
 		if err != nil {
 			return err
 		}
-		out = SelfAssessment{EvaluationID: evaluationID, DeputyID: deputyID, Text: text, Grade: grade,
+		out = models.SelfAssessment{EvaluationID: evaluationID, DeputyID: deputyID, Text: text, Grade: grade,
 			SubmittedAt: now.UTC(), UpdatedAt: now.UTC()}
 		from := ""
 		if found {
 			out.SubmittedAt, out.VoterRating, from = old.SubmittedAt, old.VoterRating, old.Grade
-			if err := tx.Model(&SelfAssessment{}).Where("evaluation_id = ? AND deputy_id = ?", evaluationID, deputyID).
+			if err := tx.Model(&models.SelfAssessment{}).Where("evaluation_id = ? AND deputy_id = ?", evaluationID, deputyID).
 				Updates(map[string]any{"text": text, "grade": grade, "updated_at": now.UTC()}).Error; err != nil {
-				return translate(err)
+				return models.Translate(err)
 			}
 		} else if err := tx.Create(&out).Error; err != nil {
-			return translate(err)
+			return models.Translate(err)
 		}
-		return Audit(ctx, tx, now, who, AuditSelfAssessment, "evaluation", evaluationID, from, grade,
+		return models.Audit(ctx, tx, now, who, AuditSelfAssessment, "evaluation", evaluationID, from, grade,
 			fmt.Sprintf("代表#%d 自评", deputyID))
 	})
 	return out, err
@@ -487,11 +435,11 @@ func saveSelfAssessment(ctx context.Context, db *gorm.DB, sc *ManageScope, who A
 
 // evaluationDeputies are the deputies an evaluation scores: of its level
 // (and township, by primary station), in office for part of its year.
-func evaluationDeputies(tx *gorm.DB, ev Evaluation) *gorm.DB {
-	first, last := ev.yearSpan()
+func evaluationDeputies(tx *gorm.DB, ev models.Evaluation) *gorm.DB {
+	first, last := ev.YearSpan()
 	q := tx.Table("deputies").Joins("JOIN stations ON stations.id = deputies.station_id").
 		Where("deputies.level = ?", ev.Level)
-	if ev.Level == LevelTownship {
+	if ev.Level == models.LevelTownship {
 		q = q.Where("stations.district = ?", ev.Township)
 	}
 	return inOfficeDuring(q, first, last)
@@ -501,21 +449,21 @@ func evaluationDeputies(tx *gorm.DB, ev Evaluation) *gorm.DB {
 // a retired deputy without a term end is left out.
 func inOfficeDuring(q *gorm.DB, first, last string) *gorm.DB {
 	return q.Where("(deputies.term_start = '' OR deputies.term_start <= ?) AND (deputies.term_end = '' OR deputies.term_end >= ?)", last, first).
-		Where("deputies.status = ? OR deputies.term_end <> ''", DeputyActive)
+		Where("deputies.status = ? OR deputies.term_end <> ''", models.DeputyActive)
 }
 
 // evaluationDeputy loads one deputy of the evaluation, or ErrNotInEvaluation.
-func evaluationDeputy(tx *gorm.DB, ev Evaluation, deputyID uint64) (Deputy, error) {
-	if !ValidID(deputyID) {
-		return Deputy{}, ErrNotInEvaluation
+func evaluationDeputy(tx *gorm.DB, ev models.Evaluation, deputyID uint64) (models.Deputy, error) {
+	if !models.ValidID(deputyID) {
+		return models.Deputy{}, ErrNotInEvaluation
 	}
-	var d Deputy
+	var d models.Deputy
 	res := evaluationDeputies(tx, ev).Where("deputies.id = ?", deputyID).Select("deputies.*").Limit(1).Scan(&d)
 	if res.Error != nil {
-		return Deputy{}, translate(res.Error)
+		return models.Deputy{}, models.Translate(res.Error)
 	}
 	if res.RowsAffected == 0 || d.ID == 0 {
-		return Deputy{}, ErrNotInEvaluation
+		return models.Deputy{}, ErrNotInEvaluation
 	}
 	return d, nil
 }
