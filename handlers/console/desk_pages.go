@@ -19,6 +19,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
 )
 
 // The reception-day desk's pages (docs/ARCHITECTURE.md#reception-desk):
@@ -233,24 +234,31 @@ func (h *Handlers) deskWalkIn(c *gin.Context) {
 
 // deskSignInDeputy signs in a deputy of the roster who came.
 func (h *Handlers) deskSignInDeputy(c *gin.Context) {
+	h.deskSignIn(c, "deputy", models.SignInDeputy, "代表已签到", "这位代表已经签过到了")
+}
+
+// deskSignIn signs in at a day's desk the person of the path's param (a
+// deputy of the roster, an invited guest) with signIn, and answers with
+// done, or again when they had signed in already.
+func (h *Handlers) deskSignIn(c *gin.Context, param string,
+	signIn func(context.Context, *gorm.DB, models.StaffScope, uint64, uint64, time.Time) (bool, error), done, again string) {
 	id, ok := h.pageID(c, "day")
 	if !ok {
 		return
 	}
-	dep, ok := h.pageID(c, "deputy")
+	who, ok := h.pageID(c, param)
 	if !ok {
 		return
 	}
-	already, err := models.SignInDeputy(c.Request.Context(), h.DB, models.ScopeOf(consoleStaff(c)), id, dep, h.Now())
+	already, err := signIn(c.Request.Context(), h.DB, models.ScopeOf(consoleStaff(c)), id, who, h.Now())
 	if err != nil {
 		h.deskFail(c, id, err, "")
 		return
 	}
-	notice := "代表已签到"
 	if already {
-		notice = "这位代表已经签过到了"
+		done = again
 	}
-	seeOther(c, deskPath(id), notice)
+	seeOther(c, deskPath(id), done)
 }
 
 // deskAddDeputy adds a deputy who came unscheduled, signed in.
@@ -289,24 +297,7 @@ func (h *Handlers) deskAddGuest(c *gin.Context) {
 
 // deskSignInGuest signs in an invited guest who came.
 func (h *Handlers) deskSignInGuest(c *gin.Context) {
-	id, ok := h.pageID(c, "day")
-	if !ok {
-		return
-	}
-	g, ok := h.pageID(c, "guest")
-	if !ok {
-		return
-	}
-	already, err := models.SignInGuest(c.Request.Context(), h.DB, models.ScopeOf(consoleStaff(c)), id, g, h.Now())
-	if err != nil {
-		h.deskFail(c, id, err, "")
-		return
-	}
-	notice := "受邀人员已签到"
-	if already {
-		notice = "这位受邀人员已经签过到了"
-	}
-	seeOther(c, deskPath(id), notice)
+	h.deskSignIn(c, "guest", models.SignInGuest, "受邀人员已签到", "这位受邀人员已经签过到了")
 }
 
 // deskRemoveGuest withdraws an invitation.
