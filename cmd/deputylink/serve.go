@@ -190,7 +190,7 @@ func (a *app) handlerDeps() (handlers.Deps, error) {
 		DB: a.db, Redis: a.redis, RedisPrefix: a.cfg.RedisPrefix, Log: a.log, Registry: a.registry,
 		BodyLimit: a.cfg.BodyLimit, Location: a.cfg.Timezone, Version: versionString(),
 		Limits:  handlers.DefaultRateLimits(),
-		DataDir: a.cfg.DataDir, Notify: a.cfg.Notify, OpinionNotify: a.cfg.OpinionNotify,
+		DataDir: a.cfg.DataDir, Notify: a.cfg.Notify, OpinionNotify: a.cfg.OpinionNotify, DeputyNotify: a.cfg.DeputyNotify,
 		Routes:  &models.RouteWorldCache{TTL: time.Minute},
 		Metrics: handlers.MetricsAccess{Token: a.cfg.Metrics.Token.Value(), Elsewhere: a.cfg.Metrics.Addr != ""},
 		OA: handlers.OAConfig{
