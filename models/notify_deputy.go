@@ -166,7 +166,9 @@ func QueueBroadcastNotices(ctx context.Context, tx *gorm.DB, b Broadcast, deputi
 }
 
 // deputyNoticesSince counts, per deputy, the broadcast notices queued for
-// them after since.
+// them after since. It is a locking read: on MySQL a plain SELECT would
+// read the transaction's snapshot, taken before the caller waited for the
+// deputies' locks, and miss the notices of the broadcast it waited for.
 func deputyNoticesSince(tx *gorm.DB, deputyIDs []uint64, since time.Time) (map[uint64]int, error) {
 	out := map[uint64]int{}
 	if len(deputyIDs) == 0 {
@@ -178,7 +180,7 @@ func deputyNoticesSince(tx *gorm.DB, deputyIDs []uint64, since time.Time) (map[u
 	}
 	for ids := range slices.Chunk(deputyIDs, 500) {
 		rows = rows[:0]
-		if err := tx.Model(&BroadcastRecipient{}).Select("deputy_id, COUNT(*) AS n").
+		if err := lockingUpdate(tx).Model(&BroadcastRecipient{}).Select("deputy_id, COUNT(*) AS n").
 			Where("deputy_id IN ? AND notified_at > ?", ids, since.UTC()).
 			Group("deputy_id").Scan(&rows).Error; err != nil {
 			return nil, fmt.Errorf("count deputy notices: %w", translate(err))
