@@ -121,7 +121,7 @@ func (e *env) names(ids ...uint64) []string {
 // article is a law article to everyone in the scope.
 func article(title string) broadcasts.NewBroadcast {
 	return broadcasts.NewBroadcast{Kind: models.BroadcastLaw, Title: title,
-		Body: "《中华人民共和国全国人民代表大会和地方各级人民代表大会代表法》第二十条规定，代表应当与原选区选民保持密切联系。",
+		Body:     "《中华人民共和国全国人民代表大会和地方各级人民代表大会代表法》第二十条规定，代表应当与原选区选民保持密切联系。",
 		Audience: models.AudienceAll}
 }
 
@@ -235,7 +235,9 @@ func TestAudiences(t *testing.T) {
 		{"station of 河口镇", func(in *broadcasts.NewBroadcast) {
 			in.Audience, in.StationIDs = models.AudienceStations, []uint64{e.a.ID, e.c.ID}
 		}, "station_ids"},
-		{"unknown station", func(in *broadcasts.NewBroadcast) { in.Audience, in.StationIDs = models.AudienceStations, []uint64{9999} }, "station_ids"},
+		{"unknown station", func(in *broadcasts.NewBroadcast) {
+			in.Audience, in.StationIDs = models.AudienceStations, []uint64{9999}
+		}, "station_ids"},
 	} {
 		in := article("越权发送：" + tc.name)
 		tc.in(&in)
@@ -541,7 +543,10 @@ func TestCreateRefusesBadInput(t *testing.T) {
 			in.Attachment = &broadcasts.Attachment{Kind: models.ReplyFilePDF, Name: "a.pdf", Path: "../etc/passwd", Size: 9}
 		}},
 		{"session_at", func(in *broadcasts.NewBroadcast) { *in = training(e, "无时间培训"); in.SessionAt = time.Time{} }},
-		{"session_at", func(in *broadcasts.NewBroadcast) { *in = training(e, "过去的培训"); in.SessionAt = e.now.Add(-time.Hour) }},
+		{"session_at", func(in *broadcasts.NewBroadcast) {
+			*in = training(e, "过去的培训")
+			in.SessionAt = e.now.Add(-time.Hour)
+		}},
 		{"session_place", func(in *broadcasts.NewBroadcast) { *in = training(e, "无地点培训"); in.SessionPlace = "" }},
 		{"signup_until", func(in *broadcasts.NewBroadcast) {
 			*in = training(e, "截止晚于开始")
