@@ -13,6 +13,7 @@ import (
 
 	"deputylink/handlers"
 	"deputylink/models"
+	"deputylink/models/broadcasts"
 )
 
 type serveOptions struct {
@@ -46,6 +47,9 @@ func serve(ctx context.Context, getenv func(string) string, opt serveOptions) er
 		}
 		rs, err := models.LoadDemoRecords(ctx, a.db, time.Now(), a.cfg.Timezone)
 		if err != nil {
+			return err
+		}
+		if _, err := broadcasts.LoadDemo(ctx, a.db, time.Now(), a.cfg.Timezone); err != nil {
 			return err
 		}
 		a.log.Info("Demo data ready", "stations", st.Stations, "deputies", st.Deputies, "created", st.Created(),
@@ -177,6 +181,9 @@ func demoCmd(ctx context.Context, getenv func(string) string, stdout io.Writer) 
 		return err
 	}
 	if _, err := models.LoadDemoRecords(ctx, a.db, time.Now(), a.cfg.Timezone); err != nil {
+		return err
+	}
+	if _, err := broadcasts.LoadDemo(ctx, a.db, time.Now(), a.cfg.Timezone); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "demo county loaded: %d stations, %d communities, %d deputies, %d codes (%d rows created)\n",
