@@ -131,6 +131,11 @@ func windowErr(r models.Review, now time.Time) error {
 // deputy who is not a county or township deputy. in.Level and
 // in.Township may be left empty: they are the scope's own.
 func Create(ctx context.Context, db *gorm.DB, sc models.ManageScope, in NewReview, now time.Time) (models.Review, error) {
+	return create(ctx, db, sc, in, now, func(int) string { return newSlipCode() })
+}
+
+// create is Create with the slips' codes from code (the demo's are fixed).
+func create(ctx context.Context, db *gorm.DB, sc models.ManageScope, in NewReview, now time.Time, code func(i int) string) (models.Review, error) {
 	level, township, ok := organiserOf(sc)
 	if !ok {
 		return models.Review{}, models.ErrNotOrganiser
@@ -167,7 +172,7 @@ func Create(ctx context.Context, db *gorm.DB, sc models.ManageScope, in NewRevie
 			if in.Slips > 0 {
 				slips := make([]models.BallotSlip, in.Slips)
 				for i := range slips {
-					slips[i] = models.BallotSlip{ReviewID: out.ID, Code: newSlipCode()}
+					slips[i] = models.BallotSlip{ReviewID: out.ID, Code: code(i)}
 				}
 				if err := tx.CreateInBatches(&slips, 500).Error; err != nil {
 					return models.Translate(err)
