@@ -100,6 +100,19 @@ func organises(sc models.ManageScope, r models.Review) bool {
 	return ok && r.Level == l && r.Township == t
 }
 
+// organiserOnly refuses what only r's organiser may do: ErrNotOrganiser
+// to the county office looking at a township's review, ErrReviewNotFound
+// to anyone else (who may not know it exists).
+func organiserOnly(sc models.ManageScope, r models.Review) error {
+	switch {
+	case organises(sc, r):
+		return nil
+	case oversees(sc, r):
+		return models.ErrNotOrganiser
+	}
+	return ErrReviewNotFound
+}
+
 // oversees reports whether sc may look at r: its organiser, or the county
 // office.
 func oversees(sc models.ManageScope, r models.Review) bool { return sc.All || organises(sc, r) }
@@ -407,11 +420,8 @@ func Slips(ctx context.Context, db *gorm.DB, sc models.ManageScope, id uint64) (
 	if err != nil {
 		return nil, err
 	}
-	if !organises(sc, r) {
-		if oversees(sc, r) {
-			return nil, models.ErrNotOrganiser
-		}
-		return nil, ErrReviewNotFound
+	if err := organiserOnly(sc, r); err != nil {
+		return nil, err
 	}
 	var slips []models.BallotSlip
 	if err := tx.Where("review_id = ?", id).Order("id").Find(&slips).Error; err != nil {
