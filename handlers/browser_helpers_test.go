@@ -37,6 +37,7 @@ import (
 	"deputylink/jobs"
 	"deputylink/models"
 	"deputylink/models/modelstest"
+	"deputylink/models/reviews"
 	"deputylink/wechat"
 	"deputylink/wechat/wechattest"
 
@@ -317,7 +318,7 @@ func newBrowserApp(t *testing.T) *browserApp {
 		Limits: handlers.DefaultRateLimits(), DataDir: t.TempDir(),
 		Routes:        &models.RouteWorldCache{TTL: time.Minute},
 		OpinionNotify: notify,
-		MP:            wc, Sealer: sealer,
+		MP:            wc, Sealer: sealer, Ballots: reviews.NewKeyer(key),
 		OA:      handlers.OAConfig{AppID: wechattest.DefaultOAAppID, Token: browserOAToken, MPAppID: wechattest.DefaultMPAppID},
 		WebAuth: wc,
 	}
