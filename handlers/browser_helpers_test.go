@@ -37,6 +37,7 @@ import (
 	"deputylink/jobs"
 	"deputylink/models"
 	"deputylink/models/modelstest"
+	"deputylink/models/reviews"
 	"deputylink/wechat"
 	"deputylink/wechat/wechattest"
 
@@ -256,6 +257,8 @@ type browserApp struct {
 	Loc  *time.Location
 	// Notify is the opinion notification configuration (jobs need it).
 	Notify config.OpinionNotify
+	// Ballots keys the reviews' ballots, as the app's does.
+	Ballots *reviews.Keyer
 	srv    *httptest.Server
 	// passwords are the console passwords account set, by username: set
 	// once, so a second tab's sign-in does not end the first's session
@@ -317,14 +320,14 @@ func newBrowserApp(t *testing.T) *browserApp {
 		Limits: handlers.DefaultRateLimits(), DataDir: t.TempDir(),
 		Routes:        &models.RouteWorldCache{TTL: time.Minute},
 		OpinionNotify: notify,
-		MP:            wc, Sealer: sealer,
+		MP:            wc, Sealer: sealer, Ballots: reviews.NewKeyer(key),
 		OA:      handlers.OAConfig{AppID: wechattest.DefaultOAAppID, Token: browserOAToken, MPAppID: wechattest.DefaultMPAppID},
 		WebAuth: wc,
 	}
 	srv.Config.Handler = handlers.NewRouter(d)
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &browserApp{t: t, URL: base, DB: db, RD: rd, Fake: fake, WC: wc, Loc: loc, Notify: notify, srv: srv}
+	return &browserApp{t: t, URL: base, DB: db, RD: rd, Fake: fake, WC: wc, Loc: loc, Notify: notify, srv: srv, Ballots: d.Ballots}
 }
 
 // staff returns a demo staff member by name, with their stations.

@@ -24,6 +24,7 @@ import (
 	"deputylink/handlers/official"
 	"deputylink/handlers/shared"
 	"deputylink/models"
+	"deputylink/models/reviews"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -51,6 +52,9 @@ type Deps struct {
 	MP MiniProgram
 	// Sealer encrypts personal data at rest.
 	Sealer *models.Sealer
+	// Ballots keys the ballots of reviews to their voters (reviews.NewKeyer
+	// over the data key); nil refuses ballots.
+	Ballots *reviews.Keyer
 	// Limits are the abuse limits; the zero value turns them all off.
 	Limits RateLimits
 	// OA configures the official-account push endpoint and its bot.
@@ -208,7 +212,7 @@ func NewRouter(d Deps) *gin.Engine {
 	}
 	api.Mount(r.Group(apiBase), base, api.Config{MP: d.MP, Sealer: d.Sealer, Limits: d.Limits})
 	official.Mount(r.Group("/wechat"), base, d.OA)
-	console.Mount(r.Group("/console"), base, console.Config{WebAuth: d.WebAuth, Sealer: d.Sealer})
+	console.Mount(r.Group("/console"), base, console.Config{WebAuth: d.WebAuth, Sealer: d.Sealer, Ballots: d.Ballots})
 	return r
 }
 
