@@ -259,7 +259,7 @@ type browserApp struct {
 	Notify config.OpinionNotify
 	// Ballots keys the reviews' ballots, as the app's does.
 	Ballots *reviews.Keyer
-	srv    *httptest.Server
+	srv     *httptest.Server
 	// passwords are the console passwords account set, by username: set
 	// once, so a second tab's sign-in does not end the first's session
 	// (a password change voids older sessions).

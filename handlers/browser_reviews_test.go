@@ -56,7 +56,7 @@ func TestBrowserReviewTally(t *testing.T) {
 	}
 	desk.clickText("新建选民评议代表")
 	desk.waitPath("/console/reviews/new")
-	desk.waitText("联系群众")
+	desk.waitText("述职的代表")
 	f := desk.formOf("建立评议").fill("title", "2026年城关选区县人大代表述职评议").fill("place", "城关镇人大代表之家").
 		fill("slips", "8").fill("min_ballots", "5").
 		choose("subject_id", strconv.FormatUint(zhang.ID, 10)).choose("subject_id", strconv.FormatUint(zhao.ID, 10))

@@ -62,6 +62,8 @@ func (h *Handlers) reviewPages(g *gin.RouterGroup) {
 // reviewRow is one review of the list.
 type reviewRow struct {
 	Href, Title, Kind, Date, Place, Status, StatusKey string
+	// Organiser names a township's review on the county office's list.
+	Organiser string
 	OfDeputies                                        bool
 	Slips, SlipsUsed, Ballots                         int
 }
@@ -95,6 +97,9 @@ func (h *Handlers) reviewListPage(c *gin.Context) {
 			Date: models.CalendarFullDateText(r.Date), Place: r.Place, Status: v.Status.Label(), StatusKey: string(v.Status),
 			OfDeputies: r.Kind == models.ReviewOfDeputies, Slips: v.Slips, SlipsUsed: v.SlipsUsed,
 			Ballots: v.Ballots + r.PaperBallots})
+		if !reviews.Organises(sc, r) {
+			d.Rows[len(d.Rows)-1].Organiser = reviews.OrganiserName(r)
+		}
 	}
 	h.render(c, http.StatusOK, tplReviews, page{Title: "评议", Nav: "reviews", Notice: noticeOf(c), Data: d})
 }
@@ -108,10 +113,12 @@ type reviewFormData struct {
 	Dims       []string
 	Candidates []checkItem
 	Bad        string
+	// MinMin is the least minimum of ballots an organiser may set.
+	MinMin int
 }
 
 // reviewDimBoxes is how many dimension boxes the form offers.
-const reviewDimBoxes = 8
+const reviewDimBoxes = 8 // reviews.MaxDimensions allows more; eight fit the form
 
 // reviewKindOf reads a kind from a form or query.
 func reviewKindOf(s string) (models.ReviewKind, error) {
@@ -129,7 +136,7 @@ func (h *Handlers) reviewNewPage(c *gin.Context) {
 		return
 	}
 	day := h.Now().In(h.Location).AddDate(0, 0, 7).Format(models.DateLayout)
-	form := map[string]string{"date": day, "opens": "09:00", "closes": "12:00",
+	form := map[string]string{"date": day, "opens_at": "09:00", "closes_at": "12:00",
 		"min_ballots": strconv.Itoa(models.DefaultReviewMinBallots)}
 	dims := models.DefaultReviewDimensions
 	if kind == models.ReviewOfDepartments {
@@ -150,8 +157,8 @@ func (h *Handlers) renderReviewForm(c *gin.Context, status int, msg string, kind
 		return
 	}
 	d := reviewFormData{Kind: string(kind), KindLabel: kind.Label(), Organiser: organiserLabel(sc),
-		OfDeputies: kind == models.ReviewOfDeputies, Form: form, Bad: bad}
-	d.Dims = make([]string, reviewDimBoxes)
+		OfDeputies: kind == models.ReviewOfDeputies, Form: form, Bad: bad, MinMin: reviews.MinMinBallots}
+	d.Dims = make([]string, max(reviewDimBoxes, len(dims)))
 	copy(d.Dims, dims)
 	for _, cd := range cands {
 		v := strconv.FormatUint(cd.ID, 10)
@@ -180,7 +187,7 @@ type reviewForm struct {
 // again) and a reviews.NewReview; the error names the first bad field.
 func (h *Handlers) readReviewForm(c *gin.Context) (reviewForm, reviews.NewReview, error) {
 	f := reviewForm{fields: map[string]string{}, chosen: map[string]bool{}}
-	for _, k := range []string{"title", "date", "place", "opens", "closes", "min_ballots", "slips"} {
+	for _, k := range []string{"title", "date", "place", "opens_at", "closes_at", "min_ballots", "slips"} {
 		f.fields[k] = strings.TrimSpace(c.PostForm(k))
 	}
 	for _, d := range c.PostFormArray("dimension") {
@@ -193,14 +200,12 @@ func (h *Handlers) readReviewForm(c *gin.Context) (reviewForm, reviews.NewReview
 	if err != nil {
 		return f, reviews.NewReview{}, err
 	}
-	sc := manageScope(c)
-	in := reviews.NewReview{Kind: kind, Title: f.fields["title"], Level: reviews.OrganiserLevel(sc), Township: sc.Township,
-		Date: f.fields["date"], Place: f.fields["place"], Dimensions: f.dims}
+	in := reviews.NewReview{Kind: kind, Title: f.fields["title"], Date: f.fields["date"], Place: f.fields["place"], Dimensions: f.dims}
 	for _, s := range c.PostFormArray("subject_id") {
 		f.chosen[s] = true
 		id, ok := models.ParseID(s)
 		if !ok {
-			return f, in, models.Invalid("subject_id", "评议对象选择有误，请重新选择")
+			return f, in, models.Invalid("subject_ids", "评议对象选择有误，请重新选择")
 		}
 		in.SubjectIDs = append(in.SubjectIDs, id)
 	}
@@ -215,10 +220,10 @@ func (h *Handlers) readReviewForm(c *gin.Context) (reviewForm, reviews.NewReview
 		}
 		return day.Add(time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute), nil
 	}
-	if in.OpensAt, err = clock("opens", "开始投票的时间"); err != nil {
+	if in.OpensAt, err = clock("opens_at", "开始投票的时间"); err != nil {
 		return f, in, err
 	}
-	if in.ClosesAt, err = clock("closes", "结束投票的时间"); err != nil {
+	if in.ClosesAt, err = clock("closes_at", "结束投票的时间"); err != nil {
 		return f, in, err
 	}
 	if in.MinBallots, err = formCount(f.fields["min_ballots"], "min_ballots", "最少有效票数"); err != nil {
@@ -290,6 +295,10 @@ type reviewData struct {
 	HiddenWhy                   string
 	Ratings                     []string
 	PaperAllowed, SlipsPrinting bool
+	// Organiser is set when the staff member oversees a township's review
+	// without organising it: no action is theirs.
+	Organiser string
+	Acts      bool
 }
 
 // tallySubject is one subject's table of the tally.
@@ -368,8 +377,12 @@ func (h *Handlers) reviewPage(c *gin.Context) {
 		Min: r.MinBallots, Dimensions: v.Dimensions, Ratings: ratingLabels(),
 		SlipsHref: ReviewPath(id) + "/slips", PaperHref: ReviewPath(id) + "/paper", ExportHref: ReviewPath(id) + "/export",
 		CloseAction: ReviewPath(id) + "/close"}
-	d.PaperAllowed = !d.Closed
-	d.SlipsPrinting = d.OfDeputies && !d.Closed
+	d.Acts = reviews.Organises(sc, r)
+	if !d.Acts {
+		d.Organiser = reviews.OrganiserName(r)
+	}
+	d.PaperAllowed = d.Acts && !d.Closed
+	d.SlipsPrinting = d.Acts && d.OfDeputies && !d.Closed
 	for _, s := range v.Subjects {
 		d.Subjects = append(d.Subjects, s.Name)
 	}
@@ -541,11 +554,14 @@ type reviewSlipsData struct {
 	Back                        string
 }
 
-// slipView is one printed slip.
+// slipView is one printed slip. Its QR holds the slip's mini-program scene
+// (reviews.SlipScene), drawn here: a mini-program code per slip would be a
+// call to WeChat for each of hundreds of slips, and the printed code under
+// it can be typed in the mini-program instead.
 type slipView struct {
 	Code string
-	// Groups is the code cut in groups of four, as it is printed to be
-	// read out or typed.
+	// Groups is the code cut in groups (codeGroups), as it is printed to
+	// be read out or typed.
 	Groups []string
 	QR     any // the src attribute of the QR image (imgSrc)
 }
@@ -554,18 +570,13 @@ type slipView struct {
 // about 32 mm, it needs no more).
 const slipQRSize = 300
 
-// slipQRContent is what a slip's QR code holds: the mini-program's scene
-// for a slip, "b=<code>", which the mini-program's scanner reads (a
-// mini-program code per slip would need a call to WeChat for each of
-// hundreds of slips; the printed code under it can be typed in instead).
-func slipQRContent(code string) string { return "b=" + code }
-
-// codeGroups cuts a code in groups of four characters.
+// codeGroups cuts a code in groups of five characters (a ten-letter code
+// in two halves), which are easier to read out and type.
 func codeGroups(code string) []string {
 	var out []string
-	for len(code) > 4 {
-		out = append(out, code[:4])
-		code = code[4:]
+	for len(code) > 5 {
+		out = append(out, code[:5])
+		code = code[5:]
 	}
 	return append(out, code)
 }
@@ -598,7 +609,7 @@ func (h *Handlers) reviewSlipsPage(c *gin.Context) {
 				d.Used++
 				continue
 			}
-			png, err := QRCodePNG(slipQRContent(s.Code), slipQRSize)
+			png, err := QRCodePNG(reviews.SlipScene(s.Code), slipQRSize)
 			if err != nil {
 				h.renderErr(c, err)
 				return

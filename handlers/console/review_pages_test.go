@@ -30,7 +30,7 @@ var (
 // reviewForm is a filled new-review form for kind with subjects.
 func reviewForm(kind models.ReviewKind, title string, subjects ...models.Deputy) url.Values {
 	f := url.Values{"kind": {string(kind)}, "title": {title}, "date": {"2026-12-10"}, "place": {"东门社区代表联络站"},
-		"opens": {"09:00"}, "closes": {"12:00"}, "min_ballots": {"5"}, "slips": {"12"}}
+		"opens_at": {"09:00"}, "closes_at": {"12:00"}, "min_ballots": {"5"}, "slips": {"12"}}
 	dims := models.DefaultReviewDimensions
 	if kind == models.ReviewOfDepartments {
 		dims = models.DefaultDepartmentDimensions
@@ -212,8 +212,21 @@ func TestReviewPagesAccess(t *testing.T) {
 		!strings.Contains(body, "城关镇人大代表述职评议") {
 		t.Errorf("township's list: %d", st)
 	}
-	if st, _ := town.get(reviewPath(own)); st != http.StatusOK {
+	if st, body := town.get(reviewPath(own)); st != http.StatusOK || !strings.Contains(body, `id="close-review"`) ||
+		!strings.Contains(body, `id="print-slips"`) {
 		t.Errorf("township reads its own: %d", st)
+	}
+	// The county office oversees the township's review: it reads it, with
+	// no action of the organiser's, and cannot print its slips.
+	if st, body := admin.get(reviewPath(own)); st != http.StatusOK || strings.Contains(body, `id="close-review"`) ||
+		strings.Contains(body, `id="print-slips"`) || strings.Contains(body, `id="enter-paper"`) || !strings.Contains(body, "由城关镇人大主席团组织") {
+		t.Errorf("the county office on the township's review: %d", st)
+	}
+	if st, body := admin.get(reviewPath(own) + "/slips"); st < 400 || len(slipCodes(body)) != 0 {
+		t.Errorf("the county office prints the township's slips: %d", st)
+	}
+	if _, body := admin.get("/console/reviews"); !strings.Contains(body, "城关镇人大主席团组织") {
+		t.Errorf("the county office's list does not name the township's organiser")
 	}
 	if st, body := town.get(reviewPath(own) + "/slips"); st != http.StatusOK || len(slipCodes(body)) != 12 {
 		t.Errorf("township prints its slips: %d, %d slips", st, len(slipCodes(body)))
@@ -243,13 +256,13 @@ func TestReviewPagesFlow(t *testing.T) {
 		t.Fatalf("new form: %d", st)
 	}
 	form := reviewForm(models.ReviewOfDeputies, "2026年城关选区县人大代表述职评议", zhang, wang)
-	form.Set("opens", "九点")
+	form.Set("opens_at", "九点")
 	st, _, body = admin.post("/console/reviews", form)
 	if st != http.StatusBadRequest || !strings.Contains(body, "请填写开始投票的时间") || !strings.Contains(body, `value="九点"`) ||
 		!strings.Contains(body, `value="2026年城关选区县人大代表述职评议"`) || !strings.Contains(body, `value="`+idStr(zhang.ID)+`" checked`) {
 		t.Fatalf("bad time: %d\n%s", st, body)
 	}
-	form.Set("opens", "09:00")
+	form.Set("opens_at", "09:00")
 	id := createReview(t, admin, form)
 
 	st, body = admin.get(reviewPath(id))

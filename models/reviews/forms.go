@@ -21,16 +21,6 @@ type Candidate struct {
 	Note string
 }
 
-// OrganiserLevel is the level whose deputies a scope puts to voters: the
-// county office organises the county deputies' reviews, a township's
-// office (主席团) its township deputies'.
-func OrganiserLevel(sc models.ManageScope) models.Level {
-	if sc.All {
-		return models.LevelCounty
-	}
-	return models.LevelTownship
-}
-
 // Candidates are the subjects a scope may put to a review of kind: for a
 // review of deputies, the serving deputies of the organiser's level whose
 // primary station is in its scope (county and township deputies are the
@@ -51,7 +41,10 @@ func Candidates(ctx context.Context, db *gorm.DB, sc models.ManageScope, kind mo
 	if err != nil {
 		return nil, err
 	}
-	level := OrganiserLevel(sc)
+	level, _, ok := organiserOf(sc)
+	if !ok {
+		return nil, models.ErrNotOrganiser
+	}
 	var out []Candidate
 	for _, p := range picks {
 		if p.Level == level {
@@ -59,6 +52,19 @@ func Candidates(ctx context.Context, db *gorm.DB, sc models.ManageScope, kind mo
 		}
 	}
 	return out, nil
+}
+
+// Organises reports whether sc is r's organiser, who alone prints its
+// slips, enters its paper ballots and closes it; the county office
+// oversees the townships' reviews without these.
+func Organises(sc models.ManageScope, r models.Review) bool { return organises(sc, r) }
+
+// OrganiserName is who organises r, as the pages name it.
+func OrganiserName(r models.Review) string {
+	if r.Level == models.LevelTownship {
+		return r.Township + "人大主席团"
+	}
+	return "县人大常委会"
 }
 
 // PaperCounts are the paper counts entered so far on a review the scope
