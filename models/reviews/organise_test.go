@@ -150,8 +150,15 @@ func TestCreateChecksTheForm(t *testing.T) {
 		{"subject_ids", func(in *reviews.NewReview) { in.SubjectIDs = nil }},
 		{"slips", func(in *reviews.NewReview) { in.Slips = 0 }},
 		{"dimensions", func(in *reviews.NewReview) { in.Dimensions = []string{"联系群众", "联系群众"} }},
-		{"subject_ids", func(in *reviews.NewReview) { in.Kind = models.ReviewOfDepartments; in.Slips = 0; in.SubjectIDs = []uint64{999} }},
-		{"slips", func(in *reviews.NewReview) { in.Kind = models.ReviewOfDepartments; in.SubjectIDs = []uint64{c.depts[0].ID} }},
+		{"subject_ids", func(in *reviews.NewReview) {
+			in.Kind = models.ReviewOfDepartments
+			in.Slips = 0
+			in.SubjectIDs = []uint64{999}
+		}},
+		{"slips", func(in *reviews.NewReview) {
+			in.Kind = models.ReviewOfDepartments
+			in.SubjectIDs = []uint64{c.depts[0].ID}
+		}},
 	} {
 		in := base
 		tc.change(&in)
