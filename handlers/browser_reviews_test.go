@@ -130,6 +130,12 @@ func TestBrowserReviewTally(t *testing.T) {
 	ph.visit(fmt.Sprintf("/console/reviews/%d", id))
 	ph.waitVisible("#review-tally")
 	ph.screenshot("review-tally")
+	ph.visit("/console/reviews")
+	ph.waitText("2026年城关选区县人大代表述职评议")
+	if txt := ph.pageText(); !strings.Contains(txt, "已结束") || !strings.Contains(txt, "评议票已用 5 / 8 张") {
+		t.Errorf("the list on the phone:\n%s", txt)
+	}
+	ph.screenshot("review-list")
 }
 
 // TestBrowserDeputyRatesDepartments: a deputy opens 我的履职 inside WeChat,

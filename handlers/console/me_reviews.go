@@ -152,6 +152,8 @@ type meReviewData struct {
 	Missing int
 	// Total is the result's number of ballots.
 	Total int
+	// MaxComment is the longest comment on one department.
+	MaxComment int
 }
 
 // ballotSubject is one department on the ballot.
@@ -209,9 +211,10 @@ func (h *Handlers) pageMeReview(c *gin.Context) {
 func (h *Handlers) renderMeReview(c *gin.Context, status int, msg string, v reviews.View, voted bool, form map[string]string, showMissing bool) {
 	r := v.Review
 	d := meReviewData{ID: r.ID, Title: r.Title, Date: models.CalendarFullDateText(r.Date), Place: r.Place,
-		Window: models.DateTimeText(r.OpensAt, h.Location) + "～" + models.DateTimeText(r.ClosesAt, h.Location),
+		Window: windowText(r, h.Location),
 		Status: v.Status.Label(), StatusKey: string(v.Status), Voted: voted, Open: v.Status == reviews.StatusOpen,
-		Published: v.Published, Dimensions: v.Dimensions, Ratings: ratingLabels(), Action: meReviewPath(r.ID)}
+		Published: v.Published, Dimensions: v.Dimensions, Ratings: ratingLabels(), Action: meReviewPath(r.ID),
+		MaxComment: reviews.MaxComment}
 	if d.Open && !voted {
 		for _, s := range v.Subjects {
 			bs := ballotSubject{Name: s.Name, CommentName: commentField(s.ID), Comment: form[commentField(s.ID)]}

@@ -284,6 +284,11 @@ type reviewData struct {
 	Window, Status, StatusKey   string
 	OfDeputies                  bool
 	Open, Closed, Published     bool
+	// Final: the organiser (or the close job) closed it; Closed alone is
+	// a window that passed, with the paper ballots still to enter.
+	Final bool
+	// AutoClose is when the close job closes it if no one does.
+	AutoClose string
 	Slips, SlipsUsed            int
 	Online, Paper, Total, Min   int
 	Dimensions                  []string
@@ -357,6 +362,14 @@ func ratingLabels() []string {
 	return out
 }
 
+// windowText is when r takes ballots: "12月10日 09:00～12:00" within a day.
+func windowText(r models.Review, loc *time.Location) string {
+	if r.OpensAt.In(loc).Format(models.DateLayout) == r.ClosesAt.In(loc).Format(models.DateLayout) {
+		return models.SpanText(r.OpensAt, r.ClosesAt, loc)
+	}
+	return models.DateTimeText(r.OpensAt, loc) + "～" + models.DateTimeText(r.ClosesAt, loc)
+}
+
 func (h *Handlers) reviewPage(c *gin.Context) {
 	id, ok := h.pageID(c, "id")
 	if !ok {
@@ -370,18 +383,19 @@ func (h *Handlers) reviewPage(c *gin.Context) {
 	}
 	r := v.Review
 	d := reviewData{ID: id, Title: r.Title, Kind: r.Kind.Label(), Date: models.CalendarFullDateText(r.Date), Place: r.Place,
-		Window: models.DateTimeText(r.OpensAt, h.Location) + "～" + models.DateTimeText(r.ClosesAt, h.Location),
-		Status: v.Status.Label(), StatusKey: string(v.Status), OfDeputies: r.Kind == models.ReviewOfDeputies,
+		Window: windowText(r, h.Location), Status: v.Status.Label(), StatusKey: string(v.Status), OfDeputies: r.Kind == models.ReviewOfDeputies,
 		Open: v.Status == reviews.StatusOpen, Closed: v.Status == reviews.StatusClosed, Published: v.Published,
 		Slips: v.Slips, SlipsUsed: v.SlipsUsed, Online: v.Ballots, Paper: r.PaperBallots, Total: v.Ballots + r.PaperBallots,
 		Min: r.MinBallots, Dimensions: v.Dimensions, Ratings: ratingLabels(),
 		SlipsHref: ReviewPath(id) + "/slips", PaperHref: ReviewPath(id) + "/paper", ExportHref: ReviewPath(id) + "/export",
 		CloseAction: ReviewPath(id) + "/close"}
+	d.Final = r.ClosedAt != nil
+	d.AutoClose = models.DateTimeText(r.ClosesAt.Add(reviews.CloseGrace), h.Location)
 	d.Acts = reviews.Organises(sc, r)
 	if !d.Acts {
 		d.Organiser = reviews.OrganiserName(r)
 	}
-	d.PaperAllowed = d.Acts && !d.Closed
+	d.PaperAllowed = d.Acts && !d.Final
 	d.SlipsPrinting = d.Acts && d.OfDeputies && !d.Closed
 	for _, s := range v.Subjects {
 		d.Subjects = append(d.Subjects, s.Name)
@@ -399,7 +413,7 @@ func (h *Handlers) reviewPage(c *gin.Context) {
 			return
 		}
 		d.Tally = tallyTables(t, true)
-	case d.Closed:
+	case d.Final:
 		d.HiddenWhy = "本次评议共收到" + strconv.Itoa(d.Total) + "张有效票，不足" + strconv.Itoa(r.MinBallots) +
 			"张，为保护投票人的匿名，评议结果不予公布。"
 	default:
@@ -476,7 +490,7 @@ func (h *Handlers) reviewPaperPage(c *gin.Context) {
 		h.renderErr(c, err)
 		return
 	}
-	form := map[string]string{"ballots": strconv.Itoa(v.Review.PaperBallots)}
+	form := map[string]string{"paper_ballots": strconv.Itoa(v.Review.PaperBallots)}
 	for _, pc := range counts {
 		form[paperField(pc.SubjectID, pc.Dimension, pc.Rating)] = strconv.Itoa(pc.Count)
 	}
@@ -486,8 +500,8 @@ func (h *Handlers) reviewPaperPage(c *gin.Context) {
 // renderPaper writes the paper form of v with the values of form.
 func (h *Handlers) renderPaper(c *gin.Context, status int, msg string, v reviews.View, form map[string]string, bad string) {
 	id := v.Review.ID
-	d := reviewPaperData{ID: id, Title: v.Review.Title, Ballots: form["ballots"], Ratings: ratingLabels(), Bad: bad,
-		Action: ReviewPath(id) + "/paper", Back: ReviewPath(id), Closed: v.Status == reviews.StatusClosed}
+	d := reviewPaperData{ID: id, Title: v.Review.Title, Ballots: form["paper_ballots"], Ratings: ratingLabels(), Bad: bad,
+		Action: ReviewPath(id) + "/paper", Back: ReviewPath(id), Closed: v.Review.ClosedAt != nil}
 	for _, s := range v.Subjects {
 		ps := paperSubject{Name: s.Name}
 		for di, dim := range v.Dimensions {
@@ -517,8 +531,8 @@ func (h *Handlers) reviewPaperSave(c *gin.Context) {
 		h.renderErr(c, err)
 		return
 	}
-	form := map[string]string{"ballots": strings.TrimSpace(c.PostForm("ballots"))}
-	ballots, err := formCount(form["ballots"], "ballots", "纸质票张数")
+	form := map[string]string{"paper_ballots": strings.TrimSpace(c.PostForm("paper_ballots"))}
+	ballots, err := formCount(form["paper_ballots"], "paper_ballots", "纸质票张数")
 	var counts []models.ReviewPaperCount
 	for _, s := range v.Subjects {
 		for di, dim := range v.Dimensions {

@@ -20,16 +20,17 @@ import (
 
 func reviewPath(id uint64) string { return "/console/reviews/" + idStr(id) }
 
-// reviewDay is the meeting day of the tests' reviews; inReview is a time
-// inside its default window (09:00–12:00 local), afterReview one after.
+// The tests' reviews meet on 25 November 2026, the day after conT0 (a
+// session signed in at conT0 still lives): inReview is inside their
+// window (09:00–12:00 local), afterReview after it.
 var (
-	inReview    = time.Date(2026, 12, 10, 2, 0, 0, 0, time.UTC) // 10:00 CST
-	afterReview = time.Date(2026, 12, 10, 5, 0, 0, 0, time.UTC) // 13:00 CST
+	inReview    = time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC) // 10:00 CST
+	afterReview = time.Date(2026, 11, 25, 5, 0, 0, 0, time.UTC) // 13:00 CST
 )
 
 // reviewForm is a filled new-review form for kind with subjects.
 func reviewForm(kind models.ReviewKind, title string, subjects ...models.Deputy) url.Values {
-	f := url.Values{"kind": {string(kind)}, "title": {title}, "date": {"2026-12-10"}, "place": {"东门社区代表联络站"},
+	f := url.Values{"kind": {string(kind)}, "title": {title}, "date": {"2026-11-25"}, "place": {"东门社区代表联络站"},
 		"opens_at": {"09:00"}, "closes_at": {"12:00"}, "min_ballots": {"5"}, "slips": {"12"}}
 	dims := models.DefaultReviewDimensions
 	if kind == models.ReviewOfDepartments {
@@ -267,7 +268,7 @@ func TestReviewPagesFlow(t *testing.T) {
 
 	st, body = admin.get(reviewPath(id))
 	if st != http.StatusOK || !strings.Contains(body, "未开始") || !strings.Contains(body, "0/12") ||
-		!strings.Contains(body, "12月10日 09:00～12月10日 12:00") || strings.Contains(body, `id="review-tally"`) {
+		!strings.Contains(body, "11月25日 09:00～12:00") || strings.Contains(body, `id="review-tally"`) {
 		t.Fatalf("new review page: %d\n%s", st, body)
 	}
 	if _, body = admin.get("/console/reviews"); !strings.Contains(body, "2026年城关选区县人大代表述职评议") || !strings.Contains(body, "已用 0 / 12 张") {
@@ -325,7 +326,7 @@ func TestReviewPagesFlow(t *testing.T) {
 	}
 
 	// Paper ballots: a word is refused and kept, then numbers are saved.
-	paper := url.Values{"ballots": {"3"}}
+	paper := url.Values{"paper_ballots": {"3"}}
 	for _, s := range v.Subjects {
 		for d, dim := range v.Dimensions {
 			paper.Set(fmt.Sprintf("p_%d_%d_%s", s.ID, d, models.RatingSatisfied), "2")
@@ -345,7 +346,7 @@ func TestReviewPagesFlow(t *testing.T) {
 	if st != http.StatusSeeOther || !strings.Contains(mustUnescape(t, loc), "已录入纸质票3张") {
 		t.Fatalf("paper: %d %s", st, loc)
 	}
-	if _, body = admin.get(reviewPath(id) + "/paper"); !strings.Contains(body, `name="ballots" min="0" step="1" value="3"`) ||
+	if _, body = admin.get(reviewPath(id) + "/paper"); !strings.Contains(body, `name="paper_ballots" min="0" step="1" value="3"`) ||
 		!strings.Contains(body, fmt.Sprintf(`name="p_%d_0_satisfied" min="0" step="1" value="2"`, zhang.ID)) {
 		t.Errorf("paper form does not show what was entered")
 	}
