@@ -52,8 +52,8 @@ type Deps struct {
 	MP MiniProgram
 	// Sealer encrypts personal data at rest.
 	Sealer *models.Sealer
-	// Ballots keys the ballots of reviews to their voters (reviews.NewKeyer
-	// over the data key); nil refuses ballots.
+	// Ballots keys the ballots of reviews (reviews.NewKeyer from the data
+	// key); nil turns the voters' and the deputies' ballots off.
 	Ballots *reviews.Keyer
 	// Limits are the abuse limits; the zero value turns them all off.
 	Limits RateLimits
@@ -210,7 +210,7 @@ func NewRouter(d Deps) *gin.Engine {
 	} else if v.Name != "" {
 		d.Log.Warn("official account domain-check file not served: bad name", "name", v.Name)
 	}
-	api.Mount(r.Group(apiBase), base, api.Config{MP: d.MP, Sealer: d.Sealer, Limits: d.Limits})
+	api.Mount(r.Group(apiBase), base, api.Config{MP: d.MP, Sealer: d.Sealer, Limits: d.Limits, Ballots: d.Ballots})
 	official.Mount(r.Group("/wechat"), base, d.OA)
 	console.Mount(r.Group("/console"), base, console.Config{WebAuth: d.WebAuth, Sealer: d.Sealer, Ballots: d.Ballots})
 	return r

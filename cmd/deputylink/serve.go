@@ -203,6 +203,9 @@ func (a *app) handlerDeps() (handlers.Deps, error) {
 	if d.Sealer, err = a.sealer(); err != nil {
 		return d, err
 	}
+	if d.Ballots, err = a.ballotKeyer(); err != nil {
+		return d, err
+	}
 	if a.cfg.OA.AppID != "" || a.cfg.MP.AppID != "" {
 		wc, err := a.wechatClient()
 		if err != nil {
