@@ -416,19 +416,26 @@ func (a *browserApp) apiToken(username, password string) string {
 // once the outbox is dispatched (dispatch).
 func (a *browserApp) fileOpinion(voterOpenID, station, content string) (uint64, string) {
 	a.t.Helper()
+	body, _ := json.Marshal(map[string]any{"content": content, "category": "shenghuo", "station_id": a.station(station).ID})
+	var op struct {
+		ID         uint64 `json:"id"`
+		TrackingNo string `json:"tracking_no"`
+	}
+	a.call("POST", "/api/v1/opinions", a.voterSession(voterOpenID), string(body), 201, &op)
+	return op.ID, op.TrackingNo
+}
+
+// voterSession signs a voter in to the mini-program API (login with a
+// fake code) and returns the session token.
+func (a *browserApp) voterSession(voterOpenID string) string {
+	a.t.Helper()
 	code := "login-" + voterOpenID + "-" + randHex(3)
 	a.Fake.AddLoginCode(code, voterOpenID, "")
 	var sess struct {
 		Token string `json:"token"`
 	}
 	a.call("POST", "/api/v1/session", "", `{"code":"`+code+`"}`, 200, &sess)
-	body, _ := json.Marshal(map[string]any{"content": content, "category": "shenghuo", "station_id": a.station(station).ID})
-	var op struct {
-		ID         uint64 `json:"id"`
-		TrackingNo string `json:"tracking_no"`
-	}
-	a.call("POST", "/api/v1/opinions", sess.Token, string(body), 201, &op)
-	return op.ID, op.TrackingNo
+	return sess.Token
 }
 
 // call sends a JSON request to the app and decodes the answer.

@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -78,35 +79,40 @@ func TestBrowserReviewTally(t *testing.T) {
 		t.Fatalf("%d codes and %d QR images printed, want 8", len(codes), qrs)
 	}
 
-	// The meeting: five voters scan their slips and rate.
+	// The meeting: five voters scan their slips in the mini-program and rate
+	// every deputy on every dimension (four 满意, one 基本满意).
 	app.openReviewNow(id)
-	ctx := t.Context()
-	sc, err := models.ManageScopeOf(app.staff(demoAdmin))
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := reviews.Get(ctx, app.DB, sc, id, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
 	satisfied := 0
 	for k := 0; k < 5; k++ {
-		var b reviews.Ballot
-		for _, s := range v.Subjects {
-			for d := range v.Dimensions {
-				r := models.RatingSatisfied
-				if k == 4 {
-					r = models.RatingFair
-				}
-				b.Marks = append(b.Marks, models.BallotMark{SubjectID: s.ID, Dimension: d, Rating: r})
-			}
+		token := app.voterSession("oVoterAtMeeting" + strconv.Itoa(k))
+		var opened struct {
+			Review struct {
+				Dimensions []string `json:"dimensions"`
+				Subjects   []struct {
+					ID uint64 `json:"id"`
+				} `json:"subjects"`
+			} `json:"review"`
 		}
-		if k < 4 {
+		app.call("POST", "/api/v1/ballot-slips/open", token, `{"code":"`+codes[k]+`"}`, 200, &opened)
+		type mark struct {
+			SubjectID uint64 `json:"subject_id"`
+			Dimension int    `json:"dimension"`
+			Rating    string `json:"rating"`
+		}
+		var marks []mark
+		r := models.RatingSatisfied
+		if k == 4 {
+			r = models.RatingFair
+		} else {
 			satisfied++
 		}
-		if err := reviews.CastWithSlip(ctx, app.DB, app.Ballots, codes[k], reviews.Voter{OpenID: "oVoterAtMeeting" + strconv.Itoa(k)}, b, time.Now()); err != nil {
-			t.Fatalf("ballot %d: %v", k, err)
+		for _, s := range opened.Review.Subjects {
+			for d := range opened.Review.Dimensions {
+				marks = append(marks, mark{s.ID, d, string(r)})
+			}
 		}
+		body, _ := json.Marshal(map[string]any{"code": codes[k], "marks": marks})
+		app.call("POST", "/api/v1/ballots", token, string(body), 201, nil)
 	}
 
 	desk.visit(fmt.Sprintf("/console/reviews/%d", id))

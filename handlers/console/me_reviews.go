@@ -274,7 +274,8 @@ func (h *Handlers) pageMeReviewCast(c *gin.Context) {
 	}
 	err := bad
 	if err == nil {
-		err = reviews.CastAsDeputy(c.Request.Context(), h.DB, h.Ballots, v.Review.ID, consoleDeputy(c), b, h.Now())
+		// In local time: the ballot keeps the local day it was cast.
+		err = reviews.CastAsDeputy(c.Request.Context(), h.DB, h.Ballots, v.Review.ID, consoleDeputy(c), b, h.Now().In(h.Location))
 	}
 	if err != nil {
 		status, e := shared.ErrorOf(c, err)

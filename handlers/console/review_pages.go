@@ -63,9 +63,9 @@ func (h *Handlers) reviewPages(g *gin.RouterGroup) {
 type reviewRow struct {
 	Href, Title, Kind, Date, Place, Status, StatusKey string
 	// Organiser names a township's review on the county office's list.
-	Organiser string
-	OfDeputies                                        bool
-	Slips, SlipsUsed, Ballots                         int
+	Organiser                 string
+	OfDeputies                bool
+	Slips, SlipsUsed, Ballots int
 }
 
 // reviewListData is the list page.
@@ -279,16 +279,16 @@ func (h *Handlers) reviewCreate(c *gin.Context) {
 
 // reviewData is the page of one review.
 type reviewData struct {
-	ID                          uint64
-	Title, Kind, Date, Place    string
-	Window, Status, StatusKey   string
-	OfDeputies                  bool
-	Open, Closed, Published     bool
+	ID                        uint64
+	Title, Kind, Date, Place  string
+	Window, Status, StatusKey string
+	OfDeputies                bool
+	Open, Closed, Published   bool
 	// Final: the organiser (or the close job) closed it; Closed alone is
 	// a window that passed, with the paper ballots still to enter.
 	Final bool
 	// AutoClose is when the close job closes it if no one does.
-	AutoClose string
+	AutoClose                   string
 	Slips, SlipsUsed            int
 	Online, Paper, Total, Min   int
 	Dimensions                  []string

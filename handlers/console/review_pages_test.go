@@ -462,7 +462,11 @@ func TestReviewDeputyBallot(t *testing.T) {
 		t.Fatalf("demo data: %d departments", len(depts))
 	}
 	depts = depts[:2]
+	// The window opens at local midnight: a ballot at 01:00 is cast on the
+	// 25th, though it is still the 24th in UTC.
 	form := reviewForm(models.ReviewOfDepartments, "2026年度部门工作评议")
+	form.Set("opens_at", "00:00")
+	atNight := time.Date(2026, 11, 24, 17, 0, 0, 0, time.UTC)
 	for _, d := range depts {
 		form.Add("subject_id", idStr(d.ID))
 	}
@@ -493,7 +497,7 @@ func TestReviewDeputyBallot(t *testing.T) {
 		t.Fatalf("ballot before: %d\n%s", r.StatusCode, r.body)
 	}
 
-	e.clock.Set(inReview)
+	e.clock.Set(atNight)
 	if r = b.get("/console/me"); !strings.Contains(r.body, "有1项部门工作评议正在进行") {
 		t.Errorf("home does not ask for the ballot")
 	}
@@ -537,6 +541,11 @@ func TestReviewDeputyBallot(t *testing.T) {
 	if r = b.get("/console/me/reviews"); !strings.Contains(r.body, "已投票") {
 		t.Errorf("list does not mark the ballot")
 	}
+	var cast models.Ballot
+	must(t, e.db.Where("review_id = ?", id).First(&cast).Error)
+	if cast.CastOn != "2026-11-25" {
+		t.Errorf("the ballot was cast on %s, want the local day 2026-11-25", cast.CastOn)
+	}
 
 	// A township deputy does not vote in the county's review.
 	pb, _ := e.signInWeChat("oa-deputy-pan", "/console/me")
@@ -560,7 +569,7 @@ func TestReviewDeputyBallot(t *testing.T) {
 				want.add(d.Name, dim, models.RatingSatisfied, 1)
 			}
 		}
-		must(t, reviews.CastAsDeputy(ctx, e.db, keyer, id, o, bl, inReview))
+		must(t, reviews.CastAsDeputy(ctx, e.db, keyer, id, o, bl, atNight.In(conLoc)))
 	}
 	if st, loc, _ := admin.post(reviewPath(id)+"/close", url.Values{}); st != http.StatusSeeOther || !strings.Contains(mustUnescape(t, loc), "结果已公布") {
 		t.Fatalf("close: %d %s", st, loc)
