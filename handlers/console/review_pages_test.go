@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"deputylink/handlers"
+	"deputylink/handlers/console"
 	"deputylink/models"
 	"deputylink/models/reviews"
 
@@ -434,6 +436,26 @@ func TestReviewPagesFlow(t *testing.T) {
 		}
 	}
 	sameMarks(t, "the API's tally", fromAPI, want)
+	// The documented required fields are in the answers.
+	var doc conOADoc
+	must(t, json.Unmarshal(console.OpenAPI(), &doc))
+	var gotOne, gotList map[string]any
+	e.call("GET", "/console/api/reviews/"+idStr(id), conReq{cookie: admin.cookie}, &gotOne)
+	e.call("GET", "/console/api/reviews", conReq{cookie: admin.cookie}, &gotList)
+	item, _ := gotList["items"].([]any)[0].(map[string]any)
+	for _, c := range []struct {
+		got    map[string]any
+		schema oaSchema
+	}{
+		{gotOne, doc.responseSchema(t, "/console/api/reviews/{id}")},
+		{item, doc.itemSchema(t, doc.responseSchema(t, "/console/api/reviews"))},
+	} {
+		for _, f := range doc.required(t, c.schema) {
+			if _, ok := c.got[f]; !ok {
+				t.Errorf("documented field %q missing from %v", f, keys(c.got))
+			}
+		}
+	}
 	clerk := e.browser("clerk_e")
 	if r := e.call("GET", "/console/api/reviews/"+idStr(id), conReq{cookie: clerk.cookie}, nil); r.StatusCode != http.StatusForbidden {
 		t.Errorf("API for a clerk: %d", r.StatusCode)
