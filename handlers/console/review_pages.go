@@ -362,6 +362,21 @@ func ratingLabels() []string {
 	return out
 }
 
+// pageReview is review :id of the scope (reviews.Get); ok is false when
+// the page answered already (a bad id, the 404 page).
+func (h *Handlers) pageReview(c *gin.Context) (reviews.View, bool) {
+	id, ok := h.pageID(c, "id")
+	if !ok {
+		return reviews.View{}, false
+	}
+	v, err := reviews.Get(c.Request.Context(), h.DB, manageScope(c), id, h.Now())
+	if err != nil {
+		h.renderErr(c, err)
+		return reviews.View{}, false
+	}
+	return v, true
+}
+
 // windowText is when r takes ballots: "12月10日 09:00～12:00" within a day.
 func windowText(r models.Review, loc *time.Location) string {
 	if r.OpensAt.In(loc).Format(models.DateLayout) == r.ClosesAt.In(loc).Format(models.DateLayout) {
@@ -371,16 +386,11 @@ func windowText(r models.Review, loc *time.Location) string {
 }
 
 func (h *Handlers) reviewPage(c *gin.Context) {
-	id, ok := h.pageID(c, "id")
+	v, ok := h.pageReview(c)
 	if !ok {
 		return
 	}
-	ctx, sc := c.Request.Context(), manageScope(c)
-	v, err := reviews.Get(ctx, h.DB, sc, id, h.Now())
-	if err != nil {
-		h.renderErr(c, err)
-		return
-	}
+	ctx, sc, id := c.Request.Context(), manageScope(c), v.Review.ID
 	r := v.Review
 	d := reviewData{ID: id, Title: r.Title, Kind: r.Kind.Label(), Date: models.CalendarFullDateText(r.Date), Place: r.Place,
 		Window: windowText(r, h.Location), Status: v.Status.Label(), StatusKey: string(v.Status), OfDeputies: r.Kind == models.ReviewOfDeputies,
@@ -475,16 +485,11 @@ func paperField(subject uint64, dim int, r models.Rating) string {
 }
 
 func (h *Handlers) reviewPaperPage(c *gin.Context) {
-	id, ok := h.pageID(c, "id")
+	v, ok := h.pageReview(c)
 	if !ok {
 		return
 	}
-	ctx, sc := c.Request.Context(), manageScope(c)
-	v, err := reviews.Get(ctx, h.DB, sc, id, h.Now())
-	if err != nil {
-		h.renderErr(c, err)
-		return
-	}
+	ctx, sc, id := c.Request.Context(), manageScope(c), v.Review.ID
 	counts, err := reviews.PaperCounts(ctx, h.DB, sc, id, h.Now())
 	if err != nil {
 		h.renderErr(c, err)
@@ -521,16 +526,11 @@ func (h *Handlers) renderPaper(c *gin.Context, status int, msg string, v reviews
 }
 
 func (h *Handlers) reviewPaperSave(c *gin.Context) {
-	id, ok := h.pageID(c, "id")
+	v, ok := h.pageReview(c)
 	if !ok {
 		return
 	}
-	ctx, sc := c.Request.Context(), manageScope(c)
-	v, err := reviews.Get(ctx, h.DB, sc, id, h.Now())
-	if err != nil {
-		h.renderErr(c, err)
-		return
-	}
+	ctx, sc, id := c.Request.Context(), manageScope(c), v.Review.ID
 	form := map[string]string{"paper_ballots": strings.TrimSpace(c.PostForm("paper_ballots"))}
 	ballots, err := formCount(form["paper_ballots"], "paper_ballots", "纸质票张数")
 	var counts []models.ReviewPaperCount
@@ -596,16 +596,11 @@ func codeGroups(code string) []string {
 }
 
 func (h *Handlers) reviewSlipsPage(c *gin.Context) {
-	id, ok := h.pageID(c, "id")
+	v, ok := h.pageReview(c)
 	if !ok {
 		return
 	}
-	ctx, sc := c.Request.Context(), manageScope(c)
-	v, err := reviews.Get(ctx, h.DB, sc, id, h.Now())
-	if err != nil {
-		h.renderErr(c, err)
-		return
-	}
+	ctx, sc, id := c.Request.Context(), manageScope(c), v.Review.ID
 	if v.Review.Kind != models.ReviewOfDeputies {
 		h.renderErr(c, errNoSlips)
 		return
@@ -644,16 +639,11 @@ func (h *Handlers) reviewSlipsPage(c *gin.Context) {
 var errNoSlips = models.Coded(models.ErrNotFound, "no_slips", "代表评议部门由代表在自己的履职页面投票，不需要打印评议票")
 
 func (h *Handlers) reviewExport(c *gin.Context) {
-	id, ok := h.pageID(c, "id")
+	v, ok := h.pageReview(c)
 	if !ok {
 		return
 	}
-	ctx, sc := c.Request.Context(), manageScope(c)
-	v, err := reviews.Get(ctx, h.DB, sc, id, h.Now())
-	if err != nil {
-		h.renderErr(c, err)
-		return
-	}
+	ctx, sc, id := c.Request.Context(), manageScope(c), v.Review.ID
 	if !v.Published {
 		h.renderErr(c, models.ErrResultHidden)
 		return
