@@ -15,6 +15,7 @@ import (
 	"deputylink/handlers"
 	"deputylink/models"
 	"deputylink/models/modelstest"
+	"deputylink/models/reviews"
 	"deputylink/wechat"
 	"deputylink/wechat/wechattest"
 
@@ -290,7 +291,7 @@ func newRouteEnv(tb testing.TB) *routeEnv {
 	r := handlers.NewRouter(handlers.Deps{
 		DB: db, Redis: rd.Client, RedisPrefix: rd.Prefix, BodyLimit: 64 << 10,
 		Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return now },
-		MP: wc, Sealer: sealer, DataDir: tb.TempDir(),
+		MP: wc, Sealer: sealer, DataDir: tb.TempDir(), Ballots: reviews.NewKeyer(make([]byte, 32)),
 		OA:       handlers.OAConfig{AppID: "wx2c2769f8efd9abc2", Token: "spamtest"},
 		OAVerify: handlers.OAVerifyFile{Name: "MP_verify_Fuzz01.txt", Content: "Fuzz01"},
 	})

@@ -17,8 +17,6 @@ import (
 	"deputylink/handlers/api"
 	"deputylink/models"
 	"deputylink/models/reviews"
-	"deputylink/wechat"
-	"deputylink/wechat/wechattest"
 )
 
 // syncBuffer is a log sink safe for the server's goroutines.
@@ -44,10 +42,10 @@ func (b *syncBuffer) lines() []string {
 	return out
 }
 
-// ballotEnv is the real router with the fake WeChat for sign-ins, the
-// ballot key, every log line kept as JSON, and a review of two county
-// deputies open on the env's day (24 November, 16:00-18:00; the env's
-// clock says 17:00) with 20 slips.
+// ballotEnv is the booking env (the real router, the fake WeChat for
+// sign-ins) with the ballot key, every log line kept as JSON, and a review
+// of the first station's two county deputies, open on the env's day (24
+// November, 16:00-18:00; the env's clock says 17:00), with 20 slips.
 type ballotEnv struct {
 	*bookEnv
 	logs     *syncBuffer
@@ -59,36 +57,22 @@ type ballotEnv struct {
 
 func newBallotEnv(t *testing.T, minBallots int) *ballotEnv {
 	t.Helper()
-	fake := wechattest.New()
-	t.Cleanup(fake.Close)
-	rd := wechattest.NewRedis(t)
-	wc, err := wechat.New(wechat.Config{
-		MPAppID: wechattest.DefaultMPAppID, MPSecret: wechattest.DefaultMPSecret,
-		APIBase: fake.URL(), KeyPrefix: rd.Prefix, HTTPTimeout: 5 * time.Second,
-	}, rd.Client, nil)
-	must(t, err)
 	logs := &syncBuffer{}
-	e := newEnvWith(t, rd, func(d *handlers.Deps) {
-		d.MP, d.Location, d.Limits = wc, bkCST, handlers.DefaultRateLimits()
+	bk := newBookEnv(t, bookOpts{limits: handlers.DefaultRateLimits(), deps: func(d *handlers.Deps) {
 		d.Ballots = reviews.NewKeyer([]byte("test data key, thirty-two bytes!"))
 		d.Log = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	})
-	be := &ballotEnv{bookEnv: &bookEnv{testEnv: e, fake: fake}, logs: logs,
-		office: models.ManageScope{Actor: models.Actor{Kind: "staff", ID: 1}, All: true}}
-	st := models.Station{Kind: models.KindStation, Name: "东门社区代表联络站", Address: "东门路1号", District: "城关镇"}
-	must(t, e.db.Create(&st).Error)
-	for _, n := range []string{"张秀兰", "王建国"} {
-		d := models.Deputy{Name: n, Level: models.LevelCounty, StationID: st.ID, Status: models.DeputyActive, Duties: "东门社区党委书记"}
-		must(t, e.db.Create(&d).Error)
-		be.subjects = append(be.subjects, d.ID)
-	}
-	be.review, err = reviews.Create(t.Context(), e.db, be.office, reviews.NewReview{
+	}})
+	be := &ballotEnv{bookEnv: bk, logs: logs, office: models.ManageScope{Actor: models.Actor{Kind: "staff", ID: 1}, All: true}}
+	must(t, bk.db.Model(&models.Deputy{}).Where("station_id = ?", bk.stations[0].ID).Order("id").Pluck("id", &be.subjects).Error)
+	must(t, bk.db.Model(&models.Deputy{}).Where("id = ?", be.subjects[0]).Update("duties", "东门社区党委书记").Error)
+	var err error
+	be.review, err = reviews.Create(t.Context(), bk.db, be.office, reviews.NewReview{
 		Kind: models.ReviewOfDeputies, Title: "2026年度县人大代表向选民述职评议会", Date: "2026-11-24", Place: "东门社区会议室",
 		OpensAt: time.Date(2026, 11, 24, 16, 0, 0, 0, bkCST), ClosesAt: time.Date(2026, 11, 24, 18, 0, 0, 0, bkCST),
 		SubjectIDs: be.subjects, Slips: 20, MinBallots: minBallots,
 	}, time.Date(2026, 11, 20, 9, 0, 0, 0, bkCST))
 	must(t, err)
-	slips, err := reviews.Slips(t.Context(), e.db, be.office, be.review.ID)
+	slips, err := reviews.Slips(t.Context(), bk.db, be.office, be.review.ID)
 	must(t, err)
 	for _, s := range slips {
 		be.codes = append(be.codes, s.Code)
@@ -151,7 +135,7 @@ func TestBallotThroughTheAPI(t *testing.T) {
 	must(t, json.Unmarshal(r.raw, &opened))
 	rv := opened.Review
 	if opened.AlreadyVoted || rv.ID != e.review.ID || rv.Status != "open" || len(rv.Dimensions) != 5 || rv.Dimensions[0] != "联系群众" ||
-		len(rv.Subjects) != 2 || rv.Subjects[0].Name != "张秀兰" || rv.Subjects[0].Duties != "东门社区党委书记" || rv.Date != "2026-11-24" {
+		len(rv.Subjects) != 2 || rv.Subjects[0].Name != "代表1-1" || rv.Subjects[0].Duties != "东门社区党委书记" || rv.Date != "2026-11-24" {
 		t.Errorf("opened: %+v", opened)
 	}
 	if !strings.Contains(string(r.raw), `"opens_at":"2026-11-24T16:00:00+08:00"`) {

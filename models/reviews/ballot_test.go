@@ -36,11 +36,8 @@ var during = at(20, 15, 30)
 // Ensure a slip is used once: a second ballot with it is refused, by
 // another voter too, and the refusal writes nothing.
 func TestUsedSlipRefused(t *testing.T) {
-	c := newCounty(t)
+	c, r, subjects, codes := countyMeeting(t, 3)
 	ctx := t.Context()
-	subjects := depIDs(c.countyDeps...)
-	r := c.create(t, c.office, meeting(subjects, 3))
-	codes := c.slips(t, c.office, r.ID)
 	must(t, reviews.CastWithSlip(ctx, c.db, c.keyer, codes[0], voter(1), allSatisfied(subjects), during))
 	for _, v := range []reviews.Voter{voter(1), voter(2)} {
 		if err := reviews.CastWithSlip(ctx, c.db, c.keyer, codes[0], v, allSatisfied(subjects), during); !errors.Is(err, models.ErrSlipUsed) {
@@ -73,11 +70,8 @@ func TestUsedSlipRefused(t *testing.T) {
 // ballot, and two racing slips of one voter too: the database decides, on
 // MariaDB with real concurrent transactions.
 func TestUsedSlipRaceOneWins(t *testing.T) {
-	c := newCounty(t)
+	c, _, subjects, codes := countyMeeting(t, 40)
 	ctx := t.Context()
-	subjects := depIDs(c.countyDeps...)
-	r := c.create(t, c.office, meeting(subjects, 40))
-	codes := c.slips(t, c.office, r.ID)
 	const n = 8
 	race := func(code func(i int) string, who func(i int) reviews.Voter) []error {
 		var wg sync.WaitGroup
@@ -126,11 +120,8 @@ func TestUsedSlipRaceOneWins(t *testing.T) {
 // Ensure a voter votes once per review: a second slip is refused (and
 // stays unused for someone else), in another review they vote again.
 func TestSecondBallotBySameVoterRefused(t *testing.T) {
-	c := newCounty(t)
+	c, r, subjects, codes := countyMeeting(t, 3)
 	ctx := t.Context()
-	subjects := depIDs(c.countyDeps...)
-	r := c.create(t, c.office, meeting(subjects, 3))
-	codes := c.slips(t, c.office, r.ID)
 	must(t, reviews.CastWithSlip(ctx, c.db, c.keyer, codes[0], voter(1), allSatisfied(subjects), during))
 	_, voted, err := reviews.OpenSlip(ctx, c.db, c.keyer, codes[1], voter(1), during)
 	if err != nil || !voted {
@@ -162,11 +153,8 @@ func TestSecondBallotBySameVoterRefused(t *testing.T) {
 // after ClosesAt, and after an early Close they are refused, and the slip
 // stays unused.
 func TestVotingOutsideWindowRefused(t *testing.T) {
-	c := newCounty(t)
+	c, r, subjects, codes := countyMeeting(t, 3)
 	ctx := t.Context()
-	subjects := depIDs(c.countyDeps...)
-	r := c.create(t, c.office, meeting(subjects, 3))
-	codes := c.slips(t, c.office, r.ID)
 	for _, tc := range []struct {
 		name string
 		when int // minutes after 15:00 on the 20th

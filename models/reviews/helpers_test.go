@@ -115,3 +115,13 @@ func (c *county) slips(t testing.TB, sc models.ManageScope, id uint64) []string 
 	}
 	return out
 }
+
+// countyMeeting is newCounty with the county office's meeting of its
+// county deputies and its slips: the start of most tests.
+func countyMeeting(t *testing.T, slips int) (c *county, r models.Review, subjects []uint64, codes []string) {
+	t.Helper()
+	c = newCounty(t)
+	subjects = depIDs(c.countyDeps...)
+	r = c.create(t, c.office, meeting(subjects, slips))
+	return c, r, subjects, c.slips(t, c.office, r.ID)
+}

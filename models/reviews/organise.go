@@ -100,6 +100,19 @@ func organises(sc models.ManageScope, r models.Review) bool {
 	return ok && r.Level == l && r.Township == t
 }
 
+// organiserOnly refuses what only r's organiser may do: ErrNotOrganiser
+// to the county office looking at a township's review, ErrReviewNotFound
+// to anyone else (who may not know it exists).
+func organiserOnly(sc models.ManageScope, r models.Review) error {
+	switch {
+	case organises(sc, r):
+		return nil
+	case oversees(sc, r):
+		return models.ErrNotOrganiser
+	}
+	return ErrReviewNotFound
+}
+
 // oversees reports whether sc may look at r: its organiser, or the county
 // office.
 func oversees(sc models.ManageScope, r models.Review) bool { return sc.All || organises(sc, r) }
@@ -131,6 +144,11 @@ func windowErr(r models.Review, now time.Time) error {
 // deputy who is not a county or township deputy. in.Level and
 // in.Township may be left empty: they are the scope's own.
 func Create(ctx context.Context, db *gorm.DB, sc models.ManageScope, in NewReview, now time.Time) (models.Review, error) {
+	return create(ctx, db, sc, in, now, func(int) string { return newSlipCode() })
+}
+
+// create is Create with the slips' codes from code (the demo's are fixed).
+func create(ctx context.Context, db *gorm.DB, sc models.ManageScope, in NewReview, now time.Time, code func(i int) string) (models.Review, error) {
 	level, township, ok := organiserOf(sc)
 	if !ok {
 		return models.Review{}, models.ErrNotOrganiser
@@ -167,7 +185,7 @@ func Create(ctx context.Context, db *gorm.DB, sc models.ManageScope, in NewRevie
 			if in.Slips > 0 {
 				slips := make([]models.BallotSlip, in.Slips)
 				for i := range slips {
-					slips[i] = models.BallotSlip{ReviewID: out.ID, Code: newSlipCode()}
+					slips[i] = models.BallotSlip{ReviewID: out.ID, Code: code(i)}
 				}
 				if err := tx.CreateInBatches(&slips, 500).Error; err != nil {
 					return models.Translate(err)
@@ -402,11 +420,8 @@ func Slips(ctx context.Context, db *gorm.DB, sc models.ManageScope, id uint64) (
 	if err != nil {
 		return nil, err
 	}
-	if !organises(sc, r) {
-		if oversees(sc, r) {
-			return nil, models.ErrNotOrganiser
-		}
-		return nil, ErrReviewNotFound
+	if err := organiserOnly(sc, r); err != nil {
+		return nil, err
 	}
 	var slips []models.BallotSlip
 	if err := tx.Where("review_id = ?", id).Order("id").Find(&slips).Error; err != nil {

@@ -126,13 +126,7 @@ func organisersReview(tx *gorm.DB, sc models.ManageScope, id uint64) (models.Rev
 	if err != nil {
 		return models.Review{}, err
 	}
-	if !organises(sc, r) {
-		if oversees(sc, r) {
-			return models.Review{}, models.ErrNotOrganiser
-		}
-		return models.Review{}, ErrReviewNotFound
-	}
-	return r, nil
+	return r, organiserOnly(sc, r)
 }
 
 // Close closes a review now (before ClosesAt too: the meeting ended

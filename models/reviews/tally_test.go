@@ -47,11 +47,8 @@ func compare(t *testing.T, name string, got reviews.Tally, want counts, subjects
 // the public one after closing; comments appear to the organiser only
 // after the close, and never publicly.
 func TestTallyEqualsBallots(t *testing.T) {
-	c := newCounty(t)
+	c, r, subjects, codes := countyMeeting(t, 40)
 	ctx := t.Context()
-	subjects := depIDs(c.countyDeps...)
-	r := c.create(t, c.office, meeting(subjects, 40))
-	codes := c.slips(t, c.office, r.ID)
 	dims := models.DefaultReviewDimensions
 	rng := rand.New(rand.NewPCG(16, 10))
 	want := make(counts, len(subjects))
@@ -151,11 +148,8 @@ func TestTallyEqualsBallots(t *testing.T) {
 // hidden and nothing goes into the record; the organiser still sees the
 // counts.
 func TestBelowMinBallotsNothingShown(t *testing.T) {
-	c := newCounty(t)
+	c, r, subjects, codes := countyMeeting(t, 10)
 	ctx := t.Context()
-	subjects := depIDs(c.countyDeps...)
-	r := c.create(t, c.office, meeting(subjects, 10))
-	codes := c.slips(t, c.office, r.ID)
 	for n := range 6 {
 		must(t, reviews.CastWithSlip(ctx, c.db, c.keyer, codes[n], voter(n), allSatisfied(subjects), during))
 	}
@@ -268,11 +262,8 @@ func TestCloseWritesTheRecord(t *testing.T) {
 // Ensure the close job closes what its organiser left open once the grace
 // for paper ballots has passed, once.
 func TestCloseDueAfterGrace(t *testing.T) {
-	c := newCounty(t)
+	c, r, subjects, codes := countyMeeting(t, 12)
 	ctx := t.Context()
-	subjects := depIDs(c.countyDeps...)
-	r := c.create(t, c.office, meeting(subjects, 12))
-	codes := c.slips(t, c.office, r.ID)
 	for n := range 10 {
 		must(t, reviews.CastWithSlip(ctx, c.db, c.keyer, codes[n], voter(n), allSatisfied(subjects), during))
 	}
