@@ -42,10 +42,13 @@ func (tb *tab) reviewID() uint64 {
 // (confirming) and reads its tally, also on a phone.
 func TestBrowserReviewTally(t *testing.T) {
 	app := newBrowserApp(t)
+	if _, err := reviews.LoadDemoReviews(t.Context(), app.DB, app.Ballots, time.Now(), app.Loc); err != nil {
+		t.Fatal(err)
+	}
 	desk := app.open(desktop)
 	desk.signInAs(demoAdmin)
 	desk.visit("/console/reviews")
-	desk.waitText("新建选民评议代表")
+	desk.waitText(reviews.DemoDepartmentsTitle)
 	desk.screenshot("review-list")
 
 	var zhang, zhao models.Deputy
@@ -142,6 +145,19 @@ func TestBrowserReviewTally(t *testing.T) {
 		t.Errorf("the list on the phone:\n%s", txt)
 	}
 	ph.screenshot("review-list")
+
+	// The demo's closed review: its tally and the voters' comments.
+	var demo models.Review
+	if err := app.DB.Where("title = ?", reviews.DemoClosedTitle).First(&demo).Error; err != nil {
+		t.Fatal(err)
+	}
+	desk.visit(fmt.Sprintf("/console/reviews/%d", demo.ID))
+	desk.waitVisible("#review-tally")
+	desk.click(".tally-comments summary")
+	if txt := desk.text("#review-tally"); !strings.Contains(txt, "其中纸质票") || !strings.Contains(txt, "意见（") {
+		t.Errorf("the demo's tally:\n%s", txt)
+	}
+	desk.screenshot("review-demo-tally")
 }
 
 // TestBrowserDeputyRatesDepartments: a deputy opens 我的履职 inside WeChat,
