@@ -53,7 +53,7 @@ type Deps struct {
 	// Sealer encrypts personal data at rest.
 	Sealer *models.Sealer
 	// Ballots keys the ballots of reviews (reviews.NewKeyer from the data
-	// key); nil turns the voters' ballots off.
+	// key); nil turns the voters' and the deputies' ballots off.
 	Ballots *reviews.Keyer
 	// Limits are the abuse limits; the zero value turns them all off.
 	Limits RateLimits
@@ -216,7 +216,7 @@ func NewRouter(d Deps) *gin.Engine {
 	}
 	api.Mount(r.Group(apiBase), base, api.Config{MP: d.MP, Sealer: d.Sealer, Limits: d.Limits, Ballots: d.Ballots})
 	official.Mount(r.Group("/wechat"), base, d.OA)
-	console.Mount(r.Group("/console"), base, console.Config{WebAuth: d.WebAuth, Sealer: d.Sealer})
+	console.Mount(r.Group("/console"), base, console.Config{WebAuth: d.WebAuth, Sealer: d.Sealer, Ballots: d.Ballots})
 	return r
 }
 

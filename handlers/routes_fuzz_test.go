@@ -225,6 +225,12 @@ var routeBodies = map[string]bodySpec{
 	"POST /console/me/self":                           {form: true},
 	"POST /console/manage/deputies/:id/wechat-invite": {form: true},
 	"POST /console/manage/deputies/:id/wechat-unbind": {form: true},
+	// Reviews: the organiser's pages and the deputy's ballot (cookie
+	// sessions, forms).
+	"POST /console/reviews":           {form: true},
+	"POST /console/reviews/:id/close": {form: true},
+	"POST /console/reviews/:id/paper": {form: true},
+	"POST /console/me/reviews/:id":    {form: true},
 }
 
 // wrongValues are values of each JSON kind, put in place of a field.
