@@ -67,6 +67,10 @@ type Deps struct {
 	// Notify holds the templates of the reception-day notifications
 	// (config.LoadNotify); unconfigured templates are skipped.
 	Notify NotifyTemplates
+	// DeputyNotify holds the deputies' notice templates (空中讲堂) and the
+	// weekly cap (config.LoadDeputyNotify); an unconfigured template is
+	// skipped.
+	DeputyNotify config.DeputyNotify
 	// WebAuth is the official account's web authorization, JS-SDK and QR
 	// codes for the console; nil turns its WeChat sign-ins off.
 	WebAuth console.WebAuth
@@ -167,6 +171,7 @@ func NewRouter(d Deps) *gin.Engine {
 	base := shared.NewBase(shared.Deps{
 		DB: d.DB, Redis: d.Redis, RedisPrefix: d.RedisPrefix, Log: d.Log, Registry: d.Registry,
 		Location: d.Location, Now: d.Now, DataDir: d.DataDir, Routes: d.Routes, OpinionNotify: d.OpinionNotify, Notify: d.Notify,
+		DeputyNotify: d.DeputyNotify,
 	})
 	h := &probes{Deps: base.Deps, Version: d.Version}
 
@@ -190,8 +195,10 @@ func NewRouter(d Deps) *gin.Engine {
 	// (console/records_pages.go) or by the deputy (console/deputy_files.go).
 	activity := shared.RouteLimit{Method: http.MethodPost, Route: console.RecordsCreateRoute, N: console.MaxActivityBody}
 	meActivity := shared.RouteLimit{Method: http.MethodPost, Route: console.MeActivitiesRoute, N: console.MaxMeActivityBody}
+	// So does a broadcast to deputies with its attachment (console/broadcast_pages.go).
+	broadcast := shared.RouteLimit{Method: http.MethodPost, Route: console.BroadcastsCreateRoute, N: console.MaxBroadcastBody}
 	r.Use(shared.RequestIDMiddleware(d.Log), shared.Recovery(), m.Middleware(), shared.AccessLog(),
-		shared.BodyLimit(d.BodyLimit, upload, deptReply, deputyPhoto, importFile, activity, meActivity))
+		shared.BodyLimit(d.BodyLimit, upload, deptReply, deputyPhoto, importFile, activity, meActivity, broadcast))
 	r.NoRoute(func(c *gin.Context) { shared.RespondErr(c, errNoRoute) })
 	r.NoMethod(func(c *gin.Context) { shared.RespondErr(c, errNoMethod) })
 

@@ -199,6 +199,8 @@ func (a *app) handlerDeps() (handlers.Deps, error) {
 		},
 		OAVerify: handlers.OAVerifyFile{Name: a.cfg.OA.VerifyFile, Content: a.cfg.OA.VerifyContent},
 	}
+	// The broadcasts' notices (空中讲堂) and their weekly cap.
+	d.DeputyNotify = a.cfg.DeputyNotify
 	var err error
 	if d.Sealer, err = a.sealer(); err != nil {
 		return d, err

@@ -70,6 +70,7 @@ func Mount(g *gin.RouterGroup, b *shared.Base, cfg Config) {
 	h.dashboardPages(signedIn)
 	h.departmentPages(pages, signedIn)
 	h.evaluationPages(signedIn.Group("/eval", h.requireManage))
+	h.broadcastPages(signedIn.Group("/broadcasts", h.requireManage))
 	h.consoleAPIDocs(g)
 	api := g.Group("/api", consoleNoStore)
 	api.POST("/login", h.LimitIP("console_login", consoleLoginLimit), h.consoleLogin)

@@ -8,6 +8,7 @@ import (
 
 	"deputylink/handlers/shared"
 	"deputylink/models"
+	"deputylink/models/broadcasts"
 	"deputylink/models/records"
 
 	"github.com/gin-gonic/gin"
@@ -136,6 +137,7 @@ func (h *Handlers) deputyPages(pages *gin.RouterGroup) {
 	me.POST("/self", h.pageMeSelfSave)
 	me.GET("/wechat", h.pageMeWeChat)
 	me.POST("/wechat/unbind", h.pageMeUnbind)
+	h.meBroadcastPages(me)
 }
 
 // meEntry is one entry of the deputy's list.
@@ -159,6 +161,9 @@ type meHomeData struct {
 	// SelfOpen offers the year's self-assessment (代表自评) while the
 	// deputy's evaluation is open; SelfDone says one was handed in.
 	SelfOpen, SelfDone bool
+	// Unread is how many of the office's articles (空中讲堂) the deputy
+	// has not opened (me_broadcasts.go).
+	Unread int
 }
 
 func meEntryOf(a records.ActivityView) meEntry {
@@ -187,6 +192,10 @@ func (h *Handlers) pageMe(c *gin.Context) {
 		if sheet, err := records.EvaluationSheet(c.Request.Context(), h.DB, ev.ID, dep.ID); err == nil {
 			d.SelfDone = sheet.Self != nil
 		}
+	}
+	if d.Unread, err = broadcasts.Unread(c.Request.Context(), h.DB, dep.ID); err != nil {
+		h.renderErr(c, err)
+		return
 	}
 	for i, a := range rec.Entries {
 		if i == meRecentEntries {
