@@ -80,6 +80,7 @@ func Mount(g *gin.RouterGroup, b *shared.Base, cfg Config) {
 	h.consoleOpinionRoutes(auth)
 	h.consoleDeskRoutes(auth)
 	h.consoleAdminRoutes(auth)
+	h.consoleBroadcastRoutes(auth)
 }
 
 // consoleNoStore keeps staff data out of shared and browser caches.
