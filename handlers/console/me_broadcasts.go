@@ -106,13 +106,13 @@ type meBroadcastData struct {
 	Paragraphs                   []string
 	Attachment                   *attachmentLink
 	// A training's session, and the deputy's sign-up.
-	Training                  bool
-	Session, Place, Until     string
-	SignedUp, Attended        string
-	CanSignUp, CanCancel      bool
-	Closed                    string
-	SignUpAction, CancelPath  string
-	ListHref                  string
+	Training                 bool
+	Session, Place, Until    string
+	SignedUp, Attended       string
+	CanSignUp, CanCancel     bool
+	Closed                   string
+	SignUpAction, CancelPath string
+	ListHref                 string
 }
 
 // meBroadcastView is the page of an article a deputy opened.
