@@ -67,9 +67,8 @@ type Deps struct {
 	// Notify holds the templates of the reception-day notifications
 	// (config.LoadNotify); unconfigured templates are skipped.
 	Notify NotifyTemplates
-	// DeputyNotify holds the deputies' notice templates (空中讲堂) and the
-	// weekly cap (config.LoadDeputyNotify); an unconfigured template is
-	// skipped.
+	// DeputyNotify holds the deputies' notice templates and weekly cap
+	// (config.LoadDeputyNotify); unconfigured templates are skipped.
 	DeputyNotify config.DeputyNotify
 	// WebAuth is the official account's web authorization, JS-SDK and QR
 	// codes for the console; nil turns its WeChat sign-ins off.

@@ -573,7 +573,7 @@ func (h *Handlers) pageBroadcastAttend(c *gin.Context) {
 		h.attendanceRefused(c, err)
 		return
 	}
-	n, err := broadcasts.MarkAttendance(c.Request.Context(), h.DB, manageScope(c), id, ids, h.Now())
+	n, err := broadcasts.MarkAttendance(c.Request.Context(), h.DB, manageScope(c), id, ids, h.Now(), h.Location)
 	if err != nil {
 		h.attendanceRefused(c, err)
 		return
@@ -593,7 +593,7 @@ func (h *Handlers) pageBroadcastUnattend(c *gin.Context) {
 		h.attendanceRefused(c, models.Invalid("deputy_id", "所选的代表不存在"))
 		return
 	}
-	if err := broadcasts.UnmarkAttendance(c.Request.Context(), h.DB, manageScope(c), id, dep, h.Now()); err != nil {
+	if err := broadcasts.UnmarkAttendance(c.Request.Context(), h.DB, manageScope(c), id, dep, h.Now(), h.Location); err != nil {
 		h.attendanceRefused(c, err)
 		return
 	}

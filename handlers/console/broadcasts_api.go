@@ -159,7 +159,7 @@ func (h *Handlers) consoleBroadcastAttendance(c *gin.Context) {
 		shared.RespondErr(c, models.Invalid("deputy_ids", "请选择参加培训的代表"))
 		return
 	}
-	n, err := broadcasts.MarkAttendance(c.Request.Context(), h.DB, manageScope(c), id, b.DeputyIDs, h.Now())
+	n, err := broadcasts.MarkAttendance(c.Request.Context(), h.DB, manageScope(c), id, b.DeputyIDs, h.Now(), h.Location)
 	if err != nil {
 		shared.RespondErr(c, err)
 		return

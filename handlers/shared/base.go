@@ -38,8 +38,8 @@ type Deps struct {
 	// Notify holds the templates of the reception-day notifications
 	// (config.LoadNotify); unconfigured templates are skipped.
 	Notify config.NotifyTemplates
-	// DeputyNotify holds the deputies' notice templates and the weekly
-	// cap (config.LoadDeputyNotify); an unconfigured template is skipped.
+	// DeputyNotify holds the deputies' notice templates and weekly cap
+	// (config.LoadDeputyNotify); unconfigured templates are skipped.
 	DeputyNotify config.DeputyNotify
 }
 

@@ -8,19 +8,10 @@
 package broadcasts
 
 import (
-	"context"
-	"errors"
-	"strconv"
 	"time"
 
 	"deputylink/models"
-
-	"gorm.io/gorm"
 )
-
-// errTODO marks a rule not written yet (this file is the contract the
-// pages are built against).
-var errTODO = errors.New("broadcasts: not implemented yet")
 
 // AttachmentDir is where attachments live under the data directory
 // (the console stores and checks the upload, then passes it in NewBroadcast).
@@ -29,7 +20,8 @@ const AttachmentDir = "uploads/broadcasts"
 // Attachment is a stored attachment: a PDF or a photo, checked by the
 // console like a department reply's file (models.CheckReplyFile).
 type Attachment struct {
-	// Kind is models.ReplyFilePDF or models.ReplyFilePhoto.
+	// Kind is models.ReplyFilePDF, models.ReplyFilePhoto or AttachmentWord
+	// (attachment.go).
 	Kind string
 	// Name is the uploaded file's cleaned name (models.CleanFileName).
 	Name string
@@ -141,98 +133,3 @@ var (
 	// ErrBeforeSession: attendance ticked before the session's day.
 	ErrBeforeSession = models.Coded(models.ErrConflict, "broadcast_before_session", "培训尚未开始，不能签到")
 )
-
-// Choices lists the audiences the scope may send to.
-func Choices(ctx context.Context, db *gorm.DB, sc models.ManageScope) (AudienceChoices, error) {
-	return AudienceChoices{}, errTODO
-}
-
-// Create sends an article at once: in one transaction it writes the
-// broadcast, one recipient row per active deputy of the audience, and a
-// template notice through the outbox (models.QueueBroadcastNotices) for
-// each bound deputy under the weekly cap. A validation error names the
-// field; nothing is written on any error.
-func Create(ctx context.Context, db *gorm.DB, sc models.ManageScope, in NewBroadcast, cfg models.NotifyConfig, now time.Time) (Sent, error) {
-	return Sent{}, errTODO
-}
-
-// List lists the broadcasts the scope sent (the county office: all; a
-// township office: its township's), newest first, at most limit (default
-// and most 200), with their counts.
-func List(ctx context.Context, db *gorm.DB, sc models.ManageScope, limit int) ([]Summary, error) {
-	return nil, errTODO
-}
-
-// Get is one broadcast of the scope with every recipient; ErrNotFound
-// for one outside it.
-func Get(ctx context.Context, db *gorm.DB, sc models.ManageScope, id uint64) (Detail, error) {
-	return Detail{}, errTODO
-}
-
-// ForDeputy lists the broadcasts a deputy received (capped or not),
-// newest first, at most limit (default and most 100).
-func ForDeputy(ctx context.Context, db *gorm.DB, deputyID uint64, limit int) ([]DeputyItem, error) {
-	return nil, errTODO
-}
-
-// Unread is how many broadcasts the deputy has not read.
-func Unread(ctx context.Context, db *gorm.DB, deputyID uint64) (int, error) {
-	return 0, errTODO
-}
-
-// Read opens a broadcast for the deputy it went to and records the read:
-// the first read's time is kept (later and concurrent reads change
-// nothing). ErrNotFound for an article that did not go to them.
-func Read(ctx context.Context, db *gorm.DB, deputyID, id uint64, now time.Time) (Article, error) {
-	return Article{}, errTODO
-}
-
-// SignUp signs the deputy up for a training (idempotent): ErrNotTraining,
-// ErrSignupClosed after SignupUntil (or the session's start).
-func SignUp(ctx context.Context, db *gorm.DB, deputyID, id uint64, now time.Time) (Article, error) {
-	return Article{}, errTODO
-}
-
-// CancelSignUp withdraws the deputy's sign-up (idempotent) while sign-up
-// is open; ErrAttended once staff ticked them as attended.
-func CancelSignUp(ctx context.Context, db *gorm.DB, deputyID, id uint64, now time.Time) (Article, error) {
-	return Article{}, errTODO
-}
-
-// MarkAttendance is the check-in at the session: staff of the scope tick
-// the recipients present (signed up or not) on the broadcast's page. Each
-// newly ticked deputy gets AttendedAt and one approved 学习培训 entry in
-// their record (models.ActStudy, SourceStaff, entered by the actor,
-// SourceKey BroadcastSourceKey(id, deputy), dated the session's local
-// day), unless that year's evaluation is closed. Idempotent: a deputy
-// ticked twice gets one entry. ErrNotTraining, ErrNotRecipient,
-// ErrBeforeSession (before the session's local day). marked is how many
-// were newly ticked.
-func MarkAttendance(ctx context.Context, db *gorm.DB, sc models.ManageScope, id uint64, deputyIDs []uint64, now time.Time) (marked int, err error) {
-	return 0, errTODO
-}
-
-// UnmarkAttendance undoes a wrong tick: AttendedAt is cleared and the
-// entry MarkAttendance wrote is removed (refused once its year's
-// evaluation is closed: records.ErrActivityLocked).
-func UnmarkAttendance(ctx context.Context, db *gorm.DB, sc models.ManageScope, id, deputyID uint64, now time.Time) error {
-	return errTODO
-}
-
-// StaffAttachment is the broadcast whose attachment the scope's staff
-// download; ErrNotFound when outside the scope or without an attachment.
-func StaffAttachment(ctx context.Context, db *gorm.DB, sc models.ManageScope, id uint64) (models.Broadcast, error) {
-	return models.Broadcast{}, errTODO
-}
-
-// DeputyAttachment is the broadcast whose attachment a recipient deputy
-// downloads; ErrNotFound otherwise.
-func DeputyAttachment(ctx context.Context, db *gorm.DB, deputyID, id uint64) (models.Broadcast, error) {
-	return models.Broadcast{}, errTODO
-}
-
-// BroadcastSourceKey is the SourceKey of a deputy's 学习培训 entry for
-// attending broadcast id: "broadcast:<id>:<deputy id>".
-func BroadcastSourceKey(id, deputyID uint64) string {
-	return "broadcast:" + strconv.FormatUint(id, 10) + ":" + strconv.FormatUint(deputyID, 10)
-}
