@@ -103,8 +103,10 @@ func boolRank(b bool) int {
 // meBroadcastData is an article's page for the deputy.
 type meBroadcastData struct {
 	Kind, KindClass, Title, Sent string
-	Paragraphs                   []string
-	Attachment                   *attachmentLink
+	// Sender is who sent it: the county office or a township's.
+	Sender     string
+	Paragraphs []string
+	Attachment *attachmentLink
 	// A training's session, and the deputy's sign-up.
 	Training                 bool
 	Session, Place, Until    string
@@ -122,7 +124,7 @@ func (h *Handlers) meBroadcastView(a broadcasts.Article) meBroadcastData {
 	d := meBroadcastData{Kind: b.Kind.Label(), KindClass: kindClass(b.Kind), Title: b.Title, Paragraphs: paragraphs(b.Body),
 		Attachment: attachmentOf(b, href+"/file"), Training: b.Kind == models.BroadcastTraining, Place: b.SessionPlace,
 		CanSignUp: a.CanSignUp, CanCancel: a.CanCancel, SignUpAction: href + "/signup", CancelPath: href + "/cancel",
-		ListHref: MeBroadcastsPath}
+		ListHref: MeBroadcastsPath, Sender: b.Sender()}
 	if b.SentAt != nil {
 		d.Sent = models.FullDateText(*b.SentAt, h.Location)
 	}
@@ -143,7 +145,7 @@ func (h *Handlers) meBroadcastView(a broadcasts.Article) meBroadcastData {
 		d.Attended = h.localTime(*r.AttendedAt)
 	}
 	if d.Training && !a.CanSignUp && r.SignedUpAt == nil && until != nil {
-		d.Closed = "报名已于" + d.Until + "截止。如需参加，请与人大常委会办公室联系。"
+		d.Closed = "报名已于" + d.Until + "截止。如需参加，请与" + d.Sender + "联系。"
 	}
 	return d
 }
