@@ -108,6 +108,9 @@ func TestBrowserDeputySignsUpForTraining(t *testing.T) {
 		t.Errorf("the deputy's list says %q", got)
 	}
 	tb.screenshot("deputy-list")
+	tb.visit("/console/me")
+	tb.waitVisible("#me-broadcasts")
+	tb.screenshot("deputy-home")
 
 	office.visit(path)
 	office.waitText(title)
