@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -64,21 +63,7 @@ func TestBroadcastToSixtyDeputies(t *testing.T) {
 	e.fake.FailRate(0.2)
 	d := e.deps(t, Options{SendRate: 5000, MaxAttempts: 50, Batch: 8, Lease: 30 * time.Second,
 		RetryDelay: func(int) time.Duration { return 0 }})
-	dctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	allSent := func() bool { return statusCounts(t, e.db)[models.NotifySent] == bound }
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			for dctx.Err() == nil && !allSent() {
-				if _, err := Dispatch(dctx, d, time.Now()); err != nil {
-					t.Errorf("dispatch: %v", err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
+	drainRacing(t, d, bound)
 	if c := statusCounts(t, e.db); c[models.NotifySent] != bound || c[models.NotifyDead]+c[models.NotifyFailed]+c[models.NotifySending]+c[models.NotifyQueued] != 0 {
 		t.Fatalf("statuses %v", c)
 	}

@@ -54,6 +54,20 @@ var migrations = []migration{
 	{11, "broadcasts", broadcastTables},
 }
 
+// execDDL runs a step's frozen statements for the dialect, in order.
+func execDDL(tx *gorm.DB, sqlite, mysql []string) error {
+	stmts := sqlite
+	if DialectOf(tx) == MySQL {
+		stmts = mysql
+	}
+	for _, s := range stmts {
+		if err := tx.Exec(s).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // SchemaMigration records an applied migration.
 type SchemaMigration struct {
 	Version   int       `gorm:"primaryKey;autoIncrement:false"`

@@ -6,18 +6,7 @@ import "gorm.io/gorm"
 // (空中讲堂) and their recipients (docs/ARCHITECTURE.md#broadcasts).
 // Frozen DDL for each dialect; every statement is IF NOT EXISTS, so a run
 // that stopped half way on MySQL runs again.
-func broadcastTables(tx *gorm.DB) error {
-	stmts := broadcastsSQLite
-	if DialectOf(tx) == MySQL {
-		stmts = broadcastsMySQL
-	}
-	for _, s := range stmts {
-		if err := tx.Exec(s).Error; err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func broadcastTables(tx *gorm.DB) error { return execDDL(tx, broadcastsSQLite, broadcastsMySQL) }
 
 var broadcastsSQLite = []string{
 	"CREATE TABLE IF NOT EXISTS `broadcasts` (`id` integer PRIMARY KEY AUTOINCREMENT,`kind` text NOT NULL,`title` text NOT NULL,`body` text NOT NULL,`attachment_path` text NOT NULL DEFAULT \"\",`attachment_name` text NOT NULL DEFAULT \"\",`attachment_size` integer NOT NULL DEFAULT 0,`audience` text NOT NULL,`audience_ids` text NOT NULL DEFAULT \"\",`township` text NOT NULL DEFAULT \"\",`session_at` datetime,`session_place` text NOT NULL DEFAULT \"\",`signup_until` datetime,`created_by_staff_id` integer NOT NULL,`sent_at` datetime,`created_at` datetime,`updated_at` datetime)",

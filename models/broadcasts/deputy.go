@@ -14,7 +14,8 @@ import (
 // id; an article that did not go to them is ErrNotFound.
 
 // ForDeputy lists the broadcasts a deputy received (capped or not),
-// newest first, at most limit (default and most 100).
+// newest first, at most limit (default and most 100); the list leaves out
+// the bodies (Read has them).
 func ForDeputy(ctx context.Context, db *gorm.DB, deputyID uint64, limit int) ([]DeputyItem, error) {
 	if limit <= 0 || limit > 100 {
 		limit = 100
