@@ -125,6 +125,11 @@ func TestBrowserDeputySignsUpForTraining(t *testing.T) {
 		t.Errorf("the deputy's row: %q", row)
 	}
 	office.screenshot("office-article")
+	desk := app.open(desktop)
+	desk.signInAs(demoAdmin)
+	desk.visit(path)
+	desk.waitText(title)
+	desk.screenshot("office-article")
 	office.visit("/console/broadcasts")
 	office.waitText(title)
 	if got := office.text(".bc-row .bc-figures"); !strings.Contains(got, "已读 1") || !strings.Contains(got, "报名 1") {
