@@ -240,6 +240,7 @@ var browserTemplates = map[string]string{
 	config.EnvTplOpinionAccepted:  "tplAccepted|title=thing1,no=character_string2,status=phrase3,station=thing4,time=time5",
 	config.EnvTplOpinionAskResult: "tplAsk|title=thing1,no=character_string2,status=phrase3,station=thing4,time=time5",
 	config.EnvTplOpinionVoter:     "tplVoter|title=thing1,no=character_string2,status=thing3,time=time4",
+	config.EnvTplDeputyNotice:     "tplDeputy|title=thing1,sender=thing2,time=time3",
 }
 
 // browserApp is the whole app as `serve --demo` runs it: the real router
@@ -291,6 +292,10 @@ func newBrowserApp(t *testing.T) *browserApp {
 	if err != nil {
 		t.Fatal(err)
 	}
+	deputyNotify, err := config.LoadDeputyNotify(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
 	wc, err := wechat.New(wechat.Config{
 		OAAppID: wechattest.DefaultOAAppID, OASecret: wechattest.DefaultOASecret, OAToken: browserOAToken,
 		MPAppID: wechattest.DefaultMPAppID, MPSecret: wechattest.DefaultMPSecret,
@@ -324,6 +329,7 @@ func newBrowserApp(t *testing.T) *browserApp {
 		OA:      handlers.OAConfig{AppID: wechattest.DefaultOAAppID, Token: browserOAToken, MPAppID: wechattest.DefaultMPAppID},
 		WebAuth: wc,
 	}
+	d.DeputyNotify = deputyNotify
 	srv.Config.Handler = handlers.NewRouter(d)
 	srv.Start()
 	t.Cleanup(srv.Close)

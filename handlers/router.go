@@ -198,8 +198,10 @@ func NewRouter(d Deps) *gin.Engine {
 	// (console/records_pages.go) or by the deputy (console/deputy_files.go).
 	activity := shared.RouteLimit{Method: http.MethodPost, Route: console.RecordsCreateRoute, N: console.MaxActivityBody}
 	meActivity := shared.RouteLimit{Method: http.MethodPost, Route: console.MeActivitiesRoute, N: console.MaxMeActivityBody}
+	// So does a broadcast to deputies with its attachment (console/broadcast_pages.go).
+	broadcast := shared.RouteLimit{Method: http.MethodPost, Route: console.BroadcastsCreateRoute, N: console.MaxBroadcastBody}
 	r.Use(shared.RequestIDMiddleware(d.Log), shared.Recovery(), m.Middleware(), shared.AccessLog(),
-		shared.BodyLimit(d.BodyLimit, upload, deptReply, deputyPhoto, importFile, activity, meActivity))
+		shared.BodyLimit(d.BodyLimit, upload, deptReply, deputyPhoto, importFile, activity, meActivity, broadcast))
 	r.NoRoute(func(c *gin.Context) { shared.RespondErr(c, errNoRoute) })
 	r.NoMethod(func(c *gin.Context) { shared.RespondErr(c, errNoMethod) })
 

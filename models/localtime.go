@@ -110,3 +110,9 @@ func CalendarFullDateText(date string) string {
 	}
 	return FullDateText(d, time.UTC)
 }
+
+// WeekdayText is "星期三", beside a date people must not get wrong (a
+// training's session).
+func WeekdayText(t time.Time, loc *time.Location) string {
+	return "星期" + string([]rune("日一二三四五六")[t.In(orLoc(loc)).Weekday()])
+}

@@ -75,6 +75,7 @@ func Mount(g *gin.RouterGroup, b *shared.Base, cfg Config) {
 	h.departmentPages(pages, signedIn)
 	h.evaluationPages(signedIn.Group("/eval", h.requireManage))
 	h.reviewPages(signedIn.Group("/reviews", h.requireManage))
+	h.broadcastPages(signedIn.Group("/broadcasts", h.requireManage))
 	h.consoleAPIDocs(g)
 	api := g.Group("/api", consoleNoStore)
 	api.POST("/login", h.LimitIP("console_login", consoleLoginLimit), h.consoleLogin)
@@ -85,6 +86,7 @@ func Mount(g *gin.RouterGroup, b *shared.Base, cfg Config) {
 	h.consoleDeskRoutes(auth)
 	h.consoleAdminRoutes(auth)
 	h.consoleReviewRoutes(auth)
+	h.consoleBroadcastRoutes(auth)
 }
 
 // consoleNoStore keeps staff data out of shared and browser caches.

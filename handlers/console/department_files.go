@@ -12,7 +12,6 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,36 +91,73 @@ func (h *Handlers) storeReplyFile(fh *multipart.FileHeader, yyyy, mm string) (mo
 // attachments' rules and stores it under <DataDir>/<dir>/<yyyy>/<mm>/ (the
 // deputies' activity evidence uses it too).
 func (h *Handlers) storeEvidenceFile(fh *multipart.FileHeader, dir, yyyy, mm string) (models.ReplyFileInput, error) {
+	return h.storeUpload(fh, dir, yyyy, mm, evidenceRules)
+}
+
+// uploadRules are the kinds of file one upload field takes and how they
+// are checked.
+type uploadRules struct {
+	// field is the form field a refusal names.
+	field string
+	// max is the most bytes read of one file (anything longer is refused
+	// by check).
+	max int64
+	// sniff tells the kind, content type and stored extension from the
+	// content; its error is the refusal.
+	sniff func(data []byte, name string) (kind, ctype, ext string, err error)
+	// check checks the size, and a photo's dimensions.
+	check func(name, kind string, size int64, width, height int) error
+}
+
+// evidenceRules are the reply attachments' (and the activity evidence's):
+// JPG or PNG photos and PDFs.
+var evidenceRules = uploadRules{
+	field: "files",
+	max:   models.MaxReplyPDFBytes,
+	sniff: func(data []byte, name string) (string, string, string, error) {
+		kind, ctype, err := models.SniffReplyFile(data)
+		if err != nil {
+			return "", "", "", models.Invalid("files", "“"+models.Shorten(name, 40, "…")+"”不是照片或PDF文件：附件只能是 JPG、PNG 照片或 PDF 文件")
+		}
+		return kind, ctype, map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}[ctype], nil
+	},
+	check: models.CheckReplyFile,
+}
+
+// storeUpload checks one uploaded file under rules and stores it under
+// <DataDir>/<dir>/<yyyy>/<mm>/ with a random name: a photo re-encoded
+// (without its metadata), anything else as it came.
+func (h *Handlers) storeUpload(fh *multipart.FileHeader, dir, yyyy, mm string, rules uploadRules) (models.ReplyFileInput, error) {
 	name := models.CleanFileName(fh.Filename)
 	src, err := fh.Open()
 	if err != nil {
-		return models.ReplyFileInput{}, models.Invalid("files", "附件没有上传成功，请重新选择")
+		return models.ReplyFileInput{}, models.Invalid(rules.field, "附件没有上传成功，请重新选择")
 	}
 	defer src.Close()
-	data, err := io.ReadAll(io.LimitReader(src, models.MaxReplyPDFBytes+1))
+	data, err := io.ReadAll(io.LimitReader(src, rules.max+1))
 	if err != nil {
-		return models.ReplyFileInput{}, models.Invalid("files", "附件没有上传成功，请重新选择")
+		return models.ReplyFileInput{}, models.Invalid(rules.field, "附件没有上传成功，请重新选择")
 	}
-	kind, ctype, err := models.SniffReplyFile(data)
+	kind, ctype, ext, err := rules.sniff(data, name)
 	if err != nil {
-		return models.ReplyFileInput{}, models.Invalid("files", "“"+models.Shorten(name, 40, "…")+"”不是照片或PDF文件：附件只能是 JPG、PNG 照片或 PDF 文件")
+		return models.ReplyFileInput{}, err
 	}
 	out := data
 	if kind == models.ReplyFilePhoto {
+		unreadable := models.Invalid(rules.field, "“"+models.Shorten(name, 40, "…")+"”无法识别，请换一张照片")
 		cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 		if err != nil {
-			return models.ReplyFileInput{}, models.Invalid("files", "“"+models.Shorten(name, 40, "…")+"”无法识别，请换一张照片")
+			return models.ReplyFileInput{}, unreadable
 		}
-		if err := models.CheckReplyFile(name, kind, int64(len(data)), cfg.Width, cfg.Height); err != nil {
+		if err := rules.check(name, kind, int64(len(data)), cfg.Width, cfg.Height); err != nil {
 			return models.ReplyFileInput{}, err
 		}
 		if out, err = reencodePhoto(data, ctype); err != nil {
-			return models.ReplyFileInput{}, models.Invalid("files", "“"+models.Shorten(name, 40, "…")+"”无法识别，请换一张照片")
+			return models.ReplyFileInput{}, unreadable
 		}
-	} else if err := models.CheckReplyFile(name, kind, int64(len(data)), 0, 0); err != nil {
+	} else if err := rules.check(name, kind, int64(len(data)), 0, 0); err != nil {
 		return models.ReplyFileInput{}, err
 	}
-	ext := map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}[ctype]
 	rnd := make([]byte, 16)
 	_, _ = rand.Read(rnd)
 	rel := dir + "/" + yyyy + "/" + mm + "/" + hex.EncodeToString(rnd) + ext
@@ -194,8 +230,18 @@ func (h *Handlers) serveReplyFile(c *gin.Context, f models.DepartmentReplyFile) 
 	h.serveEvidenceFile(c, models.ReplyFileDir, f.Kind, f.ContentType, f.Name, f.Path)
 }
 
-// serveEvidenceFile writes a stored photo inline or a PDF as a download
-// under its name, from under <DataDir>/<dir> only; nosniff, private.
+// downloadExt are the content types served as downloads, with the
+// extension of their ASCII fallback name: PDFs, and the Word documents a
+// broadcast may carry (models/broadcasts/attachment.go).
+var downloadExt = map[string]string{
+	"application/pdf":    ".pdf",
+	"application/msword": ".doc",
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+}
+
+// serveEvidenceFile writes a stored photo inline, or a PDF or Word
+// document as a download under its name (RFC 5987), from under
+// <DataDir>/<dir> only; nosniff, private.
 func (h *Handlers) serveEvidenceFile(c *gin.Context, dir, kind, ctype, fname, fpath string) {
 	if h.DataDir == "" {
 		h.renderErr(c, shared.ErrNoUploads)
@@ -224,12 +270,15 @@ func (h *Handlers) serveEvidenceFile(c *gin.Context, dir, kind, ctype, fname, fp
 	}
 	disp := "inline"
 	if kind != models.ReplyFilePhoto || (ctype != "image/jpeg" && ctype != "image/png") {
+		ext, ok := downloadExt[ctype]
+		if !ok {
+			ctype, ext = "application/pdf", ".pdf"
+		}
 		name := fname
 		if name == "" {
-			name = "附件.pdf"
+			name = "附件" + ext
 		}
-		disp = "attachment; filename=\"attachment.pdf\"; filename*=UTF-8''" + url.PathEscape(name)
-		ctype = "application/pdf"
+		disp = contentDisposition(name, "attachment"+ext)
 	}
 	c.Header("Content-Type", ctype)
 	c.Header("Content-Disposition", disp)

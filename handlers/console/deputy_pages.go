@@ -8,6 +8,7 @@ import (
 
 	"deputylink/handlers/shared"
 	"deputylink/models"
+	"deputylink/models/broadcasts"
 	"deputylink/models/records"
 
 	"github.com/gin-gonic/gin"
@@ -137,6 +138,7 @@ func (h *Handlers) deputyPages(pages *gin.RouterGroup) {
 	me.GET("/wechat", h.pageMeWeChat)
 	me.POST("/wechat/unbind", h.pageMeUnbind)
 	h.meReviewPages(me)
+	h.meBroadcastPages(me)
 }
 
 // meEntry is one entry of the deputy's list.
@@ -163,6 +165,9 @@ type meHomeData struct {
 	// Reviews counts the reviews of departments the deputy may see
 	// (me_reviews.go); ReviewsToVote those open and not voted in yet.
 	Reviews, ReviewsToVote int
+	// Unread is how many of the office's articles (空中讲堂) the deputy
+	// has not opened (me_broadcasts.go).
+	Unread int
 }
 
 func meEntryOf(a records.ActivityView) meEntry {
@@ -193,6 +198,10 @@ func (h *Handlers) pageMe(c *gin.Context) {
 		}
 	}
 	d.Reviews, d.ReviewsToVote = h.meReviewCounts(c, dep)
+	if d.Unread, err = broadcasts.Unread(c.Request.Context(), h.DB, dep.ID); err != nil {
+		h.renderErr(c, err)
+		return
+	}
 	for i, a := range rec.Entries {
 		if i == meRecentEntries {
 			d.More = true

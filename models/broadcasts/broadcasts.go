@@ -20,7 +20,8 @@ const AttachmentDir = "uploads/broadcasts"
 // Attachment is a stored attachment: a PDF or a photo, checked by the
 // console like a department reply's file (models.CheckReplyFile).
 type Attachment struct {
-	// Kind is models.ReplyFilePDF or models.ReplyFilePhoto.
+	// Kind is models.ReplyFilePDF, models.ReplyFilePhoto or AttachmentWord
+	// (attachment.go).
 	Kind string
 	// Name is the uploaded file's cleaned name (models.CleanFileName).
 	Name string

@@ -129,8 +129,8 @@ func (in NewBroadcast) normalize(sc models.ManageScope, now time.Time) (models.B
 	if a := in.Attachment; a != nil {
 		name := models.CleanFileName(a.Name)
 		switch {
-		case a.Kind != models.ReplyFilePDF && a.Kind != models.ReplyFilePhoto:
-			return b, models.Invalid("attachment", "附件只能是PDF文件或图片")
+		case a.Kind != models.ReplyFilePDF && a.Kind != models.ReplyFilePhoto && a.Kind != AttachmentWord:
+			return b, models.Invalid("attachment", "附件只能是PDF文件、Word文档或图片")
 		case name == "" || a.Size <= 0 || !strings.HasPrefix(a.Path, AttachmentDir+"/") || strings.Contains(a.Path, "..") || len(a.Path) > 255:
 			return b, models.Invalid("attachment", "附件没有保存成功，请重新上传")
 		}
