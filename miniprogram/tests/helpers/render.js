@@ -1,0 +1,68 @@
+// Renders a page or component of the mini-program with miniprogram-simulate.
+// Component libraries are referenced the way WeChat's 构建 npm resolves them
+// ("weui-miniprogram/cell/cell" → miniprogram_npm/weui-miniprogram/…); here
+// they resolve to the package's miniprogram_dist in node_modules, which is
+// what 构建 npm copies.
+const fs = require('fs')
+const path = require('path')
+const simulate = require('miniprogram-simulate')
+
+const ROOT = path.join(__dirname, '..', '..')
+const NPM = { 'weui-miniprogram': 'weui-miniprogram/miniprogram_dist' }
+
+function npmComponents() {
+  const out = {}
+  for (const dir of ['pages', 'components']) {
+    for (const name of fs.readdirSync(path.join(ROOT, dir))) {
+      const file = path.join(ROOT, dir, name, `${name}.json`)
+      if (!fs.existsSync(file)) continue
+      const using = JSON.parse(fs.readFileSync(file, 'utf8')).usingComponents || {}
+      for (const [tag, target] of Object.entries(using)) {
+        const pkg = Object.keys(NPM).find(p => target.startsWith(`${p}/`))
+        if (pkg) out[tag] = `/node_modules/${NPM[pkg]}${target.slice(pkg.length)}`
+      }
+    }
+  }
+  return out
+}
+
+const usingComponents = npmComponents()
+
+// render loads pages/<name>/<name> (or components/… with kind) and attaches it.
+function render(name, kind = 'pages') {
+  const id = simulate.load(path.join(ROOT, kind, name, name), { rootPath: ROOT, compiler: 'simulate', usingComponents })
+  const comp = simulate.render(id)
+  comp.attach(document.createElement('parent-wrapper'))
+  return comp
+}
+
+// fire dispatches an event on the element the selector finds in the page
+// and resolves once its handler has started (j-component dispatches on a
+// microtask, as WeChat does on its own turn).
+async function fire(comp, selector, event, detail) {
+  find(comp, selector).dispatchEvent(event, detail === undefined ? undefined : { detail })
+  await new Promise(resolve => setTimeout(resolve, 0))
+}
+
+// tap taps the element the selector finds.
+function tap(comp, selector) {
+  return fire(comp, selector, 'tap')
+}
+
+// input types value into the input or textarea the selector finds.
+function input(comp, selector, value) {
+  return fire(comp, selector, 'input', { value })
+}
+
+function find(comp, selector) {
+  const el = comp.querySelector(selector)
+  if (!el) throw new Error(`nothing matches ${selector} in the page: ${comp.dom.textContent}`)
+  return el
+}
+
+// text is everything the page shows, without spacing.
+function text(comp) {
+  return comp.dom.textContent.replace(/\s+/g, '')
+}
+
+module.exports = { render, fire, tap, input, find, text, ROOT }
