@@ -41,5 +41,6 @@ module.exports = {
   "getReviewResult": {"method": "GET", "path": "/api/v1/reviews/{id}/result"},
   "listResults": {"method": "GET", "path": "/api/v1/results", "query": ["station_id", "category_id", "cursor"]},
   "getResult": {"method": "GET", "path": "/api/v1/results/{id}"},
+  "getResultPhoto": {"method": "GET", "path": "/api/v1/results/{id}/photos/{photo_id}", "image": true},
   "getResultStats": {"method": "GET", "path": "/api/v1/results/stats"}
 };

@@ -47,9 +47,9 @@ function distanceCN(m) {
   return `${(m / 1000).toFixed(1)}公里`
 }
 
-// percentCN: 0.853 → "85%".
+// percentCN: a rate in percent (87.5) → "87.5%".
 function percentCN(r) {
-  return `${Math.round(r * 100)}%`
+  return `${Math.round(r * 10) / 10}%`
 }
 
 module.exports = { dateCN, weekdayCN, timeHM, dateTimeCN, slotCN, distanceCN, percentCN }

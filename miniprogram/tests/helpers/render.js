@@ -28,10 +28,16 @@ function npmComponents() {
 
 const usingComponents = npmComponents()
 
-// render loads pages/<name>/<name> (or components/… with kind) and attaches it.
+// A definition is loaded once per test file (its module runs once under
+// jest) and rendered afresh for every test.
+const loaded = {}
+
+// render loads pages/<name>/<name> (or components/… with kind) and attaches
+// a new instance of it.
 function render(name, kind = 'pages') {
-  const id = simulate.load(path.join(ROOT, kind, name, name), { rootPath: ROOT, compiler: 'simulate', usingComponents })
-  const comp = simulate.render(id)
+  const file = path.join(ROOT, kind, name, name)
+  if (!loaded[file]) loaded[file] = simulate.load(file, { rootPath: ROOT, compiler: 'simulate', usingComponents })
+  const comp = simulate.render(loaded[file])
   comp.attach(document.createElement('parent-wrapper'))
   return comp
 }
@@ -54,9 +60,14 @@ function input(comp, selector, value) {
   return fire(comp, selector, 'input', { value })
 }
 
+// find finds an element; "#privacy >>> #privacy-agree" looks inside a
+// custom component's own tree.
 function find(comp, selector) {
-  const el = comp.querySelector(selector)
-  if (!el) throw new Error(`nothing matches ${selector} in the page: ${comp.dom.textContent}`)
+  let el = comp
+  for (const part of selector.split(' >>> ')) {
+    el = el.querySelector(part)
+    if (!el) throw new Error(`nothing matches ${selector} in the page: ${comp.dom.textContent}`)
+  }
   return el
 }
 
