@@ -1,11 +1,11 @@
 // 我的: the large-type switch, my community and phone number, links to my
 // bookings and opinions, the privacy notice, and deleting my personal data.
 const api = require('../../utils/api')
-const { pageBehavior, setLargeType } = require('../../behaviors/page')
+const { pageBehavior, largeType, setLargeType } = require('../../behaviors/page')
 
 Component({
   behaviors: [pageBehavior],
-  data: { community: '', phone: '', deleted: false },
+  data: { community: '', phone: '', deleted: false, cellClass: 'cell' },
   methods: {
     onLoad() { return this.loadMe() },
     onShow() {
@@ -27,6 +27,12 @@ Component({
     onLarge(e) {
       setLargeType(e.detail.value)
       this.applyLarge()
+    },
+
+    // applyLarge also sizes WeUI's cells, whose own type is fixed.
+    applyLarge() {
+      const large = largeType()
+      this.setData({ large, cellClass: large ? 'cell cell-large' : 'cell' })
     },
 
     erase() {

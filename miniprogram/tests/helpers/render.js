@@ -28,15 +28,21 @@ function npmComponents() {
 
 const usingComponents = npmComponents()
 
-// A definition is loaded once per test file (its module runs once under
-// jest) and rendered afresh for every test.
+// A definition is loaded once per test file and rendered afresh for every
+// test. Each load runs in its own module registry: simulate registers the
+// page's components anew by running their files, which jest's module cache
+// would otherwise skip for a component an earlier page already loaded.
 const loaded = {}
 
 // render loads pages/<name>/<name> (or components/… with kind) and attaches
 // a new instance of it.
 function render(name, kind = 'pages') {
   const file = path.join(ROOT, kind, name, name)
-  if (!loaded[file]) loaded[file] = simulate.load(file, { rootPath: ROOT, compiler: 'simulate', usingComponents })
+  if (!loaded[file]) {
+    jest.isolateModules(() => {
+      loaded[file] = simulate.load(file, { rootPath: ROOT, compiler: 'simulate', usingComponents })
+    })
+  }
   const comp = simulate.render(loaded[file])
   comp.attach(document.createElement('parent-wrapper'))
   return comp
