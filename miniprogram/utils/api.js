@@ -107,6 +107,19 @@ function answerOf(status, data) {
   }
 }
 
+// readAnswer reads a refused download's body (the server's JSON error)
+// from its file; '' when it cannot be read.
+function readAnswer(filePath) {
+  return new Promise(resolve => {
+    if (!filePath || !wx.getFileSystemManager) return resolve('')
+    wx.getFileSystemManager().readFile({
+      filePath, encoding: 'utf8',
+      success: r => resolve(r.data),
+      fail: () => resolve('')
+    })
+  })
+}
+
 // send runs one transport call: wx.request, wx.uploadFile or
 // wx.downloadFile.
 function send(ep, url, opts) {
@@ -121,9 +134,10 @@ function send(ep, url, opts) {
     } else if (ep.download) {
       wx.downloadFile({
         url, header,
-        success: res => resolve(res.statusCode === 200
-          ? { data: { tempFilePath: res.tempFilePath } }
-          : answerOf(res.statusCode, null)),
+        success: res => {
+          if (res.statusCode === 200) resolve({ data: { tempFilePath: res.tempFilePath } })
+          else readAnswer(res.tempFilePath).then(body => resolve(answerOf(res.statusCode, body)))
+        },
         fail
       })
     } else {

@@ -25,6 +25,7 @@ module.exports = {
   "listReceptionDays": {"method": "GET", "path": "/api/v1/reception-days", "query": ["station_id", "limit"]},
   "createBooking": {"method": "POST", "path": "/api/v1/bookings", "auth": true, "idempotent": true, "body": ["slot_id", "topic"]},
   "listBookings": {"method": "GET", "path": "/api/v1/bookings", "auth": true, "query": ["cursor"]},
+  "getBooking": {"method": "GET", "path": "/api/v1/bookings/{id}", "auth": true},
   "moveBooking": {"method": "PATCH", "path": "/api/v1/bookings/{id}", "auth": true, "body": ["slot_id"]},
   "cancelBooking": {"method": "DELETE", "path": "/api/v1/bookings/{id}", "auth": true},
   "getBookingQR": {"method": "GET", "path": "/api/v1/bookings/{id}/qr.png", "auth": true, "download": true},

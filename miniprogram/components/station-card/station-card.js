@@ -9,7 +9,7 @@ Component({
     call() { wx.makePhoneCall({ phoneNumber: this.data.station.phone }) },
     openDeputy(e) {
       const code = e.currentTarget.dataset.code
-      if (code) wx.navigateTo({ url: `/pages/landing/landing?code=${code}` })
+      if (code) wx.navigateTo({ url: `/pages/deputy/index?code=${code}` })
     }
   }
 })

@@ -7,7 +7,7 @@ const { pageBehavior } = require('../../behaviors/page')
 function landingOf(res) {
   if (res.path) return `/${res.path.replace(/^\//, '')}`
   const code = (res.result || '').trim()
-  if (/^[0-9A-Za-z]{4,32}$/.test(code)) return `/pages/landing/landing?code=${code}`
+  if (/^[0-9A-Za-z]{4,32}$/.test(code)) return `/pages/deputy/index?code=${code}`
   return ''
 }
 

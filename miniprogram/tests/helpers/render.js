@@ -10,17 +10,21 @@ const simulate = require('miniprogram-simulate')
 const ROOT = path.join(__dirname, '..', '..')
 const NPM = { 'weui-miniprogram': 'weui-miniprogram/miniprogram_dist' }
 
+function jsonFiles(dir) {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap(e => {
+    const p = path.join(dir, e.name)
+    if (e.isDirectory()) return jsonFiles(p)
+    return e.name.endsWith('.json') ? [p] : []
+  })
+}
+
 function npmComponents() {
   const out = {}
-  for (const dir of ['pages', 'components']) {
-    for (const name of fs.readdirSync(path.join(ROOT, dir))) {
-      const file = path.join(ROOT, dir, name, `${name}.json`)
-      if (!fs.existsSync(file)) continue
-      const using = JSON.parse(fs.readFileSync(file, 'utf8')).usingComponents || {}
-      for (const [tag, target] of Object.entries(using)) {
-        const pkg = Object.keys(NPM).find(p => target.startsWith(`${p}/`))
-        if (pkg) out[tag] = `/node_modules/${NPM[pkg]}${target.slice(pkg.length)}`
-      }
+  for (const file of jsonFiles(path.join(ROOT, 'pages')).concat(jsonFiles(path.join(ROOT, 'components')))) {
+    const using = JSON.parse(fs.readFileSync(file, 'utf8')).usingComponents || {}
+    for (const [tag, target] of Object.entries(using)) {
+      const pkg = Object.keys(NPM).find(p => target.startsWith(`${p}/`))
+      if (pkg) out[tag] = `/node_modules/${NPM[pkg]}${target.slice(pkg.length)}`
     }
   }
   return out
@@ -34,10 +38,10 @@ const usingComponents = npmComponents()
 // would otherwise skip for a component an earlier page already loaded.
 const loaded = {}
 
-// render loads pages/<name>/<name> (or components/… with kind) and attaches
+// render loads a page ("booking/index" is pages/booking/index) and attaches
 // a new instance of it.
-function render(name, kind = 'pages') {
-  const file = path.join(ROOT, kind, name, name)
+function render(page) {
+  const file = path.join(ROOT, 'pages', page)
   if (!loaded[file]) {
     jest.isolateModules(() => {
       loaded[file] = simulate.load(file, { rootPath: ROOT, compiler: 'simulate', usingComponents })

@@ -21,6 +21,8 @@ function createFake() {
     requests: [],
     calls: [],
     storage: {},
+    // files are what downloads left behind, by temporary path.
+    files: {},
     pending: 0,
     privacyAgreed: false,
     privacyHandler: null,
@@ -61,7 +63,9 @@ function createFake() {
       } else if (kind === 'uploadFile') {
         opts.success({ statusCode: a.status, data: JSON.stringify(a.data) })
       } else if (kind === 'downloadFile') {
-        opts.success({ statusCode: a.status, tempFilePath: a.status === 200 ? `wxfile://tmp/download-${state.requests.length}.png` : '' })
+        const tempFilePath = `wxfile://tmp/download-${state.requests.length}`
+        if (a.status !== 200) state.files[tempFilePath] = JSON.stringify(a.data)
+        opts.success({ statusCode: a.status, tempFilePath: a.status === 200 ? `${tempFilePath}.png` : tempFilePath })
       } else {
         opts.success({ statusCode: a.status, data: a.data, header: {} })
       }
@@ -108,6 +112,11 @@ function createFake() {
     setStorageSync: (key, v) => { state.storage[key] = v },
     removeStorageSync: key => { delete state.storage[key] },
     getAppBaseInfo: () => ({ fontSizeSetting: 17 }),
+    getFileSystemManager: () => ({
+      readFile: opts => later(() => (opts.filePath in state.files
+        ? opts.success({ data: state.files[opts.filePath] })
+        : opts.fail({ errMsg: 'readFile:fail no such file' })))
+    }),
     requestSubscribeMessage: record('requestSubscribeMessage', opts => {
       state.subscribeAsked = opts.tmplIds
       later(() => opts.success && opts.success(Object.assign({ errMsg: 'requestSubscribeMessage:ok' }, state.subscribeAnswer(opts.tmplIds))))

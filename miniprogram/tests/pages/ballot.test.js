@@ -14,7 +14,7 @@ const review = {
 }
 
 async function open(code = 'BS7Q2K9M4X') {
-  const page = render('ballot')
+  const page = render('ballot/index')
   await page.instance.onLoad({ code })
   return page
 }
@@ -98,10 +98,10 @@ test('the published result, and the sentence before it is published', async () =
     fx.apiError(409, 'result_not_published', '评议结果还没有公布'),
     { status: 200, data: { review: Object.assign({}, review, { status: 'closed' }), ballots: 36, subjects: [{ subject: review.subjects[0], counts: [{ dimension: '联系群众', satisfied: 30, fair: 5, unsatisfied: 1 }] }] } }
   ])
-  let page = render('review-result')
+  let page = render('review/result')
   await page.instance.onLoad({ id: '9' })
   expect(page.querySelector('#error').dom.textContent).toBe('评议结果还没有公布')
-  page = render('review-result')
+  page = render('review/result')
   await page.instance.onLoad({ id: '9' })
   expect(text(page)).toContain('共收回评议票36张')
   expect(text(page)).toContain('联系群众满意30基本满意5不满意1')

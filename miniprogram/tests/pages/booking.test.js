@@ -12,8 +12,8 @@ function prepare(slots) {
 }
 
 async function open() {
-  const page = render('booking')
-  await page.instance.onLoad({ station_id: '3' })
+  const page = render('booking/index')
+  await page.instance.onLoad({ station: '3' })
   return page
 }
 
@@ -70,7 +70,7 @@ test('already booked that day: the sentence and a way to my bookings', async () 
   await fake.settle()
   expect(page.querySelector('#error').dom.textContent).toBe('您这一天已经有一个预约了，一天只能预约一次')
   await tap(page, '#mine')
-  expect(fake.state.navigated).toBe('/pages/bookings/bookings')
+  expect(fake.state.navigated).toBe('/pages/booking/list')
 })
 
 test('a full slot with a waitlist takes a waitlist place', async () => {
@@ -86,4 +86,13 @@ test('a full slot with a waitlist takes a waitlist place', async () => {
   expect(fake.state.calls).not.toContain('requestSubscribeMessage')
   expect(text(page)).toContain('已排队候补，您是第2位')
   expect(text(page)).not.toContain('预约码')
+})
+
+test('opened from the official account\'s card (?deputy=ID) it shows the deputy\'s station\'s days', async () => {
+  prepare([fx.slot(101, '09:00', 4)])
+  fake.on('GET /api/v1/deputies/11', { status: 200, data: fx.deputy })
+  const page = render('booking/index')
+  await page.instance.onLoad({ deputy: '11' })
+  expect(fake.requestsTo('GET /api/v1/reception-days')[0].query).toEqual({ station_id: '3', limit: '20' })
+  expect(text(page)).toContain('09:00–09:30剩余4个座位')
 })

@@ -15,8 +15,8 @@ function prepare() {
   fake.on('POST /api/v1/uploads', () => ({ status: 201, data: { id: 900 + (++n), url: `/api/v1/uploads/${900 + n}` } }))
 }
 
-async function open(query = { code: 'K7M2QXAB', station: encodeURIComponent('城关镇人民路代表联络站') }) {
-  const page = render('opinion-new')
+async function open(query = { code: 'K7M2QXAB', name: encodeURIComponent('城关镇人民路代表联络站') }) {
+  const page = render('opinion/new')
   await page.instance.onLoad(query)
   return page
 }

@@ -18,7 +18,7 @@ const stats = {
 test('the stats show rates with their counts, and counts only under the minimum sample', async () => {
   fake.on('GET /api/v1/results/stats', { status: 200, data: stats })
   fake.on('GET /api/v1/results', { status: 200, data: { items: [result], next_cursor: '' } })
-  const page = render('results')
+  const page = render('results/index')
   await page.instance.onLoad()
   expect(text(page)).toContain('人民路小区门口雨天积水。')
   expect(text(page)).toContain('用时12个工作日')
@@ -33,7 +33,7 @@ test('the stats show rates with their counts, and counts only under the minimum 
 test('filtering by station and category asks the server for them', async () => {
   fake.on('GET /api/v1/results/stats', { status: 200, data: stats })
   fake.on('GET /api/v1/results', { status: 200, data: { items: [result], next_cursor: '' } })
-  const page = render('results')
+  const page = render('results/index')
   await page.instance.onLoad()
   await fire(page, '#station-picker', 'change', { value: 2 })
   await fake.settle()
@@ -45,7 +45,7 @@ test('filtering by station and category asks the server for them', async () => {
 
 test('one result with its published photos', async () => {
   fake.on('GET /api/v1/results/3', { status: 200, data: result })
-  const page = render('result')
+  const page = render('results/detail')
   await page.instance.onLoad({ id: '3' })
   expect(text(page)).toContain('5月3日收到，5月20日办结，用时12个工作日')
   expect(page.data.r.photoURLs).toEqual(['https://renda.example.gov.cn/api/v1/results/3/photos/8'])
@@ -53,7 +53,7 @@ test('one result with its published photos', async () => {
 
 test('stations near me: the location is asked after the privacy agreement and sent as lat/lng', async () => {
   fake.on('GET /api/v1/stations', req => ({ status: 200, data: { items: [Object.assign({}, fx.station, req.query.lat ? { distance_m: 850 } : {})], next_cursor: '' } }))
-  const page = render('stations')
+  const page = render('stations/index')
   await page.instance.onLoad()
   await tap(page, '#locate')
   expect(page.querySelector('#privacy >>> .privacy-box')).toBeDefined()
@@ -64,5 +64,5 @@ test('stations near me: the location is asked after the privacy agreement and se
   expect(near.query).toEqual({ lat: '30.600000', lng: '114.300000' })
   expect(text(page)).toContain('850米')
   await tap(page, '.station')
-  expect(fake.state.navigated).toBe('/pages/station/station?id=3')
+  expect(fake.state.navigated).toBe('/pages/station/index?id=3')
 })

@@ -14,7 +14,7 @@ const { render, tap, input, fire, ROOT } = require('../helpers/render')
 const fx = require('../helpers/fixtures')
 
 const OUT = process.env.MP_SCREENSHOTS
-const TAGS = ['main', 'station-card', 'privacy-popup', 'mp-cells', 'mp-cell']
+const TAGS = ['main', 'station-card', 'booking-card', 'privacy-popup', 'mp-cells', 'mp-cell']
 
 // Roughly WeChat's own look of the built-in components.
 const BUILTIN = `
@@ -51,14 +51,14 @@ describe('screenshots', () => {
   beforeAll(() => fs.mkdirSync(OUT, { recursive: true }))
 
   test('home', async () => {
-    await shoot('index', render('index'))
+    await shoot('index', render('index/index'))
   })
 
   test('landing', async () => {
     fake.on('GET /api/v1/codes/K7M2QXAB', { status: 200, data: { code: 'K7M2QXAB', kind: 'deputy', deputy: fx.deputy, station: fx.station } })
     fake.on('GET /api/v1/deputies/11', { status: 200, data: Object.assign({}, fx.deputy, { activities: { year: 2026, counts: [{ type: 'reception', label: '接待选民', count: 4 }, { type: 'meeting', label: '出席会议', count: 2 }, { type: 'inspection', label: '视察活动', count: 1 }] } }) })
     fake.on('GET /api/v1/reception-days', { status: 200, data: { items: [fx.day([])], next_cursor: '' } })
-    const page = render('landing')
+    const page = render('deputy/index')
     await page.instance.onLoad({ scene: 'K7M2QXAB' })
     await shoot('landing', page)
   })
@@ -66,7 +66,7 @@ describe('screenshots', () => {
   test('landing retired', async () => {
     fake.on('GET /api/v1/codes/K7M2QXAB', { status: 200, data: { code: 'K7M2QXAB', kind: 'station', deputy: fx.deputy, station: Object.assign({}, fx.station, { phone: '0712-1234567' }), notice: '王建国代表已不再担任代表职务，您可以联系城关镇人民路代表联络站的其他代表。' } })
     fake.on('GET /api/v1/reception-days', { status: 200, data: { items: [fx.day([])], next_cursor: '' } })
-    const page = render('landing')
+    const page = render('deputy/index')
     await page.instance.onLoad({ scene: 'K7M2QXAB' })
     await shoot('landing-retired', page)
   })
@@ -75,8 +75,8 @@ describe('screenshots', () => {
     fake.on('GET /api/v1/reception-days', { status: 200, data: { items: [fx.day([fx.slot(101, '09:00', 4), fx.slot(102, '09:30', 0), fx.slot(103, '10:00', 2)])], next_cursor: '' } })
     fake.on('GET /api/v1/subscriptions', fx.consents(['a']))
     fake.on('POST /api/v1/bookings', fx.apiError(409, 'slot_full', '这个时段已经约满了，请选别的时段'))
-    const page = render('booking')
-    await page.instance.onLoad({ station_id: '3' })
+    const page = render('booking/index')
+    await page.instance.onLoad({ station: '3' })
     await tap(page, '#slot-103')
     await shoot('booking', page)
     fake.on('POST /api/v1/bookings', { status: 201, data: fx.booking() })
@@ -86,7 +86,7 @@ describe('screenshots', () => {
 
   test('bookings', async () => {
     fake.on('GET /api/v1/bookings', { status: 200, data: { items: [fx.booking(), fx.booking({ id: 502, status: 'waitlisted', waitlist_position: 3 })], next_cursor: '' } })
-    const page = render('bookings')
+    const page = render('booking/list')
     await page.instance.onLoad()
     await shoot('bookings', page)
   })
@@ -95,8 +95,8 @@ describe('screenshots', () => {
     fake.on('GET /api/v1/categories', { status: 200, data: fx.categories })
     fake.on('GET /api/v1/subscriptions', fx.consents([]))
     fake.on('GET /api/v1/me', { status: 200, data: { id: 7, phone_masked: '', community: null } })
-    const page = render('opinion-new')
-    await page.instance.onLoad({ station: encodeURIComponent('城关镇人民路代表联络站') })
+    const page = render('opinion/new')
+    await page.instance.onLoad({ name: encodeURIComponent('城关镇人民路代表联络站') })
     await tap(page, '#cat-lifa')
     await input(page, '#content', '建议把农村自建房纳入安全监管，定期检查。')
     await tap(page, '#add-photo')
@@ -108,14 +108,14 @@ describe('screenshots', () => {
   test('opinion', async () => {
     fake.on('GET /api/v1/opinions/42', { status: 200, data: fx.opinion({ status: 'replied', status_label: '已答复', reply: '已联系市政部门疏通排水管，6月8日完工。', replied_at: '2026-06-09T15:20:00+08:00', can_rate: ['result'], timeline: [{ at: '2026-06-02T10:00:00+08:00', kind: 'submitted', round: 1, text: '您提交了意见' }, { at: '2026-06-03T09:00:00+08:00', kind: 'accepted', round: 1, text: '联络站已受理' }, { at: '2026-06-09T15:20:00+08:00', kind: 'replied', round: 1, text: '联络站已答复' }] }) })
     fake.on('GET /api/v1/subscriptions', fx.consents([]))
-    const page = render('opinion')
+    const page = render('opinion/detail')
     await page.instance.onLoad({ id: '42' })
     await shoot('opinion', page)
   })
 
   test('ballot', async () => {
     fake.on('POST /api/v1/ballot-slips/open', { status: 200, data: { already_voted: false, review: { id: 9, kind: 'deputies', title: '2026年县人大代表述职评议', date: '2026-12-20', place: '城关镇代表之家', status: 'open', opens_at: '2026-12-20T09:00:00+08:00', closes_at: '2026-12-20T12:00:00+08:00', dimensions: ['联系群众', '依法履职', '总体评价'], subjects: [{ id: 11, name: '王建国', duties: '城关镇人民路社区党委书记', photo_url: '' }, { id: 12, name: '李秀英', duties: '县第一中学教师', photo_url: '' }] } } })
-    const page = render('ballot')
+    const page = render('ballot/index')
     await page.instance.onLoad({ code: 'BS7Q2K9M4X' })
     await tap(page, '#mark-11-0-satisfied')
     await tap(page, '#mark-11-1-fair')
@@ -125,7 +125,7 @@ describe('screenshots', () => {
   test('results', async () => {
     fake.on('GET /api/v1/results/stats', { status: 200, data: { months: 12, from: '2025-06-01', to: '2026-05-31', min_sample: 10, items: [{ station_id: 3, station_name: '城关镇人民路代表联络站', filed: 40, answered: 35, solved: 30, median_working_days: 6.5, answered_rate: 87.5, solved_rate: 75 }, { station_id: 4, station_name: '东街代表联络站', filed: 4, answered: 3, solved: 2, median_working_days: 8, answered_rate: null, solved_rate: null }] } })
     fake.on('GET /api/v1/results', { status: 200, data: { items: [{ id: 3, station: fx.stationRef, category: { id: 2, name: '城乡建设' }, summary: '人民路小区门口雨天积水，老人出行不便。', result: '市政部门疏通了排水管并加装了雨水篦子，6月8日完工，回访居民表示满意。', filed_on: '2026-05-03', closed_on: '2026-05-20', working_days: 12, published_on: '2026-05-22', photos: [] }], next_cursor: '' } })
-    const page = render('results')
+    const page = render('results/index')
     await page.instance.onLoad()
     await shoot('results', page)
     await tap(page, '#tab-stats')
@@ -135,7 +135,7 @@ describe('screenshots', () => {
   test('me in large type', async () => {
     fake.state.storage.largeType = true
     fake.on('GET /api/v1/me', { status: 200, data: { id: 7, phone_masked: '138****5678', community: { id: 5, name: '人民路社区' } } })
-    const page = render('me')
+    const page = render('my/index')
     await page.instance.onLoad()
     await shoot('me-large', page)
   })

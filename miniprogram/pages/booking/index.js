@@ -28,8 +28,11 @@ Component({
   behaviors: [pageBehavior],
   data: { days: [], selected: 0, topic: '', busy: false, done: null, moving: 0, showMine: false, loading: true },
   methods: {
+    // onLoad takes ?station=ID, or ?deputy=ID (the deputy's station; the
+    // official account's card links so), and ?move=<booking id>.
     onLoad(query) {
-      this.stationID = query.station_id
+      this.stationID = Number(query.station || 0)
+      this.deputyID = Number(query.deputy || 0)
       this.attempt = new Attempt()
       this.tmplIds = []
       const moving = Number(query.move || 0)
@@ -41,7 +44,11 @@ Component({
 
     async loadDays() {
       try {
-        const r = await api.call('listReceptionDays', { query: { station_id: this.stationID, limit: 20 } })
+        if (!this.stationID && this.deputyID) {
+          const d = await api.call('getDeputy', { params: { id: this.deputyID } })
+          this.stationID = d.station.id
+        }
+        const r = await api.call('listReceptionDays', { query: { station_id: this.stationID || undefined, limit: 20 } })
         this.setData({ days: r.items.map(dayView), loading: false })
       } catch (e) {
         this.setData({ loading: false })
@@ -58,7 +65,7 @@ Component({
 
     onTopic(e) { this.setData({ topic: e.detail.value }) },
 
-    mine() { wx.navigateTo({ url: '/pages/bookings/bookings' }) },
+    mine() { wx.navigateTo({ url: '/pages/booking/list' }) },
 
     // submit asks for consent first (WeChat allows it only here, before
     // any wait), then books.

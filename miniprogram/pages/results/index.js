@@ -85,6 +85,6 @@ Component({
       return this.load()
     },
     more() { return this.load(this.data.cursor) },
-    open(e) { wx.navigateTo({ url: `/pages/result/result?id=${e.currentTarget.dataset.id}` }) }
+    open(e) { wx.navigateTo({ url: `/pages/results/detail?id=${e.currentTarget.dataset.id}` }) }
   }
 })

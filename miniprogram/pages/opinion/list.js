@@ -24,7 +24,7 @@ Component({
       }
     },
     more() { return this.load(this.data.cursor) },
-    open(e) { wx.navigateTo({ url: `/pages/opinion/opinion?id=${e.currentTarget.dataset.id}` }) },
-    write() { wx.navigateTo({ url: '/pages/opinion-new/opinion-new' }) }
+    open(e) { wx.navigateTo({ url: `/pages/opinion/detail?id=${e.currentTarget.dataset.id}` }) },
+    write() { wx.navigateTo({ url: '/pages/opinion/new' }) }
   }
 })

@@ -22,7 +22,7 @@ Component({
     onLoad(query) {
       const { kind, code } = sceneOf(query || {})
       if (kind === 'b') {
-        wx.redirectTo({ url: `/pages/ballot/ballot?code=${encodeURIComponent(code)}` })
+        wx.redirectTo({ url: `/pages/ballot/index?code=${encodeURIComponent(code)}` })
         return Promise.resolve()
       }
       return this.open(code)
@@ -52,11 +52,11 @@ Component({
     },
 
     book() {
-      wx.navigateTo({ url: `/pages/booking/booking?station_id=${this.data.station.id}` })
+      wx.navigateTo({ url: `/pages/booking/index?station=${this.data.station.id}` })
     },
 
     write() {
-      wx.navigateTo({ url: `/pages/opinion-new/opinion-new?code=${encodeURIComponent(this.data.code)}&station=${encodeURIComponent(this.data.station.name)}` })
+      wx.navigateTo({ url: `/pages/opinion/new?code=${encodeURIComponent(this.data.code)}&name=${encodeURIComponent(this.data.station.name)}` })
     }
   }
 })

@@ -17,10 +17,10 @@ Component({
         this.showError(e)
       }
     },
-    book() { wx.navigateTo({ url: `/pages/booking/booking?station_id=${this.data.station.id}` }) },
+    book() { wx.navigateTo({ url: `/pages/booking/index?station=${this.data.station.id}` }) },
     write() {
       const s = this.data.station
-      wx.navigateTo({ url: `/pages/opinion-new/opinion-new?station_id=${s.id}&station=${encodeURIComponent(s.name)}` })
+      wx.navigateTo({ url: `/pages/opinion/new?station=${s.id}&name=${encodeURIComponent(s.name)}` })
     }
   }
 })

@@ -1,4 +1,6 @@
-// Writing an opinion (我要留言): category, text, up to 3 photos (compressed
+// Writing an opinion (我要留言), opened with ?code= (a scanned code; the
+// official account's links too), or ?station=ID, and ?name= to say where
+// it goes: category, text, up to 3 photos (compressed
 // on the phone, then uploaded), a place, a phone number if the voter wants;
 // the tracking number on success. A retry after a network failure sends
 // the same Idempotency-Key (and does not upload the photos again), so the
@@ -24,12 +26,12 @@ Component({
   methods: {
     onLoad(query) {
       this.code = query.code || ''
-      this.stationID = Number(query.station_id || 0)
+      this.stationID = Number(query.station || 0)
       this.extra = {}
       this.uploaded = {}
       this.attempt = new Attempt()
       this.tmplIds = []
-      this.setData({ stationName: query.station ? decodeURIComponent(query.station) : '' })
+      this.setData({ stationName: query.name ? decodeURIComponent(query.name) : '' })
       return Promise.all([
         this.loadCategories(),
         consent.templatesFor('filing').then(ids => { this.tmplIds = ids }),
@@ -159,6 +161,6 @@ Component({
       return ids
     },
 
-    viewDone() { wx.redirectTo({ url: `/pages/opinion/opinion?id=${this.data.done.id}` }) }
+    viewDone() { wx.redirectTo({ url: `/pages/opinion/detail?id=${this.data.done.id}` }) }
   }
 })

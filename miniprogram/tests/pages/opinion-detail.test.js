@@ -18,7 +18,7 @@ test('rating the reply: consent asked first in the tap, the rating sent, the opi
   fake.on('POST /api/v1/subscriptions', { status: 200, data: { items: [], next_cursor: '' } })
   const after = Object.assign({}, replied, { can_rate: [], ratings: [{ round: 1, stage: 'reply', score: 'satisfied', score_label: '满意', at: '2026-06-09T16:00:00+08:00' }] })
   fake.on('POST /api/v1/opinions/42/ratings', { status: 201, data: { rating: after.ratings[0], opinion: after } })
-  const page = render('opinion')
+  const page = render('opinion/detail')
   await page.instance.onLoad({ id: '42' })
   const t = text(page)
   expect(t).toContain('已联系市政部门疏通排水管，6月8日完工。')
@@ -48,7 +48,7 @@ test('"解决了吗？" answered "没有解决" reopens the item; a second ratin
     { status: 201, data: { rating: { round: 1, stage: 'result', score: 'unsatisfied', score_label: '不满意', at: '2026-06-20T09:00:00+08:00' }, opinion: reopened } },
     fx.apiError(409, 'already_rated', '这一轮您已经评价过了')
   ])
-  const page = render('opinion')
+  const page = render('opinion/detail')
   await page.instance.onLoad({ id: '42' })
   expect(text(page)).toContain('解决了吗？')
   expect(page.querySelector('#rate-reply')).toBeUndefined()

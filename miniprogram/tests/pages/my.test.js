@@ -4,7 +4,7 @@ const { render, text, tap, fire, input } = require('../helpers/render')
 
 test('the large-type switch is kept and every page opens in large type', async () => {
   fake.on('GET /api/v1/me', { status: 200, data: { id: 7, phone_masked: '138****5678', community: { id: 5, name: '人民路社区' } } })
-  const me = render('me')
+  const me = render('my/index')
   await me.instance.onLoad()
   expect(text(me)).toContain('人民路社区')
   expect(text(me)).toContain('138****5678')
@@ -13,7 +13,7 @@ test('the large-type switch is kept and every page opens in large type', async (
   expect(fake.state.storage.largeType).toBe(true)
   expect(me.querySelector('.page').dom.className).toContain('large')
 
-  const other = render('privacy')
+  const other = render('my/privacy')
   expect(other.data.large).toBe(true)
   expect(other.querySelector('.page').dom.className).toContain('large')
 })
@@ -21,7 +21,7 @@ test('the large-type switch is kept and every page opens in large type', async (
 test('deleting my data: nothing without the confirm; then DELETE /api/v1/me and the session forgotten', async () => {
   fake.on('GET /api/v1/me', { status: 200, data: { id: 7, phone_masked: '138****5678', community: null } })
   fake.on('DELETE /api/v1/me', { status: 204, data: '' })
-  const me = render('me')
+  const me = render('my/index')
   await me.instance.onLoad()
   fake.state.modalConfirm = false
   await tap(me, '#delete')
@@ -39,7 +39,7 @@ test('deleting my data: nothing without the confirm; then DELETE /api/v1/me and 
 test('declaring my community: search, pick, saved', async () => {
   fake.on('GET /api/v1/communities', { status: 200, data: { items: [{ id: 5, name: '人民路社区', district: '城关镇' }] } })
   fake.on('PUT /api/v1/me/community', { status: 200, data: { id: 7, phone_masked: '', community: { id: 5, name: '人民路社区' } } })
-  const page = render('community')
+  const page = render('my/community')
   await tap(page, '#search')
   expect(page.querySelector('#error').dom.textContent).toBe('请先输入村或社区的名字')
   await input(page, '#q', '人民路')

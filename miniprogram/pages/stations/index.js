@@ -45,6 +45,6 @@ Component({
 
     more() { return this.load(Object.assign({}, this.query, { cursor: this.data.cursor }), true) },
 
-    open(e) { wx.navigateTo({ url: `/pages/station/station?id=${e.currentTarget.dataset.id}` }) }
+    open(e) { wx.navigateTo({ url: `/pages/station/index?id=${e.currentTarget.dataset.id}` }) }
   }
 })

@@ -1,5 +1,6 @@
-// 我的: the large-type switch, my community and phone number, links to my
-// bookings and opinions, the privacy notice, and deleting my personal data.
+// 我的 (the official account's 我的事项 opens it): my bookings and opinions,
+// the large-type switch, my community and phone number, the privacy
+// notice, and deleting my personal data.
 const api = require('../../utils/api')
 const { pageBehavior, largeType, setLargeType } = require('../../behaviors/page')
 

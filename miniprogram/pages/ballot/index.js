@@ -93,6 +93,6 @@ Component({
       }
     },
 
-    result() { wx.navigateTo({ url: `/pages/review-result/review-result?id=${this.data.review.id}` }) }
+    result() { wx.navigateTo({ url: `/pages/review/result?id=${this.data.review.id}` }) }
   }
 })
