@@ -37,7 +37,7 @@ module.exports = {
   "listOpinions": {"method": "GET", "path": "/api/v1/opinions", "auth": true, "query": ["cursor"]},
   "getOpinion": {"method": "GET", "path": "/api/v1/opinions/{id}", "auth": true},
   "rateOpinion": {"method": "POST", "path": "/api/v1/opinions/{id}/ratings", "auth": true, "body": ["stage", "score", "comment"]},
-  "openBallotSlip": {"method": "POST", "path": "/api/v1/ballot-slips/open", "body": ["code"]},
+  "openBallotSlip": {"method": "POST", "path": "/api/v1/ballot-slips/open", "auth": true, "body": ["code"]},
   "castBallot": {"method": "POST", "path": "/api/v1/ballots", "auth": true, "idempotent": true, "body": ["code", "marks", "comments"]},
   "getReviewResult": {"method": "GET", "path": "/api/v1/reviews/{id}/result"},
   "listResults": {"method": "GET", "path": "/api/v1/results", "query": ["station_id", "category_id", "cursor"]},

@@ -1,5 +1,6 @@
-// The ballot of a review (述职评议): a one-time slip's code (its QR's scene
-// "b=<code>", through the landing page) opens the review's subjects and
+// The ballot of a review (述职评议): a one-time slip's code (its QR holds
+// "b=<code>": scanned here or on the home page, or typed from the slip)
+// opens the review's subjects and
 // dimensions; every subject gets a mark on every dimension, as big
 // buttons. The ballot is anonymous: the server keeps no link to the voter
 // beyond a keyed hash that stops a second ballot.
@@ -16,23 +17,45 @@ const RATINGS = [
 // SPENT are the refusals after which this slip cannot vote.
 const SPENT = ['slip_used', 'already_voted', 'review_closed', 'slip_unknown']
 
+// codeOf reads the slip's code from the page's query or a scan ("b=…").
 function codeOf(query) {
   const scene = query.scene ? decodeURIComponent(query.scene) : ''
-  return (query.code ? decodeURIComponent(query.code) : scene.replace(/^b=/, '')).trim()
+  return (query.code ? decodeURIComponent(query.code) : scene).replace(/^b=/i, '').trim()
 }
 
 Component({
   behaviors: [pageBehavior],
-  data: { review: null, subjects: [], ratings: RATINGS, canVote: false, done: '', closedNote: '', busy: false, retry: false },
+  data: { review: null, subjects: [], ratings: RATINGS, canVote: false, done: '', closedNote: '', busy: false, retry: false, asking: false, typed: '' },
   methods: {
-    async onLoad(query) {
-      this.code = codeOf(query || {})
+    onLoad(query) {
       this.comments = {}
       this.attempt = new Attempt()
+      return this.open(codeOf(query || {}))
+    },
+
+    onTyped(e) { this.setData({ typed: e.detail.value }) },
+    openTyped() { return this.open(this.data.typed.trim()) },
+    scan() {
+      return new Promise(resolve => {
+        wx.scanCode({
+          onlyFromCamera: true,
+          success: res => resolve(this.open(codeOf({ code: res.result || '' }))),
+          fail: () => resolve()
+        })
+      })
+    },
+
+    // open opens the slip's ballot; without a code it asks for one.
+    async open(code) {
+      this.code = code
+      this.setData({ asking: !code, error: '' })
+      if (!code) return
       try {
-        const r = await api.call('openBallotSlip', { body: { code: this.code } })
+        const r = await api.call('openBallotSlip', { body: { code } })
+        this.setData({ asking: false })
         this.show(r)
       } catch (e) {
+        this.setData({ asking: e.code === 'slip_unknown' })
         this.showError(e)
       }
     },

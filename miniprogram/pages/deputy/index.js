@@ -15,9 +15,19 @@ function sceneOf(query) {
   return { kind: 'c', code: scene || query.code || '' }
 }
 
+// reviewView is one published review of the deputy: its title and the
+// share of 满意 over all marks, with the number of ballots beside it.
+function reviewView(r) {
+  let yes = 0
+  let all = 0
+  r.counts.forEach(c => { yes += c.satisfied; all += c.satisfied + c.fair + c.unsatisfied })
+  const share = all ? `满意 ${Math.round((yes / all) * 1000) / 10}%，` : ''
+  return { id: r.id, title: r.title, summary: `${share}${r.ballots} 张票` }
+}
+
 Component({
   behaviors: [pageBehavior],
-  data: { loading: true, deputy: null, station: null, activities: [], year: 0, next: null, notice: '', code: '' },
+  data: { loading: true, deputy: null, station: null, activities: [], year: 0, next: null, notice: '', code: '', reviews: [] },
   methods: {
     onLoad(query) {
       const { kind, code } = sceneOf(query || {})
@@ -41,6 +51,7 @@ Component({
           data.deputy = Object.assign({}, d, { photo: api.imageURL(d.photo_url) })
           data.activities = (d.activities && d.activities.counts) || []
           data.year = (d.activities && d.activities.year) || new Date().getFullYear()
+          data.reviews = (d.reviews || []).map(reviewView)
         }
         data.next = await nextDay(v.station.id, deputyID)
         data.loading = false
@@ -49,6 +60,10 @@ Component({
         this.setData({ loading: false })
         this.showError(e)
       }
+    },
+
+    openReview(e) {
+      wx.navigateTo({ url: `/pages/review/result?id=${e.currentTarget.dataset.id}` })
     },
 
     book() {

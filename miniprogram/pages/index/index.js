@@ -3,10 +3,12 @@
 const { pageBehavior } = require('../../behaviors/page')
 
 // landingOf is where a scanned code leads: a mini-program code carries
-// its page path; a printed board's plain code opens the landing page.
+// its page path; a review's slip holds "b=<code>"; a printed board's plain
+// code opens the landing page.
 function landingOf(res) {
   if (res.path) return `/${res.path.replace(/^\//, '')}`
   const code = (res.result || '').trim()
+  if (/^b=/i.test(code)) return `/pages/ballot/index?code=${encodeURIComponent(code.slice(2))}`
   if (/^[0-9A-Za-z]{4,32}$/.test(code)) return `/pages/deputy/index?code=${code}`
   return ''
 }

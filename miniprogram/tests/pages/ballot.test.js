@@ -1,6 +1,6 @@
 // The ballot of a review: anonymous wording, every subject × dimension as
 // buttons, the ballot cast once; cast again, it is refused.
-const { render, text, tap } = require('../helpers/render')
+const { render, text, tap, input } = require('../helpers/render')
 const fx = require('../helpers/fixtures')
 
 const review = {
@@ -105,4 +105,35 @@ test('the published result, and the sentence before it is published', async () =
   await page.instance.onLoad({ id: '9' })
   expect(text(page)).toContain('共收回评议票36张')
   expect(text(page)).toContain('联系群众满意30基本满意5不满意1')
+})
+
+test('without a code the page asks for one: typed from the slip, or scanned ("b=<code>")', async () => {
+  fake.on('POST /api/v1/ballot-slips/open', [fx.apiError(404, 'slip_unknown', '没有找到这张评议票，请核对票上的二维码'), { status: 200, data: { review, already_voted: false } }])
+  const page = render('ballot/index')
+  await page.instance.onLoad({})
+  expect(fake.state.requests).toHaveLength(0)
+  expect(text(page)).toContain('请扫评议票上的二维码，或输入票上的编号')
+  await input(page, '#code', 'DEMQA-AAAAX')
+  await tap(page, '#open')
+  await fake.settle()
+  expect(page.querySelector('#error').dom.textContent).toBe('没有找到这张评议票，请核对票上的二维码')
+  expect(page.querySelector('#enter')).toBeDefined()
+
+  fake.state.scanResult = { result: 'b=DEMQAAAAAB' }
+  await tap(page, '#scan')
+  await fake.settle()
+  const opens = fake.requestsTo('POST /api/v1/ballot-slips/open')
+  expect(opens.map(r => r.data.code)).toEqual(['DEMQA-AAAAX', 'DEMQAAAAAB'])
+  // Opening a slip needs the voter's session (one ballot per voter).
+  expect(opens[0].header.Authorization).toBe('Bearer token-for-wx-code-1')
+  expect(page.querySelector('#enter')).toBeUndefined()
+  expect(text(page)).toContain('王建国')
+})
+
+test('the home page\'s scan of a slip opens the ballot', async () => {
+  const home = render('index/index')
+  fake.state.scanResult = { result: 'b=DEMQAAAAAB' }
+  await tap(home, '#scan')
+  await fake.settle()
+  expect(fake.state.navigated).toBe('/pages/ballot/index?code=DEMQAAAAAB')
 })

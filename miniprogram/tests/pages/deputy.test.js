@@ -4,7 +4,13 @@ const fx = require('../helpers/fixtures')
 
 test('a live deputy code opens the deputy card with pledge, this year and the next reception day', async () => {
   fake.on('GET /api/v1/codes/K7M2QXAB', { status: 200, data: { code: 'K7M2QXAB', kind: 'deputy', deputy: fx.deputy, station: fx.station } })
-  fake.on('GET /api/v1/deputies/11', { status: 200, data: Object.assign({}, fx.deputy, { activities: { year: 2026, counts: [{ type: 'reception', label: '接待选民', count: 4 }, { type: 'meeting', label: '出席会议', count: 2 }] } }) })
+  fake.on('GET /api/v1/deputies/11', {
+    status: 200,
+    data: Object.assign({}, fx.deputy, {
+      activities: { year: 2026, counts: [{ type: 'reception', label: '接待选民', count: 4 }, { type: 'meeting', label: '出席会议', count: 2 }] },
+      reviews: [{ id: 9, title: '2025年县人大代表述职评议', date: '2025-12-20', ballots: 36, counts: [{ dimension: '联系群众', satisfied: 30, fair: 5, unsatisfied: 1 }, { dimension: '总体评价', satisfied: 28, fair: 6, unsatisfied: 2 }] }]
+    })
+  })
   fake.on('GET /api/v1/reception-days', { status: 200, data: { items: [fx.day([])], next_cursor: '' } })
   const page = render('deputy/index')
   await page.instance.onLoad({ scene: encodeURIComponent('K7M2QXAB') })
@@ -21,6 +27,11 @@ test('a live deputy code opens the deputy card with pledge, this year and the ne
   expect(fake.requestsTo('GET /api/v1/reception-days')[0].query).toEqual({ station_id: '3', limit: '10' })
   // Public reads need no sign-in.
   expect(fake.state.calls).not.toContain('login')
+
+  // The published review: 58 of 72 marks 满意, beside the number of ballots.
+  expect(t).toContain('述职评议结果2025年县人大代表述职评议满意80.6%，36张票')
+  await tap(page, '#review-9')
+  expect(fake.state.navigated).toBe('/pages/review/result?id=9')
 
   await tap(page, '#book')
   expect(fake.state.navigated).toBe('/pages/booking/index?station=3')
