@@ -51,6 +51,7 @@ var migrations = []migration{
 	{7, "department contacts and replies", departmentContacts},
 	{8, "deputies' records", deputyRecords},
 	{9, "figures index", figuresIndex},
+	{12, "public results and voter community", publicResultsStep},
 }
 
 // SchemaMigration records an applied migration.
