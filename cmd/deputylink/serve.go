@@ -198,6 +198,7 @@ func (a *app) handlerDeps() (handlers.Deps, error) {
 			MPAppID: a.cfg.MP.AppID,
 		},
 		OAVerify: handlers.OAVerifyFile{Name: a.cfg.OA.VerifyFile, Content: a.cfg.OA.VerifyContent},
+		DevLogin: a.cfg.DevLogin, ResultsMinSample: a.cfg.ResultsMinSample,
 	}
 	var err error
 	if d.Sealer, err = a.sealer(); err != nil {

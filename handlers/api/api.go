@@ -22,6 +22,11 @@ type Config struct {
 	Sealer *models.Sealer
 	// Limits are the abuse limits; the zero value turns them all off.
 	Limits shared.RateLimits
+	// DevLogin turns on POST /session/dev (session_dev.go).
+	DevLogin bool
+	// ResultsMinSample is the fewest items a station's rates are
+	// published for (results.go; 0: models.DefaultResultsMinSample).
+	ResultsMinSample int
 }
 
 // Handlers holds the dependencies of the mini-program's handlers.
@@ -48,6 +53,7 @@ func Mount(g *gin.RouterGroup, b *shared.Base, cfg Config) {
 	h.sessionRoutes(g)
 	h.bookingRoutes(g)
 	h.opinionRoutes(g)
+	h.resultRoutes(g)
 }
 
 // limitVoter limits by the authenticated voter (after requireVoter).
