@@ -219,7 +219,7 @@ func publicationOf(tx *gorm.DB, op Opinion, in PublishInput, loc *time.Location,
 	summary, result := CleanText(in.Summary), CleanText(in.Result)
 	for _, f := range []struct {
 		field, text, label string
-		max             int
+		max                int
 	}{{"summary", summary, "反映的问题", PublicSummaryMax}, {"result", result, "办理结果", PublicResultMax}} {
 		if f.text == "" {
 			return OpinionPublication{}, Invalid(f.field, "请填写"+f.label)
