@@ -52,6 +52,7 @@ var migrations = []migration{
 	{8, "deputies' records", deputyRecords},
 	{9, "figures index", figuresIndex},
 	{10, "reviews", reviewTables},
+	{12, "public results and voter community", publicResultsStep},
 }
 
 // SchemaMigration records an applied migration.

@@ -44,8 +44,8 @@ func TestMigrateTwiceIsNoOp(t *testing.T) {
 	}
 	var rows []models.SchemaMigration
 	db.Order("version").Find(&rows)
-	if len(rows) != models.SchemaVersion() {
-		t.Fatalf("schema_migrations has %d rows, want %d", len(rows), models.SchemaVersion())
+	if len(rows) != len(models.Migrations()) {
+		t.Fatalf("schema_migrations has %d rows, want %d", len(rows), len(models.Migrations()))
 	}
 }
 
@@ -78,8 +78,8 @@ func TestMigrateConcurrentProcesses(t *testing.T) {
 		}
 		total += applied[i]
 	}
-	if total != models.SchemaVersion() {
-		t.Fatalf("steps applied across processes = %d, want exactly %d", total, models.SchemaVersion())
+	if total != len(models.Migrations()) {
+		t.Fatalf("steps applied across processes = %d, want exactly %d", total, len(models.Migrations()))
 	}
 	// A process started later against the migrated database works.
 	db := modelstest.Open(t, url)

@@ -134,5 +134,7 @@ func schemaModels() []any {
 		&Activity{}, &ActivityFile{}, &DeputyGroup{}, &Evaluation{}, &EvaluationWeight{}, &SelfAssessment{},
 		// Step 10: reviews (述职评议, 代表评部门).
 		&Review{}, &ReviewSubject{}, &BallotSlip{}, &Ballot{}, &BallotMark{}, &BallotComment{}, &ReviewPaperCount{},
+		// Step 12: public results (voters.community_id is on Voter).
+		&OpinionPublication{},
 	}
 }
