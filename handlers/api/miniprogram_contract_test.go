@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 
@@ -317,12 +317,7 @@ func TestMiniProgramRequestsAreInOpenAPI(t *testing.T) {
 		t.Fatalf("%s has %d endpoints; the mini-program makes more requests than that", mpTable, len(table))
 	}
 	doc := loadContractDoc(t)
-	names := make([]string, 0, len(table))
-	for n := range table {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(table)) {
 		ep := table[n]
 		for _, p := range contractProblems(doc, ep) {
 			t.Errorf("miniprogram/utils/endpoints.js: %s (%s %s): %s", n, ep.Method, ep.Path, p)

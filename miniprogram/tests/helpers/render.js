@@ -86,4 +86,19 @@ function text(comp) {
   return comp.dom.textContent.replace(/\s+/g, '')
 }
 
-module.exports = { render, fire, tap, input, find, text, ROOT }
+// declineThenConfirm taps the element twice: with WeChat's confirm dialog
+// declined (nothing may be sent to key, "METHOD /path"), then accepted (one
+// request); it answers the dialog's text.
+async function declineThenConfirm(comp, selector, key) {
+  fake.state.modalConfirm = false
+  await tap(comp, selector)
+  await fake.settle()
+  expect(fake.requestsTo(key)).toHaveLength(0)
+  fake.state.modalConfirm = true
+  await tap(comp, selector)
+  await fake.settle()
+  expect(fake.requestsTo(key)).toHaveLength(1)
+  return fake.state.modal.content
+}
+
+module.exports = { render, fire, tap, input, find, text, declineThenConfirm, ROOT }

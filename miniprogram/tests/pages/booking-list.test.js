@@ -1,6 +1,6 @@
 // 我的预约 and one booking: states, the QR the desk scans, cancel with a
 // confirm, move.
-const { render, text, tap, find } = require('../helpers/render')
+const { render, text, tap, find, declineThenConfirm } = require('../helpers/render')
 const fx = require('../helpers/fixtures')
 
 function prepare() {
@@ -37,15 +37,8 @@ test('cancel asks first, then cancels; move opens the booking page for that book
   const page = render('booking/list')
   await page.instance.onLoad()
   await fake.settle()
-  fake.state.modalConfirm = false
-  await tap(page, '#booking-501 >>> #cancel-501')
-  await fake.settle()
-  expect(fake.requestsTo('DELETE /api/v1/bookings/501')).toHaveLength(0)
-  fake.state.modalConfirm = true
-  await tap(page, '#booking-501 >>> #cancel-501')
-  await fake.settle()
-  expect(fake.state.modal.content).toBe('确定要取消这次预约吗？座位会让给排队的人。')
-  expect(fake.requestsTo('DELETE /api/v1/bookings/501')).toHaveLength(1)
+  const asked = await declineThenConfirm(page, '#booking-501 >>> #cancel-501', 'DELETE /api/v1/bookings/501')
+  expect(asked).toBe('确定要取消这次预约吗？座位会让给排队的人。')
   expect(find(page, '#booking-501').dom.textContent.replace(/\s+/g, '')).toContain('6月10日周三09:00–09:30已取消')
   expect(find(page, '#booking-501').querySelector('#cancel-501')).toBeUndefined()
 

@@ -1,6 +1,6 @@
 // 我的: large type kept in storage and applied to every page; my community;
 // deleting my personal data after a confirm.
-const { render, text, tap, fire, input } = require('../helpers/render')
+const { render, text, tap, fire, input, declineThenConfirm } = require('../helpers/render')
 
 test('the large-type switch is kept and every page opens in large type', async () => {
   fake.on('GET /api/v1/me', { status: 200, data: { id: 7, phone_masked: '138****5678', community: { id: 5, name: '人民路社区' } } })
@@ -23,15 +23,8 @@ test('deleting my data: nothing without the confirm; then DELETE /api/v1/me and 
   fake.on('DELETE /api/v1/me', { status: 204, data: '' })
   const me = render('my/index')
   await me.instance.onLoad()
-  fake.state.modalConfirm = false
-  await tap(me, '#delete')
-  await fake.settle()
-  expect(fake.requestsTo('DELETE /api/v1/me')).toHaveLength(0)
-  fake.state.modalConfirm = true
-  await tap(me, '#delete')
-  await fake.settle()
-  expect(fake.state.modal.content).toBe('删除后不能恢复。还没到的预约会被取消。确定删除吗？')
-  expect(fake.requestsTo('DELETE /api/v1/me')).toHaveLength(1)
+  const asked = await declineThenConfirm(me, '#delete', 'DELETE /api/v1/me')
+  expect(asked).toBe('删除后不能恢复。还没到的预约会被取消。确定删除吗？')
   expect(fake.state.storage.session).toBeUndefined()
   expect(text(me)).toContain('您的个人信息已经删除')
 })
