@@ -64,3 +64,15 @@ test('"解决了吗？" answered "没有解决" reopens the item; a second ratin
   await page.instance.send('result', 'satisfied')
   expect(page.querySelector('#error').dom.textContent).toBe('这一轮您已经评价过了')
 })
+
+test('my opinions: newest first, with what waits for my rating', async () => {
+  fake.on('GET /api/v1/opinions', { status: 200, data: { items: [fx.opinion({ status: 'replied', status_label: '已答复', can_rate: ['reply'] }), fx.opinion({ id: 41, tracking_no: 'YJ20260520-0007', content: '东街路灯不亮。晚上出门不安全，希望尽快修好。' })], next_cursor: '' } })
+  const page = render('opinion/list')
+  await page.instance.onLoad()
+  const t = text(page)
+  expect(t).toContain('生活服务已答复')
+  expect(t).toContain('有答复了，请您评价')
+  expect(t).toContain('YJ20260520-0007·6月2日提交')
+  await tap(page, '.opinion')
+  expect(fake.state.navigated).toBe('/pages/opinion/detail?id=42')
+})
