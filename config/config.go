@@ -66,6 +66,16 @@ type Config struct {
 
 	// Metrics says who may read the Prometheus metrics.
 	Metrics Metrics
+
+	// DevLogin (DEPUTYLINK_DEV_LOGIN=1) turns on the development login,
+	// POST /api/v1/session/dev, which signs in as any named voter without
+	// WeChat, so the mini-program runs in WeChat's developer tools against
+	// `serve --demo`. Validate refuses it in production.
+	DevLogin bool
+	// ResultsMinSample (DEPUTYLINK_RESULTS_MIN_SAMPLE) is the fewest items
+	// a station's rates are published for in the public results; under it
+	// only the counts are.
+	ResultsMinSample int
 }
 
 // Metrics says where /metrics is served and who may read it. With
@@ -195,6 +205,7 @@ func Default() Config {
 		BodyLimit:           1 << 20,
 		ShutdownTimeout:     10 * time.Second,
 		DeputyNotify:        DeputyNotify{PerWeek: DefaultDeputyNoticesPerWeek},
+		ResultsMinSample:    20,
 		Jobs: Jobs{
 			SendRate:    50,
 			MaxAttempts: 8,
@@ -255,6 +266,8 @@ func Load(getenv func(string) string) (Config, error) {
 	l.template(EnvTplStaffAlert, &c.Templates.StaffAlert)
 	l.str("DEPUTYLINK_METRICS_ADDR", &c.Metrics.Addr)
 	l.secret("DEPUTYLINK_METRICS_TOKEN", &c.Metrics.Token)
+	l.boolean("DEPUTYLINK_DEV_LOGIN", &c.DevLogin)
+	l.integer("DEPUTYLINK_RESULTS_MIN_SAMPLE", &c.ResultsMinSample)
 
 	tz := DefaultTimezone
 	l.str("DEPUTYLINK_TIMEZONE", &tz)
@@ -400,6 +413,12 @@ func (c Config) Validate() error {
 	if c.Jobs.RetentionDays < 30 || c.Jobs.RetentionDays > 36500 {
 		bad("DEPUTYLINK_RETENTION_DAYS", "must be between 30 and 36500 days")
 	}
+	if c.DevLogin && c.Env == "production" {
+		bad("DEPUTYLINK_DEV_LOGIN", "the development login signs anyone in as any voter without WeChat: it is refused with DEPUTYLINK_ENV=production")
+	}
+	if c.ResultsMinSample < 1 || c.ResultsMinSample > 10000 {
+		bad("DEPUTYLINK_RESULTS_MIN_SAMPLE", "must be between 1 and 10000")
+	}
 	return errors.Join(errs...)
 }
 
@@ -487,6 +506,19 @@ func parseInto[T any](l *loader, name string, dst *T, parse func(string) (T, err
 		}
 		*dst = x
 	}
+}
+
+// boolean parses 1, true, yes or on (and 0, false, no or off).
+func (l *loader) boolean(name string, dst *bool) {
+	parseInto(l, name, dst, func(s string) (bool, error) {
+		switch strings.ToLower(s) {
+		case "1", "true", "yes", "on":
+			return true, nil
+		case "0", "false", "no", "off":
+			return false, nil
+		}
+		return false, strconv.ErrSyntax
+	}, "1 or 0")
 }
 
 // bytes parses a size such as 1048576, 512KB or 1MB.

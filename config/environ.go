@@ -69,6 +69,10 @@ func (c Config) Warnings(names []string) []Warning {
 		}
 		ws = append(ws, Warning{Var: name, Msg: msg})
 	}
+	if c.DevLogin {
+		ws = append(ws, Warning{Var: "DEPUTYLINK_DEV_LOGIN", Msg: "the development login is on: POST /api/v1/session/dev " +
+			"signs anyone in as any voter without WeChat; never on a server voters use"})
+	}
 	if c.Env == "production" {
 		if p := c.SQLitePath(); p != "" {
 			ws = append(ws, Warning{Var: "DEPUTYLINK_DATABASE_URL", Msg: fmt.Sprintf(

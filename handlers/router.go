@@ -82,6 +82,12 @@ type Deps struct {
 	OAVerify OAVerifyFile
 	// Metrics says who may read /metrics (see MetricsAccess).
 	Metrics MetricsAccess
+	// DevLogin turns on the development login, POST /api/v1/session/dev
+	// (config.Config.DevLogin; 404 when off).
+	DevLogin bool
+	// ResultsMinSample is the fewest items a station's rates are
+	// published for (0: models.DefaultResultsMinSample).
+	ResultsMinSample int
 }
 
 // OAVerifyFile is the file WeChat fetches from the site root before it
@@ -216,7 +222,8 @@ func NewRouter(d Deps) *gin.Engine {
 	} else if v.Name != "" {
 		d.Log.Warn("official account domain-check file not served: bad name", "name", v.Name)
 	}
-	api.Mount(r.Group(apiBase), base, api.Config{MP: d.MP, Sealer: d.Sealer, Limits: d.Limits, Ballots: d.Ballots})
+	api.Mount(r.Group(apiBase), base, api.Config{MP: d.MP, Sealer: d.Sealer, Limits: d.Limits, Ballots: d.Ballots,
+		DevLogin: d.DevLogin, ResultsMinSample: d.ResultsMinSample})
 	official.Mount(r.Group("/wechat"), base, d.OA)
 	console.Mount(r.Group("/console"), base, console.Config{WebAuth: d.WebAuth, Sealer: d.Sealer, Ballots: d.Ballots})
 	return r

@@ -221,8 +221,12 @@ type Voter struct {
 	// Following is false once the voter unfollows the official account.
 	Following bool `gorm:"not null;default:false" json:"-"`
 	// PhoneEnc is the phone number sealed with the data key; never shown unmasked.
-	PhoneEnc    []byte    `gorm:"type:blob" json:"-"`
-	PhoneMasked string    `gorm:"size:20;not null;default:''" json:"phone_masked"`
+	PhoneEnc    []byte `gorm:"type:blob" json:"-"`
+	PhoneMasked string `gorm:"size:20;not null;default:''" json:"phone_masked"`
+	// CommunityID is the community (村/社区) the voter declared as theirs
+	// (SetVoterCommunity); nil until declared. It lives on this row only,
+	// so erasing the voter erases it.
+	CommunityID *uint64   `gorm:"index" json:"-"`
 	CreatedAt   time.Time `json:"-"`
 	UpdatedAt   time.Time `json:"-"`
 }

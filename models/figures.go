@@ -32,8 +32,12 @@ import (
 //     apart from them the answers taken on phone call-backs (offline items
 //     and voters who did not rate); a rate is shown only from
 //     FigureQuery.MinSample answers up, with its counts always;
-//   - per station: opinions, items overdue now, reception days held
-//     (closed), voters received (checked-in bookings and walk-ins);
+//   - per station: opinions, items overdue now, items answered (with a
+//     reply in their current round) and closed (办结), the median working
+//     days to reply, reception days held (closed), voters received
+//     (checked-in bookings and walk-ins); the public results
+//     (ResultStatsOf) show the answered, closed and median of the last
+//     12 months from here;
 //   - printed codes (boards, deputy and station codes) older than
 //     SilentBoardDays with no scan in that time, and live codes that still
 //     point at a retired deputy (these two ignore the period).
@@ -125,9 +129,16 @@ type StationFigures struct {
 	Opinions  int    `json:"opinions"`
 	// Overdue is the station's items of the period past a running
 	// deadline now.
-	Overdue        int `json:"overdue"`
-	ReceptionDays  int `json:"reception_days"`
-	VotersReceived int `json:"voters_received"`
+	Overdue int `json:"overdue"`
+	// Answered is the station's items of the period with a reply in their
+	// current round (Reply.N: replied, or closed after a reply); Solved
+	// those closed (办结: a satisfied result, or closed by the office).
+	Answered int `json:"answered"`
+	Solved   int `json:"solved"`
+	// Reply is the median working days to reply of the station's items.
+	Reply          FigureMedian `json:"reply"`
+	ReceptionDays  int          `json:"reception_days"`
+	VotersReceived int          `json:"voters_received"`
 }
 
 // BoardFigure is a printed code the office should look at.
@@ -292,6 +303,8 @@ type figureRun struct {
 	silent    []boardRow
 	retired   []boardRow
 	lastScan  map[string]time.Time
+	// stationReply is the reply median per station (median(false)).
+	stationReply map[uint64]FigureMedian
 }
 
 type stationStatusRow struct {
@@ -404,6 +417,18 @@ func (f *figureRun) sumOpinions() {
 		}
 		sf.Opinions += r.N
 		sf.Overdue += r.Overdue
+		if r.Status == OpinionClosed {
+			sf.Solved += r.N
+		}
+	}
+	for id, m := range f.stationReply {
+		if sf := per[id]; sf != nil {
+			sf.Reply = m
+			sf.Answered = m.N
+		}
+	}
+	for _, sf := range per {
+		sf.Reply.Pending = sf.Opinions - sf.Reply.N
 	}
 	cats, sources, months := map[uint64]int{}, map[string]int{}, map[int]int{}
 	o.Accept.Pending, o.Reply.Pending = o.Total-o.Accept.N, o.Total-o.Reply.N
@@ -514,8 +539,9 @@ func (f *figureRun) dayFromNumber(n int64) time.Time {
 }
 
 // median finds the median working days to accept (or to reply): the
-// period's items grouped by (local start day, local end day) in SQL, and
-// each pair's working days read off a running count of working days.
+// period's items grouped by station, local start day and local end day in
+// SQL, and each group's working days read off a running count of working
+// days. The reply median is kept per station too (stationReply).
 func (f *figureRun) median(accept bool) func() error {
 	start, end, out := "reply_start_at", "replied_at", &f.out.Reply
 	if accept {
@@ -523,12 +549,13 @@ func (f *figureRun) median(accept bool) func() error {
 	}
 	return func() error {
 		var rows []struct {
-			S, E int64
-			N    int
+			StationID uint64
+			S, E      int64
+			N         int
 		}
 		s, e := f.dayNumberSQL(start), f.dayNumberSQL(end)
-		q := f.db.Model(&Opinion{}).Select(s + " AS s, " + e + " AS e, COUNT(*) AS n").Where(end + " IS NOT NULL")
-		if err := f.grouped(q, "s, e").Scan(&rows).Error; err != nil {
+		q := f.db.Model(&Opinion{}).Select("station_id, " + s + " AS s, " + e + " AS e, COUNT(*) AS n").Where(end + " IS NOT NULL")
+		if err := f.grouped(q, "station_id, s, e").Scan(&rows).Error; err != nil {
 			return translate(err)
 		}
 		if len(rows) == 0 {
@@ -549,11 +576,24 @@ func (f *figureRun) median(accept bool) func() error {
 			}
 		}
 		days := make([]weighted, 0, len(rows))
+		per := map[uint64][]weighted{}
 		for _, r := range rows {
-			days = append(days, weighted{v: float64(max(0, worked[r.E-lo]-worked[r.S-lo])), n: r.N})
+			w := weighted{v: float64(max(0, worked[r.E-lo]-worked[r.S-lo])), n: r.N}
+			days = append(days, w)
+			per[r.StationID] = append(per[r.StationID], w)
 			out.N += r.N
 		}
 		out.Days = weightedMedian(days)
+		if !accept {
+			f.stationReply = make(map[uint64]FigureMedian, len(per))
+			for id, ws := range per {
+				m := FigureMedian{Days: weightedMedian(ws)}
+				for _, w := range ws {
+					m.N += w.n
+				}
+				f.stationReply[id] = m
+			}
+		}
 		return nil
 	}
 }

@@ -592,6 +592,10 @@ func DeleteCommunity(ctx context.Context, db *gorm.DB, sc ManageScope, id uint64
 		if err := tx.Delete(&Community{}, id).Error; err != nil {
 			return translate(err)
 		}
+		// Voters who declared it as theirs have none again.
+		if err := tx.Model(&Voter{}).Where("community_id = ?", id).Update("community_id", nil).Error; err != nil {
+			return translate(err)
+		}
 		return Audit(ctx, tx, now, sc.Actor, "community.delete", auditCommunity, id, "", "", c.Name+"，"+c.District)
 	})
 }

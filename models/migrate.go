@@ -53,6 +53,7 @@ var migrations = []migration{
 	{9, "figures index", figuresIndex},
 	{10, "reviews", reviewTables},
 	{11, "broadcasts", broadcastTables},
+	{12, "public results and voter community", publicResultsStep},
 }
 
 // execDDL runs a step's frozen statements for the dialect, in order.

@@ -202,7 +202,8 @@ type OpinionTimelineEntry struct {
 	OpinionID uint64    `gorm:"not null;index" json:"-"`
 	At        time.Time `gorm:"not null" json:"at"`
 	// Kind is submitted, accepted, transferred, replied, returned, reopened,
-	// escalated or closed.
+	// escalated or closed; published or unpublished for the public results
+	// (publication.go).
 	Kind  string `gorm:"size:16;not null" json:"kind"`
 	Round int    `gorm:"not null" json:"round"`
 	Text  string `gorm:"size:255;not null" json:"text"`

@@ -136,5 +136,7 @@ func schemaModels() []any {
 		&Review{}, &ReviewSubject{}, &BallotSlip{}, &Ballot{}, &BallotMark{}, &BallotComment{}, &ReviewPaperCount{},
 		// Step 11: broadcasts.
 		&Broadcast{}, &BroadcastRecipient{},
+		// Step 12: public results (voters.community_id is on Voter).
+		&OpinionPublication{},
 	}
 }

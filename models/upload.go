@@ -135,6 +135,13 @@ func StaffOpinionPhoto(ctx context.Context, db *gorm.DB, staffID, opinionID, pho
 	if err := db.Where("id = ? AND opinion_id = ?", photoID, opinionID).First(&ph).Error; err != nil {
 		return Upload{}, notFoundAs(err, ErrUploadNotFound)
 	}
+	return photoUpload(db, ph)
+}
+
+// photoUpload is an opinion's photo as an Upload to serve: the voter's
+// upload row with the same path (for its content type), or, once that is
+// gone, the photo's own path and hash.
+func photoUpload(db *gorm.DB, ph OpinionPhoto) (Upload, error) {
 	u := Upload{Path: ph.Path, SHA256: ph.SHA256, CreatedAt: ph.CreatedAt}
 	var rows []Upload
 	if err := db.Where("path = ?", ph.Path).Limit(1).Find(&rows).Error; err != nil {

@@ -57,7 +57,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	switch cmd {
 	case "serve":
 		fs := newFlagSet("serve", stderr)
-		demo := fs.Bool("demo", false, "load the demo county before serving")
+		demo := fs.Bool("demo", false, "load the demo county before serving (add DEPUTYLINK_DEV_LOGIN=1 to sign the mini-program in without WeChat)")
 		noJobs := fs.Bool("no-jobs", false, "do not run background jobs in this process")
 		if err := parseFlags(fs, rest); err != nil {
 			return err

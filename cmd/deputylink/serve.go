@@ -56,8 +56,16 @@ func serve(ctx context.Context, getenv func(string) string, opt serveOptions) er
 		if err := a.loadDemoReviews(ctx); err != nil {
 			return err
 		}
+		res, err := models.LoadDemoResults(ctx, a.db, time.Now(), a.cfg.Timezone)
+		if err != nil {
+			return err
+		}
 		a.log.Info("Demo data ready", "stations", st.Stations, "deputies", st.Deputies, "created", st.Created(),
-			"records_created", rs.Created())
+			"records_created", rs.Created(), "opinions_created", res.Opinions, "results_published", res.Published)
+		if !a.cfg.DevLogin {
+			a.log.Info("To run the mini-program against this demo without a real AppID, restart with DEPUTYLINK_DEV_LOGIN=1: " +
+				"POST /api/v1/session/dev {\"user\": \"demo-1\"} then signs in as a demo voter (never in production)")
+		}
 	}
 
 	deps, err := a.handlerDeps()
@@ -193,6 +201,9 @@ func demoCmd(ctx context.Context, getenv func(string) string, stdout io.Writer) 
 	if err := a.loadDemoReviews(ctx); err != nil {
 		return err
 	}
+	if _, err := models.LoadDemoResults(ctx, a.db, time.Now(), a.cfg.Timezone); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "demo county loaded: %d stations, %d communities, %d deputies, %d codes (%d rows created)\n",
 		st.Stations, st.Communities, st.Deputies, st.Codes, st.Created())
 	return nil
@@ -212,6 +223,7 @@ func (a *app) handlerDeps() (handlers.Deps, error) {
 			MPAppID: a.cfg.MP.AppID,
 		},
 		OAVerify: handlers.OAVerifyFile{Name: a.cfg.OA.VerifyFile, Content: a.cfg.OA.VerifyContent},
+		DevLogin: a.cfg.DevLogin, ResultsMinSample: a.cfg.ResultsMinSample,
 	}
 	var err error
 	if d.Sealer, err = a.sealer(); err != nil {

@@ -26,6 +26,11 @@ type Config struct {
 	// Ballots keys the voters' ballots of reviews (reviews.NewKeyer from
 	// the data key); nil turns the ballot routes off (503).
 	Ballots *reviews.Keyer
+	// DevLogin turns on POST /session/dev (session_dev.go).
+	DevLogin bool
+	// ResultsMinSample is the fewest items a station's rates are
+	// published for (results.go; 0: models.DefaultResultsMinSample).
+	ResultsMinSample int
 }
 
 // Handlers holds the dependencies of the mini-program's handlers.
@@ -53,6 +58,7 @@ func Mount(g *gin.RouterGroup, b *shared.Base, cfg Config) {
 	h.bookingRoutes(g)
 	h.opinionRoutes(g)
 	h.ballotRoutes(g)
+	h.resultRoutes(g)
 }
 
 // limitVoter limits by the authenticated voter (after requireVoter).

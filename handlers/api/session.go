@@ -51,6 +51,14 @@ type SessionView struct {
 type VoterView struct {
 	ID          uint64 `json:"id"`
 	PhoneMasked string `json:"phone_masked"`
+	// Community is the community the voter declared (null until then).
+	Community *models.NameRef `json:"community"`
+}
+
+// voterView is v as the voter sees themselves, their community named.
+func (h *Handlers) voterView(ctx context.Context, v models.Voter) (VoterView, error) {
+	comm, err := models.VoterCommunity(ctx, h.DB, v)
+	return VoterView{ID: v.ID, PhoneMasked: v.PhoneMasked, Community: comm}, err
 }
 
 type codeRequest struct {
@@ -92,6 +100,13 @@ func (h *Handlers) createSession(c *gin.Context) {
 		shared.RespondErr(c, wechatUserError(err, "code", "登录凭证无效或已过期，请重新进入小程序"))
 		return
 	}
+	h.startSession(c, s)
+}
+
+// startSession signs in the voter of WeChat session s (found or created by
+// openid) and answers the session: a new opaque token in Redis.
+func (h *Handlers) startSession(c *gin.Context, s wechat.Session) {
+	ctx := c.Request.Context()
 	v, err := models.UpsertMPVoter(ctx, h.DB, s.OpenID, s.UnionID)
 	if err != nil {
 		shared.RespondErr(c, err)
@@ -104,7 +119,9 @@ func (h *Handlers) createSession(c *gin.Context) {
 	pipe := h.Redis.TxPipeline()
 	pipe.Set(ctx, h.sessionKey(token), data, SessionTTL)
 	// session_key stays on the server, for the legacy decrypt APIs.
-	pipe.Set(ctx, h.RedisPrefix+"sk:"+s.OpenID, s.SessionKey, 24*time.Hour)
+	if s.SessionKey != "" {
+		pipe.Set(ctx, h.RedisPrefix+"sk:"+s.OpenID, s.SessionKey, 24*time.Hour)
+	}
 	indexed := h.indexSession(ctx, pipe, v.ID, h.sessionKey(token))
 	if _, err := pipe.Exec(ctx); err != nil {
 		shared.RespondErr(c, err)
@@ -113,9 +130,13 @@ func (h *Handlers) createSession(c *gin.Context) {
 	if indexed.Val() > maxIndexedSessions {
 		h.pruneSessions(ctx, v.ID)
 	}
+	view, err := h.voterView(ctx, v)
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
 	c.JSON(http.StatusOK, SessionView{
-		Token: token, ExpiresAt: h.Now().Add(SessionTTL).In(h.Location).Truncate(time.Second),
-		Voter: VoterView{ID: v.ID, PhoneMasked: v.PhoneMasked},
+		Token: token, ExpiresAt: h.Now().Add(SessionTTL).In(h.Location).Truncate(time.Second), Voter: view,
 	})
 }
 
@@ -168,22 +189,27 @@ func (h *Handlers) bindPhone(c *gin.Context) {
 		shared.RespondErr(c, wechatUserError(err, "code", "获取手机号失败，请重试"))
 		return
 	}
-	masked, err := models.SetVoterPhone(ctx, h.DB, h.Sealer, voterID(c), phone, h.Now())
-	if err != nil {
+	if _, err := models.SetVoterPhone(ctx, h.DB, h.Sealer, voterID(c), phone, h.Now()); err != nil {
 		shared.RespondErr(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, VoterView{ID: voterID(c), PhoneMasked: masked})
+	h.getMe(c)
 }
 
 // getMe returns the voter's own profile.
 func (h *Handlers) getMe(c *gin.Context) {
-	v, err := models.GetVoter(c.Request.Context(), h.DB, voterID(c))
+	ctx := c.Request.Context()
+	v, err := models.GetVoter(ctx, h.DB, voterID(c))
 	if err != nil {
 		shared.RespondErr(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, VoterView{ID: v.ID, PhoneMasked: v.PhoneMasked})
+	view, err := h.voterView(ctx, v)
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, view)
 }
 
 var (
@@ -210,6 +236,7 @@ func wechatUserError(err error, field, msg string) error {
 // voter may also delete (erase.go).
 func (h *Handlers) sessionRoutes(api *gin.RouterGroup) {
 	api.POST("/session", h.LimitIP("session", h.Limits.SessionPerIP), h.createSession)
+	api.POST("/session/dev", h.requireDevLogin, h.LimitIP("session", h.Limits.SessionPerIP), h.createDevSession)
 	// Like the other voter reads: per IP before the session is looked up,
 	// per voter after.
 	api.GET("/me", h.LimitIP("me_read", h.Limits.BookingPerIP), h.requireVoter,

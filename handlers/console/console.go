@@ -62,6 +62,7 @@ func Mount(g *gin.RouterGroup, b *shared.Base, cfg Config) {
 	h.signInPages(pages, signedIn)
 	h.deputyPages(pages)
 	h.opinionPages(signedIn)
+	h.publicationPages(signedIn)
 	h.deskPages(signedIn)
 	h.recordsPages(signedIn)
 	// The office's desk: management (county admin, township users), Excel,

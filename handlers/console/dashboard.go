@@ -1,14 +1,8 @@
 package console
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
-	"time"
 
 	"deputylink/handlers/shared"
 	"deputylink/models"
@@ -32,15 +26,6 @@ const DashboardPath = pagesBase + "/dashboard"
 
 // dashboardListMax is the most rows of a board list the page shows.
 const dashboardListMax = 50
-
-// A period longer than dashboardCacheDays (a year: a few hundred
-// milliseconds of counting for a whole county) is kept in Redis for
-// dashboardCacheTTL per scope; a month is counted afresh every time (a few
-// milliseconds). The page says when its figures were counted.
-const (
-	dashboardCacheDays = 62
-	dashboardCacheTTL  = 2 * time.Minute
-)
 
 // dashboardPages registers the dashboard.
 func (h *Handlers) dashboardPages(signedIn *gin.RouterGroup) {
@@ -111,7 +96,9 @@ func (h *Handlers) pageDashboard(c *gin.Context) {
 		ids = append([]uint64{}, scope.StationIDs...)
 		d.Area = dashboardArea(staff)
 	}
-	f, at, err := h.dashboardFigures(ctx, from, to, ids)
+	// A long period's figures may come from the cache (shared.Figures);
+	// the page says when they were counted.
+	f, at, err := h.Figures(ctx, from, to, ids)
 	if err != nil {
 		h.renderErr(c, err)
 		return
@@ -165,46 +152,4 @@ func (h *Handlers) dashboardBoards(list []models.BoardFigure, manage, deputy boo
 		out = append(out, row)
 	}
 	return out, more
-}
-
-// dashboardFigures counts the figures of the period for the stations ids
-// (nil: all), or takes them from the cache for a long period, and says
-// when they were counted.
-func (h *Handlers) dashboardFigures(ctx context.Context, from, to string, ids []uint64) (models.Figures, time.Time, error) {
-	now := h.Now()
-	var key string
-	f, _ := time.Parse(models.DateLayout, from)
-	t, _ := time.Parse(models.DateLayout, to)
-	if h.Redis != nil && t.Sub(f) > dashboardCacheDays*24*time.Hour {
-		sum := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%v|%v", from, to, ids == nil, ids))
-		key = h.RedisPrefix + "dashfig:" + hex.EncodeToString(sum[:16])
-		if raw, err := h.Redis.Get(ctx, key).Bytes(); err == nil {
-			var c dashboardCached
-			if json.Unmarshal(raw, &c) == nil {
-				return c.F, c.At, nil
-			}
-		}
-	}
-	cal, err := models.LoadCalendar(ctx, h.DB)
-	if err != nil {
-		return models.Figures{}, now, err
-	}
-	figs, err := models.ComputeFigures(ctx, h.DB, models.FigureQuery{From: from, To: to, StationIDs: ids,
-		Location: h.Location, Calendar: cal, Now: now})
-	if err != nil {
-		return models.Figures{}, now, err
-	}
-	if key != "" {
-		if raw, err := json.Marshal(dashboardCached{At: now, F: figs}); err == nil {
-			// A cache that cannot be written only costs the next viewer the count.
-			_ = h.Redis.Set(ctx, key, raw, dashboardCacheTTL).Err()
-		}
-	}
-	return figs, now, nil
-}
-
-// dashboardCached is a long period's figures in the cache.
-type dashboardCached struct {
-	At time.Time      `json:"at"`
-	F  models.Figures `json:"f"`
 }

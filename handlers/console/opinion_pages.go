@@ -251,6 +251,8 @@ type opinionData struct {
 	Open string
 	// Dept is the transfer slip's link and the departments' replies.
 	Dept deptReviewData
+	// Pub is the 办理结果公开 card of a closed item (publication_pages.go).
+	Pub publicationData
 }
 
 func (h *Handlers) pageOpinion(c *gin.Context) {
@@ -293,6 +295,7 @@ var actionLabels = map[string]string{
 	"opinion.overdue": "超期提醒", "opinion.overdue_admins": "超期上报", "opinion.anonymise": "到期匿名化",
 	"opinion.deadlines":  "期限调整",
 	"opinion.dept_reply": "部门答复", "opinion.dept_adopt": "采用部门答复", "opinion.dept_sendback": "退回部门答复",
+	"opinion.publish": "公开办理结果", "opinion.unpublish": "撤回公开",
 }
 
 func (h *Handlers) opinionData(c *gin.Context, staff models.Staff, v models.StaffOpinionView) (opinionData, error) {
@@ -370,6 +373,9 @@ func (h *Handlers) opinionData(c *gin.Context, staff models.Staff, v models.Staf
 		return d, err
 	}
 	if d.Dept, err = h.deptReviewOf(c, v); err != nil {
+		return d, err
+	}
+	if d.Pub, err = h.publicationOf(c, staff, v); err != nil {
 		return d, err
 	}
 	if v.DeputyID != nil {

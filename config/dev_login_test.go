@@ -1,0 +1,40 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+// Ensure the development login is off by default, on with
+// DEPUTYLINK_DEV_LOGIN=1, and refused with a clear error in production;
+// and that the public results' minimum sample is read and bounded.
+func TestDevLoginAndResultsMinSample(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil || c.DevLogin || c.ResultsMinSample != 20 {
+		t.Fatalf("defaults: dev login %v, min sample %d, %v", c.DevLogin, c.ResultsMinSample, err)
+	}
+	for _, v := range []string{"1", "true", "on"} {
+		c, err := Load(env(map[string]string{"DEPUTYLINK_DEV_LOGIN": v}))
+		if err != nil || !c.DevLogin {
+			t.Errorf("DEPUTYLINK_DEV_LOGIN=%s: %v, %v", v, c.DevLogin, err)
+		}
+	}
+	if c, err := Load(env(map[string]string{"DEPUTYLINK_DEV_LOGIN": "0"})); err != nil || c.DevLogin {
+		t.Errorf("DEPUTYLINK_DEV_LOGIN=0: %v, %v", c.DevLogin, err)
+	}
+	if _, err := Load(env(map[string]string{"DEPUTYLINK_DEV_LOGIN": "maybe"})); err == nil || !strings.Contains(err.Error(), "DEPUTYLINK_DEV_LOGIN") {
+		t.Errorf("DEPUTYLINK_DEV_LOGIN=maybe: %v, want an error naming it", err)
+	}
+	_, err = Load(env(map[string]string{"DEPUTYLINK_DEV_LOGIN": "1", "DEPUTYLINK_ENV": "production"}))
+	if err == nil || !strings.Contains(err.Error(), "DEPUTYLINK_DEV_LOGIN") || !strings.Contains(err.Error(), "production") {
+		t.Errorf("dev login in production: %v, want a startup error naming DEPUTYLINK_DEV_LOGIN and production", err)
+	}
+	if c, err := Load(env(map[string]string{"DEPUTYLINK_RESULTS_MIN_SAMPLE": "5"})); err != nil || c.ResultsMinSample != 5 {
+		t.Errorf("DEPUTYLINK_RESULTS_MIN_SAMPLE=5: %d, %v", c.ResultsMinSample, err)
+	}
+	for _, v := range []string{"0", "x", "20000"} {
+		if _, err := Load(env(map[string]string{"DEPUTYLINK_RESULTS_MIN_SAMPLE": v})); err == nil {
+			t.Errorf("DEPUTYLINK_RESULTS_MIN_SAMPLE=%s accepted", v)
+		}
+	}
+}
