@@ -249,9 +249,9 @@ func (r *demoResultRun) handle(s Station, cat, content, reply string, ago, stage
 	}
 	r.st.Opinions++
 	steps := []struct {
-		days       int
+		days         int
 		hour, minute int
-		run        func(at time.Time) (Opinion, []OpinionEvent, error)
+		run          func(at time.Time) (Opinion, []OpinionEvent, error)
 	}{
 		{acceptDays, 10, 0, func(at time.Time) (Opinion, []OpinionEvent, error) {
 			return AcceptOpinion(r.ctx, r.tx, staff, op.ID, "", at)

@@ -156,7 +156,7 @@ func TestResultStatsEqualTheDatabaseAndTheDashboard(t *testing.T) {
 
 	// The test's own count.
 	var counts []struct {
-		StationID                uint64
+		StationID               uint64
 		Filed, Answered, Solved int
 	}
 	must(t, e.db.Raw("SELECT station_id, COUNT(*) AS filed, SUM(CASE WHEN replied_at IS NOT NULL THEN 1 ELSE 0 END) AS answered, "+
@@ -300,4 +300,3 @@ func dashboardRows(t *testing.T, page string) map[uint64][4]string {
 	}
 	return out
 }
-
