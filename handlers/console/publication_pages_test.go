@@ -89,18 +89,6 @@ func TestPublishFromTheItemPage(t *testing.T) {
 	}
 }
 
-// statRow is one station of the public figures.
-type statRow struct {
-	StationID         uint64   `json:"station_id"`
-	StationName       string   `json:"station_name"`
-	Filed             int      `json:"filed"`
-	Answered          int      `json:"answered"`
-	Solved            int      `json:"solved"`
-	MedianWorkingDays *float64 `json:"median_working_days"`
-	AnsweredRate      *float64 `json:"answered_rate"`
-	SolvedRate        *float64 `json:"solved_rate"`
-}
-
 // Ensure the public figures count what the database holds for the last 12
 // months (items seeded over 18 months at three stations, counted here with
 // SQL of the test's own and medians by hand), give rates only from the
@@ -175,10 +163,10 @@ func TestResultStatsEqualTheDatabaseAndTheDashboard(t *testing.T) {
 		days[op.StationID] = append(days[op.StationID], float64(d))
 	}
 	inWindow := 0
-	want := map[uint64]statRow{}
+	want := map[uint64]models.StationStat{}
 	for _, c := range counts {
 		inWindow += c.Filed
-		r := statRow{StationID: c.StationID, Filed: c.Filed, Answered: c.Answered, Solved: c.Solved}
+		r := models.StationStat{StationID: c.StationID, Filed: c.Filed, Answered: c.Answered, Solved: c.Solved}
 		if ds := days[c.StationID]; len(ds) > 0 {
 			slices.Sort(ds)
 			m := ds[len(ds)/2]
@@ -200,13 +188,7 @@ func TestResultStatsEqualTheDatabaseAndTheDashboard(t *testing.T) {
 		t.Fatalf("dashboard: %d", st)
 	}
 	e.dropFigureCache()
-	var stats struct {
-		Months    int       `json:"months"`
-		MinSample int       `json:"min_sample"`
-		From      string    `json:"from"`
-		To        string    `json:"to"`
-		Items     []statRow `json:"items"`
-	}
+	var stats models.ResultStats
 	r := e.call("GET", "/api/v1/results/stats", conReq{}, &stats)
 	if r.StatusCode != 200 || stats.Months != 12 || stats.MinSample != 20 || stats.From != from || stats.To != to {
 		t.Fatalf("stats: %d %+v", r.StatusCode, stats)
@@ -245,7 +227,7 @@ func TestResultStatsEqualTheDatabaseAndTheDashboard(t *testing.T) {
 	}
 
 	// One station; unknown and bad ones.
-	var one struct{ Items []statRow }
+	var one struct{ Items []models.StationStat }
 	if r := e.call("GET", "/api/v1/results/stats?station_id="+idStr(e.west.ID), conReq{}, &one); r.StatusCode != 200 || len(one.Items) != 1 || one.Items[0].Filed != want[e.west.ID].Filed {
 		t.Errorf("one station: %d %+v", r.StatusCode, one.Items)
 	}
