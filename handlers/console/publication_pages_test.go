@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"deputylink/handlers/shared"
 	"deputylink/models"
 )
 
@@ -258,7 +259,7 @@ func fmtF(f *float64) string {
 func (e *pageEnv) dropFigureCache() {
 	e.t.Helper()
 	ctx := e.t.Context()
-	keys, err := e.rd.Client.Keys(ctx, e.rd.Prefix+"dashfig:*").Result()
+	keys, err := e.rd.Client.Keys(ctx, e.rd.Prefix+shared.FiguresCacheKey+"*").Result()
 	must(e.t, err)
 	if len(keys) == 0 {
 		e.t.Fatal("the dashboard cached no figures for a year's period")
