@@ -127,7 +127,8 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Fatalf("%d station rows, want %d", len(rows), len(want.Stations))
 	}
 	for i, s := range want.Stations {
-		w := []string{s.Name, strconv.Itoa(s.Opinions), strconv.Itoa(s.Overdue), strconv.Itoa(s.ReceptionDays), strconv.Itoa(s.VotersReceived)}
+		w := []string{s.Name, strconv.Itoa(s.Opinions), strconv.Itoa(s.Answered), strconv.Itoa(s.Solved), s.Reply.Text(),
+			strconv.Itoa(s.Overdue), strconv.Itoa(s.ReceptionDays), strconv.Itoa(s.VotersReceived)}
 		if strings.Join(rows[i], "|") != strings.Join(w, "|") {
 			t.Errorf("station row %d: %v, want %v", i, rows[i], w)
 		}

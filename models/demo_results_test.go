@@ -21,11 +21,12 @@ func TestLoadDemoResults(t *testing.T) {
 	if _, err := models.LoadDemo(ctx, db); err != nil {
 		t.Fatal(err)
 	}
+	start := time.Now()
 	st, err := models.LoadDemoResults(ctx, db, now, loc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("demo results: %+v", st)
+	t.Logf("demo results: %+v in %v", st, time.Since(start))
 	var opinions, closed, stations int64
 	db.Model(&models.Opinion{}).Count(&opinions)
 	db.Model(&models.Opinion{}).Where("status = ?", models.OpinionClosed).Count(&closed)

@@ -119,16 +119,6 @@ func (h *Handlers) setCommunity(c *gin.Context) {
 	if !shared.BindJSON(c, &req) {
 		return
 	}
-	ctx := c.Request.Context()
-	v, err := models.SetVoterCommunity(ctx, h.DB, voterID(c), req.CommunityID, h.Now())
-	if err != nil {
-		shared.RespondErr(c, err)
-		return
-	}
-	view, err := h.voterView(ctx, v)
-	if err != nil {
-		shared.RespondErr(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, view)
+	v, err := models.SetVoterCommunity(c.Request.Context(), h.DB, voterID(c), req.CommunityID, h.Now())
+	h.respondVoter(c, v, err)
 }

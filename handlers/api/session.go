@@ -198,13 +198,17 @@ func (h *Handlers) bindPhone(c *gin.Context) {
 
 // getMe returns the voter's own profile.
 func (h *Handlers) getMe(c *gin.Context) {
-	ctx := c.Request.Context()
-	v, err := models.GetVoter(ctx, h.DB, voterID(c))
-	if err != nil {
-		shared.RespondErr(c, err)
-		return
+	v, err := models.GetVoter(c.Request.Context(), h.DB, voterID(c))
+	h.respondVoter(c, v, err)
+}
+
+// respondVoter answers voter v as they see themselves, or the error of
+// the call that gave v.
+func (h *Handlers) respondVoter(c *gin.Context, v models.Voter, err error) {
+	var view VoterView
+	if err == nil {
+		view, err = h.voterView(c.Request.Context(), v)
 	}
-	view, err := h.voterView(ctx, v)
 	if err != nil {
 		shared.RespondErr(c, err)
 		return

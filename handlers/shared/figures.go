@@ -22,6 +22,12 @@ const (
 	FiguresCacheTTL  = 2 * time.Minute
 )
 
+// FiguresCacheKey starts the keys of the cached figures (after the
+// prefix). It names the shape of models.Figures: "figs2:" since the
+// stations carry answered, closed and the reply median, so figures a
+// binary from before cached are not read as zeros after an upgrade.
+const FiguresCacheKey = "figs2:"
+
 // Figures counts the figures of the period (local dates) for the stations
 // ids (nil: all) with models.ComputeFigures, or takes them from the cache
 // for a long period, and says when they were counted.
@@ -32,7 +38,7 @@ func (h *Base) Figures(ctx context.Context, from, to string, ids []uint64) (mode
 	t, _ := time.Parse(models.DateLayout, to)
 	if h.Redis != nil && t.Sub(f) > FiguresCacheDays*24*time.Hour {
 		sum := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%v|%v", from, to, ids == nil, ids))
-		key = h.RedisPrefix + "dashfig:" + hex.EncodeToString(sum[:16])
+		key = h.RedisPrefix + FiguresCacheKey + hex.EncodeToString(sum[:16])
 		if raw, err := h.Redis.Get(ctx, key).Bytes(); err == nil {
 			var c figuresCached
 			if json.Unmarshal(raw, &c) == nil {
