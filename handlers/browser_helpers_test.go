@@ -662,8 +662,23 @@ func (tb *tab) pageText() string {
 // waitText waits until the page shows text.
 func (tb *tab) waitText(text string) {
 	tb.t.Helper()
-	js := `document.body && document.body.innerText.includes(` + jsString(text) + `)`
-	run(tb, "wait for the text "+strconv.Quote(text), chromedp.Poll[bool](js, chromedp.WithPollingInterval(50*time.Millisecond)))
+	js := `!!(document.body && document.body.innerText.includes(` + jsString(text) + `))`
+	// Each look is short and a failed one is tried again: a click that
+	// navigates may replace the page (and its script context) while we look,
+	// which a single long poll reports as "Cannot find context".
+	deadline := time.Now().Add(stepTimeout)
+	for {
+		ctx, cancel := context.WithTimeout(tb.ctx, time.Second)
+		found, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		cancel()
+		if err == nil && found {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.t.Fatalf("wait for the text %s (%s): not shown (%v)\n%s", strconv.Quote(text), tb.dev.name, err, tb.describe())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // waitPath waits until the tab shows the page at path, across the
