@@ -21,6 +21,10 @@ func MigrateSteps(ctx context.Context, db *gorm.DB, steps []Migration) (int, err
 // SchemaModels lists every model that has a table.
 func SchemaModels() []any { return schemaModels() }
 
+// MigrationSteps is how many steps the history has (versions may leave
+// gaps where a branch's step was numbered ahead of a merge).
+func MigrationSteps() int { return len(migrations) }
+
 // SchemaDrift lists what the models use and db lacks.
 func SchemaDrift(db *gorm.DB, models []any) []string { return schemaDrift(db, models) }
 

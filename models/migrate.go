@@ -51,6 +51,7 @@ var migrations = []migration{
 	{7, "department contacts and replies", departmentContacts},
 	{8, "deputies' records", deputyRecords},
 	{9, "figures index", figuresIndex},
+	{13, "report index", reportIndex},
 }
 
 // SchemaMigration records an applied migration.

@@ -137,7 +137,7 @@ func DeputyRecord(ctx context.Context, db *gorm.DB, deputyID uint64, year int, l
 // the monthly 通报 uses too).
 func recordContext(tx *gorm.DB, deputyID uint64, year int, loc *time.Location) (RecordContext, error) {
 	from, to := yearSpan(year, loc)
-	tallies, err := opinionTallies(tx, []uint64{deputyID}, from, to)
+	tallies, _, err := opinionTallies(tx, []uint64{deputyID}, from, to, to)
 	if err != nil {
 		return RecordContext{}, err
 	}

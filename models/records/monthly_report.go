@@ -282,16 +282,17 @@ func MonthlyReport(ctx context.Context, db *gorm.DB, deputyID uint64, month time
 	}
 	ids = models.UniqueIDs(ids)
 
-	period := func(from time.Time, label string) (ReportPeriod, error) {
+	// One scan per table counts the year to date and, apart, its last month.
+	yearActs, monthActs, err := activityTallies(tx, ids, jan.Format(models.DateLayout), first.Format(models.DateLayout), last)
+	if err != nil {
+		return r, err
+	}
+	yearOps, monthOps, err := opinionTallies(tx, ids, jan.UTC(), first.UTC(), next.UTC())
+	if err != nil {
+		return r, err
+	}
+	period := func(from time.Time, label string, acts map[uint64]*activityTally, ops map[uint64]*opinionTally) ReportPeriod {
 		p := ReportPeriod{From: from.Format(models.DateLayout), To: last, Label: label}
-		acts, err := activityTallies(tx, ids, p.From, p.To)
-		if err != nil {
-			return p, err
-		}
-		ops, err := opinionTallies(tx, ids, from.UTC(), next.UTC())
-		if err != nil {
-			return p, err
-		}
 		value := func(def reportLineDef, id uint64) int {
 			a, o := acts[id], ops[id]
 			if a == nil {
@@ -317,17 +318,13 @@ func MonthlyReport(ctx context.Context, db *gorm.DB, deputyID uint64, month time
 			}
 			p.Lines = append(p.Lines, l)
 		}
-		return p, nil
+		return p
 	}
-	if r.ThisMonth, err = period(first, fmt.Sprintf("%d月", first.Month())); err != nil {
-		return r, err
-	}
+	r.ThisMonth = period(first, fmt.Sprintf("%d月", first.Month()), monthActs, monthOps)
 	label := fmt.Sprintf("1月至%d月", first.Month())
 	if first.Month() == time.January {
 		label = "1月"
 	}
-	if r.YearToDate, err = period(jan, label); err != nil {
-		return r, err
-	}
+	r.YearToDate = period(jan, label, yearActs, yearOps)
 	return r, nil
 }

@@ -28,33 +28,45 @@ type activityTally struct {
 
 // activityTallies counts the approved entries of the deputies ids dated
 // from..to (local dates, both included), by type, and the voters received
-// on their reception days: DeputyRecord's Counts and VotersReceived.
-func activityTallies(tx *gorm.DB, ids []uint64, from, to string) (map[uint64]*activityTally, error) {
-	out := make(map[uint64]*activityTally, len(ids))
-	for chunk := range slices.Chunk(ids, tallyChunk) {
-		var rows []struct {
-			DeputyID uint64
-			Type     models.ActivityType
-			N, V     int
+// on their reception days: DeputyRecord's Counts and VotersReceived. The
+// same scan counts the tail of the period, split..to, apart (a month
+// within its year to date); split after to leaves the tail empty.
+func activityTallies(tx *gorm.DB, ids []uint64, from, split, to string) (whole, tail map[uint64]*activityTally, err error) {
+	whole, tail = make(map[uint64]*activityTally, len(ids)), make(map[uint64]*activityTally, len(ids))
+	add := func(m map[uint64]*activityTally, id uint64, typ models.ActivityType, n, voters int) {
+		if n == 0 {
+			return
 		}
-		if err := tx.Model(&models.Activity{}).Select("deputy_id, type, COUNT(*) AS n, SUM(voters) AS v").
-			Where("deputy_id IN ? AND status = ? AND date >= ? AND date <= ?", chunk, models.ActivityApproved, from, to).
-			Group("deputy_id, type").Scan(&rows).Error; err != nil {
-			return nil, models.Translate(err)
+		t := m[id]
+		if t == nil {
+			t = &activityTally{ByType: map[models.ActivityType]int{}}
+			m[id] = t
 		}
-		for _, r := range rows {
-			t := out[r.DeputyID]
-			if t == nil {
-				t = &activityTally{ByType: map[models.ActivityType]int{}}
-				out[r.DeputyID] = t
-			}
-			t.ByType[r.Type] += r.N
-			if r.Type == models.ActReception {
-				t.Voters += r.V
-			}
+		t.ByType[typ] += n
+		if typ == models.ActReception {
+			t.Voters += voters
 		}
 	}
-	return out, nil
+	for chunk := range slices.Chunk(ids, tallyChunk) {
+		var rows []struct {
+			DeputyID     uint64
+			Type         models.ActivityType
+			N, V         int
+			TailN, TailV int
+		}
+		if err := tx.Model(&models.Activity{}).
+			Select("deputy_id, type, COUNT(*) AS n, SUM(voters) AS v, "+
+				"SUM(CASE WHEN date >= ? THEN 1 ELSE 0 END) AS tail_n, SUM(CASE WHEN date >= ? THEN voters ELSE 0 END) AS tail_v", split, split).
+			Where("deputy_id IN ? AND status = ? AND date >= ? AND date <= ?", chunk, models.ActivityApproved, from, to).
+			Group("deputy_id, type").Scan(&rows).Error; err != nil {
+			return nil, nil, models.Translate(err)
+		}
+		for _, r := range rows {
+			add(whole, r.DeputyID, r.Type, r.N, r.V)
+			add(tail, r.DeputyID, r.Type, r.TailN, r.TailV)
+		}
+	}
+	return whole, tail, nil
 }
 
 // opinionTally is what voters filed through a deputy's codes in a period.
@@ -74,15 +86,17 @@ func (t *opinionTally) good(stage string) int {
 
 // opinionTallies counts the opinions filed through the codes of the
 // deputies ids (Opinion.DeputyID) created in [from, to) (UTC instants), by
-// status, and their ratings by stage and score.
-func opinionTallies(tx *gorm.DB, ids []uint64, from, to time.Time) (map[uint64]*opinionTally, error) {
-	out := make(map[uint64]*opinionTally, len(ids))
-	of := func(id uint64) *opinionTally {
-		t := out[id]
+// status, and their ratings by stage and score; the same scans count the
+// tail [split, to) apart (a month within its year to date); split at to
+// leaves the tail empty.
+func opinionTallies(tx *gorm.DB, ids []uint64, from, split, to time.Time) (whole, tail map[uint64]*opinionTally, err error) {
+	whole, tail = make(map[uint64]*opinionTally, len(ids)), make(map[uint64]*opinionTally, len(ids))
+	of := func(m map[uint64]*opinionTally, id uint64) *opinionTally {
+		t := m[id]
 		if t == nil {
 			t = &opinionTally{ByStatus: map[models.OpinionStatus]int{},
 				Ratings: map[string]map[string]int{models.StageReply: {}, models.StageResult: {}}}
-			out[id] = t
+			m[id] = t
 		}
 		return t
 	}
@@ -90,35 +104,52 @@ func opinionTallies(tx *gorm.DB, ids []uint64, from, to time.Time) (map[uint64]*
 		var byStatus []struct {
 			DeputyID uint64
 			Status   models.OpinionStatus
-			N        int
+			N, TailN int
 		}
-		if err := tx.Model(&models.Opinion{}).Select("deputy_id, status, COUNT(*) AS n").
+		// idx_opinion_report (migrate_report.go) covers it.
+		if err := tx.Model(&models.Opinion{}).
+			Select("deputy_id, status, COUNT(*) AS n, SUM(CASE WHEN created_at >= ? THEN 1 ELSE 0 END) AS tail_n", split).
 			Where("deputy_id IN ? AND created_at >= ? AND created_at < ?", chunk, from, to).
 			Group("deputy_id, status").Scan(&byStatus).Error; err != nil {
-			return nil, models.Translate(err)
+			return nil, nil, models.Translate(err)
 		}
 		for _, s := range byStatus {
-			t := of(s.DeputyID)
-			t.ByStatus[s.Status] += s.N
-			t.Opinions += s.N
+			for _, p := range []struct {
+				m map[uint64]*opinionTally
+				n int
+			}{{whole, s.N}, {tail, s.TailN}} {
+				if p.n > 0 {
+					t := of(p.m, s.DeputyID)
+					t.ByStatus[s.Status] += p.n
+					t.Opinions += p.n
+				}
+			}
 		}
 		var ratings []struct {
 			DeputyID     uint64
 			Stage, Score string
-			N            int
+			N, TailN     int
 		}
 		if err := tx.Table("opinion_ratings AS r").
-			Select("o.deputy_id AS deputy_id, r.stage AS stage, r.score AS score, COUNT(*) AS n").
+			Select("o.deputy_id AS deputy_id, r.stage AS stage, r.score AS score, COUNT(*) AS n, "+
+				"SUM(CASE WHEN o.created_at >= ? THEN 1 ELSE 0 END) AS tail_n", split).
 			Joins("JOIN opinions o ON o.id = r.opinion_id").
 			Where("o.deputy_id IN ? AND o.created_at >= ? AND o.created_at < ?", chunk, from, to).
 			Group("o.deputy_id, r.stage, r.score").Scan(&ratings).Error; err != nil {
-			return nil, models.Translate(err)
+			return nil, nil, models.Translate(err)
 		}
 		for _, r := range ratings {
-			if m, ok := of(r.DeputyID).Ratings[r.Stage]; ok {
-				m[r.Score] += r.N
+			for _, p := range []struct {
+				m map[uint64]*opinionTally
+				n int
+			}{{whole, r.N}, {tail, r.TailN}} {
+				if p.n > 0 {
+					if st, ok := of(p.m, r.DeputyID).Ratings[r.Stage]; ok {
+						st[r.Score] += p.n
+					}
+				}
 			}
 		}
 	}
-	return out, nil
+	return whole, tail, nil
 }
