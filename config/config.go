@@ -60,6 +60,9 @@ type Config struct {
 	// opinion notifications (DEPUTYLINK_TPL_*; see notify.go).
 	Notify        NotifyTemplates
 	OpinionNotify OpinionNotify
+	// DeputyNotify holds the deputies' notice templates and weekly cap
+	// (deputy_notify.go).
+	DeputyNotify DeputyNotify
 
 	// Metrics says who may read the Prometheus metrics.
 	Metrics Metrics
@@ -191,6 +194,7 @@ func Default() Config {
 		WeChatAuthorizeBase: "https://open.weixin.qq.com",
 		BodyLimit:           1 << 20,
 		ShutdownTimeout:     10 * time.Second,
+		DeputyNotify:        DeputyNotify{PerWeek: DefaultDeputyNoticesPerWeek},
 		Jobs: Jobs{
 			SendRate:    50,
 			MaxAttempts: 8,
@@ -265,6 +269,9 @@ func Load(getenv func(string) string) (Config, error) {
 		l.errs = append(l.errs, err)
 	}
 	if c.OpinionNotify, err = LoadOpinionNotify(getenv); err != nil {
+		l.errs = append(l.errs, err)
+	}
+	if c.DeputyNotify, err = LoadDeputyNotify(getenv); err != nil {
 		l.errs = append(l.errs, err)
 	}
 	if err := c.checkVoterTemplates(); err != nil {

@@ -67,6 +67,9 @@ type Deps struct {
 	// Notify holds the templates of the reception-day notifications
 	// (config.LoadNotify); unconfigured templates are skipped.
 	Notify NotifyTemplates
+	// DeputyNotify holds the deputies' notice templates and weekly cap
+	// (config.LoadDeputyNotify); unconfigured templates are skipped.
+	DeputyNotify config.DeputyNotify
 	// WebAuth is the official account's web authorization, JS-SDK and QR
 	// codes for the console; nil turns its WeChat sign-ins off.
 	WebAuth console.WebAuth
@@ -167,6 +170,7 @@ func NewRouter(d Deps) *gin.Engine {
 	base := shared.NewBase(shared.Deps{
 		DB: d.DB, Redis: d.Redis, RedisPrefix: d.RedisPrefix, Log: d.Log, Registry: d.Registry,
 		Location: d.Location, Now: d.Now, DataDir: d.DataDir, Routes: d.Routes, OpinionNotify: d.OpinionNotify, Notify: d.Notify,
+		DeputyNotify: d.DeputyNotify,
 	})
 	h := &probes{Deps: base.Deps, Version: d.Version}
 

@@ -30,25 +30,7 @@ func TestDispatchExactlyOnceUnderFailures(t *testing.T) {
 		RetryDelay: func(int) time.Duration { return 0 }})
 	d.Metrics = NewMetrics(reg)
 
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	allSent := func() bool { return statusCounts(t, e.db)[models.NotifySent] == n }
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			for ctx.Err() == nil && !allSent() {
-				if _, err := Dispatch(ctx, d, time.Now()); err != nil {
-					t.Errorf("dispatch: %v", err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if ctx.Err() != nil {
-		t.Fatalf("not drained in time: %v", statusCounts(t, e.db))
-	}
-
+	drainRacing(t, d, n)
 	counts := statusCounts(t, e.db)
 	if counts[models.NotifySent] != n || counts[models.NotifyDead]+counts[models.NotifyFailed]+counts[models.NotifySending] != 0 {
 		t.Fatalf("statuses = %v", counts)

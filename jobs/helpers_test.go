@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -98,6 +99,27 @@ func enqueueTemplates(t testing.TB, db *gorm.DB, n int, prefix string, now time.
 		}
 	}
 	return ids
+}
+
+// drainRacing runs four dispatchers at once until n notifications are sent
+// (or a minute passes: the caller then finds some unsent).
+func drainRacing(t testing.TB, d Deps, n int64) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	allSent := func() bool { return statusCounts(t, d.DB)[models.NotifySent] == n }
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for ctx.Err() == nil && !allSent() {
+				if _, err := Dispatch(ctx, d, time.Now()); err != nil {
+					t.Errorf("dispatch: %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // statusCounts returns the outbox rows per status.

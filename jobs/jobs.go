@@ -87,6 +87,9 @@ type Options struct {
 	// Reception holds the templates of the reception-day reminders and
 	// staff rosters (config.LoadNotify); unconfigured ones are skipped.
 	Reception config.NotifyTemplates
+	// Deputy holds the deputies' notice templates and weekly cap
+	// (config.LoadDeputyNotify).
+	Deputy config.DeputyNotify
 	// DataDir is the data directory holding uploads/; empty turns the
 	// upload clean-up off.
 	DataDir string
@@ -102,7 +105,7 @@ func OptionsFrom(c config.Config) Options {
 		Lease: c.Jobs.Lease, Tick: c.Jobs.Tick, DigestHour: c.Jobs.DigestHour,
 		StaffAlertTemplate: c.Templates.StaffAlert, Location: c.Timezone,
 		MiniProgramAppID: c.MP.AppID,
-		Opinion:          c.OpinionNotify, Reception: c.Notify,
+		Opinion:          c.OpinionNotify, Reception: c.Notify, Deputy: c.DeputyNotify,
 		DataDir: c.DataDir, RetentionDays: c.Jobs.RetentionDays,
 	}
 }
@@ -164,7 +167,7 @@ type Deps struct {
 func (d Deps) notifyConfig(log *slog.Logger) models.NotifyConfig {
 	opt := d.Opt.withDefaults()
 	return models.NotifyConfig{
-		Reception: opt.Reception, Opinion: opt.Opinion, StaffAlert: opt.StaffAlertTemplate,
+		Reception: opt.Reception, Opinion: opt.Opinion, StaffAlert: opt.StaffAlertTemplate, Deputy: opt.Deputy,
 		Location: opt.Location, Log: log,
 	}
 }

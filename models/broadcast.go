@@ -77,10 +77,12 @@ type Broadcast struct {
 // and attended.
 type BroadcastRecipient struct {
 	BroadcastID uint64 `gorm:"primaryKey;autoIncrement:false" json:"broadcast_id"`
-	DeputyID    uint64 `gorm:"primaryKey;autoIncrement:false;index" json:"deputy_id"`
+	// DeputyID and NotifiedAt share an index: a deputy's list, and the
+	// notices they got in the last week (the weekly cap).
+	DeputyID uint64 `gorm:"primaryKey;autoIncrement:false;index:idx_broadcast_recipient_deputy,priority:1" json:"deputy_id"`
 	// NotifiedAt is when the notice was queued; nil when the deputy has no
 	// bound openid or the weekly cap held it back (Capped).
-	NotifiedAt *time.Time `gorm:"index" json:"notified_at,omitempty"`
+	NotifiedAt *time.Time `gorm:"index:idx_broadcast_recipient_deputy,priority:2" json:"notified_at,omitempty"`
 	Capped     bool       `gorm:"not null;default:false" json:"capped"`
 	ReadAt     *time.Time `json:"read_at,omitempty"`
 	SignedUpAt *time.Time `json:"signed_up_at,omitempty"`

@@ -51,7 +51,22 @@ var migrations = []migration{
 	{7, "department contacts and replies", departmentContacts},
 	{8, "deputies' records", deputyRecords},
 	{9, "figures index", figuresIndex},
+	{11, "broadcasts", broadcastTables},
 	{13, "report index", reportIndex},
+}
+
+// execDDL runs a step's frozen statements for the dialect, in order.
+func execDDL(tx *gorm.DB, sqlite, mysql []string) error {
+	stmts := sqlite
+	if DialectOf(tx) == MySQL {
+		stmts = mysql
+	}
+	for _, s := range stmts {
+		if err := tx.Exec(s).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SchemaMigration records an applied migration.

@@ -8,18 +8,7 @@ import "gorm.io/gorm"
 // (docs/ARCHITECTURE.md#deputies-records). Frozen DDL for each dialect;
 // every statement is IF NOT EXISTS, so a run that stopped half way on
 // MySQL runs again.
-func deputyRecords(tx *gorm.DB) error {
-	stmts := deputyRecordsSQLite
-	if DialectOf(tx) == MySQL {
-		stmts = deputyRecordsMySQL
-	}
-	for _, s := range stmts {
-		if err := tx.Exec(s).Error; err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func deputyRecords(tx *gorm.DB) error { return execDDL(tx, deputyRecordsSQLite, deputyRecordsMySQL) }
 
 var deputyRecordsSQLite = []string{
 	"CREATE TABLE IF NOT EXISTS `activities` (`id` integer PRIMARY KEY AUTOINCREMENT,`deputy_id` integer NOT NULL,`type` text NOT NULL,`date` text NOT NULL,`title` text NOT NULL,`description` text NOT NULL,`voters` integer NOT NULL DEFAULT 0,`source` text NOT NULL,`source_key` text,`status` text NOT NULL,`reject_reason` text NOT NULL DEFAULT \"\",`reviewer_id` integer,`reviewed_at` datetime,`entered_by_staff_id` integer,`created_at` datetime,`updated_at` datetime)",

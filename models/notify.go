@@ -13,7 +13,9 @@ package models
 //     roster to station staff;
 //   - notify_opinion.go: opinion notices to staff and voters, overdue and
 //     escalation, "解决了吗?";
-//   - notify_digest.go: the daily digest of stuck notifications.
+//   - notify_digest.go: the daily digest of stuck notifications;
+//   - notify_deputy.go: the deputies' notices (broadcasts), with their
+//     weekly cap.
 //
 // This file holds what they share: the configuration they take, how our
 // field values are fitted into a template's keywords, the registry of the
@@ -53,6 +55,9 @@ type NotifyConfig struct {
 	// StaffAlert is the official-account template of the stuck digest
 	// (DEPUTYLINK_TPL_STAFF_ALERT).
 	StaffAlert config.TemplateSpec
+	// Deputy holds the deputies' notice templates and the weekly cap
+	// (config.LoadDeputyNotify; notify_deputy.go).
+	Deputy config.DeputyNotify
 	// Location is the deployment's time zone, in which times are written.
 	Location *time.Location
 	// Log hears of recipients skipped and notices queued; nil discards.

@@ -16,7 +16,7 @@ import (
 // only when it is first sent), or a keyword that is not written like
 // WeChat's (thing1, time2, character_string3, keyword1, first, remark).
 // Each error names the variable.
-func CheckTemplateFields(n config.NotifyTemplates, o config.OpinionNotify, staffAlert config.TemplateSpec) error {
+func CheckTemplateFields(n config.NotifyTemplates, o config.OpinionNotify, staffAlert config.TemplateSpec, d config.DeputyNotify) error {
 	opinion := []string{OpinionFieldTitle, OpinionFieldNo, OpinionFieldSummary, OpinionFieldStation,
 		OpinionFieldStatus, OpinionFieldDue, OpinionFieldTime}
 	settings := []struct {
@@ -39,6 +39,7 @@ func CheckTemplateFields(n config.NotifyTemplates, o config.OpinionNotify, staff
 		{config.EnvTplDeptTransfer, o.DeptTransfer, opinion},
 		{config.EnvTplStaffAlert, staffAlert, []string{DigestFieldTitle, DigestFieldCount, DigestFieldDead,
 			DigestFieldOverdue, DigestFieldStation, DigestFieldTime}},
+		{config.EnvTplDeputyNotice, d.Notice, deputyNoticeFields},
 	}
 	var errs []error
 	for _, s := range settings {

@@ -22,13 +22,15 @@ func TestCheckTemplateFields(t *testing.T) {
 		StaffRoster:   spec("tplR|title=first,slots=keyword5,summary=remark"),
 	}
 	op := config.OpinionNotify{Staff: spec("tplS|title=thing1,no=character_string2,due=time5"), Accepted: spec("tplA")}
-	if err := models.CheckTemplateFields(good, op, spec("tplD|count=number2")); err != nil {
+	dep := config.DeputyNotify{Notice: spec("tplW|title=thing1,sender=thing2,time=time3")}
+	if err := models.CheckTemplateFields(good, op, spec("tplD|count=number2"), dep); err != nil {
 		t.Fatalf("good settings refused: %v", err)
 	}
 	for _, c := range []struct {
 		n     config.NotifyTemplates
 		o     config.OpinionNotify
 		alert config.TemplateSpec
+		d     config.DeputyNotify
 		want  []string
 	}{
 		{n: config.NotifyTemplates{BookingResult: spec("tplB|resutl=phrase1")},
@@ -38,8 +40,11 @@ func TestCheckTemplateFields(t *testing.T) {
 		{o: config.OpinionNotify{AskResult: spec("tplQ|titel=thing1")},
 			want: []string{config.EnvTplOpinionAskResult, `unknown field "titel"`}},
 		{alert: spec("tplD|due=time1"), want: []string{config.EnvTplStaffAlert, `unknown field "due"`}},
+		// The deputy notice has no field for the article's content.
+		{d: config.DeputyNotify{Notice: spec("tplW|summary=thing4")},
+			want: []string{config.EnvTplDeputyNotice, `unknown field "summary"`, "title, sender, time"}},
 	} {
-		err := models.CheckTemplateFields(c.n, c.o, c.alert)
+		err := models.CheckTemplateFields(c.n, c.o, c.alert, c.d)
 		if err == nil {
 			t.Errorf("accepted; want an error with %q", c.want)
 			continue

@@ -132,5 +132,7 @@ func schemaModels() []any {
 		&DepartmentReply{}, &DepartmentReplyFile{},
 		// Step 8: deputies' records.
 		&Activity{}, &ActivityFile{}, &DeputyGroup{}, &Evaluation{}, &EvaluationWeight{}, &SelfAssessment{},
+		// Step 11: broadcasts.
+		&Broadcast{}, &BroadcastRecipient{},
 	}
 }

@@ -42,7 +42,7 @@ var logOutput io.Writer = os.Stderr
 func loadConfig(getenv func(string) string) (config.Config, *slog.Logger, error) {
 	cfg, err := config.Load(getenv)
 	if err == nil {
-		err = models.CheckTemplateFields(cfg.Notify, cfg.OpinionNotify, cfg.Templates.StaffAlert)
+		err = models.CheckTemplateFields(cfg.Notify, cfg.OpinionNotify, cfg.Templates.StaffAlert, cfg.DeputyNotify)
 	}
 	if err != nil {
 		return cfg, nil, err

@@ -13,6 +13,7 @@ import (
 
 	"deputylink/handlers"
 	"deputylink/models"
+	"deputylink/models/broadcasts"
 )
 
 type serveOptions struct {
@@ -46,6 +47,9 @@ func serve(ctx context.Context, getenv func(string) string, opt serveOptions) er
 		}
 		rs, err := models.LoadDemoRecords(ctx, a.db, time.Now(), a.cfg.Timezone)
 		if err != nil {
+			return err
+		}
+		if _, err := broadcasts.LoadDemo(ctx, a.db, time.Now(), a.cfg.Timezone); err != nil {
 			return err
 		}
 		a.log.Info("Demo data ready", "stations", st.Stations, "deputies", st.Deputies, "created", st.Created(),
@@ -179,6 +183,9 @@ func demoCmd(ctx context.Context, getenv func(string) string, stdout io.Writer) 
 	if _, err := models.LoadDemoRecords(ctx, a.db, time.Now(), a.cfg.Timezone); err != nil {
 		return err
 	}
+	if _, err := broadcasts.LoadDemo(ctx, a.db, time.Now(), a.cfg.Timezone); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "demo county loaded: %d stations, %d communities, %d deputies, %d codes (%d rows created)\n",
 		st.Stations, st.Communities, st.Deputies, st.Codes, st.Created())
 	return nil
@@ -190,7 +197,7 @@ func (a *app) handlerDeps() (handlers.Deps, error) {
 		DB: a.db, Redis: a.redis, RedisPrefix: a.cfg.RedisPrefix, Log: a.log, Registry: a.registry,
 		BodyLimit: a.cfg.BodyLimit, Location: a.cfg.Timezone, Version: versionString(),
 		Limits:  handlers.DefaultRateLimits(),
-		DataDir: a.cfg.DataDir, Notify: a.cfg.Notify, OpinionNotify: a.cfg.OpinionNotify,
+		DataDir: a.cfg.DataDir, Notify: a.cfg.Notify, OpinionNotify: a.cfg.OpinionNotify, DeputyNotify: a.cfg.DeputyNotify,
 		Routes:  &models.RouteWorldCache{TTL: time.Minute},
 		Metrics: handlers.MetricsAccess{Token: a.cfg.Metrics.Token.Value(), Elsewhere: a.cfg.Metrics.Addr != ""},
 		OA: handlers.OAConfig{

@@ -38,6 +38,9 @@ type Deps struct {
 	// Notify holds the templates of the reception-day notifications
 	// (config.LoadNotify); unconfigured templates are skipped.
 	Notify config.NotifyTemplates
+	// DeputyNotify holds the deputies' notice templates and weekly cap
+	// (config.LoadDeputyNotify); unconfigured templates are skipped.
+	DeputyNotify config.DeputyNotify
 }
 
 // Base is what the handlers of every face hold: the shared dependencies and

@@ -11,7 +11,7 @@ import (
 
 // NotifyConfig is what models needs to build notices, logging to log.
 func (h *Base) NotifyConfig(log *slog.Logger) models.NotifyConfig {
-	return models.NotifyConfig{Reception: h.Notify, Opinion: h.OpinionNotify, Location: h.Location, Log: log}
+	return models.NotifyConfig{Reception: h.Notify, Opinion: h.OpinionNotify, Deputy: h.DeputyNotify, Location: h.Location, Log: log}
 }
 
 // EnqueueOpinionEvents writes the notifications of opinion events in tx, the
