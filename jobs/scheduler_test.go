@@ -210,7 +210,7 @@ func TestSchedulerRejectsBadJobs(t *testing.T) {
 func TestAllAndRunOnce(t *testing.T) {
 	all := All(Options{Tick: 2 * time.Second, DigestHour: 8})
 	want := "dispatch,stuck-digest,outbox-gauges,drain-scans,opinion-overdue,opinion-ask-result,opinion-deadlines,clean-uploads," +
-		"reception-days,close-reception-days,reception-reminders,staff-roster,retention,accrue-activities"
+		"reception-days,close-reception-days,reception-reminders,staff-roster,retention,accrue-activities,monthly-report"
 	if got := strings.Join(Names(all), ","); got != want {
 		t.Fatalf("jobs = %s", got)
 	}
