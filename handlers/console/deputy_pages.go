@@ -133,6 +133,7 @@ func (h *Handlers) deputyPages(pages *gin.RouterGroup) {
 	me.GET("/files/:id", h.pageMeFile)
 	me.GET("/opinions", h.pageMeOpinions)
 	me.GET("/self", h.pageMeSelf)
+	me.GET("/report/:month", h.pageMeReport)
 	me.POST("/self", h.pageMeSelfSave)
 	me.GET("/wechat", h.pageMeWeChat)
 	me.POST("/wechat/unbind", h.pageMeUnbind)
@@ -159,6 +160,8 @@ type meHomeData struct {
 	// SelfOpen offers the year's self-assessment (代表自评) while the
 	// deputy's evaluation is open; SelfDone says one was handed in.
 	SelfOpen, SelfDone bool
+	// Reports link the monthly 履职通报 of the past months (report_pages.go).
+	Reports []reportMonthLink
 }
 
 func meEntryOf(a records.ActivityView) meEntry {
@@ -178,7 +181,8 @@ func (h *Handlers) pageMe(c *gin.Context) {
 	}
 	d := meHomeData{Name: dep.Name, Station: rec.StationName, Level: dep.Level.Label(), Year: year,
 		Counts: rec.Counts, Approved: rec.Approved, Pending: rec.Pending, Rejected: rec.Rejected,
-		Voters: rec.VotersReceived, Opinions: rec.Context.Opinions, Locked: rec.Locked}
+		Voters: rec.VotersReceived, Opinions: rec.Context.Opinions, Locked: rec.Locked,
+		Reports: h.reportMonthLinks(dep, "", MeReportPath)}
 	if ev, ok, err := records.EvaluationOfDeputy(c.Request.Context(), h.DB, dep.ID, year); err != nil {
 		h.renderErr(c, err)
 		return

@@ -69,6 +69,7 @@ func (h *Handlers) recordsPages(signedIn *gin.RouterGroup) {
 	signedIn.POST("/records", h.pageRecordsCreate)
 	signedIn.GET("/records/inactive", h.pageRecordsInactive)
 	signedIn.GET("/records/deputy/:id", h.pageRecordsDeputy)
+	signedIn.GET("/records/deputy/:id/report/:month", h.pageRecordsReport)
 	signedIn.GET("/records/files/:id", h.pageRecordsFile)
 }
 
@@ -387,6 +388,8 @@ type recordData struct {
 	NewHref    string
 	LevelLabel string
 	RatingsAny bool
+	// Reports link the deputy's monthly 履职通报 (report_pages.go).
+	Reports []reportMonthLink
 }
 
 func (h *Handlers) pageRecordsDeputy(c *gin.Context) {
@@ -411,7 +414,8 @@ func (h *Handlers) pageRecordsDeputy(c *gin.Context) {
 		return
 	}
 	d := recordData{R: r, Rows: activityRows(r.Entries, nil), Year: strconv.Itoa(year),
-		NewHref: RecordsNewPath + "?deputy_id=" + strconv.FormatUint(id, 10), LevelLabel: r.Deputy.Level.Label()}
+		NewHref: RecordsNewPath + "?deputy_id=" + strconv.FormatUint(id, 10), LevelLabel: r.Deputy.Level.Label(),
+		Reports: h.reportMonthLinks(r.Deputy, "", func(m string) string { return RecordsReportPath(id, m) })}
 	for y := this; y >= this-2; y-- {
 		d.Years = append(d.Years, option{strconv.Itoa(y), strconv.Itoa(y) + "年"})
 	}

@@ -144,6 +144,20 @@ func ParseReportMonth(s string, now time.Time, loc *time.Location) (time.Time, e
 	return m, nil
 }
 
+// DeputyReportMonth is ParseReportMonth for deputy d: a month that ended
+// before their term began is ErrReportMonth too (ReportMonths does not
+// list it).
+func DeputyReportMonth(d models.Deputy, s string, now time.Time, loc *time.Location) (time.Time, error) {
+	m, err := ParseReportMonth(s, now, loc)
+	if err != nil {
+		return m, err
+	}
+	if d.TermStart != "" && m.AddDate(0, 1, -1).Format(models.DateLayout) < d.TermStart {
+		return time.Time{}, ErrReportMonth
+	}
+	return m, nil
+}
+
 // MonthLabel is "2026年11月" for the month that starts at first.
 func MonthLabel(first time.Time) string {
 	return strconv.Itoa(first.Year()) + "年" + strconv.Itoa(int(first.Month())) + "月"
