@@ -37,6 +37,7 @@ import (
 	"deputylink/jobs"
 	"deputylink/models"
 	"deputylink/models/modelstest"
+	"deputylink/models/reviews"
 	"deputylink/wechat"
 	"deputylink/wechat/wechattest"
 
@@ -256,7 +257,9 @@ type browserApp struct {
 	Loc  *time.Location
 	// Notify is the opinion notification configuration (jobs need it).
 	Notify config.OpinionNotify
-	srv    *httptest.Server
+	// Ballots keys the reviews' ballots, as the app's does.
+	Ballots *reviews.Keyer
+	srv     *httptest.Server
 	// passwords are the console passwords account set, by username: set
 	// once, so a second tab's sign-in does not end the first's session
 	// (a password change voids older sessions).
@@ -317,14 +320,14 @@ func newBrowserApp(t *testing.T) *browserApp {
 		Limits: handlers.DefaultRateLimits(), DataDir: t.TempDir(),
 		Routes:        &models.RouteWorldCache{TTL: time.Minute},
 		OpinionNotify: notify,
-		MP:            wc, Sealer: sealer,
+		MP:            wc, Sealer: sealer, Ballots: reviews.NewKeyer(key),
 		OA:      handlers.OAConfig{AppID: wechattest.DefaultOAAppID, Token: browserOAToken, MPAppID: wechattest.DefaultMPAppID},
 		WebAuth: wc,
 	}
 	srv.Config.Handler = handlers.NewRouter(d)
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &browserApp{t: t, URL: base, DB: db, RD: rd, Fake: fake, WC: wc, Loc: loc, Notify: notify, srv: srv}
+	return &browserApp{t: t, URL: base, DB: db, RD: rd, Fake: fake, WC: wc, Loc: loc, Notify: notify, srv: srv, Ballots: d.Ballots}
 }
 
 // staff returns a demo staff member by name, with their stations.
@@ -413,19 +416,26 @@ func (a *browserApp) apiToken(username, password string) string {
 // once the outbox is dispatched (dispatch).
 func (a *browserApp) fileOpinion(voterOpenID, station, content string) (uint64, string) {
 	a.t.Helper()
+	body, _ := json.Marshal(map[string]any{"content": content, "category": "shenghuo", "station_id": a.station(station).ID})
+	var op struct {
+		ID         uint64 `json:"id"`
+		TrackingNo string `json:"tracking_no"`
+	}
+	a.call("POST", "/api/v1/opinions", a.voterSession(voterOpenID), string(body), 201, &op)
+	return op.ID, op.TrackingNo
+}
+
+// voterSession signs a voter in to the mini-program API (login with a
+// fake code) and returns the session token.
+func (a *browserApp) voterSession(voterOpenID string) string {
+	a.t.Helper()
 	code := "login-" + voterOpenID + "-" + randHex(3)
 	a.Fake.AddLoginCode(code, voterOpenID, "")
 	var sess struct {
 		Token string `json:"token"`
 	}
 	a.call("POST", "/api/v1/session", "", `{"code":"`+code+`"}`, 200, &sess)
-	body, _ := json.Marshal(map[string]any{"content": content, "category": "shenghuo", "station_id": a.station(station).ID})
-	var op struct {
-		ID         uint64 `json:"id"`
-		TrackingNo string `json:"tracking_no"`
-	}
-	a.call("POST", "/api/v1/opinions", sess.Token, string(body), 201, &op)
-	return op.ID, op.TrackingNo
+	return sess.Token
 }
 
 // call sends a JSON request to the app and decodes the answer.

@@ -24,6 +24,7 @@ import (
 	"deputylink/handlers/official"
 	"deputylink/handlers/shared"
 	"deputylink/models"
+	"deputylink/models/reviews"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -51,6 +52,9 @@ type Deps struct {
 	MP MiniProgram
 	// Sealer encrypts personal data at rest.
 	Sealer *models.Sealer
+	// Ballots keys the ballots of reviews (reviews.NewKeyer from the data
+	// key); nil turns the voters' and the deputies' ballots off.
+	Ballots *reviews.Keyer
 	// Limits are the abuse limits; the zero value turns them all off.
 	Limits RateLimits
 	// OA configures the official-account push endpoint and its bot.
@@ -210,9 +214,9 @@ func NewRouter(d Deps) *gin.Engine {
 	} else if v.Name != "" {
 		d.Log.Warn("official account domain-check file not served: bad name", "name", v.Name)
 	}
-	api.Mount(r.Group(apiBase), base, api.Config{MP: d.MP, Sealer: d.Sealer, Limits: d.Limits})
+	api.Mount(r.Group(apiBase), base, api.Config{MP: d.MP, Sealer: d.Sealer, Limits: d.Limits, Ballots: d.Ballots})
 	official.Mount(r.Group("/wechat"), base, d.OA)
-	console.Mount(r.Group("/console"), base, console.Config{WebAuth: d.WebAuth, Sealer: d.Sealer})
+	console.Mount(r.Group("/console"), base, console.Config{WebAuth: d.WebAuth, Sealer: d.Sealer, Ballots: d.Ballots})
 	return r
 }
 

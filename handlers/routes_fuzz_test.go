@@ -15,6 +15,7 @@ import (
 	"deputylink/handlers"
 	"deputylink/models"
 	"deputylink/models/modelstest"
+	"deputylink/models/reviews"
 	"deputylink/wechat"
 	"deputylink/wechat/wechattest"
 
@@ -224,6 +225,12 @@ var routeBodies = map[string]bodySpec{
 	"POST /console/me/self":                           {form: true},
 	"POST /console/manage/deputies/:id/wechat-invite": {form: true},
 	"POST /console/manage/deputies/:id/wechat-unbind": {form: true},
+	// Reviews: the organiser's pages and the deputy's ballot (cookie
+	// sessions, forms).
+	"POST /console/reviews":           {form: true},
+	"POST /console/reviews/:id/close": {form: true},
+	"POST /console/reviews/:id/paper": {form: true},
+	"POST /console/me/reviews/:id":    {form: true},
 }
 
 // wrongValues are values of each JSON kind, put in place of a field.
@@ -284,7 +291,7 @@ func newRouteEnv(tb testing.TB) *routeEnv {
 	r := handlers.NewRouter(handlers.Deps{
 		DB: db, Redis: rd.Client, RedisPrefix: rd.Prefix, BodyLimit: 64 << 10,
 		Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return now },
-		MP: wc, Sealer: sealer, DataDir: tb.TempDir(),
+		MP: wc, Sealer: sealer, DataDir: tb.TempDir(), Ballots: reviews.NewKeyer(make([]byte, 32)),
 		OA:       handlers.OAConfig{AppID: "wx2c2769f8efd9abc2", Token: "spamtest"},
 		OAVerify: handlers.OAVerifyFile{Name: "MP_verify_Fuzz01.txt", Content: "Fuzz01"},
 	})

@@ -51,6 +51,7 @@ var migrations = []migration{
 	{7, "department contacts and replies", departmentContacts},
 	{8, "deputies' records", deputyRecords},
 	{9, "figures index", figuresIndex},
+	{10, "reviews", reviewTables},
 	{11, "broadcasts", broadcastTables},
 	{13, "report index", reportIndex},
 }

@@ -134,8 +134,10 @@ func (r Review) DimensionList() []string {
 // ReviewSubject is one deputy (ReviewOfDeputies) or department
 // (ReviewOfDepartments) put to a review.
 type ReviewSubject struct {
-	ReviewID  uint64 `gorm:"primaryKey;autoIncrement:false" json:"review_id"`
-	SubjectID uint64 `gorm:"primaryKey;autoIncrement:false" json:"subject_id"`
+	ReviewID uint64 `gorm:"primaryKey;autoIncrement:false" json:"review_id"`
+	// SubjectID has its own index: a deputy's public page looks up the
+	// reviews they were put to.
+	SubjectID uint64 `gorm:"primaryKey;autoIncrement:false;index" json:"subject_id"`
 	SortOrder int    `gorm:"not null;default:0" json:"-"`
 }
 

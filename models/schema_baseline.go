@@ -132,6 +132,8 @@ func schemaModels() []any {
 		&DepartmentReply{}, &DepartmentReplyFile{},
 		// Step 8: deputies' records.
 		&Activity{}, &ActivityFile{}, &DeputyGroup{}, &Evaluation{}, &EvaluationWeight{}, &SelfAssessment{},
+		// Step 10: reviews (述职评议, 代表评部门).
+		&Review{}, &ReviewSubject{}, &BallotSlip{}, &Ballot{}, &BallotMark{}, &BallotComment{}, &ReviewPaperCount{},
 		// Step 11: broadcasts.
 		&Broadcast{}, &BroadcastRecipient{},
 	}

@@ -12,19 +12,39 @@ import (
 
 	"deputylink/config"
 	"deputylink/models"
+	"deputylink/models/reviews"
 )
 
-// sealer builds the personal-data sealer from DEPUTYLINK_DATA_KEY or, when
-// that is unset (the embedded default), from a key file in the data
-// directory, creating it on first start. Several processes starting at once
-// agree on one key: the file is created exclusively and the losers read it.
+// sealer builds the personal-data sealer from the data key (dataKey).
 func (a *app) sealer() (*models.Sealer, error) {
+	key, err := a.dataKey()
+	if err != nil {
+		return nil, err
+	}
+	return models.NewSealer(key)
+}
+
+// ballotKeyer builds the keyer of the reviews' ballots from the data key
+// (reviews.NewKeyer derives its own key from it).
+func (a *app) ballotKeyer() (*reviews.Keyer, error) {
+	key, err := a.dataKey()
+	if err != nil {
+		return nil, err
+	}
+	return reviews.NewKeyer(key), nil
+}
+
+// dataKey is DEPUTYLINK_DATA_KEY or, when that is unset (the embedded
+// default), the key file in the data directory, created on first start.
+// Several processes starting at once agree on one key: the file is created
+// exclusively and the losers read it.
+func (a *app) dataKey() ([]byte, error) {
 	if k := a.cfg.DataKey.Value(); k != "" {
 		key, err := config.ParseDataKey(k)
 		if err != nil {
 			return nil, &config.Error{Var: "DEPUTYLINK_DATA_KEY", Msg: err.Error()}
 		}
-		return models.NewSealer(key)
+		return key, nil
 	}
 	path := filepath.Join(a.cfg.DataDir, "data.key")
 	key, err := readKeyFile(path)
@@ -36,10 +56,7 @@ func (a *app) sealer() (*models.Sealer, error) {
 			key, err = readKeyFile(path) // another process won the race
 		}
 	}
-	if err != nil {
-		return nil, err
-	}
-	return models.NewSealer(key)
+	return key, err
 }
 
 func readKeyFile(path string) ([]byte, error) {

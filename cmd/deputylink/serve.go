@@ -14,6 +14,7 @@ import (
 	"deputylink/handlers"
 	"deputylink/models"
 	"deputylink/models/broadcasts"
+	"deputylink/models/reviews"
 )
 
 type serveOptions struct {
@@ -50,6 +51,9 @@ func serve(ctx context.Context, getenv func(string) string, opt serveOptions) er
 			return err
 		}
 		if _, err := broadcasts.LoadDemo(ctx, a.db, time.Now(), a.cfg.Timezone); err != nil {
+			return err
+		}
+		if err := a.loadDemoReviews(ctx); err != nil {
 			return err
 		}
 		a.log.Info("Demo data ready", "stations", st.Stations, "deputies", st.Deputies, "created", st.Created(),
@@ -186,6 +190,9 @@ func demoCmd(ctx context.Context, getenv func(string) string, stdout io.Writer) 
 	if _, err := broadcasts.LoadDemo(ctx, a.db, time.Now(), a.cfg.Timezone); err != nil {
 		return err
 	}
+	if err := a.loadDemoReviews(ctx); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "demo county loaded: %d stations, %d communities, %d deputies, %d codes (%d rows created)\n",
 		st.Stations, st.Communities, st.Deputies, st.Codes, st.Created())
 	return nil
@@ -208,6 +215,9 @@ func (a *app) handlerDeps() (handlers.Deps, error) {
 	}
 	var err error
 	if d.Sealer, err = a.sealer(); err != nil {
+		return d, err
+	}
+	if d.Ballots, err = a.ballotKeyer(); err != nil {
 		return d, err
 	}
 	if a.cfg.OA.AppID != "" || a.cfg.MP.AppID != "" {
@@ -238,4 +248,21 @@ func (a *app) serveDebug() {
 	if err := srv.ListenAndServe(); err != nil {
 		a.log.Warn("Debug server stopped", "err", err)
 	}
+}
+
+// loadDemoReviews loads the demo's reviews (after the records) and logs
+// the slip codes of its open review, for the mini-program's demo.
+func (a *app) loadDemoReviews(ctx context.Context) error {
+	k, err := a.ballotKeyer()
+	if err != nil {
+		return err
+	}
+	st, err := reviews.LoadDemoReviews(ctx, a.db, k, time.Now(), a.cfg.Timezone)
+	if err != nil {
+		return fmt.Errorf("load demo reviews: %w", err)
+	}
+	a.log.Info("Demo review open: scan a slip in the mini-program", "review", st.OpenReviewID,
+		"slips", reviews.DemoSlipCode(0)+" … "+reviews.DemoSlipCode(reviews.DemoSlips-1), "scene", reviews.SlipScene(reviews.DemoSlipCode(0)),
+		"reviews_created", st.Reviews, "ballots_created", st.Ballots)
+	return nil
 }

@@ -1,7 +1,7 @@
 // Package api is the mini-program's face, /api/v1: public reads (codes,
 // deputies, stations, reception days, categories), the voter's session,
-// bookings, subscribe-message consents, opinions and photo uploads, and the
-// OpenAPI document that describes them.
+// bookings, subscribe-message consents, opinions and photo uploads, the
+// ballots of reviews, and the OpenAPI document that describes them.
 package api
 
 import (
@@ -10,6 +10,7 @@ import (
 
 	"deputylink/handlers/shared"
 	"deputylink/models"
+	"deputylink/models/reviews"
 
 	"github.com/gin-gonic/gin"
 )
@@ -22,6 +23,9 @@ type Config struct {
 	Sealer *models.Sealer
 	// Limits are the abuse limits; the zero value turns them all off.
 	Limits shared.RateLimits
+	// Ballots keys the voters' ballots of reviews (reviews.NewKeyer from
+	// the data key); nil turns the ballot routes off (503).
+	Ballots *reviews.Keyer
 }
 
 // Handlers holds the dependencies of the mini-program's handlers.
@@ -48,6 +52,7 @@ func Mount(g *gin.RouterGroup, b *shared.Base, cfg Config) {
 	h.sessionRoutes(g)
 	h.bookingRoutes(g)
 	h.opinionRoutes(g)
+	h.ballotRoutes(g)
 }
 
 // limitVoter limits by the authenticated voter (after requireVoter).

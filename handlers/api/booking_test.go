@@ -53,6 +53,8 @@ type bookOpts struct {
 	rule func(i int, r *models.ReceptionRule)
 	// noTemplate leaves the booking result template unconfigured.
 	noTemplate bool
+	// deps adjusts the router's dependencies last.
+	deps func(*handlers.Deps)
 }
 
 func newBookEnv(t *testing.T, o bookOpts) *bookEnv {
@@ -76,6 +78,9 @@ func newBookEnv(t *testing.T, o bookOpts) *bookEnv {
 	e := newEnvWith(t, rd, func(d *handlers.Deps) {
 		d.MP, d.Limits, d.Location, d.Notify = wc, o.limits, bkCST, notify
 		d.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		if o.deps != nil {
+			o.deps(d)
+		}
 	})
 	be := &bookEnv{testEnv: e, fake: fake}
 	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)

@@ -40,15 +40,22 @@ func (h *Handlers) getDeputy(c *gin.Context) {
 		shared.RespondErr(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, deputyResource{DeputyView: v, Activities: records.ActivitySummary{Year: year, Counts: counts}})
+	revs, err := h.deputyReviews(c, id)
+	if err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, deputyResource{DeputyView: v, Activities: records.ActivitySummary{Year: year, Counts: counts}, Reviews: revs})
 }
 
 // deputyResource is a deputy with the public summary of their record this
 // year: the approved activities by type, so voters who scan a board see
-// what their deputy did.
+// what their deputy did, and the published results of the reviews they
+// were put to (述职评议), newest first.
 type deputyResource struct {
 	models.DeputyView
 	Activities records.ActivitySummary `json:"activities"`
+	Reviews    []DeputyReviewResult    `json:"reviews"`
 }
 
 // getDeputyPhoto serves a deputy's photo uploaded on the console

@@ -11,6 +11,7 @@ import (
 
 	"deputylink/handlers/shared"
 	"deputylink/models"
+	"deputylink/models/reviews"
 	"deputylink/wechat"
 
 	"github.com/gin-gonic/gin"
@@ -30,6 +31,9 @@ type Config struct {
 	// Sealer opens sealed phone numbers for a deliberate reveal and seals
 	// the phone numbers staff enter.
 	Sealer *models.Sealer
+	// Ballots keys the deputies' ballots on departments (reviews.NewKeyer
+	// over the data key); nil refuses them in Chinese.
+	Ballots *reviews.Keyer
 }
 
 // WebAuth is what the console needs from the official account;
@@ -70,6 +74,7 @@ func Mount(g *gin.RouterGroup, b *shared.Base, cfg Config) {
 	h.dashboardPages(signedIn)
 	h.departmentPages(pages, signedIn)
 	h.evaluationPages(signedIn.Group("/eval", h.requireManage))
+	h.reviewPages(signedIn.Group("/reviews", h.requireManage))
 	h.consoleAPIDocs(g)
 	api := g.Group("/api", consoleNoStore)
 	api.POST("/login", h.LimitIP("console_login", consoleLoginLimit), h.consoleLogin)
@@ -79,6 +84,7 @@ func Mount(g *gin.RouterGroup, b *shared.Base, cfg Config) {
 	h.consoleOpinionRoutes(auth)
 	h.consoleDeskRoutes(auth)
 	h.consoleAdminRoutes(auth)
+	h.consoleReviewRoutes(auth)
 }
 
 // consoleNoStore keeps staff data out of shared and browser caches.

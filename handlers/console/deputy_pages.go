@@ -137,6 +137,7 @@ func (h *Handlers) deputyPages(pages *gin.RouterGroup) {
 	me.POST("/self", h.pageMeSelfSave)
 	me.GET("/wechat", h.pageMeWeChat)
 	me.POST("/wechat/unbind", h.pageMeUnbind)
+	h.meReviewPages(me)
 }
 
 // meEntry is one entry of the deputy's list.
@@ -160,6 +161,9 @@ type meHomeData struct {
 	// SelfOpen offers the year's self-assessment (代表自评) while the
 	// deputy's evaluation is open; SelfDone says one was handed in.
 	SelfOpen, SelfDone bool
+	// Reviews counts the reviews of departments the deputy may see
+	// (me_reviews.go); ReviewsToVote those open and not voted in yet.
+	Reviews, ReviewsToVote int
 	// Reports link the monthly 履职通报 of the past months (report_pages.go).
 	Reports []reportMonthLink
 }
@@ -192,6 +196,7 @@ func (h *Handlers) pageMe(c *gin.Context) {
 			d.SelfDone = sheet.Self != nil
 		}
 	}
+	d.Reviews, d.ReviewsToVote = h.meReviewCounts(c, dep)
 	for i, a := range rec.Entries {
 		if i == meRecentEntries {
 			d.More = true

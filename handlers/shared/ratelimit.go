@@ -27,6 +27,10 @@ type RateLimits struct {
 	OpinionVoter  RateLimit
 	OpinionPerIP  RateLimit
 	UploadPerUser RateLimit
+	// BallotPerIP and BallotVoter limit opening and casting ballots of
+	// reviews: a whole meeting hall may share one IP.
+	BallotPerIP RateLimit
+	BallotVoter RateLimit
 }
 
 // DefaultRateLimits are generous for people and tight for scripts. A
@@ -40,6 +44,8 @@ func DefaultRateLimits() RateLimits {
 		OpinionVoter:  RateLimit{N: 10, Window: time.Minute},
 		OpinionPerIP:  RateLimit{N: 120, Window: time.Minute},
 		UploadPerUser: RateLimit{N: 30, Window: time.Minute},
+		BallotPerIP:   RateLimit{N: 600, Window: time.Minute},
+		BallotVoter:   RateLimit{N: 20, Window: time.Minute},
 	}
 }
 

@@ -5,18 +5,10 @@
 package reviews
 
 import (
-	"context"
-	"errors"
 	"time"
 
 	"deputylink/models"
-
-	"gorm.io/gorm"
 )
-
-// errTODO marks a rule not written yet (this file is the contract the
-// pages and the API are built against).
-var errTODO = errors.New("reviews: not implemented yet")
 
 // NewReview is what an organiser fills in to open a review.
 type NewReview struct {
@@ -125,98 +117,4 @@ type Ballot struct {
 // by Keyer; the openid itself is never stored.
 type Voter struct {
 	OpenID string
-}
-
-// Keyer turns a voter's openid into the review's VoterKey: HMAC-SHA256
-// under a key derived from the data key, bound to the review id.
-type Keyer struct {
-	key []byte
-}
-
-// NewKeyer derives the ballot key from the deployment's data key.
-func NewKeyer(dataKey []byte) *Keyer { return &Keyer{key: dataKey} }
-
-// Create opens a review (and makes its slips). Only the organiser of the
-// subjects may: ErrNotOrganiser otherwise; ErrNotDirectlyElected for a
-// deputy who is not a county or township deputy.
-func Create(ctx context.Context, db *gorm.DB, sc models.ManageScope, in NewReview, now time.Time) (models.Review, error) {
-	return models.Review{}, errTODO
-}
-
-// List lists the reviews the scope organises, newest first.
-func List(ctx context.Context, db *gorm.DB, sc models.ManageScope, now time.Time) ([]View, error) {
-	return nil, errTODO
-}
-
-// Get is one review the scope organises.
-func Get(ctx context.Context, db *gorm.DB, sc models.ManageScope, id uint64, now time.Time) (View, error) {
-	return View{}, errTODO
-}
-
-// Slips lists a review's slips for printing.
-func Slips(ctx context.Context, db *gorm.DB, sc models.ManageScope, id uint64) ([]models.BallotSlip, error) {
-	return nil, errTODO
-}
-
-// EnterPaper sets the paper ballots of a review: how many there were and
-// the count of each mark (replacing what was entered before). Refused
-// after the review closed.
-func EnterPaper(ctx context.Context, db *gorm.DB, sc models.ManageScope, id uint64, ballots int, counts []models.ReviewPaperCount, now time.Time) error {
-	return errTODO
-}
-
-// Close closes a review now: its tally is final, published if it has
-// MinBallots, and written into each deputy's record.
-func Close(ctx context.Context, db *gorm.DB, sc models.ManageScope, id uint64, now time.Time) (View, error) {
-	return View{}, errTODO
-}
-
-// CloseDue closes every review whose ClosesAt has passed (the job).
-func CloseDue(ctx context.Context, db *gorm.DB, now time.Time) (int, error) {
-	return 0, errTODO
-}
-
-// TallyOf is a review's tally for its organiser, at any time (the
-// organiser sees the counts grow; comments only after it closes).
-func TallyOf(ctx context.Context, db *gorm.DB, sc models.ManageScope, id uint64, now time.Time) (Tally, error) {
-	return Tally{}, errTODO
-}
-
-// PublicTally is a published review's tally, for anyone: ErrResultHidden
-// until the review closed with MinBallots.
-func PublicTally(ctx context.Context, db *gorm.DB, id uint64) (Tally, error) {
-	return Tally{}, errTODO
-}
-
-// DeputyResults are the published tallies of a deputy's reviews, newest
-// first (for the deputy's public page and record).
-func DeputyResults(ctx context.Context, db *gorm.DB, deputyID uint64) ([]Tally, error) {
-	return nil, errTODO
-}
-
-// OpenSlip is the ballot a slip opens (the scan landing): the review, its
-// subjects and dimensions; ErrSlipUnknown, ErrSlipUsed, or the window's
-// refusals. AlreadyVoted tells the voter they have voted in this review.
-func OpenSlip(ctx context.Context, db *gorm.DB, k *Keyer, code string, v Voter, now time.Time) (view View, alreadyVoted bool, err error) {
-	return View{}, false, errTODO
-}
-
-// CastWithSlip casts a voter's ballot with a slip: ErrSlipUnknown,
-// ErrSlipUsed, ErrAlreadyVoted, ErrReviewNotOpen, ErrReviewClosed, or a
-// validation error for a ballot that does not mark every subject on every
-// dimension.
-func CastWithSlip(ctx context.Context, db *gorm.DB, k *Keyer, code string, v Voter, b Ballot, now time.Time) error {
-	return errTODO
-}
-
-// DeputyReviews are the open and closed reviews of departments a deputy
-// may vote in, with whether they voted.
-func DeputyReviews(ctx context.Context, db *gorm.DB, k *Keyer, deputy models.Deputy, now time.Time) ([]View, []bool, error) {
-	return nil, nil, errTODO
-}
-
-// CastAsDeputy casts a deputy's ballot on a review of departments, keyed by
-// their official-account openid.
-func CastAsDeputy(ctx context.Context, db *gorm.DB, k *Keyer, id uint64, deputy models.Deputy, b Ballot, now time.Time) error {
-	return errTODO
 }
