@@ -402,3 +402,47 @@ func TestReportMonths(t *testing.T) {
 		t.Errorf("a deputy elected this month has no 通报 yet: %v", months)
 	}
 }
+
+// Ensure the demo gives last month's 通报 something to show: the demo
+// deputies voters reached through their codes have opinions, how they
+// ended and ratings, every active county deputy of 城关镇's group has a
+// non-empty month, and loading again files nothing more.
+func TestDemoMonthlyReport(t *testing.T) {
+	db, st := loadDemoRecordsDB(t, nil)
+	ctx := context.Background()
+	var withCode int64
+	if err := db.Model(&models.Opinion{}).Where("deputy_id IS NOT NULL").Count(&withCode).Error; err != nil {
+		t.Fatal(err)
+	}
+	if st.Opinions == 0 || int64(st.Opinions) != withCode {
+		t.Fatalf("stats say %d opinions through codes, the table has %d", st.Opinions, withCode)
+	}
+	nov := time.Date(2026, 11, 1, 0, 0, 0, 0, cst)
+	var deps []models.Deputy
+	if err := db.Where("name IN ?", []string{"张海明", "王桂英", "李文涛", "赵春燕", "刘德胜"}).Find(&deps).Error; err != nil || len(deps) != 5 {
+		t.Fatalf("demo deputies: %d, %v", len(deps), err)
+	}
+	opinions, rated := 0, 0
+	for _, d := range deps {
+		rep, err := records.MonthlyReport(ctx, db, d.ID, nov, cst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		own := 0
+		for _, l := range rep.ThisMonth.Lines {
+			own += l.Own
+		}
+		if own == 0 || len(rep.Groups) == 0 {
+			t.Errorf("%s: November is empty (%d) or in no group (%v)", d.Name, own, rep.Groups)
+		}
+		opinions += rep.ThisMonth.Line(records.LineOpinions).Own
+		rated += rep.ThisMonth.Line(records.LineReplyGood).Own + rep.ThisMonth.Line(records.LineReplyBad).Own
+	}
+	if opinions == 0 || rated == 0 {
+		t.Fatalf("the group's November: %d opinions through codes, %d rated", opinions, rated)
+	}
+	again, err := models.LoadDemoRecords(ctx, db, recNow, cst)
+	if err != nil || again.Opinions != 0 {
+		t.Fatalf("second load filed %d, %v", again.Opinions, err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"deputylink/handlers/shared"
 	"deputylink/models"
 	"deputylink/models/records"
+	"deputylink/models/reviews"
 
 	"github.com/gin-gonic/gin"
 )
@@ -46,6 +47,10 @@ type reportData struct {
 	Note  string
 	// Periods are the month and, after January, the year to date.
 	Periods []reportPeriodView
+	// Reviews are the deputy's published 述职评议 of the year up to the
+	// month's end: their own counts (a rating of one deputy by their
+	// voters has no median to stand beside).
+	Reviews []reportReviewView
 	// Months link the other months' 通报.
 	Months              []reportMonthLink
 	BackHref, BackLabel string
@@ -70,6 +75,31 @@ type reportLineView struct {
 }
 
 type reportMedianView struct{ Label, Value string }
+
+type reportReviewView struct {
+	Title, Date string
+	Ballots     int
+	Counts      []reviews.Count
+}
+
+// reportReviews are the deputy's published reviews held from the year's
+// first day to the month's last (reviews.DeputyResults).
+func (h *Handlers) reportReviews(c *gin.Context, r records.MonthReport) ([]reportReviewView, error) {
+	ts, err := reviews.DeputyResults(c.Request.Context(), h.DB, r.Deputy.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []reportReviewView
+	for _, t := range ts {
+		rv := t.View.Review
+		if rv.Date < r.YearToDate.From || rv.Date > r.YearToDate.To || len(t.Subjects) != 1 || t.Subjects[0].Subject.ID != r.Deputy.ID {
+			continue
+		}
+		out = append(out, reportReviewView{Title: rv.Title, Date: models.CalendarDateText(rv.Date), Ballots: t.Ballots,
+			Counts: t.Subjects[0].Counts})
+	}
+	return out, nil
+}
 
 type reportMonthLink struct {
 	Href, Label string
@@ -158,8 +188,13 @@ func (h *Handlers) showReport(c *gin.Context, d models.Deputy, month, nav string
 		return
 	}
 	periods, peers := reportView(r)
+	revs, err := h.reportReviews(c, r)
+	if err != nil {
+		h.renderErr(c, err)
+		return
+	}
 	data := reportData{Title: r.MonthLabel + "履职情况通报", Name: r.Deputy.Name, Level: r.Deputy.Level.Label(),
-		Station: r.StationName, Peers: peers, AsOf: h.localTime(h.Now()), Note: reportMedianNote, Periods: periods,
+		Station: r.StationName, Peers: peers, AsOf: h.localTime(h.Now()), Note: reportMedianNote, Periods: periods, Reviews: revs,
 		Months: h.reportMonthLinks(d, r.Month, href), BackHref: back, BackLabel: backLabel}
 	h.render(c, http.StatusOK, tplMeReport, page{Title: data.Title, Nav: nav, Data: data})
 }
