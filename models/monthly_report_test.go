@@ -253,7 +253,7 @@ func TestMonthlyReportMatchesRecord(t *testing.T) {
 		if d.Level == township {
 			cp = peers["township"]
 		}
-		if rep.CountyMembers != len(cp) || rep.CountyLabel != "全县"+d.Level.Label() {
+		if rep.CountyMembers != len(cp) || rep.CountyLabel != d.Level.Label() {
 			t.Errorf("%s: county peers %d %q, want %d", d.Name, rep.CountyMembers, rep.CountyLabel, len(cp))
 		}
 		var gs []string
@@ -400,6 +400,18 @@ func TestReportMonths(t *testing.T) {
 	}
 	if months := records.ReportMonths(models.Deputy{TermStart: "2026-12-01"}, now, cst, 0); len(months) != 0 {
 		t.Errorf("a deputy elected this month has no 通报 yet: %v", months)
+	}
+	// A deputy's months start with the month their term began in.
+	d := models.Deputy{TermStart: "2026-07-15"}
+	for month, want := range map[string]string{"2026-07": "2026-07-01", "2026-06": "report_month", "2026-11": "2026-11-01"} {
+		m, err := records.DeputyReportMonth(d, month, now, cst)
+		got := codeOfErr(err)
+		if err == nil {
+			got = m.Format(models.DateLayout)
+		}
+		if got != want {
+			t.Errorf("DeputyReportMonth(%s) = %s, want %s", month, got, want)
+		}
 	}
 }
 

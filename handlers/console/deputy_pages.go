@@ -186,7 +186,7 @@ func (h *Handlers) pageMe(c *gin.Context) {
 	d := meHomeData{Name: dep.Name, Station: rec.StationName, Level: dep.Level.Label(), Year: year,
 		Counts: rec.Counts, Approved: rec.Approved, Pending: rec.Pending, Rejected: rec.Rejected,
 		Voters: rec.VotersReceived, Opinions: rec.Context.Opinions, Locked: rec.Locked,
-		Reports: h.reportMonthLinks(dep, "", MeReportPath)}
+		Reports: h.reportMonthLinks(dep, reportMonthsHome, "", MeReportPath)}
 	if ev, ok, err := records.EvaluationOfDeputy(c.Request.Context(), h.DB, dep.ID, year); err != nil {
 		h.renderErr(c, err)
 		return

@@ -415,7 +415,7 @@ func (h *Handlers) pageRecordsDeputy(c *gin.Context) {
 	}
 	d := recordData{R: r, Rows: activityRows(r.Entries, nil), Year: strconv.Itoa(year),
 		NewHref: RecordsNewPath + "?deputy_id=" + strconv.FormatUint(id, 10), LevelLabel: r.Deputy.Level.Label(),
-		Reports: h.reportMonthLinks(r.Deputy, "", func(m string) string { return RecordsReportPath(id, m) })}
+		Reports: h.reportMonthLinks(r.Deputy, reportMonthsShown, "", func(m string) string { return RecordsReportPath(id, m) })}
 	for y := this; y >= this-2; y-- {
 		d.Years = append(d.Years, option{strconv.Itoa(y), strconv.Itoa(y) + "年"})
 	}

@@ -32,11 +32,15 @@ func RecordsReportPath(id uint64, month string) string {
 	return RecordsDeputyPath(id) + "/report/" + month
 }
 
-// reportMonthsShown is how many past months the lists offer.
-const reportMonthsShown = 12
+// How many past months the lists offer: the 通报's page, and 我的履职 and
+// the record (the latest few; the 通报's page links the rest).
+const (
+	reportMonthsShown = 12
+	reportMonthsHome  = 6
+)
 
 // reportMedianNote explains the comparison on every 通报.
-const reportMedianNote = "每项数字旁是本组和全县同级代表的中位数，供您对照；通报只列中位数，不排名次。"
+const reportMedianNote = "每项数字旁是本组和全县同级代表的中位数，供对照；通报只列中位数，不排名次。"
 
 // reportData is one 通报 as the page shows it.
 type reportData struct {
@@ -106,11 +110,11 @@ type reportMonthLink struct {
 	Current     bool
 }
 
-// reportMonthLinks are the deputy's months (records.ReportMonths) as links
-// made by href.
-func (h *Handlers) reportMonthLinks(d models.Deputy, current string, href func(string) string) []reportMonthLink {
+// reportMonthLinks are the deputy's last n months (records.ReportMonths)
+// as links made by href.
+func (h *Handlers) reportMonthLinks(d models.Deputy, n int, current string, href func(string) string) []reportMonthLink {
 	var out []reportMonthLink
-	for _, m := range records.ReportMonths(d, h.Now(), h.Location, reportMonthsShown) {
+	for _, m := range records.ReportMonths(d, h.Now(), h.Location, n) {
 		out = append(out, reportMonthLink{Href: href(m.Month), Label: m.Label, Current: m.Month == current})
 	}
 	return out
@@ -119,28 +123,54 @@ func (h *Handlers) reportMonthLinks(d models.Deputy, current string, href func(s
 // medianText writes a median: "2", or "2.5" between two middle values.
 func medianText(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
-// reportView turns a report into the page's data.
+// foldable reports whether a line at zero for the deputy and every median
+// may fold into its section's one sentence: all but the headline counts
+// (reception days, voters, opinions), which always show.
+func foldable(l records.ReportLine) bool {
+	switch l.Key {
+	case records.LineReception, records.LineVoters, records.LineOpinions:
+		return false
+	}
+	return l.Quiet()
+}
+
+// reportView turns a report into the page's periods and the sentences on
+// whom the medians count.
 func reportView(r records.MonthReport) ([]reportPeriodView, []string) {
-	var peers []string
 	groupLabel := func(i int) string {
 		if len(r.Groups) == 1 {
 			return "本组中位数"
 		}
 		return r.Groups[i].Name + "中位数"
 	}
-	for _, g := range r.Groups {
-		peers = append(peers, "本组："+g.Name+"（"+strconv.Itoa(g.Members)+"位代表）")
+	var peers []string
+	for i, g := range r.Groups {
+		if len(r.Groups) == 1 {
+			peers = append(peers, "本组中位数："+g.Name+"的"+strconv.Itoa(g.Members)+"位代表")
+		} else {
+			peers = append(peers, groupLabel(i)+"：该组"+strconv.Itoa(g.Members)+"位代表")
+		}
 	}
-	peers = append(peers, "全县："+r.CountyLabel+"（"+strconv.Itoa(r.CountyMembers)+"位）")
+	peers = append(peers, "全县中位数：全县"+strconv.Itoa(r.CountyMembers)+"位"+r.CountyLabel)
+	who := "本人和本组、全县中位数均为0。"
+	if len(r.Groups) == 0 {
+		who = "本人和全县中位数均为0。"
+	}
 	period := func(title string, p records.ReportPeriod) reportPeriodView {
 		v := reportPeriodView{Title: title}
 		var quiet []string
+		flush := func() {
+			if len(quiet) > 0 {
+				v.Sections[len(v.Sections)-1].Quiet = strings.Join(quiet, "、") + "：" + who
+				quiet = nil
+			}
+		}
 		for _, l := range p.Lines {
 			if len(v.Sections) == 0 || v.Sections[len(v.Sections)-1].Title != l.Section {
+				flush()
 				v.Sections = append(v.Sections, reportSectionView{Title: l.Section})
 			}
-			sec := &v.Sections[len(v.Sections)-1]
-			if l.Section == records.SectionActivity && l.Quiet() {
+			if foldable(l) {
 				quiet = append(quiet, l.Label)
 				continue
 			}
@@ -149,16 +179,10 @@ func reportView(r records.MonthReport) ([]reportPeriodView, []string) {
 				lv.Medians = append(lv.Medians, reportMedianView{groupLabel(i), medianText(g)})
 			}
 			lv.Medians = append(lv.Medians, reportMedianView{"全县中位数", medianText(l.County)})
+			sec := &v.Sections[len(v.Sections)-1]
 			sec.Lines = append(sec.Lines, lv)
 		}
-		if len(quiet) > 0 {
-			sec := &v.Sections[len(v.Sections)-1]
-			who := "您本人和本组、全县中位数均为0。"
-			if len(r.Groups) == 0 {
-				who = "您本人和全县中位数均为0。"
-			}
-			sec.Quiet = strings.Join(quiet, "、") + "：" + who
-		}
+		flush()
 		return v
 	}
 	out := []reportPeriodView{period(r.MonthLabel, r.ThisMonth)}
@@ -195,7 +219,7 @@ func (h *Handlers) showReport(c *gin.Context, d models.Deputy, month, nav string
 	}
 	data := reportData{Title: r.MonthLabel + "履职情况通报", Name: r.Deputy.Name, Level: r.Deputy.Level.Label(),
 		Station: r.StationName, Peers: peers, AsOf: h.localTime(h.Now()), Note: reportMedianNote, Periods: periods, Reviews: revs,
-		Months: h.reportMonthLinks(d, r.Month, href), BackHref: back, BackLabel: backLabel}
+		Months: h.reportMonthLinks(d, reportMonthsShown, r.Month, href), BackHref: back, BackLabel: backLabel}
 	h.render(c, http.StatusOK, tplMeReport, page{Title: data.Title, Nav: nav, Data: data})
 }
 

@@ -228,9 +228,6 @@ func reportLines() []reportLineDef {
 	return defs
 }
 
-// countyLabel names the county's peers of a level: "全县县人大代表".
-func countyLabel(l models.Level) string { return "全县" + l.Label() }
-
 // MonthlyReport is deputy deputyID's 通报 for the month starting at month
 // (a local first of the month, ParseReportMonth) in loc (see the top of
 // this file). The caller decides who may see it: the deputy their own,
@@ -247,7 +244,7 @@ func MonthlyReport(ctx context.Context, db *gorm.DB, deputyID uint64, month time
 	jan := time.Date(first.Year(), 1, 1, 0, 0, 0, 0, loc)
 	last := next.AddDate(0, 0, -1).Format(models.DateLayout)
 	r.Month, r.MonthLabel = ReportMonthOf(first), MonthLabel(first)
-	r.CountyLabel = countyLabel(r.Deputy.Level)
+	r.CountyLabel = r.Deputy.Level.Label()
 	var st models.Station
 	if err := tx.Select("id", "name").Limit(1).Find(&st, r.Deputy.StationID).Error; err != nil {
 		return r, models.Translate(err)
