@@ -12,6 +12,7 @@ import (
 	"deputylink/jobs"
 	"deputylink/models"
 	"deputylink/models/records"
+	"deputylink/models/reviews"
 )
 
 // TestBrowserMonthlyReport: on the first working day of this month the
@@ -29,6 +30,10 @@ func TestBrowserMonthlyReport(t *testing.T) {
 	ctx := t.Context()
 	now := time.Now()
 	if _, err := models.LoadDemoRecords(ctx, app.DB, now, app.Loc); err != nil {
+		t.Fatal(err)
+	}
+	// The demo's closed 述职评议 (of 张海明 and others) was held 30 days ago.
+	if _, err := reviews.LoadDemoReviews(ctx, app.DB, app.Ballots, now, app.Loc); err != nil {
 		t.Fatal(err)
 	}
 	var dep, other models.Deputy
@@ -99,6 +104,12 @@ func TestBrowserMonthlyReport(t *testing.T) {
 	desk.waitPath(console.RecordsReportPath(other.ID, month))
 	desk.waitText(rep2.MonthLabel + "履职情况通报")
 	checkReportPage(t, desk, rep2)
+	// The review shows when it was held last month or earlier this year.
+	held := now.In(app.Loc).AddDate(0, 0, -30).Format(models.DateLayout)
+	shown := strings.Contains(desk.pageText(), "述职评议结果")
+	if want := held >= rep2.YearToDate.From && held <= rep2.YearToDate.To; shown != want {
+		t.Errorf("the review held %s: shown %v, want %v (the 通报 runs %s to %s)", held, shown, want, rep2.YearToDate.From, rep2.YearToDate.To)
+	}
 	desk.screenshot("office")
 }
 
