@@ -128,15 +128,6 @@ func TestMonthlyReportJob(t *testing.T) {
 	if n := run(time.Date(2026, 11, 2, 9, 0, 0, 0, reportCST)); n != 2 || len(reportRows(t, e, "2026-10")) != 2 {
 		t.Fatalf("Monday 11-02 queued %d of October's", n)
 	}
-	var sched string
-	for _, j := range All(Options{Location: reportCST}) {
-		if j.Name == JobMonthlyReport {
-			sched = j.Schedule()
-		}
-	}
-	if sched != "daily 09:00" {
-		t.Fatalf("schedule %q", sched)
-	}
 }
 
 // Ensure the notice falls back to the deputies' notice template (keeping

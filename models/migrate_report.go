@@ -13,18 +13,10 @@ import "gorm.io/gorm"
 // neither is declared on a struct (no query but those counts needs them),
 // so the schema checks do not look for them. Skipped when done.
 func reportIndex(tx *gorm.DB) error {
-	for _, ix := range []struct{ table, name, cols string }{
+	return createIndexes(tx, []tableIndex{
 		{"opinions", idxOpinionReport, "`deputy_id`,`created_at`,`status`"},
 		{"opinion_ratings", idxRatingReport, "`opinion_id`,`stage`,`score`"},
-	} {
-		if tx.Migrator().HasIndex(ix.table, ix.name) {
-			continue
-		}
-		if err := tx.Exec("CREATE INDEX `" + ix.name + "` ON `" + ix.table + "`(" + ix.cols + ")").Error; err != nil {
-			return err
-		}
-	}
-	return nil
+	})
 }
 
 const (

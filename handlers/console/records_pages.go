@@ -392,17 +392,29 @@ type recordData struct {
 	Reports []reportMonthLink
 }
 
-func (h *Handlers) pageRecordsDeputy(c *gin.Context) {
+// recordsDeputy is the deputy of the address's :id when the staff
+// member's stations cover them (records.DeputyInScope); otherwise it has
+// answered the 404 page and ok is false.
+func (h *Handlers) recordsDeputy(c *gin.Context) (models.Deputy, bool) {
 	id, ok := models.ParseID(c.Param("id"))
 	if !ok {
 		h.renderErr(c, models.ErrDeputyNotFound)
-		return
+		return models.Deputy{}, false
 	}
-	ctx := c.Request.Context()
-	if _, err := records.DeputyInScope(ctx, h.DB, models.ScopeOf(consoleStaff(c)), id); err != nil {
+	d, err := records.DeputyInScope(c.Request.Context(), h.DB, models.ScopeOf(consoleStaff(c)), id)
+	if err != nil {
 		h.renderErr(c, err)
+		return models.Deputy{}, false
+	}
+	return d, true
+}
+
+func (h *Handlers) pageRecordsDeputy(c *gin.Context) {
+	dep, ok := h.recordsDeputy(c)
+	if !ok {
 		return
 	}
+	id, ctx := dep.ID, c.Request.Context()
 	this := h.Now().In(h.Location).Year()
 	year := this
 	if y, err := strconv.Atoi(c.Query("year")); err == nil && y >= this-10 && y <= this {

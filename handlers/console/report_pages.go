@@ -231,16 +231,10 @@ func (h *Handlers) pageMeReport(c *gin.Context) {
 // pageRecordsReport is a deputy's 通报 for staff of the deputy's stations
 // (records.DeputyInScope; any other deputy is the 404 page).
 func (h *Handlers) pageRecordsReport(c *gin.Context) {
-	id, ok := models.ParseID(c.Param("id"))
+	d, ok := h.recordsDeputy(c)
 	if !ok {
-		h.renderErr(c, models.ErrDeputyNotFound)
 		return
 	}
-	d, err := records.DeputyInScope(c.Request.Context(), h.DB, models.ScopeOf(consoleStaff(c)), id)
-	if err != nil {
-		h.renderErr(c, err)
-		return
-	}
-	h.showReport(c, d, c.Param("month"), "records", func(m string) string { return RecordsReportPath(id, m) },
-		RecordsDeputyPath(id), "返回"+d.Name+"的履职档案")
+	h.showReport(c, d, c.Param("month"), "records", func(m string) string { return RecordsReportPath(d.ID, m) },
+		RecordsDeputyPath(d.ID), "返回"+d.Name+"的履职档案")
 }

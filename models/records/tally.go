@@ -114,16 +114,11 @@ func opinionTallies(tx *gorm.DB, ids []uint64, from, split, to time.Time) (whole
 			return nil, nil, models.Translate(err)
 		}
 		for _, s := range byStatus {
-			for _, p := range []struct {
-				m map[uint64]*opinionTally
-				n int
-			}{{whole, s.N}, {tail, s.TailN}} {
-				if p.n > 0 {
-					t := of(p.m, s.DeputyID)
-					t.ByStatus[s.Status] += p.n
-					t.Opinions += p.n
-				}
-			}
+			addSplit(whole, tail, s.N, s.TailN, func(m map[uint64]*opinionTally, n int) {
+				t := of(m, s.DeputyID)
+				t.ByStatus[s.Status] += n
+				t.Opinions += n
+			})
 		}
 		var ratings []struct {
 			DeputyID     uint64
@@ -139,17 +134,23 @@ func opinionTallies(tx *gorm.DB, ids []uint64, from, split, to time.Time) (whole
 			return nil, nil, models.Translate(err)
 		}
 		for _, r := range ratings {
-			for _, p := range []struct {
-				m map[uint64]*opinionTally
-				n int
-			}{{whole, r.N}, {tail, r.TailN}} {
-				if p.n > 0 {
-					if st, ok := of(p.m, r.DeputyID).Ratings[r.Stage]; ok {
-						st[r.Score] += p.n
-					}
+			addSplit(whole, tail, r.N, r.TailN, func(m map[uint64]*opinionTally, n int) {
+				if st, ok := of(m, r.DeputyID).Ratings[r.Stage]; ok {
+					st[r.Score] += n
 				}
-			}
+			})
 		}
 	}
 	return whole, tail, nil
+}
+
+// addSplit adds a group's count to the whole period's tallies and its tail's
+// count to the tail's, each only when there is one.
+func addSplit[T any](whole, tail map[uint64]*T, n, tailN int, add func(m map[uint64]*T, n int)) {
+	if n > 0 {
+		add(whole, n)
+	}
+	if tailN > 0 {
+		add(tail, tailN)
+	}
 }
