@@ -259,6 +259,7 @@ func All(opt Options) []Job {
 		dailyJob(JobRetention, retentionHour, loc, Retention),
 		dailyJob(JobAccrueActivities, accrueHour, loc, AccrueActivities),
 		{Name: JobCloseReviews, Every: closeReviewsEvery, Run: CloseReviews},
+		dailyJob(JobMonthlyReport, ReportHour, loc, MonthlyReport),
 	}
 }
 

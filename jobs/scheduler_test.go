@@ -210,7 +210,7 @@ func TestSchedulerRejectsBadJobs(t *testing.T) {
 func TestAllAndRunOnce(t *testing.T) {
 	all := All(Options{Tick: 2 * time.Second, DigestHour: 8})
 	want := "dispatch,stuck-digest,outbox-gauges,drain-scans,opinion-overdue,opinion-ask-result,opinion-deadlines,clean-uploads," +
-		"reception-days,close-reception-days,reception-reminders,staff-roster,retention,accrue-activities,close-reviews"
+		"reception-days,close-reception-days,reception-reminders,staff-roster,retention,accrue-activities,close-reviews,monthly-report"
 	if got := strings.Join(Names(all), ","); got != want {
 		t.Fatalf("jobs = %s", got)
 	}
@@ -246,7 +246,7 @@ func TestJobSchedule(t *testing.T) {
 		JobOpinionOverdue: "every 10m", JobOpinionAskResult: "hourly", JobCleanUploads: "hourly",
 		JobStuckDigest: "daily 06:00", JobReceptionDays: "daily 02:00", JobCloseReceptionDays: "daily 01:00",
 		JobReceptionReminders: "daily 18:00", JobStaffRoster: "daily 17:00", JobRetention: "daily 03:00",
-		JobAccrueActivities: "daily 04:00", JobCloseReviews: "every 5m",
+		JobAccrueActivities: "daily 04:00", JobCloseReviews: "every 5m", JobMonthlyReport: "daily 09:00",
 	}
 	for _, j := range All(Options{DigestHour: 6}) {
 		if w, ok := want[j.Name]; ok && j.Schedule() != w {

@@ -28,3 +28,14 @@ func UniqueIDs(ids []uint64) []uint64 { return uniqueIDs(ids) }
 
 // OrLoc defaults a nil location to China Standard Time (no DST).
 func OrLoc(loc *time.Location) *time.Location { return orLoc(loc) }
+
+// Median is the median of values: the middle one, or the mean of the two
+// middle ones (to one decimal); 0 for none. It is the figures' median
+// (weightedMedian), for the monthly 履职通报's comparisons.
+func Median(values []int) float64 {
+	w := make([]weighted, len(values))
+	for i, v := range values {
+		w[i] = weighted{v: float64(v), n: 1}
+	}
+	return weightedMedian(w)
+}

@@ -37,17 +37,19 @@ type DemoRecordStats struct {
 	ReceptionDays, ReceptionRecords, WalkIns, Activities, Evaluations, SelfAssessments int
 	// Terms is the deputies whose term start or end was dated.
 	Terms int
+	// Opinions is last month's opinions through deputies' codes (demo_report.go).
+	Opinions int
 }
 
 // Created is the number of rows of all kinds created.
 func (s DemoRecordStats) Created() int {
-	return s.ReceptionDays + s.ReceptionRecords + s.WalkIns + s.Activities + s.Evaluations + s.SelfAssessments + s.Terms
+	return s.ReceptionDays + s.ReceptionRecords + s.WalkIns + s.Activities + s.Evaluations + s.SelfAssessments + s.Terms + s.Opinions
 }
 
 // String summarises the stats for logs.
 func (s DemoRecordStats) String() string {
-	return fmt.Sprintf("reception days %d, reception records %d, walk-ins %d, activities %d, evaluations %d, self-assessments %d, terms dated %d",
-		s.ReceptionDays, s.ReceptionRecords, s.WalkIns, s.Activities, s.Evaluations, s.SelfAssessments, s.Terms)
+	return fmt.Sprintf("reception days %d, reception records %d, walk-ins %d, activities %d, evaluations %d, self-assessments %d, terms dated %d, opinions through codes %d",
+		s.ReceptionDays, s.ReceptionRecords, s.WalkIns, s.Activities, s.Evaluations, s.SelfAssessments, s.Terms, s.Opinions)
 }
 
 // LoadDemoRecords gives the demo county a year of deputies' records, dated
@@ -68,6 +70,9 @@ func (s DemoRecordStats) String() string {
 //     a few rejected with a reason. Township deputies contact and visit
 //     voters more; county deputies review reports and inspect more. The
 //     DemoInactiveDeputies have nothing in the last three months.
+//   - Last month's opinions through the codes of a few county deputies,
+//     filed by demo voters and handled and rated through the real
+//     workflow (demo_report.go), so last month's 履职通报 shows them.
 //   - This year's evaluations of the county deputies and of
 //     DemoEvaluationTownship's township deputies, open, with DefaultWeights
 //     and DefaultMinMonths, and self-assessments of most of their deputies.
@@ -95,6 +100,9 @@ func LoadDemoRecords(ctx context.Context, db *gorm.DB, now time.Time, loc *time.
 			return err
 		}
 		if err := g.evaluations(tx, &st); err != nil {
+			return err
+		}
+		if err := g.reportOpinions(tx, &st); err != nil {
 			return err
 		}
 		if st.Created() == 0 {

@@ -54,6 +54,7 @@ var migrations = []migration{
 	{10, "reviews", reviewTables},
 	{11, "broadcasts", broadcastTables},
 	{12, "public results and voter community", publicResultsStep},
+	{13, "report index", reportIndex},
 }
 
 // execDDL runs a step's frozen statements for the dialect, in order.

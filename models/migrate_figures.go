@@ -11,10 +11,20 @@ import "gorm.io/gorm"
 // counts needs them), so the schema checks do not look for them. Skipped
 // when done.
 func figuresIndex(tx *gorm.DB) error {
-	for _, ix := range []struct{ table, name, cols string }{
+	return createIndexes(tx, []tableIndex{
 		{"opinions", idxOpinionFigures, figuresIndexColumns},
 		{"bookings", idxBookingFigures, "`date`,`status`,`station_id`"},
-	} {
+	})
+}
+
+// tableIndex is an index a step adds: its table, name and columns (DDL,
+// the same on both dialects).
+type tableIndex struct{ table, name, cols string }
+
+// createIndexes creates the indexes a table does not have yet, so a step
+// interrupted half-way runs again.
+func createIndexes(tx *gorm.DB, ixs []tableIndex) error {
+	for _, ix := range ixs {
 		if tx.Migrator().HasIndex(ix.table, ix.name) {
 			continue
 		}

@@ -40,6 +40,7 @@ func CheckTemplateFields(n config.NotifyTemplates, o config.OpinionNotify, staff
 		{config.EnvTplStaffAlert, staffAlert, []string{DigestFieldTitle, DigestFieldCount, DigestFieldDead,
 			DigestFieldOverdue, DigestFieldStation, DigestFieldTime}},
 		{config.EnvTplDeputyNotice, d.Notice, deputyNoticeFields},
+		{config.EnvTplDeputyReport, d.Report, reportNoticeFields},
 	}
 	var errs []error
 	for _, s := range settings {

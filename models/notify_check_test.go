@@ -22,7 +22,8 @@ func TestCheckTemplateFields(t *testing.T) {
 		StaffRoster:   spec("tplR|title=first,slots=keyword5,summary=remark"),
 	}
 	op := config.OpinionNotify{Staff: spec("tplS|title=thing1,no=character_string2,due=time5"), Accepted: spec("tplA")}
-	dep := config.DeputyNotify{Notice: spec("tplW|title=thing1,sender=thing2,time=time3")}
+	dep := config.DeputyNotify{Notice: spec("tplW|title=thing1,sender=thing2,time=time3"),
+		Report: spec("tplM|title=thing1,sender=thing2,period=thing3,time=time4")}
 	if err := models.CheckTemplateFields(good, op, spec("tplD|count=number2"), dep); err != nil {
 		t.Fatalf("good settings refused: %v", err)
 	}
@@ -43,6 +44,9 @@ func TestCheckTemplateFields(t *testing.T) {
 		// The deputy notice has no field for the article's content.
 		{d: config.DeputyNotify{Notice: spec("tplW|summary=thing4")},
 			want: []string{config.EnvTplDeputyNotice, `unknown field "summary"`, "title, sender, time"}},
+		// Nor has the 通报's for a figure.
+		{d: config.DeputyNotify{Report: spec("tplM|opinions=number4")},
+			want: []string{config.EnvTplDeputyReport, `unknown field "opinions"`, "title, sender, period, time"}},
 	} {
 		err := models.CheckTemplateFields(c.n, c.o, c.alert, c.d)
 		if err == nil {

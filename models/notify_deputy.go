@@ -25,12 +25,25 @@ package models
 //     was notified of Deputy.PerWeek broadcasts in the last seven days
 //     (DEPUTYLINK_DEPUTY_NOTICES_PER_WEEK, default 3) gets no notice
 //     (Capped); the article still waits in their list.
+//   - Monthly 履职通报 (NotifyMonthlyReports): on the first working day of
+//     each month (the monthly-report job, 09:00), every active deputy with
+//     a bound openid gets one notice that last month's report is ready
+//     (Deputy.Report, DEPUTYLINK_TPL_DEPUTY_REPORT, or the broadcast's
+//     template when it is not set). Title "您的11月履职情况通报已生成";
+//     sender "县人大常委会办公室", or "<township>人大主席团" for a township
+//     deputy; the period "2026年11月"; the time queued. No figure is in the
+//     keywords: they are on the page. Link
+//     <public url>/console/me/report/<yyyy-mm>; dedupe key
+//     "report:<yyyy-mm>:deputy:<deputy id>", so a second run, or two
+//     processes at once, queue nothing more. It is outside the weekly cap
+//     (one a month; the cap counts broadcasts).
 
 import (
 	"context"
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"deputylink/config"
@@ -190,4 +203,100 @@ func deputyNoticesSince(tx *gorm.DB, deputyIDs []uint64, since time.Time) (map[u
 		}
 	}
 	return out, nil
+}
+
+// ---------------------------------------------------------------- 履职通报
+
+// ReportFieldPeriod is the month a 通报 is about ("2026年11月"), beside the
+// deputy notice's title, sender and time.
+const ReportFieldPeriod = "period"
+
+// reportNoticeFields are the fields of the 通报 template (for
+// CheckTemplateFields).
+var reportNoticeFields = []string{DeputyFieldTitle, DeputyFieldSender, ReportFieldPeriod, DeputyFieldTime}
+
+// ReportNoticeKey is the dedupe key of a deputy's notice of the 通报 of
+// month ("2026-11").
+func ReportNoticeKey(month string, deputyID uint64) string {
+	return "report:" + month + ":deputy:" + strconv.FormatUint(deputyID, 10)
+}
+
+// ConsoleDeputyReportURL is the deputy's page of their 通报 of month
+// ("2026-11"), absolute when base is set, else "".
+func ConsoleDeputyReportURL(base, month string) string {
+	base = strings.TrimRight(strings.TrimSpace(base), "/")
+	if base == "" {
+		return ""
+	}
+	return base + "/console/me/report/" + month
+}
+
+// ReportTemplate is the template of the 通报's notice: Deputy.Report, or
+// the broadcast notice's when it is not set; env names its variable.
+func (c NotifyConfig) ReportTemplate() (spec config.TemplateSpec, env string) {
+	if c.Deputy.Report.Configured() {
+		return c.Deputy.Report, config.EnvTplDeputyReport
+	}
+	return c.Deputy.Notice, config.EnvTplDeputyNotice
+}
+
+// reportSender is who a deputy's 通报 comes from: their own congress's
+// office (a township deputy's is their primary station's township's).
+func reportSender(level Level, township string) string {
+	if level == LevelTownship && township != "" {
+		return township + "人大主席团"
+	}
+	return "县人大常委会办公室"
+}
+
+// NotifyMonthlyReports queues the notice of the 通报 of the month that
+// starts at month (a local first of the month) to every active deputy with
+// a bound openid (see the top of this file). It writes in db, one row at a
+// time (each is whole on its own), and returns how many it queued; a
+// deputy notified before (the dedupe key) is not counted again.
+func NotifyMonthlyReports(ctx context.Context, db *gorm.DB, cfg NotifyConfig, month time.Time, now time.Time) (int, error) {
+	spec, env := cfg.ReportTemplate()
+	if !spec.Configured() {
+		cfg.log().InfoContext(ctx, "No template configured ("+config.EnvTplDeputyReport+" or "+config.EnvTplDeputyNotice+"); 通报 notices not sent")
+		return 0, nil
+	}
+	loc := cfg.loc()
+	first := month.In(loc)
+	first = time.Date(first.Year(), first.Month(), 1, 0, 0, 0, 0, loc)
+	key := first.Format("2006-01")
+	var deps []struct {
+		ID       uint64
+		Level    Level
+		OAOpenID string
+		Township string
+	}
+	if err := db.WithContext(ctx).Table("deputies").
+		Select("deputies.id AS id, deputies.level AS level, deputies.oa_openid AS oa_open_id, stations.district AS township").
+		Joins("LEFT JOIN stations ON stations.id = deputies.station_id").
+		Where("deputies.status = ? AND deputies.oa_openid IS NOT NULL AND deputies.oa_openid <> ''", DeputyActive).
+		Order("deputies.id").Scan(&deps).Error; err != nil {
+		return 0, fmt.Errorf("load the deputies of the 通报: %w", translate(err))
+	}
+	at := KeywordTimeText(now, loc)
+	link := ConsoleDeputyReportURL(cfg.Opinion.PublicURL, key)
+	created := 0
+	for _, d := range deps {
+		values := map[string]string{
+			DeputyFieldTitle:  fmt.Sprintf("您的%d月履职情况通报已生成", first.Month()),
+			DeputyFieldSender: Thing(reportSender(d.Level, d.Township)),
+			ReportFieldPeriod: fmt.Sprintf("%d年%d月", first.Year(), first.Month()),
+			DeputyFieldTime:   at,
+		}
+		dk := ReportNoticeKey(key, d.ID)
+		ok, err := queue(ctx, db, NotificationInput{Channel: ChannelTemplate, ToUser: d.OAOpenID, TemplateID: spec.ID,
+			Fields: fill(spec, values), URL: link, DedupeKey: dk}, now, dk)
+		if err != nil {
+			return created, err
+		}
+		if ok {
+			created++
+		}
+	}
+	cfg.log().InfoContext(ctx, "通报 notices queued", "month", key, "queued", created, "bound", len(deps), "template", env)
+	return created, nil
 }

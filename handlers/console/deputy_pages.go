@@ -134,6 +134,7 @@ func (h *Handlers) deputyPages(pages *gin.RouterGroup) {
 	me.GET("/files/:id", h.pageMeFile)
 	me.GET("/opinions", h.pageMeOpinions)
 	me.GET("/self", h.pageMeSelf)
+	me.GET("/report/:month", h.pageMeReport)
 	me.POST("/self", h.pageMeSelfSave)
 	me.GET("/wechat", h.pageMeWeChat)
 	me.POST("/wechat/unbind", h.pageMeUnbind)
@@ -168,6 +169,8 @@ type meHomeData struct {
 	// Unread is how many of the office's articles (空中讲堂) the deputy
 	// has not opened (me_broadcasts.go).
 	Unread int
+	// Reports link the monthly 履职通报 of the past months (report_pages.go).
+	Reports []reportMonthLink
 }
 
 func meEntryOf(a records.ActivityView) meEntry {
@@ -187,7 +190,8 @@ func (h *Handlers) pageMe(c *gin.Context) {
 	}
 	d := meHomeData{Name: dep.Name, Station: rec.StationName, Level: dep.Level.Label(), Year: year,
 		Counts: rec.Counts, Approved: rec.Approved, Pending: rec.Pending, Rejected: rec.Rejected,
-		Voters: rec.VotersReceived, Opinions: rec.Context.Opinions, Locked: rec.Locked}
+		Voters: rec.VotersReceived, Opinions: rec.Context.Opinions, Locked: rec.Locked,
+		Reports: h.reportMonthLinks(dep, reportMonthsHome, "", MeReportPath)}
 	if ev, ok, err := records.EvaluationOfDeputy(c.Request.Context(), h.DB, dep.ID, year); err != nil {
 		h.renderErr(c, err)
 		return

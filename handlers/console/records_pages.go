@@ -69,6 +69,7 @@ func (h *Handlers) recordsPages(signedIn *gin.RouterGroup) {
 	signedIn.POST("/records", h.pageRecordsCreate)
 	signedIn.GET("/records/inactive", h.pageRecordsInactive)
 	signedIn.GET("/records/deputy/:id", h.pageRecordsDeputy)
+	signedIn.GET("/records/deputy/:id/report/:month", h.pageRecordsReport)
 	signedIn.GET("/records/files/:id", h.pageRecordsFile)
 }
 
@@ -387,19 +388,33 @@ type recordData struct {
 	NewHref    string
 	LevelLabel string
 	RatingsAny bool
+	// Reports link the deputy's monthly 履职通报 (report_pages.go).
+	Reports []reportMonthLink
 }
 
-func (h *Handlers) pageRecordsDeputy(c *gin.Context) {
+// recordsDeputy is the deputy of the address's :id when the staff
+// member's stations cover them (records.DeputyInScope); otherwise it has
+// answered the 404 page and ok is false.
+func (h *Handlers) recordsDeputy(c *gin.Context) (models.Deputy, bool) {
 	id, ok := models.ParseID(c.Param("id"))
 	if !ok {
 		h.renderErr(c, models.ErrDeputyNotFound)
-		return
+		return models.Deputy{}, false
 	}
-	ctx := c.Request.Context()
-	if _, err := records.DeputyInScope(ctx, h.DB, models.ScopeOf(consoleStaff(c)), id); err != nil {
+	d, err := records.DeputyInScope(c.Request.Context(), h.DB, models.ScopeOf(consoleStaff(c)), id)
+	if err != nil {
 		h.renderErr(c, err)
+		return models.Deputy{}, false
+	}
+	return d, true
+}
+
+func (h *Handlers) pageRecordsDeputy(c *gin.Context) {
+	dep, ok := h.recordsDeputy(c)
+	if !ok {
 		return
 	}
+	id, ctx := dep.ID, c.Request.Context()
 	this := h.Now().In(h.Location).Year()
 	year := this
 	if y, err := strconv.Atoi(c.Query("year")); err == nil && y >= this-10 && y <= this {
@@ -411,7 +426,8 @@ func (h *Handlers) pageRecordsDeputy(c *gin.Context) {
 		return
 	}
 	d := recordData{R: r, Rows: activityRows(r.Entries, nil), Year: strconv.Itoa(year),
-		NewHref: RecordsNewPath + "?deputy_id=" + strconv.FormatUint(id, 10), LevelLabel: r.Deputy.Level.Label()}
+		NewHref: RecordsNewPath + "?deputy_id=" + strconv.FormatUint(id, 10), LevelLabel: r.Deputy.Level.Label(),
+		Reports: h.reportMonthLinks(r.Deputy, reportMonthsShown, "", func(m string) string { return RecordsReportPath(id, m) })}
 	for y := this; y >= this-2; y-- {
 		d.Years = append(d.Years, option{strconv.Itoa(y), strconv.Itoa(y) + "年"})
 	}

@@ -133,48 +133,27 @@ func DeputyRecord(ctx context.Context, db *gorm.DB, deputyID uint64, year int, l
 }
 
 // recordContext counts the opinions voters filed through the deputy's
-// codes in year, by status, and their ratings.
+// codes in year, by status, and their ratings (opinionTallies, the counts
+// the monthly 通报 uses too).
 func recordContext(tx *gorm.DB, deputyID uint64, year int, loc *time.Location) (RecordContext, error) {
-	var c RecordContext
 	from, to := yearSpan(year, loc)
-	var byStatus []struct {
-		Status models.OpinionStatus
-		N      int
+	tallies, _, err := opinionTallies(tx, []uint64{deputyID}, from, to, to)
+	if err != nil {
+		return RecordContext{}, err
 	}
-	if err := tx.Model(&models.Opinion{}).Select("status, COUNT(*) AS n").
-		Where("deputy_id = ? AND created_at >= ? AND created_at < ?", deputyID, from, to).
-		Group("status").Scan(&byStatus).Error; err != nil {
-		return c, models.Translate(err)
+	t := tallies[deputyID]
+	if t == nil {
+		t = &opinionTally{}
 	}
-	counts := map[models.OpinionStatus]int{}
-	for _, s := range byStatus {
-		counts[s.Status] = s.N
-		c.Opinions += s.N
-	}
+	c := RecordContext{Opinions: t.Opinions}
 	for _, s := range models.OpinionStatuses {
-		if counts[s] > 0 {
-			c.ByStatus = append(c.ByStatus, LabelCount{Key: string(s), Label: s.Label(), Count: counts[s]})
-		}
-	}
-	var ratings []struct {
-		Stage, Score string
-		N            int
-	}
-	if err := tx.Table("opinion_ratings AS r").Select("r.stage AS stage, r.score AS score, COUNT(*) AS n").
-		Joins("JOIN opinions o ON o.id = r.opinion_id").
-		Where("o.deputy_id = ? AND o.created_at >= ? AND o.created_at < ?", deputyID, from, to).
-		Group("r.stage, r.score").Scan(&ratings).Error; err != nil {
-		return c, models.Translate(err)
-	}
-	byStage := map[string]map[string]int{models.StageReply: {}, models.StageResult: {}}
-	for _, r := range ratings {
-		if m, ok := byStage[r.Stage]; ok {
-			m[r.Score] += r.N
+		if n := t.ByStatus[s]; n > 0 {
+			c.ByStatus = append(c.ByStatus, LabelCount{Key: string(s), Label: s.Label(), Count: n})
 		}
 	}
 	for _, s := range []string{models.ScoreSatisfied, models.ScoreBasically, models.ScoreUnsatisfied} {
-		c.ReplyRatings = append(c.ReplyRatings, LabelCount{Key: s, Label: models.ScoreLabel(s), Count: byStage[models.StageReply][s]})
-		c.ResultRatings = append(c.ResultRatings, LabelCount{Key: s, Label: models.ScoreLabel(s), Count: byStage[models.StageResult][s]})
+		c.ReplyRatings = append(c.ReplyRatings, LabelCount{Key: s, Label: models.ScoreLabel(s), Count: t.Ratings[models.StageReply][s]})
+		c.ResultRatings = append(c.ResultRatings, LabelCount{Key: s, Label: models.ScoreLabel(s), Count: t.Ratings[models.StageResult][s]})
 	}
 	return c, nil
 }
