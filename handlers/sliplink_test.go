@@ -14,11 +14,21 @@ import (
 	"deputylink/wechat/wechattest"
 )
 
-// slipGet serves GET path on h and returns the recorder.
-func slipGet(h http.Handler, path string) *httptest.ResponseRecorder {
+// serveGet serves GET path on h and returns the recorder.
+func serveGet(h http.Handler, path string) *httptest.ResponseRecorder {
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
 	return w
+}
+
+// wantVerifyFile checks that GET path on h answers a verification file's
+// content, as plain text.
+func wantVerifyFile(t *testing.T, h http.Handler, path, content string) {
+	t.Helper()
+	w := serveGet(h, path)
+	if w.Code != http.StatusOK || w.Body.String() != content || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
+		t.Fatalf("GET %s: %d %q %q", path, w.Code, w.Header().Get("Content-Type"), w.Body.String())
+	}
 }
 
 // Ensure a slip's link opened outside WeChat (or before the mini-program's
@@ -42,7 +52,7 @@ func TestSlipLinkPageReadsNothing(t *testing.T) {
 	if err := rd.Client.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if w := slipGet(r, "/readyz"); w.Code != http.StatusServiceUnavailable {
+	if w := serveGet(r, "/readyz"); w.Code != http.StatusServiceUnavailable {
 		t.Fatalf("readyz with the database and Redis closed: %d", w.Code)
 	}
 
@@ -55,7 +65,7 @@ func TestSlipLinkPageReadsNothing(t *testing.T) {
 		strings.TrimPrefix(link, "https://rd.example.gov.cn"): http.StatusOK, "/b/bs7q2k9m4x": http.StatusOK, "/b/ABCDEFGHJK": http.StatusOK,
 		"/b/%E4%BD%A0%3Cscript%3E": http.StatusNotFound, "/b/0": http.StatusNotFound,
 	} {
-		w := slipGet(r, path)
+		w := serveGet(r, path)
 		body := w.Body.String()
 		if w.Code != status || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/html") {
 			t.Fatalf("%s: %d %q\n%s", path, w.Code, w.Header().Get("Content-Type"), body)
@@ -82,12 +92,12 @@ func TestSlipLinkPageReadsNothing(t *testing.T) {
 
 	// Without DEPUTYLINK_MP_NAME the page names the mini-program's title.
 	plain := handlers.NewRouter(handlers.Deps{Log: slog.New(slog.DiscardHandler)})
-	if body := slipGet(plain, "/b/"+code).Body.String(); !strings.Contains(body, "在“人大代表联络站”小程序中匿名评议") {
+	if body := serveGet(plain, "/b/"+code).Body.String(); !strings.Contains(body, "在“人大代表联络站”小程序中匿名评议") {
 		t.Errorf("default name:\n%s", body)
 	}
 	// A name with markup is text on the page.
 	odd := handlers.NewRouter(handlers.Deps{Log: slog.New(slog.DiscardHandler), Slips: handlers.SlipLinks{MPName: `<b>联络站</b>`}})
-	if body := slipGet(odd, "/b/"+code).Body.String(); strings.Contains(body, "<b>联络站") || !strings.Contains(body, "&lt;b&gt;联络站") {
+	if body := serveGet(odd, "/b/"+code).Body.String(); strings.Contains(body, "<b>联络站") || !strings.Contains(body, "&lt;b&gt;联络站") {
 		t.Errorf("the name is not escaped:\n%s", body)
 	}
 }
@@ -99,24 +109,21 @@ func TestSlipLinkVerifyFile(t *testing.T) {
 	quiet := slog.New(slog.DiscardHandler)
 	r := handlers.NewRouter(handlers.Deps{Log: quiet,
 		Slips: handlers.SlipLinks{VerifyName: "lmZXvWnkX3.txt", VerifyContent: "0f3c2a9be1d74e6a8b5c7d9e1f2a3b4c"}})
-	w := slipGet(r, "/b/lmZXvWnkX3.txt")
-	if w.Code != http.StatusOK || w.Body.String() != "0f3c2a9be1d74e6a8b5c7d9e1f2a3b4c" || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
-		t.Fatalf("configured file: %d %q %q", w.Code, w.Header().Get("Content-Type"), w.Body.String())
-	}
+	wantVerifyFile(t, r, "/b/lmZXvWnkX3.txt", "0f3c2a9be1d74e6a8b5c7d9e1f2a3b4c")
 	for _, path := range []string{"/b/lmzxvwnkx3.txt", "/b/Other.txt", "/b/BS7Q2K9M4X"} {
-		if w := slipGet(r, path); strings.Contains(w.Body.String(), "0f3c2a9b") || !strings.Contains(w.Body.String(), "述职评议票") {
+		if w := serveGet(r, path); strings.Contains(w.Body.String(), "0f3c2a9b") || !strings.Contains(w.Body.String(), "述职评议票") {
 			t.Errorf("%s: %d %q", path, w.Code, w.Body.String())
 		}
 	}
-	if w := slipGet(r, "/b/lmZXvWnkX3.txt/x"); w.Code != http.StatusNotFound {
+	if w := serveGet(r, "/b/lmZXvWnkX3.txt/x"); w.Code != http.StatusNotFound {
 		t.Errorf("a path under the file: %d", w.Code)
 	}
 	none := handlers.NewRouter(handlers.Deps{Log: quiet})
-	if w := slipGet(none, "/b/lmZXvWnkX3.txt"); strings.Contains(w.Body.String(), "0f3c2a9b") || !strings.Contains(w.Body.String(), "述职评议票") {
+	if w := serveGet(none, "/b/lmZXvWnkX3.txt"); strings.Contains(w.Body.String(), "0f3c2a9b") || !strings.Contains(w.Body.String(), "述职评议票") {
 		t.Errorf("not configured: %d %q", w.Code, w.Body.String())
 	}
 	odd := handlers.NewRouter(handlers.Deps{Log: quiet, Slips: handlers.SlipLinks{VerifyName: "../x.txt", VerifyContent: "secret"}})
-	if w := slipGet(odd, "/b/..%2Fx.txt"); strings.Contains(w.Body.String(), "secret") {
+	if w := serveGet(odd, "/b/..%2Fx.txt"); strings.Contains(w.Body.String(), "secret") {
 		t.Error("a bad name served the file")
 	}
 }

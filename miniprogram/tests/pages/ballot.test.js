@@ -183,17 +183,3 @@ test('a link of another host is refused in Chinese and sends nothing; the page a
   expect(fake.requestsTo('POST /api/v1/ballot-slips/open').map(r => r.data.code)).toEqual(['DEMQAAAAAB'])
   expect(text(page)).toContain('王建国')
 })
-
-test('the home page\'s scan of a slip\'s link opens the ballot; another site\'s is refused', async () => {
-  const home = render('index/index')
-  fake.state.scanResult = { result: slipLink('DEMQAAAAAB') }
-  await tap(home, '#scan')
-  await fake.settle()
-  expect(fake.state.navigated).toBe('/pages/ballot/index?code=DEMQAAAAAB')
-  fake.state.navigated = ''
-  fake.state.scanResult = { result: 'https://evil.example/b/DEMQAAAAAB' }
-  await tap(home, '#scan')
-  await fake.settle()
-  expect(fake.state.navigated).toBe('')
-  expect(text(home)).toContain('这不是代表或联络站的二维码，请换一个再扫')
-})
