@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Config is the whole runtime configuration of one deputylink process.
@@ -114,7 +116,25 @@ var verifyFileRe = regexp.MustCompile(`^MP_verify_([A-Za-z0-9]{1,64})\.txt$`)
 type MiniProgram struct {
 	AppID  string
 	Secret Secret
+	// QRVerifyFile is the name of the verification file WeChat hands out
+	// for the mini-program's QR rule (扫普通链接二维码打开小程序: letters and
+	// digits, ".txt"), served at /b/<QRVerifyFile>, the rule's prefix
+	// being <DEPUTYLINK_PUBLIC_URL>/b/; QRVerifyContent is what the file
+	// holds. Both empty: no such file.
+	QRVerifyFile    string
+	QRVerifyContent string
+	// Name is the mini-program's name as voters find it in WeChat, which
+	// the page behind a slip's link names (empty: 人大代表联络站).
+	Name string
 }
+
+// mpQRVerifyFileRe is the name of the mini-program's QR-rule verification
+// file; nothing else may claim a path under /b/.
+var mpQRVerifyFileRe = regexp.MustCompile(`^[A-Za-z0-9]{1,64}\.txt$`)
+
+// MPNameMaxRunes is the longest DEPUTYLINK_MP_NAME: WeChat's own limit on
+// a mini-program's name.
+const MPNameMaxRunes = 30
 
 // Jobs configures the background jobs and the notification dispatcher.
 type Jobs struct {
@@ -254,6 +274,9 @@ func Load(getenv func(string) string) (Config, error) {
 	if m := verifyFileRe.FindStringSubmatch(c.OA.VerifyFile); m != nil && c.OA.VerifyContent == "" {
 		c.OA.VerifyContent = m[1] // what the file WeChat hands out holds
 	}
+	l.str("DEPUTYLINK_MP_QR_VERIFY_FILE", &c.MP.QRVerifyFile)
+	l.str("DEPUTYLINK_MP_QR_VERIFY_CONTENT", &c.MP.QRVerifyContent)
+	l.str("DEPUTYLINK_MP_NAME", &c.MP.Name)
 	l.bytes("DEPUTYLINK_BODY_LIMIT", &c.BodyLimit)
 	l.duration("DEPUTYLINK_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
 	l.float("DEPUTYLINK_SEND_RATE", &c.Jobs.SendRate)
@@ -359,6 +382,18 @@ func (c Config) Validate() error {
 	}
 	if v := c.OA.VerifyContent; len(v) > 256 || strings.ContainsAny(v, "\r\n") {
 		bad("DEPUTYLINK_OA_VERIFY_CONTENT", "must be one line of at most 256 characters")
+	}
+	if f := c.MP.QRVerifyFile; f != "" && !mpQRVerifyFileRe.MatchString(f) {
+		bad("DEPUTYLINK_MP_QR_VERIFY_FILE", fmt.Sprintf("must be the file name WeChat gives, <letters and digits>.txt, not %q", f))
+	}
+	if (c.MP.QRVerifyFile == "") != (c.MP.QRVerifyContent == "") {
+		bad("DEPUTYLINK_MP_QR_VERIFY_CONTENT", "DEPUTYLINK_MP_QR_VERIFY_FILE and DEPUTYLINK_MP_QR_VERIFY_CONTENT (what the downloaded file holds) go together")
+	}
+	if v := c.MP.QRVerifyContent; len(v) > 256 || strings.ContainsAny(v, "\r\n") {
+		bad("DEPUTYLINK_MP_QR_VERIFY_CONTENT", "must be one line of at most 256 characters")
+	}
+	if n := c.MP.Name; !utf8.ValidString(n) || utf8.RuneCountInString(n) > MPNameMaxRunes || strings.IndexFunc(n, unicode.IsControl) >= 0 {
+		bad("DEPUTYLINK_MP_NAME", fmt.Sprintf("must be the mini-program's name, one line of at most %d characters", MPNameMaxRunes))
 	}
 	if c.OA.AESKey != "" && len(c.OA.AESKey) != 43 {
 		bad("DEPUTYLINK_OA_AES_KEY", "an EncodingAESKey has 43 characters")

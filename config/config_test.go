@@ -78,6 +78,9 @@ func TestLoadInvalidNamesVariable(t *testing.T) {
 		"DEPUTYLINK_OA_VERIFY_FILE":        {"DEPUTYLINK_OA_VERIFY_FILE": "../etc/passwd"},
 		"DEPUTYLINK_OA_VERIFY_CONTENT":     {"DEPUTYLINK_OA_VERIFY_CONTENT": "abc"},
 		"DEPUTYLINK_OA_AES_KEY":            {"DEPUTYLINK_OA_AES_KEY": "short"},
+		"DEPUTYLINK_MP_QR_VERIFY_FILE":     {"DEPUTYLINK_MP_QR_VERIFY_FILE": "../x.txt", "DEPUTYLINK_MP_QR_VERIFY_CONTENT": "abc"},
+		"DEPUTYLINK_MP_QR_VERIFY_CONTENT":  {"DEPUTYLINK_MP_QR_VERIFY_FILE": "Ab12Cd34.txt"},
+		"DEPUTYLINK_MP_NAME":               {"DEPUTYLINK_MP_NAME": strings.Repeat("代表", 16)},
 		"DEPUTYLINK_OA_SECRET":             {"DEPUTYLINK_OA_APPID": "wx1"},
 		"DEPUTYLINK_MP_SECRET":             {"DEPUTYLINK_MP_APPID": "wx2"},
 		"DEPUTYLINK_TIMEZONE":              {"DEPUTYLINK_TIMEZONE": "Mars/Olympus"},
@@ -137,6 +140,50 @@ func TestWebAuthorizationSettings(t *testing.T) {
 		t.Error("accepted a two-line content")
 	}
 	if w := (Config{}).Warnings([]string{"DEPUTYLINK_WECHAT_AUTHORIZE_BASE", "DEPUTYLINK_OA_VERIFY_FILE", "DEPUTYLINK_OA_VERIFY_CONTENT"}); len(w) != 0 {
+		t.Errorf("known variables warned about: %v", w)
+	}
+}
+
+// Ensure the mini-program's QR-rule verification file is served only under
+// a name of WeChat's shape and with the content it holds, the two going
+// together, and that the mini-program's name is one short line.
+func TestMiniProgramQRSettings(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil || c.MP.QRVerifyFile != "" || c.MP.QRVerifyContent != "" || c.MP.Name != "" {
+		t.Fatalf("defaults: %+v %v", c.MP, err)
+	}
+	c, err = Load(env(map[string]string{
+		"DEPUTYLINK_MP_QR_VERIFY_FILE": "lmZXvWnkX3.txt", "DEPUTYLINK_MP_QR_VERIFY_CONTENT": " 0f3c2a9be1d74e6a8b5c7d9e1f2a3b4c ",
+		"DEPUTYLINK_MP_NAME": "清河县人大代表联络站",
+	}))
+	if err != nil || c.MP.QRVerifyFile != "lmZXvWnkX3.txt" || c.MP.QRVerifyContent != "0f3c2a9be1d74e6a8b5c7d9e1f2a3b4c" || c.MP.Name != "清河县人大代表联络站" {
+		t.Fatalf("set: %+v %v", c.MP, err)
+	}
+	for _, bad := range []string{".txt", "a-b.txt", "ab.TXT", "ab.txt.exe", "ab/c.txt", "ab", "MP_verify_ab.txt", strings.Repeat("a", 65) + ".txt"} {
+		if _, err := Load(env(map[string]string{"DEPUTYLINK_MP_QR_VERIFY_FILE": bad, "DEPUTYLINK_MP_QR_VERIFY_CONTENT": "abc"})); err == nil ||
+			!strings.Contains(err.Error(), "DEPUTYLINK_MP_QR_VERIFY_FILE:") {
+			t.Errorf("accepted %q: %v", bad, err)
+		}
+	}
+	for name, vars := range map[string]map[string]string{
+		"content without file": {"DEPUTYLINK_MP_QR_VERIFY_CONTENT": "abc"},
+		"file without content": {"DEPUTYLINK_MP_QR_VERIFY_FILE": "ab.txt"},
+		"two-line content":     {"DEPUTYLINK_MP_QR_VERIFY_FILE": "ab.txt", "DEPUTYLINK_MP_QR_VERIFY_CONTENT": "a\nb"},
+		"long content":         {"DEPUTYLINK_MP_QR_VERIFY_FILE": "ab.txt", "DEPUTYLINK_MP_QR_VERIFY_CONTENT": strings.Repeat("a", 257)},
+	} {
+		if _, err := Load(env(vars)); err == nil || !strings.Contains(err.Error(), "DEPUTYLINK_MP_QR_VERIFY_CONTENT:") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	for _, bad := range []string{strings.Repeat("联", MPNameMaxRunes+1), "人大\t联络站", "\xff\xfe"} {
+		if _, err := Load(env(map[string]string{"DEPUTYLINK_MP_NAME": bad})); err == nil || !strings.Contains(err.Error(), "DEPUTYLINK_MP_NAME:") {
+			t.Errorf("accepted name %q: %v", bad, err)
+		}
+	}
+	if _, err := Load(env(map[string]string{"DEPUTYLINK_MP_NAME": strings.Repeat("联", MPNameMaxRunes)})); err != nil {
+		t.Errorf("a name of %d characters: %v", MPNameMaxRunes, err)
+	}
+	if w := (Config{}).Warnings([]string{"DEPUTYLINK_MP_QR_VERIFY_FILE", "DEPUTYLINK_MP_QR_VERIFY_CONTENT", "DEPUTYLINK_MP_NAME"}); len(w) != 0 {
 		t.Errorf("known variables warned about: %v", w)
 	}
 }

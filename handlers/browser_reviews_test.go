@@ -81,6 +81,23 @@ func TestBrowserReviewTally(t *testing.T) {
 	if len(codes) != 8 || qrs != 8 {
 		t.Fatalf("%d codes and %d QR images printed, want 8", len(codes), qrs)
 	}
+	// The app has a public address, so each QR holds the slip's link, which
+	// WeChat's 扫一扫 opens in the mini-program; the slip says so. The
+	// link opened on a phone outside WeChat says how to vote, in large
+	// type, and names no code.
+	if how := desk.text(".slip .how"); how != "请用微信“扫一扫”扫描二维码，在小程序中匿名评议。每票只能使用一次。" {
+		t.Errorf("a slip says %q", how)
+	}
+	tel := app.open(phone)
+	tel.visit(strings.TrimPrefix(reviews.SlipLink(app.URL, codes[0]), app.URL))
+	tel.waitText("这是一张述职评议票。请用微信“扫一扫”扫描票上的二维码，在“人大代表联络站”小程序中匿名评议。每张票只能用一次。")
+	if txt := tel.pageText(); strings.Contains(txt, codes[0]) || strings.Contains(txt, codes[0][:5]) {
+		t.Errorf("the link's page names the code:\n%s", txt)
+	}
+	if px := eval[string](tel, `getComputedStyle(document.querySelector('#how')).fontSize`); px != "24px" {
+		t.Errorf("the link's page is in %s type", px)
+	}
+	tel.screenshot("slip-link")
 
 	// The meeting: five voters scan their slips in the mini-program and rate
 	// every deputy on every dimension (four 满意, one 基本满意).

@@ -29,12 +29,13 @@ func TestServerLinksAreMiniProgramPages(t *testing.T) {
 		t.Fatalf("miniprogram/app.json: %v", err)
 	}
 	links := map[string]string{
-		"official.MPPageDeputy (board codes, codes images)": official.MPPageDeputy,
-		"official.MPPageBook (menu, cards)":                 official.MPPageBook,
-		"official.MPPageFile (menu, cards)":                 official.MPPageFile,
-		"the bot's 我的事项 (handlers/official/bot.go)":         "pages/my/index",
-		"models.BookingPage (booking notices)":              models.BookingPage,
-		"config.DefaultOpinionPage (opinion notices)":       config.DefaultOpinionPage,
+		"official.MPPageDeputy (board codes, codes images)":    official.MPPageDeputy,
+		"official.MPPageBook (menu, cards)":                    official.MPPageBook,
+		"official.MPPageFile (menu, cards)":                    official.MPPageFile,
+		"the bot's 我的事项 (handlers/official/bot.go)":            "pages/my/index",
+		"models.BookingPage (booking notices)":                 models.BookingPage,
+		"config.DefaultOpinionPage (opinion notices)":          config.DefaultOpinionPage,
+		"the QR rule of the slips' links (docs/OPERATIONS.md)": "pages/ballot/index",
 	}
 	for what, page := range links {
 		if !slices.Contains(app.Pages, strings.SplitN(page, "?", 2)[0]) {

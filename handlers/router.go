@@ -80,6 +80,9 @@ type Deps struct {
 	// OAVerify is the official account's domain-check file, served at the
 	// site root; the zero value serves none.
 	OAVerify OAVerifyFile
+	// Slips configures GET /b/<code>, where a printed slip's link points
+	// (sliplink.go).
+	Slips SlipLinks
 	// Metrics says who may read /metrics (see MetricsAccess).
 	Metrics MetricsAccess
 	// DevLogin turns on the development login, POST /api/v1/session/dev
@@ -222,6 +225,10 @@ func NewRouter(d Deps) *gin.Engine {
 	} else if v.Name != "" {
 		d.Log.Warn("official account domain-check file not served: bad name", "name", v.Name)
 	}
+	if v := d.Slips.VerifyName; v != "" && !mpQRVerifyName.MatchString(v) {
+		d.Log.Warn("mini-program QR rule's verification file not served: bad name", "name", v)
+	}
+	r.GET(slipLinkRoute, slipLink(d.Slips))
 	api.Mount(r.Group(apiBase), base, api.Config{MP: d.MP, Sealer: d.Sealer, Limits: d.Limits, Ballots: d.Ballots,
 		DevLogin: d.DevLogin, ResultsMinSample: d.ResultsMinSample})
 	official.Mount(r.Group("/wechat"), base, d.OA)

@@ -113,18 +113,11 @@ func TestMetricsElsewhere(t *testing.T) {
 // The official account's domain-check file is served at the site root as
 // plain text when configured, and is a normal 404 otherwise.
 func TestOAVerifyFile(t *testing.T) {
-	get := func(h http.Handler, path string) *httptest.ResponseRecorder {
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
-		return w
-	}
+	get := serveGet
 	quiet := slog.New(slog.DiscardHandler)
 	r := handlers.NewRouter(handlers.Deps{Log: quiet,
 		OAVerify: handlers.OAVerifyFile{Name: "MP_verify_Ab12Cd34.txt", Content: "Ab12Cd34"}})
-	w := get(r, "/MP_verify_Ab12Cd34.txt")
-	if w.Code != http.StatusOK || w.Body.String() != "Ab12Cd34" || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
-		t.Fatalf("configured file: %d %q %q", w.Code, w.Header().Get("Content-Type"), w.Body.String())
-	}
+	wantVerifyFile(t, r, "/MP_verify_Ab12Cd34.txt", "Ab12Cd34")
 	for _, path := range []string{"/MP_verify_Other.txt", "/MP_verify_Ab12Cd34.txt/x", "/mp_verify_ab12cd34.txt"} {
 		if w := get(r, path); w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), "route_not_found") {
 			t.Errorf("%s: %d %q", path, w.Code, w.Body.String())

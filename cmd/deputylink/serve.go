@@ -223,6 +223,7 @@ func (a *app) handlerDeps() (handlers.Deps, error) {
 			MPAppID: a.cfg.MP.AppID,
 		},
 		OAVerify: handlers.OAVerifyFile{Name: a.cfg.OA.VerifyFile, Content: a.cfg.OA.VerifyContent},
+		Slips:    handlers.SlipLinks{VerifyName: a.cfg.MP.QRVerifyFile, VerifyContent: a.cfg.MP.QRVerifyContent, MPName: a.cfg.MP.Name},
 		DevLogin: a.cfg.DevLogin, ResultsMinSample: a.cfg.ResultsMinSample,
 	}
 	var err error
@@ -274,7 +275,7 @@ func (a *app) loadDemoReviews(ctx context.Context) error {
 		return fmt.Errorf("load demo reviews: %w", err)
 	}
 	a.log.Info("Demo review open: scan a slip in the mini-program", "review", st.OpenReviewID,
-		"slips", reviews.DemoSlipCode(0)+" … "+reviews.DemoSlipCode(reviews.DemoSlips-1), "scene", reviews.SlipScene(reviews.DemoSlipCode(0)),
+		"slips", reviews.DemoSlipCode(0)+" … "+reviews.DemoSlipCode(reviews.DemoSlips-1), "qr", reviews.SlipLink(a.cfg.OpinionNotify.PublicURL, reviews.DemoSlipCode(0)),
 		"reviews_created", st.Reviews, "ballots_created", st.Ballots)
 	return nil
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // The voters' ballots of a review (述职评议, docs/ARCHITECTURE.md#reviews):
-// a voter representative scans a slip's QR (scene "b=<code>") in the
+// a voter representative scans a slip's QR (its link or scene, reviews.SlipLink) in the
 // mini-program, which opens the ballot (POST /ballot-slips/open) and casts
 // it (POST /ballots); anyone reads a published result
 // (GET /reviews/{id}/result).

@@ -141,6 +141,12 @@ func TestBallotThroughTheAPI(t *testing.T) {
 	if !strings.Contains(string(r.raw), `"opens_at":"2026-11-24T16:00:00+08:00"`) {
 		t.Errorf("opens_at not local RFC 3339: %s", r.raw)
 	}
+	// A slip's link, as WeChat's 扫一扫 hands it to the mini-program, opens
+	// the same way.
+	link, _ := json.Marshal(map[string]string{"code": reviews.SlipLink("https://rd.example.gov.cn", e.codes[1])})
+	if r := e.call("POST", "/api/v1/ballot-slips/open", tok, string(link)); r.status != 200 || !strings.Contains(string(r.raw), `"already_voted":false`) {
+		t.Errorf("open by link: %d %s", r.status, r.raw)
+	}
 
 	body := e.ballot(e.codes[0], models.RatingSatisfied, "希望多到社区听取意见")
 	r = e.call("POST", "/api/v1/ballots", tok, body, "Idempotency-Key", "ballot-key-1")

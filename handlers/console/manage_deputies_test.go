@@ -33,7 +33,10 @@ type depEnv struct {
 	town   models.Staff
 }
 
-func newDepEnv(t *testing.T) *depEnv {
+func newDepEnv(t *testing.T) *depEnv { return newDepEnvWith(t, nil) }
+
+// newDepEnvWith is newDepEnv with the dependencies adjusted (nil: none).
+func newDepEnvWith(t *testing.T, adjust func(*handlers.Deps)) *depEnv {
 	t.Helper()
 	conCheapHashes.Do(func() { models.PasswordCost = bcrypt.MinCost })
 	clk := &conClock{now: conT0}
@@ -41,6 +44,9 @@ func newDepEnv(t *testing.T) *depEnv {
 	routes := &models.RouteWorldCache{TTL: time.Hour}
 	te := newEnvWith(t, wechattest.NewRedis(t), func(d *handlers.Deps) {
 		d.Now, d.Location, d.Log, d.DataDir, d.Routes = clk.Now, conLoc, slog.New(slog.DiscardHandler), dir, routes
+		if adjust != nil {
+			adjust(d)
+		}
 	})
 	e := &conEnv{testEnv: te, clock: clk}
 	ctx := t.Context()

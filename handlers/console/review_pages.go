@@ -566,12 +566,17 @@ type reviewSlipsData struct {
 	Used                        int
 	Closed                      bool
 	Back                        string
+	// ByLink says the QRs hold the slips' links, which WeChat's 扫一扫
+	// opens in the mini-program; without a public address they hold the
+	// scene text, which only the mini-program's own scan button reads.
+	ByLink bool
 }
 
-// slipView is one printed slip. Its QR holds the slip's mini-program scene
-// (reviews.SlipScene), drawn here: a mini-program code per slip would be a
-// call to WeChat for each of hundreds of slips, and the printed code under
-// it can be typed in the mini-program instead.
+// slipView is one printed slip. Its QR holds reviews.SlipLink: the link
+// <DEPUTYLINK_PUBLIC_URL>/b/<code>, or the scene text "b=<code>" when the
+// site has no public address. It is drawn here: a mini-program code per
+// slip would be a call to WeChat for each of hundreds of slips, and the
+// printed code under it can be typed in the mini-program instead.
 type slipView struct {
 	Code string
 	// Groups is the code cut in groups (codeGroups), as it is printed to
@@ -611,14 +616,15 @@ func (h *Handlers) reviewSlipsPage(c *gin.Context) {
 		return
 	}
 	d := reviewSlipsData{Title: v.Review.Title, Date: models.CalendarFullDateText(v.Review.Date), Place: v.Review.Place,
-		Printed: models.FullDateText(h.Now(), h.Location), Closed: v.Status == reviews.StatusClosed, Back: ReviewPath(id)}
+		Printed: models.FullDateText(h.Now(), h.Location), Closed: v.Status == reviews.StatusClosed, Back: ReviewPath(id),
+		ByLink: h.OpinionNotify.PublicURL != ""}
 	if !d.Closed {
 		for _, s := range slips {
 			if s.Used {
 				d.Used++
 				continue
 			}
-			png, err := QRCodePNG(reviews.SlipScene(s.Code), slipQRSize)
+			png, err := QRCodePNG(reviews.SlipLink(h.OpinionNotify.PublicURL, s.Code), slipQRSize)
 			if err != nil {
 				h.renderErr(c, err)
 				return

@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -66,6 +67,52 @@ func slipCodes(body string) []string {
 		out = append(out, strings.ReplaceAll(m[1], " ", ""))
 	}
 	return out
+}
+
+var slipQRRe = regexp.MustCompile(`<img class="qr" src="data:image/png;base64,([^"]+)"`)
+
+// checkSlipQRs checks that the slips page body prints, slip by slip, the
+// QR of reviews.SlipLink(publicURL, code) for each of codes: the image is
+// byte for byte the one QRCodePNG draws for that content (the encoder is
+// deterministic, and there is no QR decoder among the dependencies).
+func checkSlipQRs(t *testing.T, body string, codes []string, publicURL string) {
+	t.Helper()
+	imgs := slipQRRe.FindAllStringSubmatch(body, -1)
+	if len(imgs) != len(codes) || len(codes) == 0 {
+		t.Fatalf("%d QR images for %d codes", len(imgs), len(codes))
+	}
+	for i, code := range codes {
+		want, err := console.QRCodePNG(reviews.SlipLink(publicURL, code), 300)
+		must(t, err)
+		got, err := base64.StdEncoding.DecodeString(imgs[i][1])
+		must(t, err)
+		if !bytes.Equal(got, want) {
+			t.Errorf("slip %s: its QR is not of %q", code, reviews.SlipLink(publicURL, code))
+		}
+	}
+}
+
+// Ensure that with a public address every slip's QR holds its link
+// <public URL>/b/<code>, which WeChat's 扫一扫 opens in the mini-program,
+// and the slip says so.
+func TestReviewSlipsCarryLinks(t *testing.T) {
+	t.Parallel()
+	const public = "https://rd.example.gov.cn"
+	e := newDepEnvWith(t, func(d *handlers.Deps) { d.OpinionNotify.PublicURL = public })
+	admin := e.browser("admin")
+	id := createReview(t, admin, reviewForm(models.ReviewOfDeputies, "2026年城关选区县人大代表述职评议", e.deputy("张海明")))
+	st, body := admin.get(reviewPath(id) + "/slips")
+	codes := slipCodes(body)
+	if st != http.StatusOK || len(codes) != 12 ||
+		strings.Count(body, "请用微信“扫一扫”扫描二维码，在小程序中匿名评议。每票只能使用一次。") != 12 ||
+		strings.Contains(body, "请打开小程序") || strings.Contains(body, `id="slips-scene"`) {
+		t.Fatalf("slips page: %d, %d codes\n%s", st, len(codes), body)
+	}
+	checkSlipQRs(t, body, codes, public)
+	// A QR of the scene would not pass for the link's.
+	if want, _ := console.QRCodePNG(reviews.SlipScene(codes[0]), 300); strings.Contains(body, base64.StdEncoding.EncodeToString(want)) {
+		t.Error("a slip still carries its scene")
+	}
 }
 
 // marks is a tally the test keeps: subject name → dimension → counts of
@@ -280,9 +327,11 @@ func TestReviewPagesFlow(t *testing.T) {
 	st, body = admin.get(reviewPath(id) + "/slips")
 	codes := slipCodes(body)
 	if st != http.StatusOK || len(codes) != 12 || strings.Count(body, `src="data:image/png;base64,`) != 12 ||
-		strings.Count(body, "请用微信扫码，在小程序中匿名评议。每票只能使用一次。") != 12 {
+		strings.Count(body, "请打开小程序，点“扫码”扫描本票，匿名评议。每票只能使用一次。") != 12 || !strings.Contains(body, `id="slips-scene"`) {
 		t.Fatalf("slips page: %d, %d codes", st, len(codes))
 	}
+	// Without a public address each QR holds its slip's scene text.
+	checkSlipQRs(t, body, codes, "")
 	ctx := t.Context()
 	sc, err := models.ManageScopeOf(e.boss)
 	must(t, err)

@@ -64,6 +64,16 @@ func TestUsedSlipRefused(t *testing.T) {
 	if err != nil || voted || view.Status != reviews.StatusOpen || len(view.Subjects) != 3 || len(view.Dimensions) != 5 {
 		t.Errorf("open by scene: %+v %v %v", view, voted, err)
 	}
+	// So does the slip scanned as its link, which the mini-program passes
+	// on when WeChat's 扫一扫 opened it (SlipLink).
+	view, voted, err = reviews.OpenSlip(ctx, c.db, c.keyer, reviews.SlipLink("https://rd.example.gov.cn", codes[2]), voter(3), during)
+	if err != nil || voted || view.Status != reviews.StatusOpen || len(view.Subjects) != 3 {
+		t.Errorf("open by link: %+v %v %v", view, voted, err)
+	}
+	// A link with the code of no slip is unknown, not a slip of its own.
+	if _, _, err := reviews.OpenSlip(ctx, c.db, c.keyer, "https://rd.example.gov.cn/b/ABCDEFGHJK", voter(3), during); !errors.Is(err, models.ErrSlipUnknown) {
+		t.Errorf("open a made-up link: %v", err)
+	}
 }
 
 // Ensure two casts racing with one slip (different voters) end with one

@@ -60,11 +60,30 @@ const (
 	SlipAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 )
 
-// SlipScene is the mini-program scene a slip's QR carries: "b=<code>".
-// The mini-program's landing page reads it and sends the code in the body
-// of POST /api/v1/ballot-slips/open (never in a path, which the access
-// log would keep).
+// SlipScene is the text a slip's QR carries when the site has no public
+// address: "b=<code>", which only the mini-program's own scan button
+// reads. The mini-program sends the code in the body of POST
+// /api/v1/ballot-slips/open (never in a path, which the access log would
+// keep).
 func SlipScene(code string) string { return "b=" + code }
+
+// SlipPath is where a slip's link points under the site's public address:
+// <DEPUTYLINK_PUBLIC_URL>/b/<code>. It is the URL prefix of the
+// mini-program's QR rule (扫普通链接二维码打开小程序, docs/OPERATIONS.md),
+// so WeChat's own 扫一扫 opens the ballot page straight from a printed
+// slip; the server answers GET /b/<code> only with a page that says so
+// (handlers/sliplink.go), never with the code's review.
+const SlipPath = "/b/"
+
+// SlipLink is what a slip's QR carries: the link <publicURL>/b/<code>
+// when the site has a public address (publicURL without a trailing
+// slash, as config keeps DEPUTYLINK_PUBLIC_URL), else SlipScene.
+func SlipLink(publicURL, code string) string {
+	if publicURL == "" {
+		return SlipScene(code)
+	}
+	return strings.TrimRight(publicURL, "/") + SlipPath + code
+}
 
 // Audit actions of reviews. Casting a ballot is never audited: an audit
 // row names who did what when, which is what a ballot must not keep.
@@ -364,10 +383,20 @@ func newSlipCode() string {
 	return string(b)
 }
 
-// NormalizeSlipCode is code as stored: upper case, without spaces, dashes
-// or the QR's "b=" scene prefix; ok is false for what cannot be a code.
+// NormalizeSlipCode is code as stored: upper case, without spaces, dashes,
+// the QR's "b=" scene prefix or the http(s)://…/b/ of its link (SlipLink;
+// the link's host is not checked here: the code alone is the secret, and
+// the mini-program refuses another site's links); ok is false for what
+// cannot be a code.
 func NormalizeSlipCode(code string) (string, bool) {
 	code = strings.TrimSpace(code)
+	if lower := strings.ToLower(code); strings.HasPrefix(lower, "https://") || strings.HasPrefix(lower, "http://") {
+		i := strings.LastIndex(code, SlipPath)
+		if i < 0 {
+			return "", false
+		}
+		code = code[i+len(SlipPath):]
+	}
 	code = strings.TrimPrefix(strings.TrimPrefix(code, "b="), "B=")
 	code = strings.ToUpper(strings.NewReplacer(" ", "", "-", "").Replace(code))
 	if len(code) != SlipCodeLen {

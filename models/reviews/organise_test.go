@@ -129,6 +129,42 @@ func TestReviewsListedByOrganiser(t *testing.T) {
 	}
 }
 
+// Ensure a slip's QR carries its link under the site's public address and
+// the scene text without one, and that every form a scan or a typist
+// gives back (scene, link, lower case, dashes) reads as the code, while
+// what is not a slip's code or link is refused.
+func TestSlipLinkAndItsCode(t *testing.T) {
+	const code = "BS7Q2K9M4X"
+	for _, tc := range []struct{ base, want string }{
+		{"https://rd.example.gov.cn", "https://rd.example.gov.cn/b/BS7Q2K9M4X"},
+		{"https://rd.example.gov.cn/", "https://rd.example.gov.cn/b/BS7Q2K9M4X"},
+		{"https://www.example.gov.cn/renda", "https://www.example.gov.cn/renda/b/BS7Q2K9M4X"},
+		{"", "b=BS7Q2K9M4X"},
+	} {
+		if got := reviews.SlipLink(tc.base, code); got != tc.want {
+			t.Errorf("SlipLink(%q) = %q, want %q", tc.base, got, tc.want)
+		}
+	}
+	for _, in := range []string{
+		code, "b=" + code, "B=bs7q2-k9m4x", " BS7Q2 K9M4X ",
+		reviews.SlipLink("https://rd.example.gov.cn", code), "HTTPS://RD.EXAMPLE.GOV.CN/b/bs7q2k9m4x",
+		reviews.SlipLink("http://127.0.0.1:8080", code), reviews.SlipLink("https://www.example.gov.cn/renda", code),
+	} {
+		if got, ok := reviews.NormalizeSlipCode(in); !ok || got != code {
+			t.Errorf("NormalizeSlipCode(%q) = %q, %v", in, got, ok)
+		}
+	}
+	for _, in := range []string{
+		"", "BS7Q2K9M4", "BS7Q2K9M4XX", "BS7Q2K9M40", // 0 is not a slip letter
+		"https://rd.example.gov.cn/" + code, "https://rd.example.gov.cn/c/" + code, "https://rd.example.gov.cn/b/" + code + "?x=1",
+		"https://rd.example.gov.cn/b/", "ftp://rd.example.gov.cn/b/" + code, "weixin://b/" + code,
+	} {
+		if got, ok := reviews.NormalizeSlipCode(in); ok {
+			t.Errorf("NormalizeSlipCode(%q) = %q, accepted", in, got)
+		}
+	}
+}
+
 // Ensure a review's form is checked: each refusal names its field and
 // writes nothing.
 func TestCreateChecksTheForm(t *testing.T) {

@@ -1,6 +1,7 @@
 // The ballot of a review (述职评议): a one-time slip's code (its QR holds
-// "b=<code>": scanned here or on the home page, or typed from the slip)
-// opens the review's subjects and
+// the link <baseURL>/b/<code>, which WeChat's 扫一扫 opens here, or
+// "b=<code>": utils/slip.js; scanned here or on the home page, or typed
+// from the slip) opens the review's subjects and
 // dimensions; every subject gets a mark on every dimension, as big
 // buttons. The ballot is anonymous: the server keeps no link to the voter
 // beyond a keyed hash that stops a second ballot.
@@ -8,6 +9,7 @@ const api = require('../../utils/api')
 const fmt = require('../../utils/format')
 const { Attempt } = require('../../utils/attempt')
 const { pageBehavior } = require('../../behaviors/page')
+const slip = require('../../utils/slip')
 
 const RATINGS = [
   { value: 'satisfied', label: '满意' },
@@ -17,12 +19,6 @@ const RATINGS = [
 // SPENT are the refusals after which this slip cannot vote.
 const SPENT = ['slip_used', 'already_voted', 'review_closed', 'slip_unknown']
 
-// codeOf reads the slip's code from the page's query or a scan ("b=…").
-function codeOf(query) {
-  const scene = query.scene ? decodeURIComponent(query.scene) : ''
-  return (query.code ? decodeURIComponent(query.code) : scene).replace(/^b=/i, '').trim()
-}
-
 Component({
   behaviors: [pageBehavior],
   data: { review: null, subjects: [], ratings: RATINGS, canVote: false, done: '', closedNote: '', busy: false, retry: false, asking: false, typed: '' },
@@ -30,7 +26,7 @@ Component({
     onLoad(query) {
       this.comments = {}
       this.attempt = new Attempt()
-      return this.open(codeOf(query || {}))
+      return this.openSlip(slip.slipOfQuery(query))
     },
 
     onTyped(e) { this.setData({ typed: e.detail.value }) },
@@ -39,10 +35,18 @@ Component({
       return new Promise(resolve => {
         wx.scanCode({
           onlyFromCamera: true,
-          success: res => resolve(this.open(codeOf({ code: res.result || '' }))),
+          success: res => resolve(this.openSlip(slip.slipOf(res.result) || { code: (res.result || '').trim() })),
           fail: () => resolve()
         })
       })
+    },
+
+    // openSlip opens what slip.slipOf read; another site's link is refused
+    // here, and the page asks for a slip.
+    openSlip(s) {
+      if (!s.foreign) return this.open(s.code)
+      this.setData({ asking: true })
+      this.showError(slip.FOREIGN)
     },
 
     // open opens the slip's ballot; without a code it asks for one.

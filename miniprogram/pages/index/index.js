@@ -1,14 +1,16 @@
 // The home page: scan a code, find a station, write, or see one's own
 // bookings and opinions.
 const { pageBehavior } = require('../../behaviors/page')
+const { slipOf } = require('../../utils/slip')
 
 // landingOf is where a scanned code leads: a mini-program code carries
-// its page path; a review's slip holds "b=<code>"; a printed board's plain
-// code opens the landing page.
+// its page path; a review's slip holds its link or "b=<code>"
+// (utils/slip.js); a printed board's plain code opens the landing page.
 function landingOf(res) {
   if (res.path) return `/${res.path.replace(/^\//, '')}`
   const code = (res.result || '').trim()
-  if (/^b=/i.test(code)) return `/pages/ballot/index?code=${encodeURIComponent(code.slice(2))}`
+  const s = slipOf(code)
+  if (s && s.code) return `/pages/ballot/index?code=${encodeURIComponent(s.code)}`
   if (/^[0-9A-Za-z]{4,32}$/.test(code)) return `/pages/deputy/index?code=${code}`
   return ''
 }

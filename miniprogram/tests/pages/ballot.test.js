@@ -137,3 +137,49 @@ test('the home page\'s scan of a slip opens the ballot', async () => {
   await fake.settle()
   expect(fake.state.navigated).toBe('/pages/ballot/index?code=DEMQAAAAAB')
 })
+
+// A slip's QR holds its link <baseURL>/b/<code> when the server has a
+// public address: WeChat's 扫一扫 opens the ballot page with query.q, the
+// link URI-encoded once, and query.scancode_time.
+const config = require('../../config')
+const slipLink = code => `${config.baseURL}/b/${code}`
+
+test('WeChat\'s 扫一扫 of a slip\'s link opens its ballot with the code after /b/', async () => {
+  fake.on('POST /api/v1/ballot-slips/open', { status: 200, data: { review, already_voted: false } })
+  const page = render('ballot/index')
+  await page.instance.onLoad({ q: encodeURIComponent(slipLink('BS7Q2K9M4X')), scancode_time: '1766217600' })
+  expect(fake.requestsTo('POST /api/v1/ballot-slips/open').map(r => r.data)).toEqual([{ code: 'BS7Q2K9M4X' }])
+  expect(text(page)).toContain('王建国')
+  expect(page.querySelector('#enter')).toBeUndefined()
+  expect(page.querySelector('#error')).toBeUndefined()
+})
+
+test('a link of another host is refused in Chinese and sends nothing; the page asks for a slip', async () => {
+  const refused = '这不是本站评议票的二维码，请扫会场发的评议票，或者输入票上的编号'
+  for (const q of [
+    'https://renda.example.gov.cn.evil.example/b/BS7Q2K9M4X', 'http://evil.example/b/BS7Q2K9M4X',
+    'https://evil.example/?next=https://renda.example.gov.cn/b/BS7Q2K9M4X', `${config.baseURL}/c/BS7Q2K9M4X`, '%E0%A4%A'
+  ]) {
+    const page = render('ballot/index')
+    await page.instance.onLoad({ q: q.startsWith('%') ? q : encodeURIComponent(q) })
+    expect(page.querySelector('#error').dom.textContent).toBe(refused)
+    expect(page.querySelector('#enter')).toBeDefined()
+  }
+  expect(fake.state.requests.filter(r => !r.url.endsWith('/api/v1/session'))).toHaveLength(0)
+
+  // Scanned with the page's own button: another site's link is refused
+  // the same way, this site's opens.
+  fake.on('POST /api/v1/ballot-slips/open', { status: 200, data: { review, already_voted: false } })
+  const page = render('ballot/index')
+  await page.instance.onLoad({})
+  fake.state.scanResult = { result: 'https://evil.example/b/DEMQAAAAAB' }
+  await tap(page, '#scan')
+  await fake.settle()
+  expect(page.querySelector('#error').dom.textContent).toBe(refused)
+  expect(fake.requestsTo('POST /api/v1/ballot-slips/open')).toHaveLength(0)
+  fake.state.scanResult = { result: 'HTTPS://RENDA.EXAMPLE.GOV.CN/b/DEMQAAAAAB' }
+  await tap(page, '#scan')
+  await fake.settle()
+  expect(fake.requestsTo('POST /api/v1/ballot-slips/open').map(r => r.data.code)).toEqual(['DEMQAAAAAB'])
+  expect(text(page)).toContain('王建国')
+})

@@ -1,22 +1,31 @@
 // The home page's scan, and a station's page.
 const { render, text, tap } = require('../helpers/render')
 const fx = require('../helpers/fixtures')
+const config = require('../../config')
+
+// scan taps the home page's 扫一扫 on a code that gives result and
+// returns where the page went ('' for nowhere).
+async function scan(page, result) {
+  fake.state.navigated = ''
+  fake.state.scanResult = result
+  await tap(page, '#scan')
+  await fake.settle()
+  return fake.state.navigated
+}
 
 test('scanning a mini-program code opens its page; a board\'s plain code opens the landing; anything else is refused', async () => {
   const page = render('index/index')
-  fake.state.scanResult = { path: 'pages/deputy/index?scene=K7M2QXAB', result: '' }
-  await tap(page, '#scan')
-  await fake.settle()
-  expect(fake.state.navigated).toBe('/pages/deputy/index?scene=K7M2QXAB')
-  fake.state.scanResult = { result: 'ST3CODE2' }
-  await tap(page, '#scan')
-  await fake.settle()
-  expect(fake.state.navigated).toBe('/pages/deputy/index?code=ST3CODE2')
-  fake.state.navigated = ''
-  fake.state.scanResult = { result: 'https://example.com/some page' }
-  await tap(page, '#scan')
-  await fake.settle()
-  expect(fake.state.navigated).toBe('')
+  expect(await scan(page, { path: 'pages/deputy/index?scene=K7M2QXAB', result: '' })).toBe('/pages/deputy/index?scene=K7M2QXAB')
+  expect(await scan(page, { result: 'ST3CODE2' })).toBe('/pages/deputy/index?code=ST3CODE2')
+  expect(await scan(page, { result: 'https://example.com/some page' })).toBe('')
+  expect(text(page)).toContain('这不是代表或联络站的二维码，请换一个再扫')
+})
+
+test('scanning a slip\'s link opens its ballot; another site\'s slip link is refused', async () => {
+  const page = render('index/index')
+  expect(await scan(page, { result: `${config.baseURL}/b/DEMQAAAAAB` })).toBe('/pages/ballot/index?code=DEMQAAAAAB')
+  expect(await scan(page, { result: 'b=DEMQAAAAAB' })).toBe('/pages/ballot/index?code=DEMQAAAAAB')
+  expect(await scan(page, { result: 'https://evil.example/b/DEMQAAAAAB' })).toBe('')
   expect(text(page)).toContain('这不是代表或联络站的二维码，请换一个再扫')
 })
 

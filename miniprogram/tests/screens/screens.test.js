@@ -122,6 +122,12 @@ describe('screenshots', () => {
     await shoot('ballot', page)
   })
 
+  test('ballot-foreign-link', async () => {
+    const page = render('ballot/index')
+    await page.instance.onLoad({ q: encodeURIComponent('https://evil.example/b/BS7Q2K9M4X') })
+    await shoot('ballot-foreign-link', page)
+  })
+
   test('results', async () => {
     fake.on('GET /api/v1/results/stats', { status: 200, data: { months: 12, from: '2025-06-01', to: '2026-05-31', min_sample: 10, items: [{ station_id: 3, station_name: '城关镇人民路代表联络站', filed: 40, answered: 35, solved: 30, median_working_days: 6.5, answered_rate: 87.5, solved_rate: 75 }, { station_id: 4, station_name: '东街代表联络站', filed: 4, answered: 3, solved: 2, median_working_days: 8, answered_rate: null, solved_rate: null }] } })
     fake.on('GET /api/v1/results', { status: 200, data: { items: [{ id: 3, station: fx.stationRef, category: { id: 2, name: '城乡建设' }, summary: '人民路小区门口雨天积水，老人出行不便。', result: '市政部门疏通了排水管并加装了雨水篦子，6月8日完工，回访居民表示满意。', filed_on: '2026-05-03', closed_on: '2026-05-20', working_days: 12, published_on: '2026-05-22', photos: [] }], next_cursor: '' } })
