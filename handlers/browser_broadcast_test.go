@@ -24,15 +24,7 @@ func TestBrowserDeputySignsUpForTraining(t *testing.T) {
 	if err := app.DB.Where("status = ? AND station_id = ? AND oa_openid IS NULL", models.DeputyActive, st.ID).Order("id").First(&dep).Error; err != nil {
 		t.Fatal(err)
 	}
-	inv, err := models.CreateDeputyInvite(ctx, app.DB, models.SystemActor, dep.ID, time.Hour, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	openid := "oDeputy" + randHex(6)
-	if _, err := models.BindDeputyInvite(ctx, app.DB, inv.Code, openid, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	app.Fake.Follow(openid)
+	openid := app.bindDeputy(dep)
 
 	office := app.open(phone)
 	office.signInAs(demoAdmin)

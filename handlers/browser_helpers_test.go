@@ -369,6 +369,23 @@ func (a *browserApp) bindOpenID(name string) string {
 	return openid
 }
 
+// bindDeputy binds a fresh official-account openid to a deputy through a
+// one-time invite, as the deputy scanning it does, makes them a follower
+// of the fake account, and returns the openid.
+func (a *browserApp) bindDeputy(dep models.Deputy) string {
+	a.t.Helper()
+	inv, err := models.CreateDeputyInvite(a.t.Context(), a.DB, models.SystemActor, dep.ID, time.Hour, time.Now())
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	openid := "oDeputy" + randHex(6)
+	if _, err := models.BindDeputyInvite(a.t.Context(), a.DB, inv.Code, openid, time.Now()); err != nil {
+		a.t.Fatal(err)
+	}
+	a.Fake.Follow(openid)
+	return openid
+}
+
 // account gives a demo staff member a console username and password, as
 // an admin does for staff who want one beside WeChat, and returns them.
 func (a *browserApp) account(name string) (username, password string) {

@@ -210,15 +210,7 @@ func TestBrowserDeputyRatesDepartments(t *testing.T) {
 	if err := app.DB.Where("name = ?", "王桂英").First(&dep).Error; err != nil {
 		t.Fatal(err)
 	}
-	inv, err := models.CreateDeputyInvite(ctx, app.DB, models.SystemActor, dep.ID, time.Hour, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	openid := "oDeputy" + randHex(6)
-	if _, err := models.BindDeputyInvite(ctx, app.DB, inv.Code, openid, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	app.Fake.Follow(openid)
+	openid := app.bindDeputy(dep)
 
 	tb := app.open(inWeChat)
 	tb.signInViaWeChat(openid, "/console/me")
