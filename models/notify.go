@@ -14,8 +14,10 @@ package models
 //   - notify_opinion.go: opinion notices to staff and voters, overdue and
 //     escalation, "解决了吗?";
 //   - notify_digest.go: the daily digest of stuck notifications;
-//   - notify_deputy.go: the deputies' notices (broadcasts), with their
-//     weekly cap.
+//   - notify_deputy.go: the deputies' notices (broadcasts, with their
+//     weekly cap, and the monthly 履职通报);
+//   - notify_department.go: department contacts' notices of transferred
+//     items.
 //
 // This file holds what they share: the configuration they take, how our
 // field values are fitted into a template's keywords, the registry of the

@@ -1,7 +1,8 @@
 package models
 
-// Deputy notices (docs/ARCHITECTURE.md#broadcasts): what the notices
-// deputies get say, to whom and when. One builder per kind below.
+// Deputy notices (docs/ARCHITECTURE.md#broadcasts and #monthly-report):
+// what the notices deputies get say, to whom and when. One builder per kind
+// below.
 //
 // All of them are official-account template messages to the deputy's
 // bound openid (Deputy.OAOpenID), written to the outbox in the transaction
