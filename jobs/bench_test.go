@@ -102,6 +102,7 @@ func TestOutboxDrainBenchmark(t *testing.T) {
 		times[i] = c.At
 	}
 	peak1s := peakPerSecond(times)
+	floor := time.Duration(float64(st.calls) / rate * float64(time.Second))
 	counts := statusCounts(t, e.db)
 
 	report := []string{
@@ -110,6 +111,8 @@ func TestOutboxDrainBenchmark(t *testing.T) {
 		fmt.Sprintf("fake WeChat failure rate %.0f%% (errcode -1), latency %v", failRate*100, latency),
 		fmt.Sprintf("configured rate          %.0f sends/s, %d in flight", rate, d.Opt.withDefaults().Concurrency),
 		fmt.Sprintf("time to drain            %v", drain.Round(time.Millisecond)),
+		// The floor: the calls this run needed, at the configured rate.
+		fmt.Sprintf("rate-limit floor         %v (%d calls / %.0f per s): %.2f×", floor.Round(time.Millisecond), st.calls, rate, drain.Seconds()/floor.Seconds()),
 		fmt.Sprintf("deliveries/s             %.0f", float64(n)/drain.Seconds()),
 		fmt.Sprintf("calls/s (incl. failed)   %.0f (%d calls, %d failed)", float64(st.calls)/drain.Seconds(), st.calls, st.failedCalls),
 		fmt.Sprintf("busiest 1 s window       %d calls (limit %.0f)", peak1s, rate),

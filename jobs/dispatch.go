@@ -19,8 +19,9 @@ var errNoSender = errors.New("wechat client not configured: set DEPUTYLINK_OA_AP
 
 // Dispatch is the outbox dispatcher job. It claims due notifications in
 // batches and sends them, Concurrency at a time and no faster than SendRate
-// per process, until none is due; it returns how many it handled (sent,
-// retried or dead).
+// per process, until none is due before the next tick (a row due sooner,
+// such as a retry with a short delay, is waited for and sent in the same
+// run); it returns how many it handled (sent, retried or dead).
 //
 // Outcomes: Sent → sent; Retryable → failed and due again after RetryDelay,
 // or dead after MaxAttempts; Permanent → dead; NoConsent (43101) → the
@@ -49,13 +50,14 @@ func Dispatch(ctx context.Context, d Deps, now time.Time) (int, error) {
 	// pace. Rows wait at most about two batches, half a lease (claimSize).
 	work := make(chan models.Notification, size)
 	var handled atomic.Int64
-	var wg sync.WaitGroup
+	var wg, inFlight sync.WaitGroup
 	for range d.Opt.Concurrency {
 		wg.Go(func() {
 			for row := range work {
 				if d.deliver(ctx, row, lim, clock) {
 					handled.Add(1)
 				}
+				inFlight.Done()
 			}
 		})
 	}
@@ -68,16 +70,73 @@ func Dispatch(ctx context.Context, d Deps, now time.Time) (int, error) {
 			}
 			break
 		}
+		inFlight.Add(len(rows))
 		for _, r := range rows {
 			work <- r // the workers release what they cannot send after a cancel
 		}
-		if len(rows) < size {
+		if len(rows) == size {
+			continue
+		}
+		// Fewer rows than asked: nothing else is due now. Let the sends
+		// finish (their retries are recorded by then), then go on when
+		// the earliest waiting row is due if that comes before the next
+		// tick; otherwise the tick starts the next run.
+		inFlight.Wait()
+		if err := d.untilNextDue(ctx, clock, len(rows) == 0); err != nil {
+			if !errors.Is(err, errNothingDue) && ctx.Err() == nil {
+				claimErr = err
+			}
 			break
 		}
 	}
 	close(work)
 	wg.Wait()
 	return int(handled.Load()), claimErr
+}
+
+// errNothingDue ends a dispatcher run: no row is due before the next tick.
+var errNothingDue = errors.New("no notification due before the next tick")
+
+// idlePause is the least a run waits before claiming again after a claim
+// that found nothing although a row was due (rows another worker is just
+// claiming look due until its transaction commits): no busy loop.
+const idlePause = 20 * time.Millisecond
+
+// untilNextDue waits until the earliest queued or failed row is due, if it
+// is due before the scheduler's next wall-clock tick (Opt.Tick), and
+// returns errNothingDue otherwise. A retry due in 200 ms is thus sent by
+// the same run 200 ms later, not at the next tick; the production backoff
+// (a minute and more) always ends the run. Every run of every process still
+// takes rows only through Claim, so leases keep each send to one worker.
+func (d Deps) untilNextDue(ctx context.Context, clock func() time.Time, idle bool) error {
+	due, found, err := models.NextDue(ctx, d.DB)
+	if err != nil {
+		if ctx.Err() != nil {
+			return errNothingDue
+		}
+		return fmt.Errorf("next due: %w", err)
+	}
+	if !found {
+		return errNothingDue
+	}
+	wait := due.Sub(clock())
+	if idle {
+		wait = max(wait, idlePause)
+	}
+	if wait > time.Until(time.Now().Truncate(d.Opt.Tick).Add(d.Opt.Tick)) {
+		return errNothingDue
+	}
+	if wait <= 0 {
+		return nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return errNothingDue
+	case <-t.C:
+		return nil
+	}
 }
 
 // claimSize keeps a claim small enough that two claims' worth of rows get

@@ -18,8 +18,16 @@ import (
 // a fake WeChat failing 20% of calls with four dispatchers racing each
 // other: every notification must be delivered once, and WeChat must have
 // accepted exactly one call per notification (so the fake's client_msg_id
-// de-duplication was never needed).
+// de-duplication was never needed). It runs with immediate retries and
+// with retries due 30 ms later, which each run waits for (untilNextDue)
+// while the other three keep claiming.
 func TestDispatchExactlyOnceUnderFailures(t *testing.T) {
+	for _, retry := range []time.Duration{0, 30 * time.Millisecond} {
+		t.Run(fmt.Sprintf("retry=%v", retry), func(t *testing.T) { dispatchRacingUnderFailures(t, retry) })
+	}
+}
+
+func dispatchRacingUnderFailures(t *testing.T, retry time.Duration) {
 	e := newEnv(t)
 	const n = 1000
 	ids := enqueueTemplates(t, e.db, n, "load", time.Now())
@@ -27,7 +35,7 @@ func TestDispatchExactlyOnceUnderFailures(t *testing.T) {
 	e.fake.FailRate(0.2)
 	reg := prometheus.NewRegistry()
 	d := e.deps(t, Options{SendRate: 5000, MaxAttempts: 50, Batch: 40, Lease: 30 * time.Second,
-		RetryDelay: func(int) time.Duration { return 0 }})
+		RetryDelay: func(int) time.Duration { return retry }})
 	d.Metrics = NewMetrics(reg)
 
 	drainRacing(t, d, n)
@@ -61,6 +69,66 @@ func TestDispatchExactlyOnceUnderFailures(t *testing.T) {
 		t.Errorf("failed metric = %v, want %d", got, st.failedCalls)
 	}
 	t.Logf("%d calls, %d failed", st.calls, st.failedCalls)
+}
+
+// TestDispatchWaitsForRetryDueSoon: a send that fails with a retry due in
+// 200 ms is retried by the same Dispatch run (two calls, the failed one
+// first, the row sent on its second attempt when Dispatch returns), not left
+// for the next tick; the tick here is far away, so only the wait for the
+// row's due time can have sent it.
+func TestDispatchWaitsForRetryDueSoon(t *testing.T) {
+	e := newEnv(t)
+	ids := enqueueTemplates(t, e.db, 1, "soon", time.Now())
+	e.fake.FailNext(templatePath, -1)
+	d := e.deps(t, Options{Tick: 1000 * time.Hour, RetryDelay: func(int) time.Duration { return 200 * time.Millisecond }})
+
+	handled, err := Dispatch(context.Background(), d, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if handled != 2 {
+		t.Errorf("handled = %d, want 2 (the failed attempt and the retry)", handled)
+	}
+	row, err := models.FindNotification(context.Background(), e.db, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row.Status != models.NotifySent || row.Attempts != 2 {
+		t.Errorf("row %s after %d attempts, want sent after 2", row.Status, row.Attempts)
+	}
+	calls := e.fake.Calls(templatePath)
+	if len(calls) != 2 || calls[0].ErrCode != -1 || calls[1].ErrCode != 0 {
+		codes := make([]int, len(calls))
+		for i, c := range calls {
+			codes[i] = c.ErrCode
+		}
+		t.Fatalf("errcodes of the calls = %v, want [-1 0]: a failed call, then the retry sent", codes)
+	}
+	if gap := calls[1].At.Sub(calls[0].At); gap < 200*time.Millisecond {
+		t.Errorf("retried %v after the failure, before its due time", gap)
+	}
+}
+
+// TestDispatchLeavesLaterRetryToTick: a retry due after the next tick (the
+// production backoff's minute, here an hour) ends the run; the row waits,
+// failed, with one attempt and one call.
+func TestDispatchLeavesLaterRetryToTick(t *testing.T) {
+	e := newEnv(t)
+	ids := enqueueTemplates(t, e.db, 1, "later", time.Now())
+	e.fake.FailNext(templatePath, -1)
+	d := e.deps(t, Options{RetryDelay: func(int) time.Duration { return time.Hour }})
+
+	handled, err := Dispatch(context.Background(), d, time.Now())
+	if err != nil || handled != 1 {
+		t.Fatalf("handled %d, err %v; want 1", handled, err)
+	}
+	row, err := models.FindNotification(context.Background(), e.db, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row.Status != models.NotifyFailed || row.Attempts != 1 || len(e.fake.Calls(templatePath)) != 1 {
+		t.Errorf("row %s after %d attempts, %d calls; want failed after 1", row.Status, row.Attempts, len(e.fake.Calls(templatePath)))
+	}
 }
 
 func TestDispatchSubscribeConsents(t *testing.T) {

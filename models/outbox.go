@@ -299,6 +299,26 @@ func Claim(ctx context.Context, db *gorm.DB, now time.Time, batch int, lease tim
 	return rows, nil
 }
 
+// NextDue reports when the earliest queued or failed notification is due
+// (found false when none waits). The dispatcher uses it to go on at that
+// time instead of at its next tick. Rows being sent are left out: their
+// lease ends long after a tick. One ORDER BY … LIMIT 1 per status reads the
+// (status, next_attempt_at) index from its start, on both dialects.
+func NextDue(ctx context.Context, db *gorm.DB) (due time.Time, found bool, err error) {
+	for _, s := range []NotifyStatus{NotifyQueued, NotifyFailed} {
+		var rows []Notification
+		err := db.WithContext(ctx).Select("next_attempt_at").Where("status = ?", s).
+			Order("next_attempt_at").Limit(1).Find(&rows).Error
+		if err != nil {
+			return time.Time{}, false, translate(err)
+		}
+		if len(rows) == 1 && (!found || rows[0].NextAttemptAt.Before(due)) {
+			due, found = rows[0].NextAttemptAt, true
+		}
+	}
+	return due, found, nil
+}
+
 // markClaimed updates the row only if it is still in the claim generation n
 // was claimed with.
 func markClaimed(ctx context.Context, db *gorm.DB, n Notification, set map[string]any) error {

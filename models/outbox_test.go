@@ -366,3 +366,42 @@ func TestRetryDelayAndRedact(t *testing.T) {
 		t.Fatalf("redacted = %q (%d bytes)", s, len(s))
 	}
 }
+
+// TestNextDue: the earliest due time among queued and failed rows; a row
+// being sent (its lease) is not counted, nor a sent one.
+func TestNextDue(t *testing.T) {
+	db := modelstest.NewDB(t)
+	ctx := context.Background()
+	if _, found, err := models.NextDue(ctx, db); err != nil || found {
+		t.Fatalf("empty outbox: found=%v err=%v", found, err)
+	}
+	enqueue := func(key string, at time.Time) {
+		t.Helper()
+		in := tplInput(key)
+		in.NotBefore = at
+		if _, _, err := models.Enqueue(ctx, db, in, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	enqueue("leased", t0)
+	claimed, err := models.Claim(ctx, db, t0, 1, time.Second)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claim: %d rows, %v", len(claimed), err)
+	}
+	if _, found, _ := models.NextDue(ctx, db); found {
+		t.Fatal("a row being sent counted as waiting")
+	}
+	enqueue("queued", t0.Add(time.Hour))
+	retry := t0.Add(5 * time.Minute)
+	if err := models.MarkRetry(ctx, db, claimed[0], "errcode=-1", retry, t0); err != nil {
+		t.Fatal(err)
+	}
+	due, found, err := models.NextDue(ctx, db)
+	if err != nil || !found || !due.Equal(retry) {
+		t.Fatalf("next due = %v (found %v, err %v), want the failed row's %v", due, found, err, retry)
+	}
+	enqueue("sooner", t0.Add(time.Minute))
+	if due, _, _ := models.NextDue(ctx, db); !due.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("next due = %v, want the queued row's %v", due, t0.Add(time.Minute))
+	}
+}
