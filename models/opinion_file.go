@@ -40,6 +40,10 @@ type FileInput struct {
 	// Extra are the values of the category's fields (CategoryFieldsOf), by
 	// key; FileOpinion checks them and puts them in front of Content.
 	Extra map[string]string
+	// TrackingNo is a number taken with TakeTrackingNo before the filing's
+	// transaction began; empty: the filing takes the day's next number in
+	// its transaction (the counter row then stays locked until it ends).
+	TrackingNo string
 }
 
 // Sources of a filing.
@@ -51,6 +55,8 @@ const (
 var (
 	sha256Re  = regexp.MustCompile(`^[0-9a-f]{64}$`)
 	idemKeyRe = regexp.MustCompile(`^[\x21-\x7e]+$`)
+	// trackingNoRe is the form of TakeTrackingNo's numbers.
+	trackingNoRe = regexp.MustCompile(`^YJ[0-9]{8}-[0-9]{4,}$`)
 )
 
 // normalize trims and checks the input, and puts the category's fields in
@@ -69,6 +75,9 @@ func (in *FileInput) normalize() error {
 	}
 	if in.VoterID == 0 {
 		return ErrVoterNotFound
+	}
+	if in.TrackingNo != "" && !trackingNoRe.MatchString(in.TrackingNo) {
+		return fmt.Errorf("tracking number: %q is not one TakeTrackingNo gives", in.TrackingNo)
 	}
 	if (in.Lat == nil) != (in.Lng == nil) {
 		return Invalid("lat", "纬度和经度需要同时提供")
@@ -175,7 +184,7 @@ func FileOpinion(ctx context.Context, db *gorm.DB, in FileInput, world RouteWorl
 		replyDays = defaultReply
 	}
 	op := Opinion{
-		TrackingNo: tempTrackingNo(), VoterID: in.VoterID, Source: in.Source, CategoryID: cat.ID,
+		TrackingNo: in.TrackingNo, VoterID: in.VoterID, Source: in.Source, CategoryID: cat.ID,
 		Content: in.Content, Anonymous: in.Anonymous, StationID: route.StationID,
 		RouteRule: route.Rule, RouteReason: Shorten(route.Reason, 255, ""),
 		Lat: in.Lat, Lng: in.Lng, Code: in.Code, Status: OpinionSubmitted, Round: 1,
@@ -193,6 +202,9 @@ func FileOpinion(ctx context.Context, db *gorm.DB, in FileInput, world RouteWorl
 	if in.IdempotencyKey != "" {
 		op.IdempotencyKey = ptr(in.IdempotencyKey)
 	}
+	if op.TrackingNo == "" {
+		op.TrackingNo = tempTrackingNo()
+	}
 	var events []OpinionEvent
 	err = db.Transaction(func(tx *gorm.DB) error {
 		handler, _, err := PickHandler(ctx, tx, route.StationID, cat.ID)
@@ -202,8 +214,8 @@ func FileOpinion(ctx context.Context, db *gorm.DB, in FileInput, world RouteWorl
 		if handler != 0 {
 			op.HandlerStaffID = ptr(handler)
 		}
-		if err := tx.Create(&op).Error; err != nil {
-			return translate(err)
+		if err := createNumbered(tx, &op); err != nil {
+			return err
 		}
 		for _, p := range in.Photos {
 			row := OpinionPhoto{OpinionID: op.ID, Path: p.Path, SHA256: p.SHA256, CreatedAt: now}
@@ -299,25 +311,71 @@ func ensureInWorld(ctx context.Context, db *gorm.DB, w RouteWorld, in FileInput)
 	return fresh, nil
 }
 
-// numberNewOpinion gives a just-filed op its tracking number and makes the
-// station staff's new-item event, titled title. It runs last in the
-// filing transaction, so the day's counter row stays locked for as short a
-// time as possible: every filing of the day queues on it until the
-// transaction (and the caller's outbox rows) commit.
+// numberNewOpinion makes the station staff's new-item event of a
+// just-filed op, titled title, and gives op its tracking number if it
+// still has a placeholder (tempTrackingNo). It runs last in the filing
+// transaction, so the day's counter row stays locked for as short a time
+// as possible: every such filing of the day queues on it until the
+// transaction (and the caller's outbox rows) commit. Filings that took
+// their number beforehand (TakeTrackingNo) do not touch the counter here.
 func numberNewOpinion(tx *gorm.DB, op *Opinion, station, title string, now time.Time, loc *time.Location) (OpinionEvent, error) {
 	ev, err := stationStaffEvent(tx, *op, EventNewItem, station, title)
 	if err != nil {
 		return OpinionEvent{}, err
 	}
-	no, err := nextTrackingNo(tx, now, loc)
-	if err != nil {
-		return OpinionEvent{}, err
+	if !strings.HasPrefix(op.TrackingNo, "tmp") {
+		ev.TrackingNo = op.TrackingNo
+		return ev, nil
 	}
-	if err := tx.Model(&Opinion{}).Where("id = ?", op.ID).Update("tracking_no", no).Error; err != nil {
-		return OpinionEvent{}, translate(err)
+	day := now.In(loc).Format("20060102")
+	for attempt := 0; ; attempt++ {
+		seq, err := reserveSeq(tx, day, 1)
+		if err != nil {
+			return OpinionEvent{}, err
+		}
+		no := trackingNo(day, seq)
+		err = translate(tx.Model(&Opinion{}).Where("id = ?", op.ID).Update("tracking_no", no).Error)
+		if err == nil {
+			op.TrackingNo, ev.TrackingNo = no, no
+			return ev, nil
+		}
+		if err := retryTaken(tx, err, no, attempt); err != nil {
+			return OpinionEvent{}, err
+		}
 	}
-	op.TrackingNo, ev.TrackingNo = no, no
-	return ev, nil
+}
+
+// createNumbered inserts a new opinion. If its number (taken beforehand)
+// turns out to be taken already, the counter is moved past the day's
+// numbers and the row is inserted with a placeholder, to be numbered in
+// the transaction by numberNewOpinion.
+func createNumbered(tx *gorm.DB, op *Opinion) error {
+	no := op.TrackingNo
+	err := translate(tx.Create(op).Error)
+	if err == nil || strings.HasPrefix(no, "tmp") {
+		return err
+	}
+	if err := retryTaken(tx, err, no, 0); err != nil {
+		return err
+	}
+	op.TrackingNo = tempTrackingNo()
+	return translate(tx.Create(op).Error)
+}
+
+// retryTaken decides on a failed numbering: if err is a conflict because
+// number no is taken, it moves the day's counter past the day's numbers
+// and returns nil (take another number); any other error, or a second
+// collision after the counter was moved, is returned. A failed statement
+// leaves the transaction usable on MySQL and SQLite.
+func retryTaken(tx *gorm.DB, err error, no string, attempt int) error {
+	if !errors.Is(err, ErrConflict) || attempt > 1 {
+		return err
+	}
+	taken, err2 := trackingNoTaken(tx, no)
+	if err2 != nil || !taken {
+		return errors.Join(err, err2)
+	}
+	return resyncCounter(tx, no[2:10])
 }
 
 // tempTrackingNo is a unique placeholder until the transaction numbers the row.
@@ -325,42 +383,4 @@ func tempTrackingNo() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return "tmp" + hex.EncodeToString(b)
-}
-
-// nextTrackingNo takes the next number of the local day of now. The day's
-// counter row is inserted or incremented by one statement (an upsert), which
-// takes an exclusive lock on that row until the transaction ends:
-// concurrent filings queue on it and each reads its own value, and a rolled
-// back filing gives its number back. The same statement returns the new
-// value (LAST_INSERT_ID(expr) on MySQL, RETURNING on SQLite), so the lock
-// is held one round trip less than with a separate read.
-func nextTrackingNo(tx *gorm.DB, now time.Time, loc *time.Location) (string, error) {
-	day := now.In(loc).Format("20060102")
-	var seq int64
-	if DialectOf(tx) == MySQL {
-		// LAST_INSERT_ID(expr) sets the value the server reports as the
-		// statement's insert id, on the insert and on the update path.
-		res, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context,
-			"INSERT INTO opinion_counters (day, seq) VALUES (?, LAST_INSERT_ID(1)) "+
-				"ON DUPLICATE KEY UPDATE seq = LAST_INSERT_ID(seq + 1)", day)
-		if err != nil {
-			return "", translate(err)
-		}
-		if seq, err = res.LastInsertId(); err != nil {
-			return "", fmt.Errorf("tracking number: %w", err)
-		}
-	} else {
-		var out []int64
-		if err := tx.Raw("INSERT INTO opinion_counters (day, seq) VALUES (?, 1) "+
-			"ON CONFLICT(day) DO UPDATE SET seq = seq + 1 RETURNING seq", day).Scan(&out).Error; err != nil {
-			return "", translate(err)
-		}
-		if len(out) == 1 {
-			seq = out[0]
-		}
-	}
-	if seq <= 0 {
-		return "", fmt.Errorf("tracking number: the counter of %s returned %d", day, seq)
-	}
-	return fmt.Sprintf("YJ%s-%04d", day, seq), nil
 }

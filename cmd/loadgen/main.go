@@ -27,7 +27,7 @@ Usage:
                   [--compare http://127.0.0.1:18090/wechat/official --rounds 5]  (alternate rounds with the floor)
   loadgen fakewechat --addr 127.0.0.1:18091
   loadgen booking --url http://127.0.0.1:8080[,http://127.0.0.1:8081] --voters 2000 --seats 100 --mysql mysql://root@127.0.0.1:3306/DB [--waitlist 0] [--consent TPL] [--slot ID] [--baseline-conns 20]
-  loadgen opinion --url http://127.0.0.1:8080[,…] --voters 500 --per-voter 2 --mysql mysql://root@127.0.0.1:3306/DB
+  loadgen opinion --url http://127.0.0.1:8080[,…] --voters 500 --per-voter 2 --mysql mysql://root@127.0.0.1:3306/DB [--rate 500] (floors: bare opinion+outbox insert, numbered insert)
   loadgen county  --mysql mysql://root@127.0.0.1:3306/EMPTYDB [--scale 1] [--seed 14]  (a county-year: 76 stations, 400 deputies, 50,000 opinions, 20,000 bookings)
   loadgen console --url http://127.0.0.1:8080 --mysql mysql://root@127.0.0.1:3306/DB [--n 300]  (console pages' p50/p99 beside a bare page)
   loadgen uploads --bin ./deputylink [--compare ./deputylink.old] [--n 24] [--rounds 1]  (image bombs: peak RSS, latency)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"deputylink/models"
@@ -25,6 +27,7 @@ type opinionOpts struct {
 	timeout      time.Duration
 	baseConns    int
 	skipBaseline bool
+	rate         float64
 }
 
 // opinionCmd is the opinion-filing load: N logged-in voters each file
@@ -40,8 +43,9 @@ func opinionCmd(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.
 	fs.StringVar(&o.mysql, "mysql", "", "the server's database, mysql://user:pass@127.0.0.1:3306/db: sets up the station and checks the result")
 	fs.DurationVar(&o.timeout, "timeout", 60*time.Second, "per-request timeout")
 	fs.IntVar(&o.baseConns, "baseline-conns", 20, "database connections of the baseline (the server's pool is 20)")
-	fs.BoolVar(&o.skipBaseline, "no-baseline", false, "skip the numbered-insert baseline")
-	if err := fs.Parse(args); err != nil || o.voters < 1 || o.perVoter < 1 || o.mysql == "" || o.baseConns < 1 {
+	fs.BoolVar(&o.skipBaseline, "no-baseline", false, "skip the floors")
+	fs.Float64Var(&o.rate, "rate", 0, "open loop: send the voters×per-voter filings at this many a second, each on its own schedule (0: every voter files at once, one after another)")
+	if err := fs.Parse(args); err != nil || o.voters < 1 || o.perVoter < 1 || o.mysql == "" || o.baseConns < 1 || o.rate < 0 {
 		return errUsage
 	}
 	var err error
@@ -80,20 +84,38 @@ func opinionCmd(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.
 		outcome string
 	}
 	res := make([][]result, len(voters))
-	start := time.Now()
-	burst(len(voters), func(i int) {
-		for k := range o.perVoter {
-			body := fmt.Sprintf(`{"content":"压测意见 %s：第%d位群众反映小区路灯不亮，第%d次提交。","category":"shenghuo","station_id":%d}`,
-				run, i, k, station)
-			t0 := time.Now()
-			st, raw := voters[i].call(client, "POST", "/api/v1/opinions", body, fmt.Sprintf("lo-%s-%d-%d", run, i, k))
-			out := "filed"
-			if st != http.StatusCreated {
-				out = outcomeOf(st, raw)
-			}
-			res[i] = append(res[i], result{time.Since(t0), out})
+	file := func(i, k int, t0 time.Time) result {
+		body := fmt.Sprintf(`{"content":"压测意见 %s：第%d位群众反映小区路灯不亮，第%d次提交。","category":"shenghuo","station_id":%d}`,
+			run, i, k, station)
+		st, raw := voters[i].call(client, "POST", "/api/v1/opinions", body, fmt.Sprintf("lo-%s-%d-%d", run, i, k))
+		out := "filed"
+		if st != http.StatusCreated {
+			out = outcomeOf(st, raw)
 		}
-	})
+		return result{time.Since(t0), out}
+	}
+	start := time.Now()
+	if o.rate > 0 {
+		// Open loop: filing j is due at start+j/rate and its latency counts
+		// from then, so a slow server cannot slow the offered load down.
+		total := len(voters) * o.perVoter
+		for i := range res {
+			res[i] = make([]result, o.perVoter)
+		}
+		var wg sync.WaitGroup
+		for j := range total {
+			due := start.Add(time.Duration(float64(j) / o.rate * float64(time.Second)))
+			time.Sleep(time.Until(due))
+			wg.Go(func() { res[j%len(voters)][j/len(voters)] = file(j%len(voters), j/len(voters), due) })
+		}
+		wg.Wait()
+	} else {
+		burst(len(voters), func(i int) {
+			for k := range o.perVoter {
+				res[i] = append(res[i], file(i, k, time.Now()))
+			}
+		})
+	}
 	wall := time.Since(start)
 	var lats []time.Duration
 	counts := map[string]int{}
@@ -112,7 +134,7 @@ func opinionCmd(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.
 		return err
 	}
 	if !o.skipBaseline {
-		if err := numberedBaseline(ctx, db, len(lats), o.baseConns, run, float64(filed)/wall.Seconds(), stdout); err != nil {
+		if err := filingFloors(ctx, db, len(lats), o.baseConns, run, float64(filed)/wall.Seconds(), stdout); err != nil {
 			return fmt.Errorf("baseline: %w", err)
 		}
 	}
@@ -189,28 +211,85 @@ func checkOpinions(ctx context.Context, db *gorm.DB, station uint64, clerk strin
 	return ok, nil
 }
 
-// numberedBaseline is the floor of a filing: every filing of a day takes
-// the day's next tracking number from one counter row, which stays locked
-// until its transaction commits, so filings commit one after another. The
-// baseline runs n bare transactions of that shape (upsert one counter row,
-// insert one row, commit) from n clients over conns connections of the
-// same MariaDB, in the same run.
-func numberedBaseline(ctx context.Context, db *gorm.DB, n, conns int, run string, filingRate float64, stdout io.Writer) error {
+// The floors of a filing, run after the load on the same MariaDB with n
+// transactions from n clients over conns connections.
+//   - bare (issue 18's floor): insert one opinion-like row and its
+//     outbox row in one transaction, no counter: what any filing must do.
+//   - numbered (the earlier floor): upsert the day's one counter row, insert
+//     one row, commit; every transaction queues on the counter row.
+func filingFloors(ctx context.Context, db *gorm.DB, n, conns int, run string, filingRate float64, stdout io.Writer) error {
 	sqlDB, err := db.DB()
 	if err != nil {
 		return err
 	}
+	burst(conns, func(int) { _ = sqlDB.PingContext(ctx) })
+	ops, outbox := "loadgen_ops_"+run, "loadgen_outbox_"+run
+	bare := txFloor{
+		name: "bare filing (insert an opinion row + its outbox row + commit, no counter)",
+		ddl: []string{
+			"CREATE TABLE " + ops + " (id BIGINT UNSIGNED PRIMARY KEY AUTO_INCREMENT, tracking_no VARCHAR(24) NOT NULL UNIQUE, content VARCHAR(2000) NOT NULL) ENGINE=InnoDB",
+			"CREATE TABLE " + outbox + " (id BIGINT UNSIGNED PRIMARY KEY AUTO_INCREMENT, dedupe_key VARCHAR(190) NOT NULL UNIQUE, fields TEXT NOT NULL) ENGINE=InnoDB",
+		},
+		drop: "DROP TABLE " + ops + ", " + outbox,
+		body: func(tx *sql.Tx, i int) error {
+			res, err := tx.ExecContext(ctx, "INSERT INTO "+ops+" (tracking_no, content) VALUES (?, ?)",
+				fmt.Sprintf("YJ20260101-%06d", i), "压测意见：群众反映小区路灯不亮，晚上出行不方便。")
+			if err != nil {
+				return err
+			}
+			id, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, "INSERT INTO "+outbox+" (dedupe_key, fields) VALUES (?, ?)",
+				fmt.Sprintf("opinion:%d:new:1", id), `{"no":"YJ20260101-0001"}`)
+			return err
+		},
+	}
 	counter, rows := "loadgen_counter_"+run, "loadgen_rows_"+run
-	for _, ddl := range []string{
-		"CREATE TABLE " + counter + " (day CHAR(8) PRIMARY KEY, seq INT NOT NULL) ENGINE=InnoDB",
-		"CREATE TABLE " + rows + " (id BIGINT UNSIGNED PRIMARY KEY AUTO_INCREMENT, seq INT NOT NULL) ENGINE=InnoDB",
-	} {
-		if _, err := sqlDB.ExecContext(ctx, ddl); err != nil {
+	numbered := txFloor{
+		name: "bare numbered insert (upsert one counter row + insert + commit)",
+		ddl: []string{
+			"CREATE TABLE " + counter + " (day CHAR(8) PRIMARY KEY, seq INT NOT NULL) ENGINE=InnoDB",
+			"CREATE TABLE " + rows + " (id BIGINT UNSIGNED PRIMARY KEY AUTO_INCREMENT, seq INT NOT NULL) ENGINE=InnoDB",
+		},
+		drop: "DROP TABLE " + counter + ", " + rows,
+		body: func(tx *sql.Tx, _ int) error {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO "+counter+" (day, seq) VALUES ('20260101', 1) ON DUPLICATE KEY UPDATE seq = seq + 1"); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, "INSERT INTO "+rows+" (seq) SELECT seq FROM "+counter+" WHERE day = '20260101'")
+			return err
+		},
+	}
+	for _, f := range []txFloor{bare, numbered} {
+		rate, err := f.run(ctx, sqlDB, n, conns, stdout)
+		if err != nil {
 			return err
 		}
+		fmt.Fprintf(stdout, "filing rate / %s floor = %.1f%%\n", strings.Fields(f.name)[1], 100*filingRate/rate)
 	}
-	defer func() { _, _ = sqlDB.ExecContext(context.WithoutCancel(ctx), "DROP TABLE "+counter+", "+rows) }()
-	burst(conns, func(int) { _ = sqlDB.PingContext(ctx) })
+	return nil
+}
+
+// txFloor is one floor: tables made for it, and the body of each of its
+// transactions.
+type txFloor struct {
+	name string
+	ddl  []string
+	drop string
+	body func(tx *sql.Tx, i int) error
+}
+
+// run makes the tables, runs n transactions at once and prints their rate
+// and latency.
+func (f txFloor) run(ctx context.Context, sqlDB *sql.DB, n, conns int, stdout io.Writer) (float64, error) {
+	for _, ddl := range f.ddl {
+		if _, err := sqlDB.ExecContext(ctx, ddl); err != nil {
+			return 0, err
+		}
+	}
+	defer func() { _, _ = sqlDB.ExecContext(context.WithoutCancel(ctx), f.drop) }()
 	lats := make([]time.Duration, n)
 	errs := make([]error, n)
 	start := time.Now()
@@ -222,10 +301,7 @@ func numberedBaseline(ctx context.Context, db *gorm.DB, n, conns int, run string
 				return err
 			}
 			defer func() { _ = tx.Rollback() }()
-			if _, err := tx.ExecContext(ctx, "INSERT INTO "+counter+" (day, seq) VALUES ('20260101', 1) ON DUPLICATE KEY UPDATE seq = seq + 1"); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, "INSERT INTO "+rows+" (seq) SELECT seq FROM "+counter+" WHERE day = '20260101'"); err != nil {
+			if err := f.body(tx, i); err != nil {
 				return err
 			}
 			return tx.Commit()
@@ -234,12 +310,11 @@ func numberedBaseline(ctx context.Context, db *gorm.DB, n, conns int, run string
 	})
 	wall := time.Since(start)
 	if err := errors.Join(errs...); err != nil {
-		return err
+		return 0, err
 	}
 	rate := float64(n) / wall.Seconds()
-	fmt.Fprintf(stdout, "baseline: bare numbered insert (upsert one counter row + insert + commit), %d clients over %d connections: %s = %.0f tx/s\n",
-		n, conns, wall.Round(time.Millisecond), rate)
-	fmt.Fprintf(stdout, "baseline latency: %s\n", percentiles(lats))
-	fmt.Fprintf(stdout, "filing rate / baseline rate = %.1f%%\n", 100*filingRate/rate)
-	return nil
+	fmt.Fprintf(stdout, "floor: %s, %d clients over %d connections: %s = %.0f tx/s\n",
+		f.name, n, conns, wall.Round(time.Millisecond), rate)
+	fmt.Fprintf(stdout, "floor latency: %s\n", percentiles(lats))
+	return rate, nil
 }

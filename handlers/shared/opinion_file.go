@@ -24,6 +24,11 @@ func (h *Base) FileOpinion(ctx context.Context, in models.FileInput) (models.Opi
 		return models.Opinion{}, err
 	}
 	now := h.Now()
+	// The number is taken before the transaction, from this process's
+	// block of the day's numbers, so filings do not queue on the counter.
+	if in.TrackingNo, err = models.TakeTrackingNo(ctx, h.DB, now, h.Location); err != nil {
+		return models.Opinion{}, err
+	}
 	var op models.Opinion
 	err = models.RunTx(ctx, h.DB, func(tx *gorm.DB) error {
 		var events []models.OpinionEvent
