@@ -24,7 +24,7 @@ func TestAddScanCountsOncePerBatch(t *testing.T) {
 	ctx := context.Background()
 	db := modelstest.NewDB(t)
 	a, b := twoScanCodes(t, db)
-	at := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)    // 17:00 in China
+	at := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)     // 17:00 in China
 	late := time.Date(2026, 11, 24, 16, 30, 0, 0, time.UTC) // 00:30 on the 25th in China
 	day := models.ScanDayOf(at)
 	if day != "2026-11-24" || models.ScanDayOf(late) != "2026-11-25" {

@@ -19,7 +19,6 @@ import (
 	"deputylink/handlers/official"
 	"deputylink/models"
 	"deputylink/wechat"
-
 )
 
 // Ensure WeChat's published sample push, POSTed as WeChat sends it, is
