@@ -233,7 +233,7 @@ const (
 	JobDrainScans  = "drain-scans"
 )
 
-// drainScansJob moves queued QR scans from Redis into the database.
+// drainScansJob moves QR scan counts from Redis into the database.
 func drainScansJob(ctx context.Context, d Deps, now time.Time) (int, error) {
 	return DrainScans(ctx, d.DB, d.Redis, d.Prefix, now)
 }
@@ -246,7 +246,7 @@ func All(opt Options) []Job {
 		{Name: JobDispatch, Every: opt.Tick, Run: Dispatch, Concurrent: true},
 		dailyJob(JobStuckDigest, hour, loc, StuckDigest),
 		{Name: JobGauges, Every: 15 * time.Second, Run: RefreshGauges, Concurrent: true},
-		// drain-scans takes its own Redis lock, so it may run everywhere.
+		// drain-scans adds each batch once, so it may run everywhere.
 		{Name: JobDrainScans, Every: time.Second, Run: drainScansJob, Concurrent: true},
 		{Name: JobOpinionOverdue, Every: 10 * time.Minute, Run: OpinionOverdue},
 		{Name: JobOpinionAskResult, Every: time.Hour, Run: OpinionAskResult},

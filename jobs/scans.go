@@ -3,9 +3,11 @@ package jobs
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"deputylink/models"
@@ -14,19 +16,29 @@ import (
 	"gorm.io/gorm"
 )
 
-// Scan queue draining. The push endpoint answers a QR scan at once and only
-// RPUSHes the scan (JSON of models.ScanEvent) to <prefix>wx:scans; this job
-// moves the queue into the database in batches.
+// Scan count draining (docs/ARCHITECTURE.md#scan-counts). The push endpoint
+// answers a QR scan at once and only counts it in a Redis hash
+// (models.ScanHashKey: a count and a last time per code and day); this job
+// moves the hash into scan_days.
 //
-// A batch is read with LRANGE, recorded with models.RecordScans (which skips
-// events already stored and counts only new ones, in one transaction) and
-// only then removed with LTRIM. A crash between the two replays the batch on
-// the next run without counting it twice. Runs are serialised by a lock in
-// Redis, because two drainers trimming the same head would drop events
-// neither recorded; the lock is checked again before each trim.
+// A run renames the hash to a draining key and marks it with a fresh batch
+// id, in one script, unless a draining hash is already there (a run that
+// crashed or is still working): then it takes that one as it is. It adds
+// the counts with models.AddScanCounts under the batch id, which adds a
+// batch once however often it is given, and then deletes the draining
+// hash if it still carries that id. So two runs at once both add the same
+// batch and only one counts it; a run that crashed before adding leaves
+// the hash for the next; one that crashed after adding leaves a batch the
+// next run finds already added. Scans counted while a drain runs go to a
+// new hash. No lock is needed.
+//
+// Servers before this change queued each scan as JSON in the list
+// ScanQueueKey; a run also folds that list in (serialised by a lock, as
+// those servers' drain was), so a rolling upgrade loses no scan.
 
 const (
-	// ScanBatch is how many queued scans one transaction records.
+	// ScanBatch is how many queued scans of the old list one transaction
+	// records.
 	ScanBatch = 500
 	// scanRunBudget bounds one run, so a long queue does not hold the lock
 	// for ever; the next tick goes on.
@@ -34,27 +46,83 @@ const (
 	scanLockTTL   = time.Minute
 )
 
-// ScanQueueKey is the Redis list the push endpoint queues scans in.
+// ScanQueueKey is the Redis list older servers queued single scans in.
 func ScanQueueKey(prefix string) string { return prefix + "wx:scans" }
 
-// ErrScanLockLost means another drainer took the queue over mid-run (the
-// lock expired); the batch in hand was recorded but left in the queue,
-// which is harmless.
+// ScanDrainingKey holds a renamed hash while it is being drained.
+func ScanDrainingKey(prefix string) string { return models.ScanHashKey(prefix) + ":draining" }
+
+// ErrScanLockLost means another drainer took the old queue over mid-run
+// (the lock expired); the batch in hand was recorded but left in the
+// queue, which is harmless.
 var ErrScanLockLost = errors.New("jobs: scan queue lock lost")
 
 var unlockScript = redis.NewScript(`if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end return 0`)
 
-// DrainScans records the queued scans and returns how many were new. It is
-// safe to run in every process at once (only one drains at a time) and as
-// often as wanted; now is unused and there for the job signature.
+// takeScansScript returns the hash to drain: the draining one if there is
+// one, else the live hash renamed and marked with ARGV[1] ("_id").
+var takeScansScript = redis.NewScript(`
+if redis.call("exists", KEYS[2]) == 0 then
+  if redis.call("exists", KEYS[1]) == 0 then return {} end
+  redis.call("rename", KEYS[1], KEYS[2])
+  redis.call("hset", KEYS[2], "_id", ARGV[1])
+end
+return redis.call("hgetall", KEYS[2])`)
+
+// dropScansScript deletes the draining hash if it is still batch ARGV[1].
+var dropScansScript = redis.NewScript(`if redis.call("hget", KEYS[1], "_id") == ARGV[1] then return redis.call("del", KEYS[1]) end return 0`)
+
+// DrainScans adds the counted scans to the database and returns how many
+// it added. It is safe to run in every process at once and as often as
+// wanted.
 func DrainScans(ctx context.Context, db *gorm.DB, rdb redis.UniversalClient, prefix string, now time.Time) (int, error) {
 	if rdb == nil {
 		return 0, nil
 	}
+	n, err := drainScanHash(ctx, db, rdb, prefix, now)
+	if err != nil {
+		return int(n), err
+	}
+	m, err := drainScanList(ctx, db, rdb, prefix, now)
+	return int(n) + m, err
+}
+
+func drainScanHash(ctx context.Context, db *gorm.DB, rdb redis.UniversalClient, prefix string, now time.Time) (int64, error) {
+	live, draining := models.ScanHashKey(prefix), ScanDrainingKey(prefix)
+	raw, err := takeScansScript.Run(ctx, rdb, []string{live, draining}, "d:"+randomToken()).StringSlice()
+	if err != nil || len(raw) == 0 {
+		return 0, err
+	}
+	h := make(map[string]string, len(raw)/2)
+	for i := 0; i+1 < len(raw); i += 2 {
+		h[raw[i]] = raw[i+1]
+	}
+	id := h["_id"]
+	if id == "" {
+		// Renamed by a run that crashed before marking it (the script is
+		// atomic, so only by hand): mark it now.
+		id = "d:" + randomToken()
+		if ok, err := rdb.HSetNX(ctx, draining, "_id", id).Result(); err != nil || !ok {
+			return 0, err // marked meanwhile by another run: the next run drains it
+		}
+	}
+	n, err := models.AddScanCounts(ctx, db, id, models.ScanCountsOf(h), now)
+	if err != nil {
+		return 0, err
+	}
+	return n, dropScansScript.Run(ctx, rdb, []string{draining}, id).Err()
+}
+
+// drainScanList folds the old servers' queue of single scans in, a batch
+// at a time under a lock: read with LRANGE, added under a key derived from
+// the batch's contents (a replay after a crash adds nothing), then removed
+// with LTRIM.
+func drainScanList(ctx context.Context, db *gorm.DB, rdb redis.UniversalClient, prefix string, now time.Time) (int, error) {
 	key, lockKey := ScanQueueKey(prefix), ScanQueueKey(prefix)+":lock"
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	token := hex.EncodeToString(b)
+	if n, err := rdb.Exists(ctx, key).Result(); err != nil || n == 0 {
+		return 0, err
+	}
+	token := randomToken()
 	ok, err := rdb.SetNX(ctx, lockKey, token, scanLockTTL).Result()
 	if err != nil || !ok {
 		return 0, err
@@ -71,20 +139,24 @@ func DrainScans(ctx context.Context, db *gorm.DB, rdb redis.UniversalClient, pre
 		if len(raw) == 0 {
 			return total, nil
 		}
-		events := make([]models.ScanEvent, 0, len(raw))
+		var counts []models.ScanCount
 		for _, r := range raw {
-			var e models.ScanEvent
-			// An unreadable entry is dropped with its batch: keeping it would
-			// block the queue for ever.
-			if json.Unmarshal([]byte(r), &e) == nil {
-				events = append(events, e)
+			// The old servers' models.ScanEvent JSON. An unreadable entry
+			// is dropped with its batch: keeping it would block the queue.
+			var e struct {
+				Code string    `json:"code"`
+				At   time.Time `json:"at"`
+			}
+			if json.Unmarshal([]byte(r), &e) == nil && !e.At.IsZero() {
+				counts = append(counts, models.ScanCount{Code: e.Code, Day: models.ScanDayOf(e.At), Count: 1, LastAt: e.At})
 			}
 		}
-		n, err := models.RecordScans(ctx, db, events)
+		sum := sha256.Sum256([]byte(strings.Join(raw, "\n")))
+		n, err := models.AddScanCounts(ctx, db, "l:"+hex.EncodeToString(sum[:]), counts, now)
 		if err != nil {
 			return total, err
 		}
-		total += n
+		total += int(n)
 		if v, err := rdb.Get(ctx, lockKey).Result(); err != nil || v != token {
 			return total, ErrScanLockLost
 		}
@@ -96,4 +168,10 @@ func DrainScans(ctx context.Context, db *gorm.DB, rdb redis.UniversalClient, pre
 		}
 	}
 	return total, nil
+}
+
+func randomToken() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

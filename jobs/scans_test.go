@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,88 +12,239 @@ import (
 	"deputylink/models"
 	"deputylink/models/modelstest"
 	"deputylink/wechat/wechattest"
+
+	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
 )
 
-// Ensure DrainScans moves queued scans into the database in batches,
-// counts each push once even when a batch is replayed after a crash, drops
-// unreadable entries, and leaves the queue alone while another process
-// holds the lock.
-func TestDrainScans(t *testing.T) {
+// scanEnv is a database with two codes and a Redis to count their scans in.
+type scanEnv struct {
+	t      *testing.T
+	ctx    context.Context
+	db     *gorm.DB
+	rd     *wechattest.TestRedis
+	now    time.Time
+	a, b   string
+	hash   string
+	dayOne string
+}
+
+func newScanEnv(t *testing.T) *scanEnv {
 	ctx := context.Background()
-	db := modelstest.NewDB(t)
-	rd := wechattest.NewRedis(t)
-	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	e := &scanEnv{t: t, ctx: ctx, db: modelstest.NewDB(t), rd: wechattest.NewRedis(t),
+		now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
 	st := models.Station{Kind: models.KindStation, Name: "东门联络站", Address: "东门路1号", District: "城关镇", OpenHours: "周一"}
-	if err := db.Create(&st).Error; err != nil {
+	if err := e.db.Create(&st).Error; err != nil {
 		t.Fatal(err)
 	}
-	code, err := models.CreateCode(ctx, db, models.Code{Kind: models.CodeStation, TargetID: st.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := jobs.ScanQueueKey(rd.Prefix)
-	event := func(i int) models.ScanEvent {
-		return models.ScanEvent{DedupeKey: fmt.Sprintf("e:o%d:1:SCAN:%s", i, code.Code), Code: code.Code,
-			VoterOpenID: fmt.Sprintf("o%d", i), Event: "scan", At: now}
-	}
-	queue := func(from, to int) {
-		for i := from; i < to; i++ {
-			b, _ := json.Marshal(event(i))
-			rd.Client.RPush(ctx, key, b)
-		}
-	}
-	count := func() int64 {
-		c, err := models.FindCode(ctx, db, code.Code)
+	for _, p := range []*string{&e.a, &e.b} {
+		c, err := models.CreateCode(ctx, e.db, models.Code{Kind: models.CodeBoard, TargetKind: models.CodeStation, TargetID: st.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return c.ScanCount
+		*p = c.Code
+	}
+	e.hash, e.dayOne = models.ScanHashKey(e.rd.Prefix), models.ScanDayOf(e.now)
+	return e
+}
+
+// count counts one scan as the push endpoint's script does.
+func (e *scanEnv) count(rdb redis.Cmdable, code, day string, at time.Time) {
+	f := models.ScanField(code, day)
+	if err := rdb.HIncrBy(e.ctx, e.hash, "n|"+f, 1).Err(); err != nil {
+		e.t.Error(err)
+	}
+	rdb.HSet(e.ctx, e.hash, "t|"+f, at.Unix())
+}
+
+func (e *scanEnv) drain() int {
+	e.t.Helper()
+	n, err := jobs.DrainScans(e.ctx, e.db, e.rd.Client, e.rd.Prefix, e.now)
+	if err != nil {
+		e.t.Fatalf("DrainScans: %v", err)
+	}
+	return n
+}
+
+// totals are the codes' total counters and the sum of their days.
+func (e *scanEnv) totals() (a, b, days int64) {
+	e.t.Helper()
+	ca, _ := models.FindCode(e.ctx, e.db, e.a)
+	cb, _ := models.FindCode(e.ctx, e.db, e.b)
+	e.db.Model(&models.ScanDay{}).Select("COALESCE(SUM(count), 0)").Scan(&days)
+	return ca.ScanCount, cb.ScanCount, days
+}
+
+// Ensure DrainScans moves the counted scans into scan_days, per code and
+// day with the last time, and leaves no hash behind; a drain that crashed
+// before adding its batch is finished by the next run, and one that
+// crashed after adding it counts nothing twice.
+func TestDrainScans(t *testing.T) {
+	e := newScanEnv(t)
+	dayTwo := models.ScanDayOf(e.now.Add(24 * time.Hour))
+	for i := range 7 {
+		e.count(e.rd.Client, e.a, e.dayOne, e.now.Add(time.Duration(i)*time.Minute))
+	}
+	e.count(e.rd.Client, e.a, dayTwo, e.now.Add(24*time.Hour))
+	e.count(e.rd.Client, e.b, e.dayOne, e.now)
+	e.rd.Client.HSet(e.ctx, e.hash, "n|garbage", "x")
+	if n := e.drain(); n != 9 {
+		t.Fatalf("drained %d, want 9", n)
+	}
+	var d models.ScanDay
+	if err := e.db.Where("code = ? AND day = ?", e.a, e.dayOne).Take(&d).Error; err != nil || d.Count != 7 || !d.LastAt.Equal(e.now.Add(6*time.Minute)) {
+		t.Errorf("day row %+v %v", d, err)
+	}
+	if a, b, days := e.totals(); a != 8 || b != 1 || days != 9 {
+		t.Errorf("totals %d, %d, days %d; want 8, 1, 9", a, b, days)
+	}
+	if n := e.rd.Client.Exists(e.ctx, e.hash, jobs.ScanDrainingKey(e.rd.Prefix)).Val(); n != 0 {
+		t.Errorf("%d hashes left", n)
+	}
+	if n := e.drain(); n != 0 {
+		t.Errorf("an empty drain added %d", n)
 	}
 
-	// More than one batch, with garbage in between.
+	// A crash after the rename, before adding: the next run drains the
+	// renamed hash, then (the run after) the scans counted meanwhile.
+	draining := jobs.ScanDrainingKey(e.rd.Prefix)
+	e.count(e.rd.Client, e.a, e.dayOne, e.now)
+	e.rd.Client.Rename(e.ctx, e.hash, draining)
+	e.rd.Client.HSet(e.ctx, draining, "_id", "d:crashed-before")
+	e.count(e.rd.Client, e.b, e.dayOne, e.now)
+	e.count(e.rd.Client, e.b, e.dayOne, e.now)
+	if n := e.drain(); n != 1 {
+		t.Errorf("drained %d after a crash before adding, want 1 (the renamed hash)", n)
+	}
+	if n := e.drain(); n != 2 {
+		t.Errorf("then drained %d, want 2", n)
+	}
+	if a, b, days := e.totals(); a != 9 || b != 3 || days != 12 {
+		t.Errorf("totals %d, %d, days %d; want 9, 3, 12", a, b, days)
+	}
+
+	// A crash after adding, before deleting the renamed hash: the next run
+	// finds the batch added and only deletes it.
+	e.count(e.rd.Client, e.a, e.dayOne, e.now)
+	e.rd.Client.Rename(e.ctx, e.hash, draining)
+	e.rd.Client.HSet(e.ctx, draining, "_id", "d:crashed-after")
+	if _, err := models.AddScanCounts(e.ctx, e.db, "d:crashed-after",
+		[]models.ScanCount{{Code: e.a, Day: e.dayOne, Count: 1, LastAt: e.now}}, e.now); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.drain(); n != 0 {
+		t.Errorf("drained %d after a crash after adding, want 0", n)
+	}
+	if a, b, days := e.totals(); a != 10 || b != 3 || days != 13 {
+		t.Errorf("totals %d, %d, days %d; want 10, 3, 13", a, b, days)
+	}
+	if e.rd.Client.Exists(e.ctx, draining).Val() != 0 {
+		t.Error("the added hash was left behind")
+	}
+	if n, err := jobs.DrainScans(e.ctx, e.db, nil, e.rd.Prefix, e.now); n != 0 || err != nil {
+		t.Errorf("without Redis = %d, %v", n, err)
+	}
+}
+
+// Ensure drains racing each other (four goroutines, as two processes' jobs
+// would, on real connections to MariaDB and Redis when configured) while
+// scans keep being counted add every scan exactly once.
+func TestDrainScansRacing(t *testing.T) {
+	e := newScanEnv(t)
+	const scans = 600
+	stop := make(chan struct{})
+	var drainers, counter sync.WaitGroup
+	errs := make(chan error, 100)
+	for range 4 {
+		drainers.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := jobs.DrainScans(e.ctx, e.db, e.rd.Client, e.rd.Prefix, e.now); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	counter.Go(func() {
+		for i := range scans {
+			code := e.a
+			if i%3 == 0 {
+				code = e.b
+			}
+			e.count(e.rd.Client, code, e.dayOne, e.now)
+		}
+	})
+	counter.Wait()
+	close(stop)
+	drainers.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("DrainScans: %v", err)
+	}
+	e.drain() // what came after the last racing run
+	if a, b, days := e.totals(); a != scans*2/3 || b != scans/3 || days != scans {
+		t.Errorf("totals %d, %d, days %d; want %d, %d, %d", a, b, days, scans*2/3, scans/3, scans)
+	}
+	var batches int64
+	e.db.Model(&models.ScanBatch{}).Count(&batches)
+	t.Logf("%d scans added in %d batches", scans, batches)
+}
+
+// Ensure the queue of single scans that servers before scan counting
+// filled is folded in: in batches, once each even when a batch is replayed
+// after a crash, unreadable entries dropped, and left alone while another
+// process holds its lock.
+func TestDrainScansOldQueue(t *testing.T) {
+	e := newScanEnv(t)
+	key := jobs.ScanQueueKey(e.rd.Prefix)
+	queue := func(from, to int) {
+		for i := from; i < to; i++ {
+			b, _ := json.Marshal(map[string]any{"dedupe_key": fmt.Sprintf("e:o%d:1:SCAN:%s", i, e.a), "code": e.a,
+				"voter_openid": fmt.Sprintf("o%d", i), "event": "scan", "at": e.now})
+			e.rd.Client.RPush(e.ctx, key, b)
+		}
+	}
 	total := jobs.ScanBatch + 200
 	queue(0, 300)
-	rd.Client.RPush(ctx, key, "not json")
+	e.rd.Client.RPush(e.ctx, key, "not json")
 	queue(300, total)
-	n, err := jobs.DrainScans(ctx, db, rd.Client, rd.Prefix, now)
-	if err != nil || n != total {
-		t.Fatalf("DrainScans = %d, %v; want %d", n, err, total)
+	if n := e.drain(); n != total {
+		t.Fatalf("drained %d, want %d", n, total)
 	}
-	if l := rd.Client.LLen(ctx, key).Val(); l != 0 {
+	if l := e.rd.Client.LLen(e.ctx, key).Val(); l != 0 {
 		t.Errorf("%d entries left", l)
 	}
-	if c := count(); c != int64(total) {
-		t.Errorf("scan count %d, want %d", c, total)
-	}
-
-	// A crash after recording but before trimming: the entries come again.
+	// A crash after adding but before trimming: the same batch comes again.
 	queue(0, 10)
-	queue(total, total+5)
-	n, err = jobs.DrainScans(ctx, db, rd.Client, rd.Prefix, now)
-	if err != nil || n != 5 {
-		t.Fatalf("replayed DrainScans = %d, %v; want 5", n, err)
+	if n := e.drain(); n != 10 {
+		t.Fatalf("drained %d, want 10", n)
 	}
-	if c := count(); c != int64(total+5) {
-		t.Errorf("scan count %d after replay, want %d", c, total+5)
+	queue(0, 10)
+	if n := e.drain(); n != 0 {
+		t.Fatalf("replayed batch drained %d, want 0", n)
 	}
-
+	if a, _, days := e.totals(); a != int64(total+10) || days != int64(total+10) {
+		t.Errorf("totals %d, days %d; want %d", a, days, total+10)
+	}
 	// Another drainer holds the lock: nothing happens.
-	queue(total+5, total+8)
-	rd.Client.Set(ctx, key+":lock", "someone-else", time.Minute)
-	if n, err := jobs.DrainScans(ctx, db, rd.Client, rd.Prefix, now); n != 0 || err != nil {
-		t.Fatalf("locked DrainScans = %d, %v", n, err)
+	queue(total, total+3)
+	e.rd.Client.Set(e.ctx, key+":lock", "someone-else", time.Minute)
+	if n := e.drain(); n != 0 {
+		t.Fatalf("locked drain added %d", n)
 	}
-	if l := rd.Client.LLen(ctx, key).Val(); l != 3 {
+	if l := e.rd.Client.LLen(e.ctx, key).Val(); l != 3 {
 		t.Errorf("queue has %d entries, want 3", l)
 	}
-	rd.Client.Del(ctx, key+":lock")
-	if n, err := jobs.DrainScans(ctx, db, rd.Client, rd.Prefix, now); n != 3 || err != nil {
-		t.Fatalf("DrainScans = %d, %v; want 3", n, err)
+	e.rd.Client.Del(e.ctx, key+":lock")
+	if n := e.drain(); n != 3 {
+		t.Fatalf("drained %d, want 3", n)
 	}
-	if rd.Client.Exists(ctx, key+":lock").Val() != 0 {
+	if e.rd.Client.Exists(e.ctx, key+":lock").Val() != 0 {
 		t.Error("lock left behind")
-	}
-	if n, err := jobs.DrainScans(ctx, db, nil, rd.Prefix, now); n != 0 || err != nil {
-		t.Errorf("without Redis = %d, %v", n, err)
 	}
 }

@@ -64,7 +64,7 @@ const auditVoterErase = "voter.erase"
 //   - uploads no opinion took are deleted (their paths are returned);
 //   - subscribe consents, notifications to the voter's openids (never those
 //     of a staff member's openid) and the voter rows are deleted; scans
-//     keep their code and time without the openid;
+//     are counts per code and day that hold no openid;
 //   - one audit row records the erasure, with counts and no personal data.
 //
 // The same person's other voter rows (the same unionid) are erased with it.
@@ -94,7 +94,7 @@ func EraseVoter(ctx context.Context, db *gorm.DB, voterID uint64, now time.Time,
 		if er.Opinions, er.Files, err = unlinkVoters(tx, ids, now); err != nil {
 			return err
 		}
-		if err := forgetOpenIDs(tx, append(append([]string{}, er.MPOpenIDs...), er.OAOpenIDs...), er.OAOpenIDs); err != nil {
+		if err := forgetOpenIDs(tx, append(append([]string{}, er.MPOpenIDs...), er.OAOpenIDs...)); err != nil {
 			return err
 		}
 		if err := tx.Where("id IN ?", ids).Delete(&Voter{}).Error; err != nil {
@@ -219,8 +219,9 @@ func unlinkVoters(tx *gorm.DB, ids []uint64, now time.Time) (int, []string, erro
 
 // forgetOpenIDs deletes the consents of and notifications to the openids
 // (a staff member's openid keeps its notifications: the same WeChat user
-// may be staff too), and takes the official-account openids off the scans.
-func forgetOpenIDs(tx *gorm.DB, all, oa []string) error {
+// may be staff too). Scans are counts without openids (scan_days), so
+// nothing of them is erased.
+func forgetOpenIDs(tx *gorm.DB, all []string) error {
 	if len(all) == 0 {
 		return nil
 	}
@@ -232,14 +233,5 @@ func forgetOpenIDs(tx *gorm.DB, all, oa []string) error {
 		Delete(&Notification{}).Error; err != nil {
 		return translate(err)
 	}
-	if len(oa) == 0 {
-		return nil
-	}
-	// The dedupe key holds the openid too; "erased:<id>" keeps it unique.
-	key := gorm.Expr("'erased:' || id")
-	if DialectOf(tx) == MySQL {
-		key = gorm.Expr("CONCAT('erased:', id)")
-	}
-	return translate(tx.Model(&ScanEvent{}).Where("voter_openid IN ?", oa).
-		Updates(map[string]any{"voter_openid": "", "dedupe_key": key}).Error)
+	return nil
 }

@@ -748,7 +748,7 @@ func (f *figureRun) fetchBoards() error {
 		return q.Order("codes.kind, codes.target_id, codes.code")
 	}
 	err := base().Where("codes.created_at < ? AND (deputies.status IS NULL OR deputies.status = ?)", cutoff, DeputyActive).
-		Where("NOT EXISTS (SELECT 1 FROM scan_events WHERE scan_events.code = codes.code AND scan_events.at >= ?)", cutoff).
+		Where("NOT EXISTS (SELECT 1 FROM scan_days WHERE scan_days.code = codes.code AND scan_days.last_at >= ?)", cutoff).
 		Scan(&f.silent).Error
 	if err != nil {
 		return translate(err)
@@ -756,7 +756,7 @@ func (f *figureRun) fetchBoards() error {
 	if err := base().Where("deputies.status = ?", DeputyRetired).Scan(&f.retired).Error; err != nil {
 		return translate(err)
 	}
-	// The last scan of the silent codes: (code, at) is indexed.
+	// The last scan of the silent codes: scan_days is keyed by (code, day).
 	f.lastScan = map[string]time.Time{}
 	if len(f.silent) > 0 {
 		codes := make([]string, len(f.silent))
@@ -768,7 +768,7 @@ func (f *figureRun) fetchBoards() error {
 			At   aggTime
 		}
 		for chunk := range slices.Chunk(codes, 500) {
-			if err := f.db.Model(&ScanEvent{}).Select("code, MAX(at) AS at").Where("code IN ?", chunk).
+			if err := f.db.Model(&ScanDay{}).Select("code, MAX(last_at) AS at").Where("code IN ?", chunk).
 				Group("code").Scan(&ls).Error; err != nil {
 				return translate(err)
 			}

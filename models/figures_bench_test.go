@@ -120,12 +120,15 @@ func countyYear(b *testing.B, db *gorm.DB) {
 	if err := db.Model(&models.Code{}).Pluck("code", &codes).Error; err != nil {
 		b.Fatal(err)
 	}
-	var scans []models.ScanEvent
-	for i := range 30000 {
-		scans = append(scans, models.ScanEvent{DedupeKey: fmt.Sprintf("gen%d", i), Code: codes[r.IntN(len(codes)/2)],
-			VoterOpenID: "o", Event: "SCAN", At: y0.Add(time.Duration(r.Int64N(int64(300 * 24 * time.Hour)))).UTC()})
+	// 30,000 scans, as the drain adds them: a count per code and day.
+	var scans []models.ScanCount
+	for range 30000 {
+		at := y0.Add(time.Duration(r.Int64N(int64(300 * 24 * time.Hour)))).UTC()
+		scans = append(scans, models.ScanCount{Code: codes[r.IntN(len(codes)/2)], Day: models.ScanDayOf(at), Count: 1, LastAt: at})
 	}
-	ins(&scans)
+	if _, err := models.AddScanCounts(context.Background(), db, "", scans, y0); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // BenchmarkComputeFigures counts a county-year's figures as the county

@@ -164,12 +164,14 @@ func newFigEnv(t *testing.T) *figEnv {
 	e.oldCode, e.retiredCode, e.eastStationCode = codeOf(models.CodeDeputy, deps[0].ID), codeOf(models.CodeDeputy, deps[1].ID),
 		codeOf(models.CodeStation, e.east.ID)
 	must(t, e.db.Model(&models.Deputy{}).Where("id = ?", deps[1].ID).Update("status", models.DeputyRetired).Error)
-	scans := []models.ScanEvent{
-		{DedupeKey: "k1", Code: e.oldCode, VoterOpenID: "o1", Event: "SCAN", At: lt(5, 1, 10, 0)},
-		{DedupeKey: "k2", Code: e.oldCode, VoterOpenID: "o1", Event: "SCAN", At: lt(4, 1, 10, 0)},
-		{DedupeKey: "k3", Code: e.eastStationCode, VoterOpenID: "o2", Event: "SCAN", At: lt(10, 1, 10, 0)},
+	var scans []models.ScanCount
+	for _, s := range []struct {
+		code string
+		at   time.Time
+	}{{e.oldCode, lt(5, 1, 10, 0)}, {e.oldCode, lt(4, 1, 10, 0)}, {e.eastStationCode, lt(10, 1, 10, 0)}} {
+		scans = append(scans, models.ScanCount{Code: s.code, Day: models.ScanDayOf(s.at), Count: 1, LastAt: s.at})
 	}
-	if _, err := models.RecordScans(e.ctx, e.db, scans); err != nil {
+	if _, err := models.AddScanCounts(e.ctx, e.db, "", scans, lt(10, 1, 10, 0)); err != nil {
 		t.Fatal(err)
 	}
 	must(t, e.db.Create(&models.Code{Code: "NEWB2345", Kind: models.CodeBoard, TargetKind: models.CodeDeputy,

@@ -182,8 +182,10 @@ func codeRows(db *gorm.DB, codes []Code, now time.Time) ([]CodeRow, error) {
 			Code string
 			N    int64
 		}
-		if err := db.Model(&ScanEvent{}).Select("code, COUNT(*) AS n").
-			Where("code IN ? AND at >= ?", all, now.UTC().Add(-CodeScanWindow)).Group("code").Scan(&rows).Error; err != nil {
+		// Counted by whole days: the window starts at the start of its
+		// first day.
+		if err := db.Model(&ScanDay{}).Select("code, SUM(count) AS n").
+			Where("code IN ? AND day >= ?", all, ScanDayOf(now.Add(-CodeScanWindow))).Group("code").Scan(&rows).Error; err != nil {
 			return nil, translate(err)
 		}
 		for _, r := range rows {

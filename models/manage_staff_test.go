@@ -258,10 +258,10 @@ func TestManagedCodes(t *testing.T) {
 	if _, err := models.CreateManagedCode(e.ctx, e.db, e.admin, models.CodeBoard, dep.ID, "", mgT); !errors.Is(err, models.ErrInvalid) {
 		t.Errorf("a board without a place: %v", err)
 	}
-	if n, err := models.RecordScans(e.ctx, e.db, []models.ScanEvent{
-		{DedupeKey: "k1", Code: board.Code, VoterOpenID: "oV1", Event: "scan", At: mgT.Add(-24 * time.Hour)},
-		{DedupeKey: "k2", Code: board.Code, VoterOpenID: "oV2", Event: "scan", At: mgT.Add(-100 * 24 * time.Hour)},
-	}); err != nil || n != 2 {
+	if n, err := models.AddScanCounts(e.ctx, e.db, "", []models.ScanCount{
+		{Code: board.Code, Day: models.ScanDayOf(mgT.Add(-24 * time.Hour)), Count: 1, LastAt: mgT.Add(-24 * time.Hour)},
+		{Code: board.Code, Day: models.ScanDayOf(mgT.Add(-100 * 24 * time.Hour)), Count: 1, LastAt: mgT.Add(-100 * 24 * time.Hour)},
+	}, mgT); err != nil || n != 2 {
 		t.Fatalf("scans: %d %v", n, err)
 	}
 	list, err := models.ListManagedCodes(e.ctx, e.db, e.town, models.CodeFilter{Q: "东门菜场"}, mgT)

@@ -2,8 +2,9 @@ package models
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -11,167 +12,133 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// ScanEvent is one counted scan of a code through the official account
-// (a subscribe or SCAN push). Rows are written by RecordScans from the queue
-// the push endpoint fills; the unique DedupeKey makes a replayed batch
-// harmless.
-type ScanEvent struct {
-	ID uint64 `gorm:"primaryKey" json:"id"`
-	// DedupeKey identifies the push (openid, CreateTime, event, key).
-	DedupeKey string `gorm:"size:191;not null;uniqueIndex" json:"dedupe_key"`
+// Scans are counted, not stored one by one (docs/ARCHITECTURE.md#scan-counts):
+// what the pages need of them is, per code, the scans of a window of days
+// and the last scan time. The push endpoint counts a scan in a Redis hash
+// (jobs.DrainScans moves the hash into scan_days in batches); a scan that
+// cannot go to Redis is added here at once.
+
+// ScanDay is the scans of one code on one day (China time, UTC+8: the
+// counties are all on it, so a day does not depend on a setting).
+type ScanDay struct {
 	// Code is the scanned code: for a board, the board's own code.
-	Code        string `gorm:"size:8;not null;index:idx_scan_code_at,priority:1" json:"code"`
-	VoterOpenID string `gorm:"column:voter_openid;size:64;not null" json:"voter_openid"`
-	Event       string `gorm:"size:16;not null" json:"event"`
-	// At is when the push was handled. Rows are written in bulk under load,
-	// so the table has no index it does not need: the unique key and
-	// (code, at) for per-code statistics.
-	At time.Time `gorm:"not null;index:idx_scan_code_at,priority:2" json:"at"`
+	Code string `gorm:"primaryKey;size:8" json:"code"`
+	// Day is the local date, "2006-01-02".
+	Day   string `gorm:"primaryKey;size:10" json:"day"`
+	Count int64  `gorm:"not null;default:0" json:"count"`
+	// LastAt is the last scan of the day, to the second (UTC); the silent
+	// boards' query filters on it.
+	LastAt time.Time `gorm:"not null;index" json:"last_at"`
 }
 
-func (e ScanEvent) valid() bool {
-	return e.DedupeKey != "" && len(e.DedupeKey) <= 191 && len(e.VoterOpenID) <= 64 &&
-		len(e.Event) <= 16 && !e.At.IsZero()
+// ScanBatch remembers a batch of counts that was added, so the same batch
+// added again (a drain that crashed before removing its hash from Redis, two
+// drains racing over one hash, a WeChat retry of a push counted without
+// Redis) adds nothing. Rows older than ScanBatchKeep are pruned.
+type ScanBatch struct {
+	Key string    `gorm:"column:batch_key;primaryKey;size:191" json:"key"`
+	At  time.Time `gorm:"not null;index" json:"at"`
 }
 
-// RecordScans stores scan events and adds the newly stored ones to their
-// codes' scan counters, in one transaction. An event whose DedupeKey is
-// already stored is skipped and not counted again, so a batch that was
-// recorded but not yet removed from its queue can be replayed safely.
-// Malformed events (bad code, over-long fields, no time) are skipped. It
-// returns how many events were new.
-//
-// A batch is normally two statements: insert it in one multi-row INSERT
-// that skips stored keys, and bump the counters. If the insert skipped any
-// row (a replayed batch), the transaction is redone reading the stored keys
-// first; if a row is stored in between (a concurrent writer), it is redone
-// row by row, where each insert reports whether it stored anything.
-func RecordScans(ctx context.Context, db *gorm.DB, events []ScanEvent) (int, error) {
-	batch := cleanScans(events)
-	if len(batch) == 0 {
-		return 0, nil
-	}
-	db = db.WithContext(ctx)
-	n, err := recordScans(db, batch, scanOptimistic)
-	if errors.Is(err, errScanRace) {
-		n, err = recordScans(db, batch, scanLookup)
-	}
-	if errors.Is(err, errScanRace) {
-		n, err = recordScans(db, batch, scanRowByRow)
-	}
-	if err != nil {
-		return 0, translate(err)
-	}
-	return n, nil
+// ScanBatchKeep is how long a batch's key is remembered: far longer than
+// any drain or push retry takes.
+const ScanBatchKeep = 24 * time.Hour
+
+// ScanCount is a number of scans of one code on one day, as a batch carries
+// them.
+type ScanCount struct {
+	Code   string
+	Day    string
+	Count  int64
+	LastAt time.Time
 }
 
-var errScanRace = errors.New("scan rows stored concurrently")
+// ScanDayOf is the day a scan at t is counted on.
+func ScanDayOf(t time.Time) string { return t.In(chinaTime).Format(DateLayout) }
 
-// How recordScans finds the new events of a batch.
-type scanMode int
-
-const (
-	// scanOptimistic inserts the whole batch and keeps it only if every
-	// row was new: the usual case, one statement fewer than scanLookup.
-	scanOptimistic scanMode = iota
-	// scanLookup first reads which keys are stored (a replayed batch).
-	scanLookup
-	// scanRowByRow inserts one row at a time, each reporting whether it
-	// stored anything (a concurrent writer).
-	scanRowByRow
-)
-
-// cleanScans drops malformed events and repeats within the batch.
-func cleanScans(events []ScanEvent) []ScanEvent {
-	out := make([]ScanEvent, 0, len(events))
-	seen := make(map[string]bool, len(events))
-	for _, e := range events {
-		code, ok := NormalizeCode(e.Code)
-		if !ok || !e.valid() || seen[e.DedupeKey] {
-			// Skipped rather than failing the batch: a bad entry must not
-			// block the queue behind it.
+// AddScanCounts adds a batch of counts to scan_days and to the codes' total
+// scan counters, in one transaction, and returns how many scans it added.
+// A non-empty key makes the batch count once: if a batch with that key was
+// added already, it adds nothing and returns 0. Malformed entries (a bad
+// code or day, a count below 1, no time) are skipped, so a bad entry does
+// not block the ones behind it.
+func AddScanCounts(ctx context.Context, db *gorm.DB, key string, counts []ScanCount, now time.Time) (int64, error) {
+	if len(key) > 191 {
+		return 0, Invalid("key", "批次标识过长")
+	}
+	merged := map[[2]string]ScanCount{}
+	for _, c := range counts {
+		code, ok := NormalizeCode(c.Code)
+		if !ok || c.Count < 1 || c.LastAt.IsZero() {
 			continue
 		}
-		seen[e.DedupeKey] = true
-		e.ID, e.Code, e.At = 0, code, e.At.UTC()
-		out = append(out, e)
-	}
-	return out
-}
-
-func recordScans(db *gorm.DB, batch []ScanEvent, mode scanMode) (int, error) {
-	inserted := 0
-	err := db.Transaction(func(tx *gorm.DB) error {
-		// A duplicate must not count as inserted. On MariaDB gorm adds
-		// RETURNING, with which ON DUPLICATE KEY UPDATE id=id returns the
-		// existing row, so MySQL uses INSERT IGNORE (the fields were
-		// validated, so it ignores nothing else).
-		ins := tx.Clauses(clause.OnConflict{DoNothing: true})
-		if DialectOf(tx) == MySQL {
-			ins = tx.Clauses(clause.Insert{Modifier: "IGNORE"})
+		if _, err := time.Parse(DateLayout, c.Day); err != nil {
+			continue
 		}
-		var fresh []ScanEvent
-		switch mode {
-		case scanOptimistic:
-			// A copy: gorm writes the new IDs into it, and a rolled-back
-			// attempt must leave the batch as it was.
-			fresh = slices.Clone(batch)
-			res := ins.Create(&fresh)
+		c.Code, c.LastAt = code, c.LastAt.UTC().Truncate(time.Second)
+		k := [2]string{c.Code, c.Day}
+		if m, ok := merged[k]; ok {
+			c.Count += m.Count
+			if m.LastAt.After(c.LastAt) {
+				c.LastAt = m.LastAt
+			}
+		}
+		merged[k] = c
+	}
+	if len(merged) == 0 {
+		return 0, nil
+	}
+	// A stable order keeps two concurrent batches from locking rows in
+	// opposite orders.
+	rows := make([]ScanCount, 0, len(merged))
+	for _, c := range merged {
+		rows = append(rows, c)
+	}
+	slices.SortFunc(rows, func(a, b ScanCount) int {
+		return strings.Compare(a.Code+a.Day, b.Code+b.Day)
+	})
+	var added int64
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		mysql := DialectOf(tx) == MySQL
+		if key != "" {
+			ins := tx.Clauses(clause.OnConflict{DoNothing: true})
+			if mysql {
+				ins = tx.Clauses(clause.Insert{Modifier: "IGNORE"})
+			}
+			res := ins.Create(&ScanBatch{Key: key, At: now.UTC()})
 			if res.Error != nil {
 				return res.Error
 			}
-			if res.RowsAffected != int64(len(fresh)) {
-				return errScanRace // some were stored before: roll back
+			if res.RowsAffected == 0 {
+				return nil // added before
 			}
-		case scanRowByRow:
-			for _, e := range batch {
-				res := ins.Create(&e)
-				if res.Error != nil {
-					return res.Error
-				}
-				if res.RowsAffected > 0 {
-					fresh = append(fresh, e)
-				}
-			}
-		default:
-			keys := make([]string, len(batch))
-			for i, e := range batch {
-				keys[i] = e.DedupeKey
-			}
-			var stored []string
-			if err := tx.Model(&ScanEvent{}).Where("dedupe_key IN ?", keys).Pluck("dedupe_key", &stored).Error; err != nil {
+			if err := tx.Where("at < ?", now.UTC().Add(-ScanBatchKeep)).Delete(&ScanBatch{}).Error; err != nil {
 				return err
 			}
-			old := make(map[string]bool, len(stored))
-			for _, k := range stored {
-				old[k] = true
-			}
-			for _, e := range batch {
-				if !old[e.DedupeKey] {
-					fresh = append(fresh, e)
-				}
-			}
-			if len(fresh) == 0 {
-				return nil
-			}
-			res := ins.Create(&fresh)
-			if res.Error != nil {
-				return res.Error
-			}
-			if res.RowsAffected != int64(len(fresh)) {
-				return errScanRace
-			}
 		}
-		inserted = len(fresh)
+		upsert := "INSERT INTO scan_days (code, day, count, last_at) VALUES %s " +
+			"ON CONFLICT (code, day) DO UPDATE SET count = scan_days.count + excluded.count, " +
+			"last_at = MAX(scan_days.last_at, excluded.last_at)"
+		if mysql {
+			upsert = "INSERT INTO scan_days (code, day, count, last_at) VALUES %s " +
+				"ON DUPLICATE KEY UPDATE count = count + VALUES(count), last_at = GREATEST(last_at, VALUES(last_at))"
+		}
 		perCode := map[string]int64{}
-		for _, e := range fresh {
-			perCode[e.Code]++
-		}
-		// A stable order keeps two concurrent batches from locking code rows
-		// in opposite orders.
-		codes := make([]string, 0, len(perCode))
-		for c := range perCode {
-			codes = append(codes, c)
+		var codes []string
+		for chunk := range slices.Chunk(rows, 200) {
+			args := make([]any, 0, 4*len(chunk))
+			for _, c := range chunk {
+				args = append(args, c.Code, c.Day, c.Count, c.LastAt)
+				if perCode[c.Code] == 0 {
+					codes = append(codes, c.Code)
+				}
+				perCode[c.Code] += c.Count
+				added += c.Count
+			}
+			values := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", len(chunk)), ", ")
+			if err := tx.Exec(fmt.Sprintf(upsert, values), args...).Error; err != nil {
+				return err
+			}
 		}
 		slices.Sort(codes)
 		for _, code := range codes {
@@ -182,7 +149,10 @@ func recordScans(db *gorm.DB, batch []ScanEvent, mode scanMode) (int, error) {
 		}
 		return nil
 	})
-	return inserted, err
+	if err != nil {
+		return 0, translate(err)
+	}
+	return added, nil
 }
 
 // SetVoterFollowing creates or updates the voter with this official-account
@@ -271,4 +241,45 @@ func shiftWeekend(d time.Time) time.Time {
 		return d.AddDate(0, 0, 1)
 	}
 	return d
+}
+
+// The Redis hash the push endpoint counts scans in (the handlers write it,
+// jobs.DrainScans reads it; models itself does not talk to Redis): for each
+// code and day, the field "n|CODE|DAY" holds the count (HINCRBY) and
+// "t|CODE|DAY" the last scan's Unix time. Other fields (the drain's own
+// mark) are ignored.
+
+// ScanHashKey is the hash's key under the deployment's Redis prefix.
+func ScanHashKey(prefix string) string { return prefix + "wx:scans:days" }
+
+// ScanField is the part of the hash's fields that names a code and day.
+func ScanField(code, day string) string { return code + "|" + day }
+
+// ScanCountsOf reads the hash (as HGETALL returns it) into counts.
+// Malformed fields are skipped.
+func ScanCountsOf(h map[string]string) []ScanCount {
+	out := make([]ScanCount, 0, len(h)/2)
+	for f, v := range h {
+		rest, ok := strings.CutPrefix(f, "n|")
+		if !ok {
+			continue
+		}
+		code, day, ok := strings.Cut(rest, "|")
+		n, err := strconv.ParseInt(v, 10, 64)
+		if !ok || err != nil {
+			continue
+		}
+		t, err := strconv.ParseInt(h["t|"+rest], 10, 64)
+		if err != nil || t <= 0 {
+			// The time is written with the count; without it the day's
+			// noon stands in rather than losing the count.
+			d, err := time.ParseInLocation(DateLayout, day, chinaTime)
+			if err != nil {
+				continue
+			}
+			t = d.Add(12 * time.Hour).Unix()
+		}
+		out = append(out, ScanCount{Code: code, Day: day, Count: n, LastAt: time.Unix(t, 0).UTC()})
+	}
+	return out
 }

@@ -117,8 +117,6 @@ func schemaModels() []any {
 		// Old step 3: reception days and bookings.
 		&Holiday{}, &ReceptionRule{}, &ReceptionDay{}, &Slot{}, &RosterEntry{},
 		&Booking{}, &WalkIn{}, &ReceptionRecord{},
-		// Old step 4: scans.
-		&ScanEvent{},
 		// Old step 5: opinions.
 		&Opinion{}, &OpinionCounter{}, &OpinionPhoto{}, &OpinionNote{},
 		&OpinionTimelineEntry{}, &OpinionDepartment{}, &OpinionRating{}, &StationContact{},
@@ -138,5 +136,7 @@ func schemaModels() []any {
 		&Broadcast{}, &BroadcastRecipient{},
 		// Step 12: public results (voters.community_id is on Voter).
 		&OpinionPublication{},
+		// Step 15: scan counts per day.
+		&ScanDay{}, &ScanBatch{},
 	}
 }

@@ -128,13 +128,10 @@ func (o *oaServer) onScan(ctx context.Context, m *oaMsg, raw, prefix string, fx 
 	return o.cardReply(m, code, card, prefix, fx), nil
 }
 
-// cardReply answers a scan with a shown card: the scan is queued to be
+// cardReply answers a scan with a shown card: the scan is to be
 // counted and remembered as the voter's last code.
 func (o *oaServer) cardReply(m *oaMsg, code string, card oaCard, prefix string, fx *oaEffects) oaReply {
-	fx.scans = append(fx.scans, models.ScanEvent{
-		DedupeKey: dedupeID(m), Code: code, VoterOpenID: m.FromUserName,
-		Event: strings.ToLower(m.Event), At: o.h.Now().UTC(),
-	})
+	fx.scans = append(fx.scans, oaScan{code: code, at: o.h.Now()})
 	// The opinion chat of a later issue routes by the last scanned code.
 	fx.sets = append(fx.sets, oaSet{o.rkey("lastcode", m.FromUserName), code})
 	if prefix == "" && card.full != "" {

@@ -61,10 +61,9 @@ func TestBotDeputyCard(t *testing.T) {
 		if n := e.scanCount(e.f.activeCode); n != 1 {
 			t.Errorf("scan count %d", n)
 		}
-		var ev models.ScanEvent
-		must(t, e.db.First(&ev).Error)
-		if ev.Code != e.f.activeCode || ev.VoterOpenID != "oVoterCard01" || ev.Event != "scan" || !ev.At.Equal(oaNow) {
-			t.Errorf("scan event %+v", ev)
+		d := e.scanDay(t, e.f.activeCode)
+		if d.Day != models.ScanDayOf(oaNow) || d.Count != 1 || !d.LastAt.Equal(oaNow.Truncate(time.Second)) {
+			t.Errorf("scan day %+v", d)
 		}
 		if got := e.lastCode("oVoterCard01"); got != e.f.activeCode {
 			t.Errorf("last code %q", got)
@@ -98,10 +97,8 @@ func TestBotStationCardOnSubscribe(t *testing.T) {
 		if n := e.scanCount(code); n != 1 {
 			t.Errorf("station scan count %d", n)
 		}
-		var ev models.ScanEvent
-		must(t, e.db.First(&ev).Error)
-		if ev.Event != "subscribe" {
-			t.Errorf("event %q", ev.Event)
+		if d := e.scanDay(t, code); d.Count != 1 {
+			t.Errorf("scan day %+v", d)
 		}
 	})
 }

@@ -58,14 +58,21 @@ type oaReply struct {
 func textReply(s string) oaReply { return oaReply{Type: oaReplyText, Content: s} }
 
 // oaEffects collects the side effects of a push that go to Redis with the
-// stored reply: queued scans and the remembered code and location.
+// stored reply: counted scans and the remembered code and location.
 type oaEffects struct {
-	scans []models.ScanEvent
+	scans []oaScan
 	sets  []oaSet
 }
 
 type oaSet struct {
 	key, value string
+}
+
+// oaScan is a scan to count: a code and when (models.ScanDayOf gives its
+// day).
+type oaScan struct {
+	code string
+	at   time.Time
 }
 
 // oaClaim is the outcome of claim.
@@ -84,8 +91,7 @@ func (o *oaServer) rkey(parts ...string) string {
 
 // dedupeID is the push's identity without our Redis prefix: messages by
 // openid and MsgId, events (and the rare message without a MsgId) by openid,
-// CreateTime, Event and EventKey, as WeChat advises. It is also the scan
-// row's DedupeKey, so it is kept short.
+// CreateTime, Event and EventKey, as WeChat advises. It is kept short.
 func dedupeID(m *oaMsg) string {
 	var id string
 	if m.MsgType != "event" && m.MsgID != "" {
@@ -164,46 +170,79 @@ func (o *oaServer) release(ctx context.Context, key string, cl oaClaim) {
 }
 
 // commit stores the reply and the Redis side effects in one round trip.
-// Scans that cannot be queued are recorded in the database at once, which
-// is slower but loses nothing (and counts nothing twice).
-func (o *oaServer) commit(ctx context.Context, log *slog.Logger, key string, cl oaClaim, fx *oaEffects, r oaReply) {
+// Scans that cannot be counted in Redis are added in the database at once
+// under the push's identity, which is slower but loses nothing (and counts
+// nothing twice).
+func (o *oaServer) commit(ctx context.Context, log *slog.Logger, key string, cl oaClaim, fx *oaEffects, r oaReply, m *oaMsg) {
 	rdb := o.h.Redis
 	if rdb == nil || cl.noRedis {
-		o.recordInline(ctx, log, fx.scans)
+		o.recordInline(ctx, log, m, fx.scans)
 		return
 	}
 	stored, _ := json.Marshal(r)
 	pipe := rdb.Pipeline()
-	push := o.queueEffects(ctx, pipe, fx)
-	pipe.Set(ctx, key, stored, oaDedupeTTL)
-	if _, err := pipe.Exec(ctx); err != nil {
-		log.WarnContext(ctx, "WeChat push: storing the reply or side effects failed", "err", err)
-	}
-	if push != nil && push.Err() != nil {
-		o.recordInline(ctx, log, fx.scans)
-	}
-}
-
-// queueEffects adds the Redis side effects to pipe; the returned RPUSH (nil
-// without scans) tells whether the scans were queued.
-func (o *oaServer) queueEffects(ctx context.Context, pipe redis.Pipeliner, fx *oaEffects) *redis.IntCmd {
-	var push *redis.IntCmd
-	if len(fx.scans) > 0 {
-		push = pipe.RPush(ctx, o.rkey("scans"), scanValues(fx.scans)...)
+	counts := make([]*redis.Cmd, len(fx.scans))
+	for i, s := range fx.scans {
+		counts[i] = scanCountScript.EvalSha(ctx, pipe, []string{o.scanHash()}, scanArgs(s)...)
 	}
 	for _, s := range fx.sets {
 		pipe.Set(ctx, s.key, s.value, oaLastTTL)
 	}
-	return push
+	pipe.Set(ctx, key, stored, oaDedupeTTL)
+	if _, err := pipe.Exec(ctx); err != nil && !redis.HasErrorPrefix(err, "NOSCRIPT") {
+		log.WarnContext(ctx, "WeChat push: storing the reply or side effects failed", "err", err)
+	}
+	var failed []oaScan
+	for i, c := range counts {
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			// NOSCRIPT after a Redis restart: Run loads the script. The
+			// script failed as a whole, so it counted nothing.
+			err = scanCountScript.Run(ctx, rdb, []string{o.scanHash()}, scanArgs(fx.scans[i])...).Err()
+			if err != nil && !errors.Is(err, redis.Nil) {
+				failed = append(failed, fx.scans[i])
+			}
+		}
+	}
+	o.recordInline(ctx, log, m, failed)
+}
+
+// The scripts that count a scan in the hash of models.ScanHashKey: the
+// count goes up by one and the last time moves forward (KEYS[h] is the
+// hash, ARGV[f] the code and day, ARGV[t] the Unix time).
+func scanCountLua(h, f, t string) string {
+	return `redis.call("hincrby", KEYS[` + h + `], "n|" .. ARGV[` + f + `], 1)
+local t = redis.call("hget", KEYS[` + h + `], "t|" .. ARGV[` + f + `])
+if not t or tonumber(t) < tonumber(ARGV[` + t + `]) then redis.call("hset", KEYS[` + h + `], "t|" .. ARGV[` + f + `], ARGV[` + t + `]) end
+`
+}
+
+var (
+	// scanCountScript counts a scan (KEYS[1] hash; ARGV code|day, time).
+	scanCountScript = redis.NewScript(scanCountLua("1", "1", "2") + "return 1")
+	// fastScanScript stores a reply unless one is stored (SET NX), counts
+	// the scan only if it stored it, and otherwise returns the stored
+	// reply: a retried push is answered the same and counted once
+	// (KEYS[1] the push's key, KEYS[2] the hash; ARGV reply, TTL in ms,
+	// code|day, time). It works on every Redis, unlike SET NX GET (7.0).
+	fastScanScript = redis.NewScript(`if redis.call("set", KEYS[1], ARGV[1], "NX", "PX", ARGV[2]) then
+` + scanCountLua("2", "3", "4") + `return false
+end
+return redis.call("get", KEYS[1])`)
+)
+
+func (o *oaServer) scanHash() string { return models.ScanHashKey(o.h.RedisPrefix) }
+
+func scanArgs(s oaScan) []any {
+	return []any{models.ScanField(s.code, models.ScanDayOf(s.at)), s.at.Unix()}
 }
 
 // fastScan answers a SCAN of a code whose card is cached in one Redis round
 // trip, the hot path of a crowd in front of a board. The reply needs
-// nothing but the card, and the scan's side effects may be repeated safely
-// (the queue's consumer skips a push it already stored, and the last code
-// is overwritten with the same value), so they go out in one pipeline with
-// a SET NX of the reply instead of after a claim; the batcher sends the
-// pipelines of concurrent scans together. A delivery that loses the SET NX
+// nothing but the card, so it is stored with a SET NX instead of after a
+// claim, in one script that also counts the scan if (and only if) the SET
+// stored it; the last code may be set again safely (the same value). They
+// go out in one pipeline, and the batcher sends the pipelines of
+// concurrent scans together. A delivery that loses the SET NX
 // answers with the reply stored before it. ok is false when the push is not
 // such a scan; redisDown when Redis failed and nothing was stored.
 func (o *oaServer) fastScan(ctx context.Context, log *slog.Logger, key string, m *oaMsg) (r oaReply, ok, redisDown bool) {
@@ -231,56 +270,46 @@ func (o *oaServer) fastScan(ctx context.Context, log *slog.Logger, key string, m
 	// the work outlives a client that hung up: its result is what a retry
 	// gets.
 	rctx := context.WithoutCancel(ctx)
-	setGet := !o.noSetNXGet.Load()
-	var set *redis.StatusCmd // SET NX GET: redis.Nil when ours was stored
-	var won *redis.BoolCmd   // SETNX and GET, before Redis 7.0
-	var prev *redis.StringCmd
+	var set *redis.Cmd // redis.Nil when ours was stored (and counted)
 	var blobSet *redis.StatusCmd
-	push, err := o.batch.DoAppend(rctx, o.rkey("scans"), scanValues(fx.scans), func(bctx context.Context, pipe redis.Pipeliner) {
-		if blob {
-			blobSet = pipe.Set(bctx, o.rkey("card", card.sum), card.full, oaCardBlobTTL)
+	scan := fx.scans[0]
+	send := func() error {
+		return o.batch.Do(rctx, func(bctx context.Context, pipe redis.Pipeliner) {
+			if blob {
+				blobSet = pipe.Set(bctx, o.rkey("card", card.sum), card.full, oaCardBlobTTL)
+			}
+			set = fastScanScript.EvalSha(bctx, pipe, []string{key, o.scanHash()},
+				append([]any{stored, oaDedupeTTL.Milliseconds()}, scanArgs(scan)...)...)
+			for _, s := range fx.sets {
+				pipe.Set(bctx, s.key, s.value, oaLastTTL)
+			}
+		})
+	}
+	err := send()
+	if err == nil && redis.HasErrorPrefix(set.Err(), "NOSCRIPT") {
+		// The first scan since this Redis started: the script failed as a
+		// whole and did nothing, and the other commands may run again.
+		// Load it and send once more.
+		if err = fastScanScript.Load(rctx, o.h.Redis).Err(); err == nil {
+			err = send()
 		}
-		if setGet {
-			set = pipe.SetArgs(bctx, key, stored, redis.SetArgs{Mode: "NX", TTL: oaDedupeTTL, Get: true})
-		} else {
-			won = pipe.SetNX(bctx, key, stored, oaDedupeTTL)
-			prev = pipe.Get(bctx, key)
-		}
-		for _, s := range fx.sets {
-			pipe.Set(bctx, s.key, s.value, oaLastTTL)
-		}
-	})
+	}
 	var stolen bool // false: ours is the stored reply
 	var v string    // the earlier delivery's, when stolen
-	switch {
-	case err != nil:
-	case setGet:
-		v, err = set.Result()
+	if err == nil {
+		v, err = set.Text()
 		stolen = err == nil
 		if errors.Is(err, redis.Nil) {
 			err = nil
-		} else if err != nil && strings.Contains(err.Error(), "syntax error") {
-			// Redis before 7.0 takes no NX with GET: from now on use SETNX
-			// and GET. This push goes the slow way.
-			o.noSetNXGet.Store(true)
-			log.WarnContext(ctx, "Redis is older than 7.0: the push dedupe uses SETNX and GET")
 		}
-	default:
-		err = won.Err()
-		stolen, v = !won.Val(), prev.Val()
 	}
 	if blob && (err != nil || blobSet.Err() != nil) {
 		o.cardBlobFailed(card.sum)
 	}
 	if err != nil {
-		// The slow path records the scan idempotently.
+		// Nothing was stored or counted: the slow path does both.
 		log.WarnContext(ctx, "WeChat push dedupe unavailable; handling without it", "err", err)
 		return oaReply{}, false, true
-	}
-	if push != nil && push.Err() != nil {
-		cctx, cancel := context.WithTimeout(rctx, oaCommitBudget)
-		o.recordInline(cctx, log, fx.scans)
-		cancel()
 	}
 	if !stolen {
 		return r, true, false
@@ -386,24 +415,19 @@ func (o *oaServer) storedReply(ctx context.Context, v string) (oaReply, bool) {
 	return oaReply{}, false
 }
 
-// scanValues encodes scans for the queue the drain-scans job reads.
-func scanValues(scans []models.ScanEvent) []any {
-	if len(scans) == 0 {
-		return nil
-	}
-	vals := make([]any, len(scans))
-	for i, s := range scans {
-		b, _ := json.Marshal(s)
-		vals[i] = b
-	}
-	return vals
-}
-
-func (o *oaServer) recordInline(ctx context.Context, log *slog.Logger, scans []models.ScanEvent) {
+// recordInline adds scans that Redis did not count to the database, under
+// a key made from the push's identity (hashed: it holds the openid), so a
+// retried push adds nothing.
+func (o *oaServer) recordInline(ctx context.Context, log *slog.Logger, m *oaMsg, scans []oaScan) {
 	if len(scans) == 0 {
 		return
 	}
-	if _, err := models.RecordScans(ctx, o.h.DB, scans); err != nil {
+	counts := make([]models.ScanCount, len(scans))
+	for i, s := range scans {
+		counts[i] = models.ScanCount{Code: s.code, Day: models.ScanDayOf(s.at), Count: 1, LastAt: s.at}
+	}
+	sum := sha256.Sum256([]byte(dedupeID(m)))
+	if _, err := models.AddScanCounts(ctx, o.h.DB, "p:"+hex.EncodeToString(sum[:]), counts, o.h.Now()); err != nil {
 		log.ErrorContext(ctx, "WeChat push: recording a scan failed", "err", err)
 	}
 }

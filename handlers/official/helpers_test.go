@@ -325,6 +325,16 @@ func (e *oaEnv) redisKeys() []string {
 	return keys
 }
 
+// scanDay loads the one scan_days row of code.
+func (e *oaEnv) scanDay(t testing.TB, code string) models.ScanDay {
+	t.Helper()
+	var d models.ScanDay
+	if err := e.db.Where("code = ?", code).Take(&d).Error; err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 func (e *oaEnv) count(model any) int64 {
 	e.t.Helper()
 	var n int64
@@ -350,8 +360,8 @@ func (e *oaEnv) assertNothingWritten(t testing.TB) {
 	if n := e.count(&models.Voter{}); n != 0 {
 		t.Errorf("%d voters written", n)
 	}
-	if n := e.count(&models.ScanEvent{}); n != 0 {
-		t.Errorf("%d scan events written", n)
+	if n := e.count(&models.ScanDay{}); n != 0 {
+		t.Errorf("%d scan days written", n)
 	}
 	var total int64
 	e.db.Model(&models.Code{}).Select("COALESCE(SUM(scan_count),0)").Scan(&total)

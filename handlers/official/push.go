@@ -16,7 +16,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -137,8 +136,6 @@ type oaServer struct {
 	// batch sends the Redis commands of concurrent scans together (nil
 	// without Redis).
 	batch *shared.RedisBatcher
-	// noSetNXGet: Redis refused SET with both NX and GET (before 7.0).
-	noSetNXGet atomic.Bool
 	// blobNext is when each card text referred to by stored replies is
 	// next rewritten (see cardBlobDue).
 	blobMu   sync.Mutex
@@ -504,8 +501,8 @@ func (o *oaServer) process(ctx context.Context, log *slog.Logger, m *oaMsg) oaRe
 	switch {
 	case err != nil && cl.owner:
 		// Redis is down: handle the push anyway. Every side effect is
-		// idempotent in the database (scan rows are unique per push,
-		// bindings are one-time), so a retry cannot double count.
+		// idempotent in the database (a scan is added under the push's
+		// identity, bindings are one-time), so a retry cannot double count.
 		log.WarnContext(ctx, "WeChat push dedupe unavailable; handling without it", "err", err)
 	case err != nil:
 		log.WarnContext(ctx, "WeChat push dedupe failed", "err", err)
@@ -545,6 +542,6 @@ func (o *oaServer) process(ctx context.Context, log *slog.Logger, m *oaMsg) oaRe
 	reply.Content = clipBytes(reply.Content, oaTextLimit)
 	cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), oaCommitBudget)
 	defer ccancel()
-	o.commit(cctx, log, key, cl, fx, reply)
+	o.commit(cctx, log, key, cl, fx, reply, m)
 	return reply
 }

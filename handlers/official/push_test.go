@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
@@ -20,8 +19,6 @@ import (
 	"deputylink/handlers/official"
 	"deputylink/models"
 	"deputylink/wechat"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // Ensure WeChat's published sample push, POSTed as WeChat sends it, is
@@ -399,59 +396,35 @@ func TestOfficialRetryFastPathWaitsForPending(t *testing.T) {
 	}
 }
 
-// redis62 makes a Redis client behave like Redis before 7.0, which refuses
-// SET with both NX and GET as a syntax error.
-type redis62 struct{ refused atomic.Int64 }
-
-func (h *redis62) DialHook(next redis.DialHook) redis.DialHook          { return next }
-func (h *redis62) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
-func (h *redis62) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []redis.Cmder) error {
-		kept := cmds[:0:0]
-		for _, c := range cmds {
-			args := strings.ToLower(fmt.Sprint(c.Args()...))
-			if c.Name() == "set" && strings.Contains(args, "nx") && strings.HasSuffix(args, "get") {
-				h.refused.Add(1)
-				c.SetErr(errors.New("ERR syntax error"))
-				continue
-			}
-			kept = append(kept, c)
-		}
-		if len(kept) == 0 {
-			return nil
-		}
-		return next(ctx, kept)
-	}
-}
-
-// Ensure the scan fast path works on a Redis older than 7.0: the first
-// refused SET NX GET sends that push the slow way, later ones use SETNX
-// and GET, and retries and counts stay exactly once.
-func TestOfficialScanOnRedisBefore70(t *testing.T) {
-	hook := &redis62{}
-	e := newOAEnv(t, true, func(d *handlers.Deps) { d.Redis.AddHook(hook) })
+// Ensure scans are counted exactly once when Redis lost its scripts (a
+// restart, SCRIPT FLUSH): the fast path's script fails as a whole with
+// NOSCRIPT and is loaded and sent again, a retry gets the same reply and
+// counts nothing, and nothing goes to the database on its own.
+func TestOfficialScanAfterScriptFlush(t *testing.T) {
+	e := newOAEnv(t, true, nil)
+	ctx := context.Background()
 	var scans []string
-	for i := range 3 {
-		openid := fmt.Sprintf("oVoterOld%02d", i)
+	for i := range 4 {
+		if i == 2 {
+			oaMust(t, e.rd.Client.ScriptFlush(ctx).Err())
+		}
+		openid := fmt.Sprintf("oVoterFlush%02d", i)
 		x := oaEvent(openid, oaNextCT(), "SCAN", e.f.activeCode)
 		scans = append(scans, x)
 		oaWant(t, e.push(x).text(t, openid), "张秀兰")
 	}
-	if n := hook.refused.Load(); n != 1 {
-		t.Fatalf("SET NX GET tried %d times, want once (then SETNX and GET)", n)
-	}
-	first := e.push(scans[2]).text(t, "oVoterOld02")
-	if again := e.push(scans[2]).text(t, "oVoterOld02"); again != first {
+	first := e.push(scans[2]).text(t, "oVoterFlush02")
+	if again := e.push(scans[2]).text(t, "oVoterFlush02"); again != first {
 		t.Errorf("retry got %q, want %q", again, first)
 	}
-	// The refused push was recorded at once by the slow path and also
-	// queued by the fast one; the drain must not count it twice.
-	e.drain()
-	if n := e.scanCount(e.f.activeCode); n != 3 {
-		t.Errorf("scan count %d, want 3", n)
+	if n := e.drain(); n != 4 {
+		t.Errorf("drained %d scans, want 4", n)
 	}
-	if n := e.count(&models.ScanEvent{}); n != 3 {
-		t.Errorf("%d scan rows, want 3", n)
+	if n := e.scanCount(e.f.activeCode); n != 4 {
+		t.Errorf("scan count %d, want 4", n)
+	}
+	if n := e.count(&models.ScanBatch{}); n != 1 {
+		t.Errorf("%d batches added, want 1 (no scan went to the database on its own)", n)
 	}
 }
 
