@@ -55,7 +55,7 @@ var migrations = []migration{
 	{11, "broadcasts", broadcastTables},
 	{12, "public results and voter community", publicResultsStep},
 	{13, "report index", reportIndex},
-	{15, "scan counts per day", scanDays},
+	{14, "scan counts per day", scanDays},
 }
 
 // execDDL runs a step's frozen statements for the dialect, in order.

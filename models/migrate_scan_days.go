@@ -2,7 +2,7 @@ package models
 
 import "gorm.io/gorm"
 
-// scanDays (step 15) replaces the row per scan (scan_events) with a count
+// scanDays (step 14) replaces the row per scan (scan_events) with a count
 // per code per day and the day's last scan (scan_days), and adds the keys of
 // the batches of counts already added (scan_batches)
 // (docs/ARCHITECTURE.md#scan-counts). The stored scans are folded into

@@ -136,7 +136,7 @@ func schemaModels() []any {
 		&Broadcast{}, &BroadcastRecipient{},
 		// Step 12: public results (voters.community_id is on Voter).
 		&OpinionPublication{},
-		// Step 15: scan counts per day.
+		// Step 14: scan counts per day.
 		&ScanDay{}, &ScanBatch{},
 	}
 }

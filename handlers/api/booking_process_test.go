@@ -413,7 +413,8 @@ func TestBookingSurvivesKill9(t *testing.T) {
 
 // Ensure kill -9 of a server while voters file opinions loses no
 // acknowledged opinion, and that the day's tracking numbers stay unique
-// and gapless (a filing killed mid-transaction gives its number back).
+// and readable (gaps are allowed: numbers come in per-process blocks,
+// docs/ARCHITECTURE.md#tracking-numbers-issue-18).
 func TestOpinionsSurviveKill9(t *testing.T) {
 	const voters = 120
 	p := newProcEnv(t, 1, 0, 2)
@@ -460,9 +461,13 @@ func TestOpinionsSurviveKill9(t *testing.T) {
 	if len(have) != len(stored) {
 		t.Errorf("tracking numbers repeat: %v", stored)
 	}
-	for i, no := range stored {
-		if !strings.HasSuffix(no, fmt.Sprintf("-%04d", i+1)) {
-			t.Fatalf("tracking numbers have a gap at %d: %v", i+1, stored)
+	// Numbers are handed out from per-process blocks (issue 18), so a
+	// killed process leaves gaps; each stored number is still the day's
+	// and readable.
+	day := regexp.MustCompile(`^YJ\d{8}-\d{4}$`)
+	for _, no := range stored {
+		if !day.MatchString(no) {
+			t.Fatalf("tracking number %s is not of the day's form: %v", no, stored)
 		}
 	}
 	t.Logf("%d acknowledged, %d cut off, %d stored (%s … %s)", acked, lost, len(stored), stored[0], stored[len(stored)-1])
