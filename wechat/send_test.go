@@ -111,8 +111,17 @@ func TestSendTimeoutIsRetryable(t *testing.T) {
 	if strings.Contains(r.Err.Error(), e.fake.StableToken(wechattest.DefaultOAAppID)) {
 		t.Fatalf("token leaked: %v", r.Err)
 	}
-	// A cancelled context is Retryable too and makes no call.
+	// A cancelled context is Retryable too and makes no call. The fake
+	// records the abandoned call above (as a 499) when it notices the
+	// client left, which may be after SendTemplate returned: wait for that
+	// record first, or it would be counted against the cancelled send.
 	e.fake.SetLatency(0)
+	for deadline := time.Now().Add(5 * time.Second); e.fake.CallCount(tplPath) < 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the fake never recorded the abandoned call (%d calls)", e.fake.CallCount(tplPath))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	before := e.fake.CallCount(tplPath)
