@@ -14,26 +14,47 @@ import (
 // EnvRedis names the variable that switches tests to a real Redis server.
 const EnvRedis = "DEPUTYLINK_TEST_REDIS"
 
-// TestRedis is a Redis for one test: a real server when DEPUTYLINK_TEST_REDIS
-// is set (CI), otherwise an in-process miniredis.
+// EnvRedisCluster names the variable that switches tests to a real Redis
+// Cluster, in go-redis's cluster URL form
+// (redis://host1:port?addr=host2:port&addr=host3:port). It wins over
+// EnvRedis. .ci/run sets it for the Redis-behaviour suites only.
+const EnvRedisCluster = "DEPUTYLINK_TEST_REDIS_CLUSTER"
+
+// TestRedis is a Redis for one test: a Redis Cluster when
+// DEPUTYLINK_TEST_REDIS_CLUSTER is set, a real server when
+// DEPUTYLINK_TEST_REDIS is set (CI), otherwise an in-process miniredis.
 type TestRedis struct {
-	Client *redis.Client
+	Client redis.UniversalClient
 	// Prefix is unique to the test; pass it as every component's key prefix
 	// so tests sharing one real server never see each other's keys.
 	Prefix string
 	// Mini is the in-process server, or nil on a real Redis.
 	Mini *miniredis.Miniredis
-	// URL connects another process to the same server.
+	// URL connects another process to the same server; empty on a cluster
+	// (use ClusterURL there).
 	URL string
+	// ClusterURL is the cluster's URL when the test runs on a cluster.
+	ClusterURL string
 }
 
-// NewRedis returns a Redis for the test and cleans its keys up afterwards.
+// Cluster reports whether the test runs against a Redis Cluster.
+func (tr *TestRedis) Cluster() bool { return tr.ClusterURL != "" }
+
+// NewRedis returns a Redis for the test and cleans its keys up afterwards
+// (on every master of a cluster).
 func NewRedis(t testing.TB) *TestRedis {
 	t.Helper()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	tr := &TestRedis{Prefix: "dltest:" + hex.EncodeToString(b) + ":"}
-	if u := os.Getenv(EnvRedis); u != "" {
+	if u := os.Getenv(EnvRedisCluster); u != "" {
+		opt, err := redis.ParseClusterURL(u)
+		if err != nil {
+			t.Fatalf("%s: %v", EnvRedisCluster, err)
+		}
+		tr.ClusterURL = u
+		tr.Client = redis.NewClusterClient(opt)
+	} else if u := os.Getenv(EnvRedis); u != "" {
 		opt, err := redis.ParseURL(u)
 		if err != nil {
 			t.Fatalf("%s: %v", EnvRedis, err)
@@ -49,12 +70,27 @@ func NewRedis(t testing.TB) *TestRedis {
 		t.Fatalf("redis ping: %v", err)
 	}
 	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := tr.Client.Scan(ctx, 0, tr.Prefix+"*", 500).Iterator()
-		for iter.Next(ctx) {
-			tr.Client.Del(ctx, iter.Val())
-		}
+		DeletePrefix(context.Background(), tr.Client, tr.Prefix)
 		_ = tr.Client.Close()
 	})
 	return tr
+}
+
+// DeletePrefix deletes every key that starts with prefix: on each master of
+// a cluster (a SCAN sees one node only), or on the one server.
+func DeletePrefix(ctx context.Context, c redis.UniversalClient, prefix string) {
+	del := func(ctx context.Context, n redis.UniversalClient) {
+		iter := n.Scan(ctx, 0, prefix+"*", 500).Iterator()
+		for iter.Next(ctx) {
+			n.Del(ctx, iter.Val())
+		}
+	}
+	if cc, ok := c.(*redis.ClusterClient); ok {
+		_ = cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+			del(ctx, n)
+			return nil
+		})
+		return
+	}
+	del(ctx, c)
 }
