@@ -139,11 +139,33 @@ func bookingCmd(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.
 		}
 		defer models.Close(db)
 	}
+	f, err := runBooking(ctx, o, db, stdout)
+	if err != nil {
+		return err
+	}
+	if !f.ok {
+		return errors.New("the burst broke a booking guarantee (see above)")
+	}
+	return nil
+}
+
+// bookingFigures is one burst beside its floor (rates 0 when not measured).
+type bookingFigures struct {
+	rate, baseRate float64
+	p99, baseP99   time.Duration
+	// ok: every guarantee held (exactly the seats confirmed, no duplicate).
+	ok bool
+}
+
+// runBooking is one burst: a fresh slot, the voters logged in, the burst,
+// the database checked, then the floor (unless o.skipBaseline).
+func runBooking(ctx context.Context, o bookingOpts, db *gorm.DB, stdout io.Writer) (bookingFigures, error) {
+	var f bookingFigures
 	run := randomHex(4)
 	if o.slotID == 0 {
 		id, err := createBurstSlot(ctx, db, run, o.seats, o.waitlist)
 		if err != nil {
-			return fmt.Errorf("create the slot: %w", err)
+			return f, fmt.Errorf("create the slot: %w", err)
 		}
 		o.slotID = id
 	}
@@ -154,9 +176,10 @@ func bookingCmd(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.
 		MaxIdleConns: o.voters + 100, MaxIdleConnsPerHost: o.voters + 100, IdleConnTimeout: 5 * time.Minute,
 		DialContext: (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
 	}}
+	defer client.CloseIdleConnections()
 	voters, err := loginVoters(ctx, client, o, run, stdout)
 	if err != nil {
-		return err
+		return f, err
 	}
 	// Every voter opens its connection first (their own GET /bookings), so
 	// the burst measures booking, not 2,000 TCP handshakes at once.
@@ -182,24 +205,22 @@ func bookingCmd(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.
 	fmt.Fprintf(stdout, "outcomes: confirmed=%d waitlisted=%d refused(slot_full)=%d other=%d %v\n",
 		counts["confirmed"], counts["waitlisted"], counts["slot_full"], other, otherOutcomes(counts))
 	fmt.Fprintf(stdout, "latency: %s\n", percentiles(lats))
+	f.rate, f.p99 = float64(len(res))/wall.Seconds(), quantile(lats, .99)
 
-	failed := counts["confirmed"] != o.seats || other > 0
+	f.ok = counts["confirmed"] == o.seats && other == 0
 	if db != nil {
 		ok, err := checkBurst(ctx, db, o, voters, counts, stdout)
 		if err != nil {
-			return err
+			return f, err
 		}
-		failed = failed || !ok
+		f.ok = f.ok && ok
 	}
 	if db != nil && !o.skipBaseline {
-		if err := baseline(ctx, db, o, run, wall, stdout); err != nil {
-			return fmt.Errorf("baseline: %w", err)
+		if f.baseRate, f.baseP99, err = baseline(ctx, db, o, run, wall, stdout); err != nil {
+			return f, fmt.Errorf("baseline: %w", err)
 		}
 	}
-	if failed {
-		return errors.New("the burst broke a booking guarantee (see above)")
-	}
-	return nil
+	return f, nil
 }
 
 func hostWithPort(host, port string) string {
@@ -349,9 +370,8 @@ func otherOutcomes(counts map[string]int) string {
 
 func percentiles(lats []time.Duration) string {
 	slices.Sort(lats)
-	n := len(lats)
-	pct := func(p float64) time.Duration { return lats[min(n-1, int(p*float64(n)))] }
-	return fmt.Sprintf("p50=%s p90=%s p99=%s max=%s", ms(pct(.50)), ms(pct(.90)), ms(pct(.99)), ms(lats[n-1]))
+	pct := func(p float64) time.Duration { return quantile(lats, p) }
+	return fmt.Sprintf("p50=%s p90=%s p99=%s max=%s", ms(pct(.50)), ms(pct(.90)), ms(pct(.99)), ms(pct(1)))
 }
 
 // createBurstSlot writes a station of its own for the run, an open
@@ -436,20 +456,20 @@ func checkBurst(ctx context.Context, db *gorm.DB, o bookingOpts, voters []voter,
 // baseline runs the bare single-row conditional UPDATE a booking's seat
 // comes down to, from as many concurrent clients as voters, over
 // --baseline-conns connections, on a scratch table of the same database.
-func baseline(ctx context.Context, db *gorm.DB, o bookingOpts, run string, bookingWall time.Duration, stdout io.Writer) error {
+func baseline(ctx context.Context, db *gorm.DB, o bookingOpts, run string, bookingWall time.Duration, stdout io.Writer) (float64, time.Duration, error) {
 	sqlDB, err := db.DB()
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	table := "loadgen_seats_" + run
 	if _, err := sqlDB.ExecContext(ctx, "CREATE TABLE "+table+
 		" (id BIGINT UNSIGNED PRIMARY KEY AUTO_INCREMENT, capacity INT NOT NULL, confirmed INT NOT NULL) ENGINE=InnoDB"); err != nil {
-		return err
+		return 0, 0, err
 	}
 	defer func() { _, _ = sqlDB.ExecContext(context.WithoutCancel(ctx), "DROP TABLE "+table) }()
 	res, err := sqlDB.ExecContext(ctx, "INSERT INTO "+table+" (capacity, confirmed) VALUES (?, 0)", o.seats)
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	id, _ := res.LastInsertId()
 	// Fill the pool first, as the server's pool is warm.
@@ -469,7 +489,7 @@ func baseline(ctx context.Context, db *gorm.DB, o bookingOpts, run string, booki
 	})
 	wall := time.Since(start)
 	if err := errors.Join(errs...); err != nil {
-		return err
+		return 0, 0, err
 	}
 	var total int64
 	for _, n := range updated {
@@ -477,14 +497,14 @@ func baseline(ctx context.Context, db *gorm.DB, o bookingOpts, run string, booki
 	}
 	var confirmed int
 	if err := sqlDB.QueryRowContext(ctx, "SELECT confirmed FROM "+table+" WHERE id = ?", id).Scan(&confirmed); err != nil {
-		return err
+		return 0, 0, err
 	}
 	rate := float64(o.voters) / wall.Seconds()
 	fmt.Fprintf(stdout, "baseline: bare conditional UPDATE on one row, %d clients over %d connections: %s = %.0f stmt/s; rows updated=%d confirmed=%d\n",
 		o.voters, o.baseConns, wall.Round(time.Millisecond), rate, total, confirmed)
 	fmt.Fprintf(stdout, "baseline latency: %s\n", percentiles(lats))
 	fmt.Fprintf(stdout, "booking rate / baseline rate = %.1f%%\n", 100*(float64(o.voters)/bookingWall.Seconds())/rate)
-	return nil
+	return rate, quantile(lats, .99), nil
 }
 
 func randomHex(n int) string {

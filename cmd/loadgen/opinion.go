@@ -60,10 +60,32 @@ func opinionCmd(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.
 		return err
 	}
 	defer models.Close(db)
+	f, err := runOpinion(ctx, o, db, stdout)
+	if err != nil {
+		return err
+	}
+	if !f.ok {
+		return errors.New("the run broke a filing guarantee (see above)")
+	}
+	return nil
+}
+
+// opinionFigures is one filing run beside its floors (0 when not measured).
+type opinionFigures struct {
+	rate, bareRate, numberedRate float64
+	p99, bareP99                 time.Duration
+	// ok: every filing got through, with a unique number and one notice.
+	ok bool
+}
+
+// runOpinion is one filing run at a station made for it, the database
+// checked, then the floors (unless o.skipBaseline).
+func runOpinion(ctx context.Context, o opinionOpts, db *gorm.DB, stdout io.Writer) (opinionFigures, error) {
+	var f opinionFigures
 	run := randomHex(4)
 	station, clerkOpenID, err := createOpinionStation(ctx, db, run)
 	if err != nil {
-		return fmt.Errorf("set up the station: %w", err)
+		return f, fmt.Errorf("set up the station: %w", err)
 	}
 	fmt.Fprintf(stdout, "opinion load %s: %d voters × %d filings at station %d via %s\n",
 		run, o.voters, o.perVoter, station, strings.Join(o.urls, ", "))
@@ -72,9 +94,10 @@ func opinionCmd(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.
 		MaxIdleConns: o.voters + 100, MaxIdleConnsPerHost: o.voters + 100, IdleConnTimeout: 5 * time.Minute,
 		DialContext: (&net.Dialer{Timeout: 10 * time.Second}).DialContext,
 	}}
+	defer client.CloseIdleConnections()
 	voters, err := loginVoters(ctx, client, bookingOpts{urls: o.urls, voters: o.voters, loginConc: 64}, run, stdout)
 	if err != nil {
-		return err
+		return f, err
 	}
 	// Every voter opens its connection first, so the run measures filing.
 	burst(len(voters), func(i int) { voters[i].call(client, "GET", "/api/v1/opinions", "", "") })
@@ -129,19 +152,18 @@ func opinionCmd(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.
 	fmt.Fprintf(stdout, "filings: %d of %d in %s = %.0f filings/s; other outcomes %v\n",
 		filed, len(lats), wall.Round(time.Millisecond), float64(filed)/wall.Seconds(), otherFilings(counts))
 	fmt.Fprintf(stdout, "latency: %s\n", percentiles(lats))
+	f.rate, f.p99 = float64(filed)/wall.Seconds(), quantile(lats, .99)
 	ok, err := checkOpinions(ctx, db, station, clerkOpenID, filed, stdout)
 	if err != nil {
-		return err
+		return f, err
 	}
+	f.ok = ok && filed == len(lats)
 	if !o.skipBaseline {
-		if err := filingFloors(ctx, db, len(lats), o.baseConns, run, float64(filed)/wall.Seconds(), stdout); err != nil {
-			return fmt.Errorf("baseline: %w", err)
+		if f.bareRate, f.bareP99, f.numberedRate, err = filingFloors(ctx, db, len(lats), o.baseConns, run, f.rate, stdout); err != nil {
+			return f, fmt.Errorf("baseline: %w", err)
 		}
 	}
-	if !ok || filed != len(lats) {
-		return errors.New("the run broke a filing guarantee (see above)")
-	}
-	return nil
+	return f, nil
 }
 
 func otherFilings(counts map[string]int) map[string]int {
@@ -217,14 +239,16 @@ func checkOpinions(ctx context.Context, db *gorm.DB, station uint64, clerk strin
 //     outbox row in one transaction, no counter: what any filing must do.
 //   - numbered (the earlier floor): upsert the day's one counter row, insert
 //     one row, commit; every transaction queues on the counter row.
-func filingFloors(ctx context.Context, db *gorm.DB, n, conns int, run string, filingRate float64, stdout io.Writer) error {
+//
+// It returns the bare floor's rate and p99, and the numbered floor's rate.
+func filingFloors(ctx context.Context, db *gorm.DB, n, conns int, run string, filingRate float64, stdout io.Writer) (bare float64, bareP99 time.Duration, numbered float64, err error) {
 	sqlDB, err := db.DB()
 	if err != nil {
-		return err
+		return 0, 0, 0, err
 	}
 	burst(conns, func(int) { _ = sqlDB.PingContext(ctx) })
 	ops, outbox := "loadgen_ops_"+run, "loadgen_outbox_"+run
-	bare := txFloor{
+	bareFloor := txFloor{
 		name: "bare filing (insert an opinion row + its outbox row + commit, no counter)",
 		ddl: []string{
 			"CREATE TABLE " + ops + " (id BIGINT UNSIGNED PRIMARY KEY AUTO_INCREMENT, tracking_no VARCHAR(24) NOT NULL UNIQUE, content VARCHAR(2000) NOT NULL) ENGINE=InnoDB",
@@ -247,7 +271,7 @@ func filingFloors(ctx context.Context, db *gorm.DB, n, conns int, run string, fi
 		},
 	}
 	counter, rows := "loadgen_counter_"+run, "loadgen_rows_"+run
-	numbered := txFloor{
+	numberedFloor := txFloor{
 		name: "bare numbered insert (upsert one counter row + insert + commit)",
 		ddl: []string{
 			"CREATE TABLE " + counter + " (day CHAR(8) PRIMARY KEY, seq INT NOT NULL) ENGINE=InnoDB",
@@ -262,14 +286,19 @@ func filingFloors(ctx context.Context, db *gorm.DB, n, conns int, run string, fi
 			return err
 		},
 	}
-	for _, f := range []txFloor{bare, numbered} {
-		rate, err := f.run(ctx, sqlDB, n, conns, stdout)
+	var rates [2]float64
+	for k, f := range []txFloor{bareFloor, numberedFloor} {
+		rate, p99, err := f.run(ctx, sqlDB, n, conns, stdout)
 		if err != nil {
-			return err
+			return 0, 0, 0, err
 		}
+		if k == 0 {
+			bareP99 = p99
+		}
+		rates[k] = rate
 		fmt.Fprintf(stdout, "filing rate / %s floor = %.1f%%\n", strings.Fields(f.name)[1], 100*filingRate/rate)
 	}
-	return nil
+	return rates[0], bareP99, rates[1], nil
 }
 
 // txFloor is one floor: tables made for it, and the body of each of its
@@ -283,10 +312,10 @@ type txFloor struct {
 
 // run makes the tables, runs n transactions at once and prints their rate
 // and latency.
-func (f txFloor) run(ctx context.Context, sqlDB *sql.DB, n, conns int, stdout io.Writer) (float64, error) {
+func (f txFloor) run(ctx context.Context, sqlDB *sql.DB, n, conns int, stdout io.Writer) (float64, time.Duration, error) {
 	for _, ddl := range f.ddl {
 		if _, err := sqlDB.ExecContext(ctx, ddl); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
 	defer func() { _, _ = sqlDB.ExecContext(context.WithoutCancel(ctx), f.drop) }()
@@ -310,11 +339,11 @@ func (f txFloor) run(ctx context.Context, sqlDB *sql.DB, n, conns int, stdout io
 	})
 	wall := time.Since(start)
 	if err := errors.Join(errs...); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	rate := float64(n) / wall.Seconds()
 	fmt.Fprintf(stdout, "floor: %s, %d clients over %d connections: %s = %.0f tx/s\n",
 		f.name, n, conns, wall.Round(time.Millisecond), rate)
 	fmt.Fprintf(stdout, "floor latency: %s\n", percentiles(lats))
-	return rate, nil
+	return rate, quantile(lats, .99), nil
 }
