@@ -30,6 +30,9 @@ Usage:
   loadgen opinion --url http://127.0.0.1:8080[,…] --voters 500 --per-voter 2 --mysql mysql://root@127.0.0.1:3306/DB [--rate 500] (floors: bare opinion+outbox insert, numbered insert)
   loadgen county  --mysql mysql://root@127.0.0.1:3306/EMPTYDB [--scale 1] [--seed 14]  (a county-year: 76 stations, 400 deputies, 50,000 opinions, 20,000 bookings)
   loadgen console --url http://127.0.0.1:8080 --mysql mysql://root@127.0.0.1:3306/DB [--n 300]  (console pages' p50/p99 beside a bare page)
+  loadgen target  push|booking|opinion|outbox|startup|all --bin ./deputylink [--runs 5] [--mysql mysql://root@127.0.0.1:3306]
+                  [--redis redis://127.0.0.1:6379/N] [--keep] [--county-db DB] [--outbox-test jobs.test]
+                  (issue 18: scratch database, fake WeChat, servers, the measurement and its floor alternately, verdicts)
   loadgen uploads --bin ./deputylink [--compare ./deputylink.old] [--n 24] [--rounds 1]  (image bombs: peak RSS, latency)
 `
 
@@ -72,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return uploadsCmd(ctx, fs, args[1:], stdout)
 	case "county":
 		return countyCmd(ctx, fs, args[1:], stdout)
+	case "target":
+		return targetCmd(ctx, fs, args[1:], stdout)
 	case "console":
 		return consoleCmd(ctx, fs, args[1:], stdout)
 	}
