@@ -1,8 +1,11 @@
 // Command loadgen measures deputylink: start-up and idle memory, the
 // official-account push endpoint under a fixed request rate or saturation,
-// and (later) booking bursts. It also serves the "protocol floor": a bare gin
-// handler that only verifies, decrypts and answers a fixed encrypted reply,
-// the baseline the push endpoint is compared with in the same run.
+// booking bursts, opinion filing, uploads and console pages. It also serves
+// the "protocol floor": a bare gin handler that only verifies, decrypts and
+// answers a fixed encrypted reply, the baseline the push endpoint is
+// compared with in the same run. `loadgen target` runs each issue-18 target
+// against its floor in one command (docs/BENCHMARKS.md, "Issue 18 targets:
+// one command each").
 //
 // It only ever talks to addresses on this machine.
 package main
