@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -91,6 +93,7 @@ func openApp(ctx context.Context, getenv func(string) string, migrate bool) (*ap
 		return nil, err
 	}
 	a := &app{cfg: cfg, log: log}
+	setMemoryLimit(cfg.MemoryLimit, getenv, log)
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -180,4 +183,21 @@ func (a *app) close() {
 	if err := errors.Join(errs...); err != nil && a.log != nil {
 		a.log.Warn("Closing connections", "err", err)
 	}
+}
+
+// setMemoryLimit gives the Go runtime its soft memory limit
+// (DEPUTYLINK_MEMORY_LIMIT) unless GOMEMLIMIT set one already. GOGC stays
+// on: the collector runs more often only when the heap nears the limit, and
+// Go caps the collector's share of the CPU when the live heap itself
+// outgrows the limit, so a process past it slows instead of stalling
+// (docs/ARCHITECTURE.md, "Memory").
+func setMemoryLimit(limit int64, getenv func(string) string, log *slog.Logger) {
+	if getenv("GOMEMLIMIT") != "" {
+		log.Info("Memory limit from GOMEMLIMIT", "bytes", debug.SetMemoryLimit(-1))
+		return
+	}
+	if limit <= 0 {
+		limit = math.MaxInt64 // Go's own "no limit"
+	}
+	debug.SetMemoryLimit(limit)
 }

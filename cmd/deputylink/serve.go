@@ -225,6 +225,7 @@ func (a *app) handlerDeps() (handlers.Deps, error) {
 		OAVerify: handlers.OAVerifyFile{Name: a.cfg.OA.VerifyFile, Content: a.cfg.OA.VerifyContent},
 		Slips:    handlers.SlipLinks{VerifyName: a.cfg.MP.QRVerifyFile, VerifyContent: a.cfg.MP.QRVerifyContent, MPName: a.cfg.MP.Name},
 		DevLogin: a.cfg.DevLogin, ResultsMinSample: a.cfg.ResultsMinSample,
+		MaxRequests: a.cfg.MaxRequests,
 	}
 	var err error
 	if d.Sealer, err = a.sealer(); err != nil {
