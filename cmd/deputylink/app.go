@@ -93,7 +93,6 @@ func openApp(ctx context.Context, getenv func(string) string, migrate bool) (*ap
 		return nil, err
 	}
 	a := &app{cfg: cfg, log: log}
-	setMemoryLimit(cfg.MemoryLimit, getenv, log)
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -186,12 +185,15 @@ func (a *app) close() {
 }
 
 // setMemoryLimit gives the Go runtime its soft memory limit
-// (DEPUTYLINK_MEMORY_LIMIT) unless GOMEMLIMIT set one already. GOGC stays
+// (DEPUTYLINK_MEMORY_LIMIT) unless GOMEMLIMIT set one already. Only the
+// long-running commands (serve, worker) set it: a one-shot command such as
+// an import may need more for a while. GOGC stays
 // on: the collector runs more often only when the heap nears the limit, and
 // Go caps the collector's share of the CPU when the live heap itself
 // outgrows the limit, so a process past it slows instead of stalling
 // (docs/ARCHITECTURE.md, "Memory").
-func setMemoryLimit(limit int64, getenv func(string) string, log *slog.Logger) {
+func (a *app) setMemoryLimit(getenv func(string) string) {
+	limit, log := a.cfg.MemoryLimit, a.log
 	if getenv("GOMEMLIMIT") != "" {
 		log.Info("Memory limit from GOMEMLIMIT", "bytes", debug.SetMemoryLimit(-1))
 		return
