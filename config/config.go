@@ -55,6 +55,14 @@ type Config struct {
 	// BodyLimit caps the size of an HTTP request body in bytes.
 	BodyLimit       int64
 	ShutdownTimeout time.Duration
+	// MaxRequests is how many requests one process handles at once; the
+	// others wait their turn (0: no limit). See docs/ARCHITECTURE.md,
+	// "Memory".
+	MaxRequests int
+	// MemoryLimit is the Go runtime's soft memory limit in bytes
+	// (debug.SetMemoryLimit; 0: none, GOGC alone). GOMEMLIMIT, when set,
+	// wins. See docs/ARCHITECTURE.md, "Memory".
+	MemoryLimit int64
 
 	Jobs      Jobs
 	Templates Templates
@@ -224,6 +232,8 @@ func Default() Config {
 		WeChatAuthorizeBase: "https://open.weixin.qq.com",
 		BodyLimit:           1 << 20,
 		ShutdownTimeout:     10 * time.Second,
+		MaxRequests:         DefaultMaxRequests,
+		MemoryLimit:         DefaultMemoryLimit,
 		DeputyNotify:        DeputyNotify{PerWeek: DefaultDeputyNoticesPerWeek},
 		ResultsMinSample:    20,
 		Jobs: Jobs{
@@ -239,6 +249,19 @@ func Default() Config {
 		},
 	}
 }
+
+// DefaultMaxRequests is how many requests one process handles at once
+// unless DEPUTYLINK_MAX_REQUESTS says otherwise: far more than two cores
+// keep busy, far fewer than a reception-day burst opens.
+const DefaultMaxRequests = 128
+
+// DefaultMemoryLimit is the Go runtime's soft memory limit unless
+// DEPUTYLINK_MEMORY_LIMIT (or GOMEMLIMIT) says otherwise. The collector
+// works harder only when the Go heap and stacks near it, so a burst's
+// garbage does not take a process past 100 MB resident: the executable's
+// own pages add about 30 MB to what the limit counts (docs/ARCHITECTURE.md,
+// "Memory").
+const DefaultMemoryLimit = 64 << 20
 
 // EnvTplStaffAlert is the official-account template of the stuck digest.
 const EnvTplStaffAlert = "DEPUTYLINK_TPL_STAFF_ALERT"
@@ -279,6 +302,8 @@ func Load(getenv func(string) string) (Config, error) {
 	l.str("DEPUTYLINK_MP_NAME", &c.MP.Name)
 	l.bytes("DEPUTYLINK_BODY_LIMIT", &c.BodyLimit)
 	l.duration("DEPUTYLINK_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout)
+	l.integer("DEPUTYLINK_MAX_REQUESTS", &c.MaxRequests)
+	l.bytes("DEPUTYLINK_MEMORY_LIMIT", &c.MemoryLimit)
 	l.float("DEPUTYLINK_SEND_RATE", &c.Jobs.SendRate)
 	l.integer("DEPUTYLINK_SEND_MAX_ATTEMPTS", &c.Jobs.MaxAttempts)
 	l.integer("DEPUTYLINK_SEND_BATCH", &c.Jobs.Batch)
@@ -414,6 +439,12 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("DEPUTYLINK_SHUTDOWN_TIMEOUT", "must be positive")
+	}
+	if c.MaxRequests < 0 {
+		bad("DEPUTYLINK_MAX_REQUESTS", "must be 0 (no limit) or more")
+	}
+	if c.MemoryLimit != 0 && c.MemoryLimit < 32<<20 {
+		bad("DEPUTYLINK_MEMORY_LIMIT", "must be 0 (none) or at least 32MB")
 	}
 	if c.Jobs.SendRate <= 0 {
 		bad("DEPUTYLINK_SEND_RATE", "must be positive")

@@ -91,7 +91,15 @@ type Deps struct {
 	// ResultsMinSample is the fewest items a station's rates are
 	// published for (0: models.DefaultResultsMinSample).
 	ResultsMinSample int
+	// MaxRequests is how many requests the router handles at once; the
+	// others wait up to AdmissionWait (shared.Admission; 0: no limit).
+	MaxRequests int
 }
+
+// AdmissionWait is how long a request waits for its turn when MaxRequests
+// are being handled before it gets 503 with Retry-After: well past a
+// reception-day burst's queue, short of the server's write timeout.
+const AdmissionWait = 30 * time.Second
 
 // OAVerifyFile is the file WeChat fetches from the site root before it
 // accepts the domain for web authorization or the JS-SDK
@@ -210,7 +218,8 @@ func NewRouter(d Deps) *gin.Engine {
 	// So does a broadcast to deputies with its attachment (console/broadcast_pages.go).
 	broadcast := shared.RouteLimit{Method: http.MethodPost, Route: console.BroadcastsCreateRoute, N: console.MaxBroadcastBody}
 	r.Use(shared.RequestIDMiddleware(d.Log), shared.Recovery(), m.Middleware(), shared.AccessLog(),
-		shared.BodyLimit(d.BodyLimit, upload, deptReply, deputyPhoto, importFile, activity, meActivity, broadcast))
+		shared.BodyLimit(d.BodyLimit, upload, deptReply, deputyPhoto, importFile, activity, meActivity, broadcast),
+		shared.Admission(d.MaxRequests, AdmissionWait, "/healthz", "/readyz", "/metrics"))
 	r.NoRoute(func(c *gin.Context) { shared.RespondErr(c, errNoRoute) })
 	r.NoMethod(func(c *gin.Context) { shared.RespondErr(c, errNoMethod) })
 

@@ -35,8 +35,8 @@ func OpinionOverdue(ctx context.Context, d Deps, now time.Time) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("load calendar: %w", err)
 	}
-	return d.enqueueOpinionEvents(ctx, now, func(tx *gorm.DB) ([]models.OpinionEvent, error) {
-		return models.CollectOverdue(ctx, tx, cal, opt.Location, now)
+	return d.enqueueOpinionPages(ctx, now, func(tx *gorm.DB, after uint64) ([]models.OpinionEvent, uint64, error) {
+		return models.CollectOverdueAfter(ctx, tx, cal, opt.Location, now, after, models.DuePage)
 	})
 }
 
@@ -46,8 +46,8 @@ func OpinionOverdue(ctx context.Context, d Deps, now time.Time) (int, error) {
 // transaction. It returns how many voters it asked.
 func OpinionAskResult(ctx context.Context, d Deps, now time.Time) (int, error) {
 	days := d.Opt.Opinion.AskResultDays
-	return d.enqueueOpinionEvents(ctx, now, func(tx *gorm.DB) ([]models.OpinionEvent, error) {
-		return models.DueResultQuestions(ctx, tx, now, days)
+	return d.enqueueOpinionPages(ctx, now, func(tx *gorm.DB, after uint64) ([]models.OpinionEvent, uint64, error) {
+		return models.DueResultQuestionsAfter(ctx, tx, now, days, after, models.DuePage)
 	})
 }
 
@@ -91,6 +91,30 @@ func RecomputeDeadlines(ctx context.Context, d Deps, now time.Time) (int, error)
 		d.log().InfoContext(ctx, "Deadlines recomputed after a calendar change", "job", JobOpinionDeadlines, "items", n)
 	}
 	return n, nil
+}
+
+// enqueueOpinionPages runs collect page after page (models.DuePage
+// opinions each, in id order), each page and its notifications in a
+// transaction of its own, until a page comes back empty: a backlog of
+// thousands of due items (a first start on a county-year) costs one page of
+// memory and locks at a time. It returns how many events it enqueued; pages
+// committed before an error stay committed.
+func (d Deps) enqueueOpinionPages(ctx context.Context, now time.Time, collect func(tx *gorm.DB, after uint64) ([]models.OpinionEvent, uint64, error)) (int, error) {
+	total := 0
+	var after uint64
+	for {
+		var last uint64
+		n, err := d.enqueueOpinionEvents(ctx, now, func(tx *gorm.DB) ([]models.OpinionEvent, error) {
+			evs, l, err := collect(tx, after)
+			last = l
+			return evs, err
+		})
+		total += n
+		if err != nil || last == 0 {
+			return total, err
+		}
+		after = last
+	}
 }
 
 // enqueueOpinionEvents runs collect and enqueues the notifications of the

@@ -9,6 +9,8 @@ import (
 
 	"deputylink/config"
 	"deputylink/models"
+
+	"gorm.io/gorm"
 )
 
 var opLoc = time.FixedZone("CST", 8*3600)
@@ -246,5 +248,68 @@ func TestOpinionJobsRegistered(t *testing.T) {
 		if _, err := RunOnce(context.Background(), c.d, name, time.Date(2026, 3, 2, 9, 0, 0, 0, opLoc)); err != nil {
 			t.Errorf("RunOnce %s: %v", name, err)
 		}
+	}
+}
+
+// TestOpinionJobsWorkInPages: a backlog of due items larger than a page
+// (a first start on a county-year) is worked through page after page, each
+// item told once, instead of being loaded in one transaction.
+func TestOpinionJobsWorkInPages(t *testing.T) {
+	defer func(n int) { models.DuePage = n }(models.DuePage)
+	models.DuePage = 2
+	c := newOpCounty(t, 3)
+	ctx := context.Background()
+	// The most opinions any one query loads.
+	var most int64
+	if err := c.db.Callback().Query().After("gorm:query").Register("test:opinion_rows", func(db *gorm.DB) {
+		if db.Statement.Table == "opinions" {
+			most = max(most, db.Statement.RowsAffected)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	monday := time.Date(2026, 3, 2, 9, 0, 0, 0, opLoc)
+	var ops []models.Opinion
+	for range 5 {
+		ops = append(ops, c.file(t, monday))
+	}
+	late := ops[0].AcceptDueAt.Add(9 * time.Hour)
+	if n, err := OpinionOverdue(ctx, c.d, late); err != nil || n != 5 {
+		t.Fatalf("overdue over pages of 2: %d %v, want 5", n, err)
+	}
+	if n, err := OpinionOverdue(ctx, c.d, late.Add(10*time.Minute)); err != nil || n != 0 {
+		t.Fatalf("second run: %d %v", n, err)
+	}
+	keys := map[string]bool{}
+	for _, n := range c.notifications(t) {
+		keys[n.DedupeKey] = true
+	}
+	if len(keys) != 5 {
+		t.Fatalf("%d distinct overdue notices, want 5: %v", len(keys), keys)
+	}
+
+	// Three of them replied: the voter is asked about each, once.
+	for _, op := range ops[:3] {
+		if _, _, err := models.AcceptOpinion(ctx, c.db, c.head.ID, op.ID, "", late); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := models.ReplyOpinion(ctx, c.db, c.head.ID, op.ID, models.ReplyInput{Text: "已联系供电所，本周内修复。"}, late); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := late.AddDate(0, 0, 3)
+	if n, err := OpinionAskResult(ctx, c.d, at); err != nil || n != 3 {
+		t.Fatalf("ask-result over pages of 2: %d %v, want 3", n, err)
+	}
+	if n, err := OpinionAskResult(ctx, c.d, at.Add(time.Hour)); err != nil || n != 0 {
+		t.Fatalf("asked twice: %d %v", n, err)
+	}
+	var asked int64
+	c.db.Model(&models.Opinion{}).Where("result_asked_at IS NOT NULL").Count(&asked)
+	if asked != 3 {
+		t.Fatalf("%d opinions marked asked, want 3", asked)
+	}
+	if most > 2 {
+		t.Errorf("a query loaded %d opinions, more than a page of 2", most)
 	}
 }

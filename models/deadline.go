@@ -141,10 +141,24 @@ var overdueStages = []overdueStage{
 // transaction that enqueues the events: a rollback leaves them unmarked, and
 // two runners never both return the same event. Each event writes an audit row.
 func CollectOverdue(ctx context.Context, db *gorm.DB, cal *Calendar, loc *time.Location, now time.Time) ([]OpinionEvent, error) {
+	events, _, err := CollectOverdueAfter(ctx, db, cal, loc, now, 0, 0)
+	return events, err
+}
+
+// DuePage is how many opinions one pass of the overdue and ask-result jobs
+// loads and marks in one transaction (CollectOverdueAfter,
+// DueResultQuestionsAfter): a backlog, as after a first start on a
+// county-year or a long outage, is worked through in pages, so neither the
+// memory nor the locks of a pass grow with it.
+var DuePage = 500
+
+// CollectOverdueAfter is CollectOverdue over the opinions with an id above
+// after, at most limit of them in id order (0: all); last is the id of the
+// last one it looked at, 0 when there were none, for the next page.
+func CollectOverdueAfter(ctx context.Context, db *gorm.DB, cal *Calendar, loc *time.Location, now time.Time, after uint64, limit int) (events []OpinionEvent, last uint64, err error) {
 	loc = orLoc(loc)
 	now = now.UTC()
 	db = db.WithContext(ctx)
-	var events []OpinionEvent
 	names := map[uint64]string{}
 	name := func(id uint64) (string, error) {
 		if n, ok := names[id]; ok {
@@ -161,8 +175,15 @@ func CollectOverdue(ctx context.Context, db *gorm.DB, cal *Calendar, loc *time.L
 		q = q.Or("status IN ? AND "+sg.dueCol+" < ? AND ("+sg.markCol+" IS NULL OR "+sg.escCol+" IS NULL)", sg.statuses, now)
 	}
 	var ops []Opinion
-	if err := db.Where(q).Order("id").Find(&ops).Error; err != nil {
-		return nil, translate(err)
+	page := db.Where(q).Where("opinions.id > ?", after).Order("id")
+	if limit > 0 {
+		page = page.Limit(limit)
+	}
+	if err := page.Find(&ops).Error; err != nil {
+		return nil, 0, translate(err)
+	}
+	if len(ops) > 0 {
+		last = ops[len(ops)-1].ID
 	}
 	for _, op := range ops {
 		for _, sg := range overdueStages {
@@ -173,7 +194,7 @@ func CollectOverdue(ctx context.Context, db *gorm.DB, cal *Calendar, loc *time.L
 			head, admins := sg.marks(op)
 			st, err := name(op.StationID)
 			if err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 			mark := func(col string) (bool, error) {
 				res := db.Model(&Opinion{}).
@@ -185,17 +206,17 @@ func CollectOverdue(ctx context.Context, db *gorm.DB, cal *Calendar, loc *time.L
 			if head == nil {
 				ok, err := mark(sg.markCol)
 				if err != nil {
-					return nil, err
+					return nil, 0, err
 				}
 				if ok {
 					ev := baseEvent(op, EventOverdue, st, "有一条群众意见已超过"+sg.label+"期限")
 					ev.Stage, ev.DueAt, ev.DedupeKey = sg.name, due, key+":head"
 					if ev.Staff, ev.Via, err = headRecipients(db, op.StationID); err != nil {
-						return nil, err
+						return nil, 0, err
 					}
 					if err := Audit(ctx, db, now, SystemActor, "opinion.overdue", auditOpinion, op.ID, string(op.Status),
 						string(op.Status), fmt.Sprintf("%s期限（%s）已过，%s", sg.label, DueText(due, loc), viaText(ev.Via, "站长"))); err != nil {
-						return nil, err
+						return nil, 0, err
 					}
 					events = append(events, ev)
 				}
@@ -203,22 +224,22 @@ func CollectOverdue(ctx context.Context, db *gorm.DB, cal *Calendar, loc *time.L
 			if admins == nil && !now.Before(AdminEscalationAt(cal, due, loc)) {
 				ok, err := mark(sg.escCol)
 				if err != nil {
-					return nil, err
+					return nil, 0, err
 				}
 				if ok {
 					ev := baseEvent(op, EventOverdueAdmins, st, fmt.Sprintf("有一条群众意见超过%s期限已达%d个工作日", sg.label, OverdueAdminDays))
 					ev.Stage, ev.DueAt, ev.DedupeKey = sg.name, due, key+":admins"
 					if ev.Staff, ev.Via, err = adminRecipients(db); err != nil {
-						return nil, err
+						return nil, 0, err
 					}
 					if err := Audit(ctx, db, now, SystemActor, "opinion.overdue_admins", auditOpinion, op.ID, string(op.Status),
 						string(op.Status), fmt.Sprintf("%s期限（%s）已过%d个工作日，%s", sg.label, DueText(due, loc), OverdueAdminDays, viaText(ev.Via, "管理员"))); err != nil {
-						return nil, err
+						return nil, 0, err
 					}
 					events = append(events, ev)
 				}
 			}
 		}
 	}
-	return events, nil
+	return events, last, nil
 }

@@ -177,39 +177,52 @@ func resultOutcome(a *action, score, closeText string, loc *time.Location, cal *
 // returns one EventAskResult per item for the voter. Run it in the
 // transaction that enqueues the questions.
 func DueResultQuestions(ctx context.Context, db *gorm.DB, now time.Time, days int) ([]OpinionEvent, error) {
+	events, _, err := DueResultQuestionsAfter(ctx, db, now, days, 0, 0)
+	return events, err
+}
+
+// DueResultQuestionsAfter is DueResultQuestions over the opinions with an
+// id above after, at most limit of them in id order (0: all); last is the
+// id of the last one it looked at, 0 when there were none (DuePage).
+func DueResultQuestionsAfter(ctx context.Context, db *gorm.DB, now time.Time, days int, after uint64, limit int) (events []OpinionEvent, last uint64, err error) {
 	if days <= 0 {
 		days = resultAskDays
 	}
 	now = now.UTC()
 	db = db.WithContext(ctx)
 	var ops []Opinion
-	err := db.Where("status = ? AND result_asked_at IS NULL AND escalated = ? AND replied_at <= ?",
+	q := db.Where("status = ? AND result_asked_at IS NULL AND escalated = ? AND replied_at <= ?",
 		OpinionReplied, false, now.AddDate(0, 0, -days)).
 		Where("NOT EXISTS (?)", db.Model(&OpinionRating{}).Select("1").
 			Where("opinion_ratings.opinion_id = opinions.id AND opinion_ratings.round = opinions.round AND opinion_ratings.stage = ?", StageResult)).
-		Order("id").Find(&ops).Error
-	if err != nil {
-		return nil, translate(err)
+		Where("opinions.id > ?", after).Order("id")
+	if limit > 0 {
+		q = q.Limit(limit)
+	}
+	if err := q.Find(&ops).Error; err != nil {
+		return nil, 0, translate(err)
+	}
+	if len(ops) > 0 {
+		last = ops[len(ops)-1].ID
 	}
 	names := map[uint64]string{}
-	var events []OpinionEvent
 	for _, op := range ops {
 		res := db.Model(&Opinion{}).Where("id = ? AND round = ? AND result_asked_at IS NULL", op.ID, op.Round).
 			UpdateColumn("result_asked_at", now)
 		if res.Error != nil {
-			return nil, translate(res.Error)
+			return nil, 0, translate(res.Error)
 		}
 		if res.RowsAffected == 0 {
 			continue
 		}
 		if _, ok := names[op.StationID]; !ok {
 			if names[op.StationID], err = stationName(db, op.StationID); err != nil {
-				return nil, err
+				return nil, 0, err
 			}
 		}
 		ev := voterEvent(op, EventAskResult, names[op.StationID], "您反映的问题解决了吗？")
 		ev.DedupeKey = fmt.Sprintf("opinion:%d:ask_result:r%d", op.ID, op.Round)
 		events = append(events, ev)
 	}
-	return events, nil
+	return events, last, nil
 }

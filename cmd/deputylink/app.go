@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -180,4 +182,24 @@ func (a *app) close() {
 	if err := errors.Join(errs...); err != nil && a.log != nil {
 		a.log.Warn("Closing connections", "err", err)
 	}
+}
+
+// setMemoryLimit gives the Go runtime its soft memory limit
+// (DEPUTYLINK_MEMORY_LIMIT) unless GOMEMLIMIT set one already. Only the
+// long-running commands (serve, worker) set it: a one-shot command such as
+// an import may need more for a while. GOGC stays
+// on: the collector runs more often only when the heap nears the limit, and
+// Go caps the collector's share of the CPU when the live heap itself
+// outgrows the limit, so a process past it slows instead of stalling
+// (docs/ARCHITECTURE.md, "Memory").
+func (a *app) setMemoryLimit(getenv func(string) string) {
+	limit, log := a.cfg.MemoryLimit, a.log
+	if getenv("GOMEMLIMIT") != "" {
+		log.Info("Memory limit from GOMEMLIMIT", "bytes", debug.SetMemoryLimit(-1))
+		return
+	}
+	if limit <= 0 {
+		limit = math.MaxInt64 // Go's own "no limit"
+	}
+	debug.SetMemoryLimit(limit)
 }

@@ -32,6 +32,7 @@ func serve(ctx context.Context, getenv func(string) string, opt serveOptions) er
 		return err
 	}
 	defer a.close()
+	a.setMemoryLimit(getenv)
 	if n, err := a.restoreRedisSnapshot(); err != nil {
 		// Voters sign in again; nothing else depends on the file.
 		a.log.Warn("Restoring the in-process Redis failed", "err", err)
@@ -159,6 +160,7 @@ func worker(ctx context.Context, getenv func(string) string) error {
 		return err
 	}
 	defer a.close()
+	a.setMemoryLimit(getenv)
 	a.log.Info("Worker running")
 	a.runJobs(ctx)
 	a.log.Info("Worker stopped")
@@ -225,6 +227,7 @@ func (a *app) handlerDeps() (handlers.Deps, error) {
 		OAVerify: handlers.OAVerifyFile{Name: a.cfg.OA.VerifyFile, Content: a.cfg.OA.VerifyContent},
 		Slips:    handlers.SlipLinks{VerifyName: a.cfg.MP.QRVerifyFile, VerifyContent: a.cfg.MP.QRVerifyContent, MPName: a.cfg.MP.Name},
 		DevLogin: a.cfg.DevLogin, ResultsMinSample: a.cfg.ResultsMinSample,
+		MaxRequests: a.cfg.MaxRequests,
 	}
 	var err error
 	if d.Sealer, err = a.sealer(); err != nil {
