@@ -90,26 +90,27 @@ func (h *Handlers) createBooking(c *gin.Context) {
 		shared.RespondErr(c, models.ErrSlotFull)
 		return
 	}
-	var b models.Booking
 	flagged := false
-	err = models.RunTx(ctx, h.DB, func(tx *gorm.DB) error {
+	b, _, err := models.BookSlotWith(ctx, h.DB, vid, req.SlotID, req.Topic, c.GetHeader("Idempotency-Key"), now, models.BookingHooks{
 		// And once more inside: with no admission gate (an unlimited pool)
 		// this is where requests wait.
-		if flagged = h.soldOut(ctx, req.SlotID); flagged {
-			return models.ErrSlotFull
-		}
-		// What the notification needs is read before BookSlot takes the
-		// slot's row lock, so the lock is held for no more than the inserts.
-		n := h.newNotices(c)
-		if err := n.Preload(ctx, tx, vid, req.SlotID); err != nil {
-			return err
-		}
-		var ev models.BookingEvents
-		var err error
-		if b, ev, err = models.BookSlotKeyed(ctx, tx, vid, req.SlotID, req.Topic, c.GetHeader("Idempotency-Key"), now); err != nil || b.Replayed {
-			return err
-		}
-		return models.NotifyBooking(ctx, tx, n, b, ev, now)
+		Begin: func(*gorm.DB) error {
+			if flagged = h.soldOut(ctx, req.SlotID); flagged {
+				return models.ErrSlotFull
+			}
+			return nil
+		},
+		// The notification is written with the booking, before the seat
+		// is taken when one was free: the slot's row lock is held for the
+		// seat's UPDATE and the commit only.
+		Written: func(tx *gorm.DB, b models.Booking, ev models.BookingEvents, slot models.Slot) error {
+			n := h.newNotices(c)
+			n.Known(slot)
+			if err := n.Preload(ctx, tx, vid, req.SlotID); err != nil {
+				return err
+			}
+			return models.NotifyBooking(ctx, tx, n, b, ev, now)
+		},
 	})
 	if errors.Is(err, models.ErrSlotFull) && !flagged {
 		// Only BookSlot's own refusals set the flag: one that merely
