@@ -145,8 +145,10 @@ func (h *Handlers) soldOutKey(slotID uint64) string {
 }
 
 // soldOut reports whether the slot refused a booking as full moments ago:
-// in this process (no round trip), or in any (Redis). Redis trouble means
-// "ask the database".
+// in this process (no round trip), or in any (Redis). A flag found in
+// Redis is kept in the process for the rest of its life there, so the
+// other processes learn of a sold-out slot with one read each, not one
+// per request. Redis trouble means "ask the database".
 func (h *Handlers) soldOut(ctx context.Context, slotID uint64) bool {
 	// Real time, not h.Now: the flag's life is an operational matter.
 	if until, ok := h.full.Load(slotID); ok {
@@ -158,10 +160,15 @@ func (h *Handlers) soldOut(ctx context.Context, slotID uint64) bool {
 	if h.Redis == nil {
 		return false
 	}
-	exists, err := shared.RDoCmd(ctx, h.Base, func(ctx context.Context, p redis.Pipeliner) *redis.IntCmd {
-		return p.Exists(ctx, h.soldOutKey(slotID))
+	ttl, err := shared.RDoCmd(ctx, h.Base, func(ctx context.Context, p redis.Pipeliner) *redis.DurationCmd {
+		return p.PTTL(ctx, h.soldOutKey(slotID))
 	})
-	return err == nil && exists.Val() > 0
+	// PTTL is -2 with no flag, -1 for a flag without expiry (never set so).
+	if err != nil || ttl.Val() <= 0 {
+		return err == nil && ttl.Val() == -1
+	}
+	h.full.Store(slotID, time.Now().Add(min(ttl.Val(), SoldOutTTL)))
+	return true
 }
 
 func (h *Handlers) markSoldOut(ctx context.Context, slotID uint64) {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"deputylink/handlers"
 	"deputylink/models"
 
 	"gorm.io/gorm"
@@ -102,5 +104,41 @@ func TestBookingStatementsUnderTheSlotLock(t *testing.T) {
 	t.Logf("refusal in the database: %d statements (plus BEGIN and ROLLBACK)\n  %s", len(refuse), strings.Join(refuse, "\n  "))
 	if under != 1 {
 		t.Errorf("%d statements under the slot's row lock, want the seat's UPDATE alone (-1: no seat UPDATE seen)", under)
+	}
+}
+
+// Ensure a second serve process learns of a sold-out slot from Redis once
+// and then refuses from memory: with the Redis flag gone, its next refusal
+// still runs no database statement.
+func TestSoldOutFlagLearnedByAnotherProcess(t *testing.T) {
+	var deps handlers.Deps
+	e := newBookEnv(t, bookOpts{
+		rule: func(_ int, r *models.ReceptionRule) { r.SeatsPerSlot, r.WalkInSeats, r.Waitlist = 1, 0, false },
+		deps: func(d *handlers.Deps) { deps = *d },
+	})
+	other := httptest.NewServer(handlers.NewRouter(deps))
+	t.Cleanup(other.Close)
+	slot := e.slots(0, bkDec)[0]
+	body := fmt.Sprintf(`{"slot_id":%d}`, slot.ID)
+	a, b, c, d := e.voter("oTwoA", 0), e.voter("oTwoB", 0), e.voter("oTwoC", 0), e.voter("oTwoD", 0)
+	e.book(a, slot.ID)
+	if r := e.call("POST", "/api/v1/bookings", b, body); r.code() != "slot_full" {
+		t.Fatalf("full slot: %d %s", r.status, r.raw)
+	}
+	onOther := func(tok string) bkResp {
+		o := *e
+		te := *e.testEnv
+		te.srv = other
+		o.testEnv = &te
+		return o.call("POST", "/api/v1/bookings", tok, body)
+	}
+	tr := traceSQL(e.db)
+	var r bkResp
+	if q := tr.record(func() { r = onOther(c) }); r.code() != "slot_full" || len(q) != 0 {
+		t.Fatalf("the other process, flag in Redis: %d %s after %d statements", r.status, r.raw, len(q))
+	}
+	e.rd.Client.Del(t.Context(), e.rd.Prefix+"slot_full:"+fmt.Sprint(slot.ID))
+	if q := tr.record(func() { r = onOther(d) }); r.code() != "slot_full" || len(q) != 0 {
+		t.Fatalf("the other process, flag learned: %d %s after %d statements", r.status, r.raw, len(q))
 	}
 }
