@@ -100,7 +100,7 @@ func TestBookingStatementsUnderTheSlotLock(t *testing.T) {
 	if r.code() != "slot_full" {
 		t.Fatalf("second booking of a 1-seat slot: %d %s", r.status, r.raw)
 	}
-	t.Logf("confirmed booking: %d statements (plus BEGIN and COMMIT), under the slot's lock: %d and the COMMIT\n  %s", len(book), under, strings.Join(book, "\n  "))
+	t.Logf("confirmed booking: %d statements (the last 3 read the answer after the COMMIT), under the slot's lock: %d and the COMMIT\n  %s", len(book), under, strings.Join(book, "\n  "))
 	t.Logf("refusal in the database: %d statements (plus BEGIN and ROLLBACK)\n  %s", len(refuse), strings.Join(refuse, "\n  "))
 	if under != 1 {
 		t.Errorf("%d statements under the slot's row lock, want the seat's UPDATE alone (-1: no seat UPDATE seen)", under)
