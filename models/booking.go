@@ -157,7 +157,41 @@ func BookSlot(ctx context.Context, db *gorm.DB, voterID, slotID uint64, topic st
 // new key costs no extra query. The same key for another slot is
 // ErrBookingKeyReused.
 func BookSlotKeyed(ctx context.Context, db *gorm.DB, voterID, slotID uint64, topic, idemKey string, now time.Time) (Booking, BookingEvents, error) {
-	b, ev, err := bookSlot(ctx, db, voterID, slotID, topic, idemKey, now)
+	return BookSlotWith(ctx, db, voterID, slotID, topic, idemKey, now, BookingHooks{})
+}
+
+// BookingHooks is a caller's own work inside BookSlotWith's transaction.
+type BookingHooks struct {
+	// Begin runs first in the transaction: a refusal it returns costs no
+	// statement.
+	Begin func(tx *gorm.DB) error
+	// Written runs in the transaction once the booking row is written,
+	// with the booking, its events and the slot as read; what it writes
+	// (the outbox rows) commits or rolls back with the booking. When the
+	// slot had a free seat it runs before the seat is taken (see
+	// BookSlotWith), and the booking's status is the final one either way.
+	Written func(tx *gorm.DB, b Booking, ev BookingEvents, slot Slot) error
+}
+
+// errSeatTaken is BookSlotWith's first attempt finding no free seat after
+// all: the transaction rolls back and the booking is tried the careful way.
+var errSeatTaken = errors.New("booking: the free seat was taken meanwhile")
+
+// BookSlotWith is BookSlotKeyed with the caller's hooks in its transaction.
+//
+// The seat is taken last: when the slot's counters, as read, show a free
+// seat, the booking row and whatever hooks.Written writes go in first and
+// the conditional UPDATE of the seat comes last, so the slot's row lock,
+// which every voter booking the slot queues behind, is held for that
+// UPDATE and the commit only. When that UPDATE finds the slot full after
+// all, everything rolls back and the booking runs again seat first (a
+// waitlist place or ErrSlotFull, under the lock as before). When db is
+// already a transaction, each attempt is a savepoint of it.
+func BookSlotWith(ctx context.Context, db *gorm.DB, voterID, slotID uint64, topic, idemKey string, now time.Time, hooks BookingHooks) (Booking, BookingEvents, error) {
+	b, ev, err := bookSlot(ctx, db, voterID, slotID, topic, idemKey, now, hooks, true)
+	if errors.Is(err, errSeatTaken) {
+		b, ev, err = bookSlot(ctx, db, voterID, slotID, topic, idemKey, now, hooks, false)
+	}
 	if err == nil || idemKey == "" {
 		return b, ev, err
 	}
@@ -175,7 +209,9 @@ func BookSlotKeyed(ctx context.Context, db *gorm.DB, voterID, slotID uint64, top
 	return prev, nil, nil
 }
 
-func bookSlot(ctx context.Context, db *gorm.DB, voterID, slotID uint64, topic, idemKey string, now time.Time) (Booking, BookingEvents, error) {
+// bookSlot is one attempt of BookSlotWith; seatLast tries the free seat
+// last, and errSeatTaken says it was gone.
+func bookSlot(ctx context.Context, db *gorm.DB, voterID, slotID uint64, topic, idemKey string, now time.Time, hooks BookingHooks, seatLast bool) (Booking, BookingEvents, error) {
 	topic, err := cleanTopic(topic)
 	if err != nil {
 		return Booking{}, nil, err
@@ -183,6 +219,11 @@ func bookSlot(ctx context.Context, db *gorm.DB, voterID, slotID uint64, topic, i
 	var b Booking
 	var ev BookingEvents
 	err = RunTx(ctx, db, func(tx *gorm.DB) error {
+		if hooks.Begin != nil {
+			if err := hooks.Begin(tx); err != nil {
+				return err
+			}
+		}
 		var slot Slot
 		var day ReceptionDay
 		if err := tx.First(&slot, slotID).Error; err != nil {
@@ -201,27 +242,42 @@ func bookSlot(ctx context.Context, db *gorm.DB, voterID, slotID uint64, topic, i
 		}
 		// A burst on a full slot is refused here, from the snapshot, without
 		// queueing on the slot's row lock.
-		if _, err := slot.Admission(day); err != nil {
-			return err
-		}
-		status, seq, err := takeSeat(tx, slot.ID, day, true)
+		admitted, err := slot.Admission(day)
 		if err != nil {
 			return err
 		}
 		b = Booking{VoterID: voterID, SlotID: slot.ID, DayID: day.ID, StationID: day.StationID, Date: day.Date,
-			Status: status, Topic: topic, WaitlistSeq: seq, ActiveKey: &key, CreatedAt: now.UTC(), UpdatedAt: now.UTC()}
+			Status: BookingConfirmed, Topic: topic, ActiveKey: &key, CreatedAt: now.UTC(), UpdatedAt: now.UTC()}
 		if idemKey != "" {
 			b.IdempotencyKey = &idemKey
 		}
-		if err := writeBooking(tx, &b, nil); err != nil {
+		written := func() error {
+			if err := writeBooking(tx, &b, nil); err != nil {
+				return err
+			}
+			kind := EventConfirmed
+			if b.Status == BookingWaitlisted {
+				kind = EventWaitlisted
+			}
+			ev = BookingEvents{eventOf(kind, b, slot, now)}
+			if hooks.Written != nil {
+				return hooks.Written(tx, b, ev, slot)
+			}
+			return nil
+		}
+		if seatLast && admitted == BookingConfirmed {
+			if err := written(); err != nil {
+				return err
+			}
+			if took, err := takeFreeSeat(tx, slot.ID); err != nil || !took {
+				return orRefuse(err, errSeatTaken)
+			}
+			return nil
+		}
+		if b.Status, b.WaitlistSeq, err = takeSeat(tx, slot.ID, day, true); err != nil {
 			return err
 		}
-		kind := EventConfirmed
-		if status == BookingWaitlisted {
-			kind = EventWaitlisted
-		}
-		ev = BookingEvents{eventOf(kind, b, slot, now)}
-		return nil
+		return written()
 	})
 	if err != nil {
 		return Booking{}, nil, err
@@ -362,13 +418,8 @@ func activeKeyTaken(tx *gorm.DB, key string, self uint64, locking bool) (bool, e
 // slot is full and waitlisting is allowed, a waitlist place (within the
 // day's cap). It returns the status and the waitlist sequence number.
 func takeSeat(tx *gorm.DB, slotID uint64, day ReceptionDay, waitlist bool) (BookingStatus, int64, error) {
-	res := tx.Model(&Slot{}).Where("id = ? AND confirmed < capacity", slotID).
-		UpdateColumn("confirmed", gorm.Expr("confirmed + 1"))
-	if res.Error != nil {
-		return "", 0, translate(res.Error)
-	}
-	if res.RowsAffected == 1 {
-		return BookingConfirmed, 0, nil
+	if took, err := takeFreeSeat(tx, slotID); err != nil || took {
+		return BookingConfirmed, 0, err
 	}
 	// Full, or gone (a day regenerated since we read it): a locking read sees which.
 	var s Slot
@@ -382,7 +433,7 @@ func takeSeat(tx *gorm.DB, slotID uint64, day ReceptionDay, waitlist bool) (Book
 	if day.WaitlistMax > 0 {
 		q = q.Where("waitlisted < ?", day.WaitlistMax)
 	}
-	res = q.UpdateColumns(map[string]any{"waitlisted": gorm.Expr("waitlisted + 1"), "queue_seq": gorm.Expr("queue_seq + 1")})
+	res := q.UpdateColumns(map[string]any{"waitlisted": gorm.Expr("waitlisted + 1"), "queue_seq": gorm.Expr("queue_seq + 1")})
 	if res.Error != nil {
 		return "", 0, translate(res.Error)
 	}
@@ -395,6 +446,16 @@ func takeSeat(tx *gorm.DB, slotID uint64, day ReceptionDay, waitlist bool) (Book
 		return "", 0, translate(err)
 	}
 	return BookingWaitlisted, seq, nil
+}
+
+// takeFreeSeat takes a free seat of the slot, if it has one.
+func takeFreeSeat(tx *gorm.DB, slotID uint64) (bool, error) {
+	res := tx.Model(&Slot{}).Where("id = ? AND confirmed < capacity", slotID).
+		UpdateColumn("confirmed", gorm.Expr("confirmed + 1"))
+	if res.Error != nil {
+		return false, translate(res.Error)
+	}
+	return res.RowsAffected == 1, nil
 }
 
 // leaveSlot updates the counters of a slot a booking left, and a freed

@@ -99,6 +99,14 @@ func NewBookingNotices(cfg NotifyConfig, voterID uint64, openid string) *Booking
 	return n
 }
 
+// Known gives the notices a slot the caller has read already, so that
+// Preload does not read it again.
+func (n *BookingNotices) Known(s Slot) {
+	if s.ID != 0 {
+		n.slots[s.ID] = s
+	}
+}
+
 // Preload reads the booker's consents, the slot and its station, so a
 // caller can read them before BookSlot takes the slot's row lock and hold
 // the lock for no more than the inserts. A missing slot is left for

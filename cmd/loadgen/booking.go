@@ -99,6 +99,12 @@ type bookingOpts struct {
 	loginConc, baseConns int
 	timeout              time.Duration
 	skipBaseline         bool
+	// What the burst cost (burstProbe).
+	counters   bool
+	redisURL   string
+	debug      []string
+	profileDir string
+	profileSec int
 }
 
 // bookingCmd is the booking burst: log N voters in, release them all at
@@ -115,15 +121,29 @@ func bookingCmd(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.
 	fs.StringVar(&o.mysql, "mysql", "", "the server's database, mysql://user:pass@127.0.0.1:3306/db: creates the slot, checks the result, runs the baseline")
 	fs.StringVar(&o.consent, "consent", "", "grant each voter one consent for this subscribe template before booking (POST /subscriptions)")
 	fs.IntVar(&o.loginConc, "login-concurrency", 64, "logins in flight")
-	fs.IntVar(&o.baseConns, "baseline-conns", 20, "database connections of the baseline (the server's pool is 20)")
+	fs.IntVar(&o.baseConns, "baseline-conns", 0, "database connections of the baseline (default: 20 per --url, each server's pool is 20)")
 	fs.DurationVar(&o.timeout, "timeout", 60*time.Second, "per-request timeout")
 	fs.BoolVar(&o.skipBaseline, "no-baseline", false, "skip the conditional UPDATE baseline")
-	if err := fs.Parse(args); err != nil || o.voters < 1 || o.seats < 1 {
+	fs.BoolVar(&o.counters, "counters", false, "print MariaDB's Com_ counters (global: keep others off the server) and, with --redis, Redis's commandstats moved by the burst")
+	fs.StringVar(&o.redisURL, "redis", "", "the servers' Redis, redis://127.0.0.1:6379/N, for --counters")
+	debug := fs.String("debug", "", "the servers' DEPUTYLINK_DEBUG_ADDR base URLs, comma-separated: take a CPU profile of each during the burst, and its allocations")
+	fs.StringVar(&o.profileDir, "profile-dir", ".", "where --debug writes the profiles")
+	fs.IntVar(&o.profileSec, "profile-seconds", 2, "length of the CPU profiles (from just before the burst)")
+	if err := fs.Parse(args); err != nil || o.voters < 1 || o.seats < 1 || o.baseConns < 0 {
 		return errUsage
 	}
 	var err error
 	if o.urls, err = baseURLs(*urls); err != nil {
 		return err
+	}
+	if o.baseConns == 0 {
+		// Like with like: as many connections as the servers' pools.
+		o.baseConns = 20 * len(o.urls)
+	}
+	if *debug != "" {
+		if o.debug, err = baseURLs(*debug); err != nil {
+			return err
+		}
 	}
 	if o.mysql == "" && o.slotID == 0 {
 		return errors.New("give --mysql (to create the slot and check the result) or --slot")
@@ -187,6 +207,16 @@ func runBooking(ctx context.Context, o bookingOpts, db *gorm.DB, stdout io.Write
 
 	res := make([]burstResult, len(voters))
 	body := func(i int) string { return fmt.Sprintf(`{"slot_id":%d,"topic":"loadgen %s"}`, o.slotID, run) }
+	probe, err := newBurstProbe(ctx, o, db)
+	if err != nil {
+		return f, err
+	}
+	if probe != nil {
+		defer probe.close()
+		if err := probe.start(ctx); err != nil {
+			return f, err
+		}
+	}
 	start := time.Now()
 	burst(len(voters), func(i int) {
 		t0 := time.Now()
@@ -206,10 +236,29 @@ func runBooking(ctx context.Context, o bookingOpts, db *gorm.DB, stdout io.Write
 		counts["confirmed"], counts["waitlisted"], counts["slot_full"], other, otherOutcomes(counts))
 	fmt.Fprintf(stdout, "latency: %s\n", percentiles(lats))
 	f.rate, f.p99 = float64(len(res))/wall.Seconds(), quantile(lats, .99)
+	if len(o.urls) > 1 {
+		// Each server measured on its own: the voters of voter i go to
+		// o.urls[i % len].
+		for k, u := range o.urls {
+			var sl []time.Duration
+			sc := map[string]int{}
+			for i := k; i < len(res); i += len(o.urls) {
+				sl = append(sl, res[i].lat)
+				sc[res[i].outcome]++
+			}
+			fmt.Fprintf(stdout, "  %s: %d requests, confirmed=%d waitlisted=%d slot_full=%d other=%d; %s\n", u, len(sl),
+				sc["confirmed"], sc["waitlisted"], sc["slot_full"], len(sl)-sc["confirmed"]-sc["waitlisted"]-sc["slot_full"], percentiles(sl))
+		}
+	}
+	if probe != nil {
+		if err := probe.finish(ctx, len(res), counts["confirmed"], stdout); err != nil {
+			return f, err
+		}
+	}
 
 	f.ok = counts["confirmed"] == o.seats && other == 0
 	if db != nil {
-		ok, err := checkBurst(ctx, db, o, voters, counts, stdout)
+		ok, err := checkBurst(ctx, db, o, run, voters, counts, stdout)
 		if err != nil {
 			return f, err
 		}
@@ -405,7 +454,7 @@ func createBurstSlot(ctx context.Context, db *gorm.DB, run string, seats, waitli
 
 // checkBurst checks the database after the burst: the slot's counters, its
 // bookings, and that no voter of the run holds two active bookings.
-func checkBurst(ctx context.Context, db *gorm.DB, o bookingOpts, voters []voter, counts map[string]int, stdout io.Writer) (bool, error) {
+func checkBurst(ctx context.Context, db *gorm.DB, o bookingOpts, run string, voters []voter, counts map[string]int, stdout io.Writer) (bool, error) {
 	db = db.WithContext(ctx)
 	var slot models.Slot
 	if err := db.First(&slot, o.slotID).Error; err != nil {
@@ -436,20 +485,42 @@ func checkBurst(ctx context.Context, db *gorm.DB, o bookingOpts, voters []voter,
 		}
 		dups = append(dups, d...)
 	}
-	var notices int64
-	if err := db.Model(&models.Notification{}).Where("dedupe_key LIKE ?", "booking:%").
-		Where("to_user LIKE ?", "oLg%").Count(&notices).Error; err != nil {
+	// One notification per booking of the run, each for its own booking:
+	// the run's voters' openids start "oLg<run>x" (loginVoters).
+	var notices []struct {
+		DedupeKey string
+		ToUser    string
+	}
+	if err := db.Model(&models.Notification{}).Select("dedupe_key, to_user").Where("dedupe_key LIKE ?", "booking:%").
+		Where("to_user LIKE ?", "oLg"+run+"x%").Scan(&notices).Error; err != nil {
 		return false, err
+	}
+	perBooking := map[string]int{}
+	for _, n := range notices {
+		id, _, _ := strings.Cut(strings.TrimPrefix(n.DedupeKey, "booking:"), ":")
+		perBooking[id]++
+	}
+	twice := 0
+	for _, n := range perBooking {
+		if n > 1 {
+			twice++
+		}
+	}
+	wantNotices := -1 // unknown without a consent
+	if o.consent != "" {
+		wantNotices = byStatus[models.BookingConfirmed] + byStatus[models.BookingWaitlisted]
 	}
 	ok := slot.Confirmed == o.seats && byStatus[models.BookingConfirmed] == o.seats &&
 		counts["confirmed"] == o.seats && counts["waitlisted"] == byStatus[models.BookingWaitlisted] &&
-		slot.Waitlisted == byStatus[models.BookingWaitlisted] && len(dups) == 0
+		slot.Waitlisted == byStatus[models.BookingWaitlisted] && len(dups) == 0 &&
+		(wantNotices < 0 || len(notices) == wantNotices && len(perBooking) == wantNotices) && twice == 0
 	verdict := "OK"
 	if !ok {
 		verdict = "BROKEN"
 	}
-	fmt.Fprintf(stdout, "database: slot confirmed=%d/%d waitlisted=%d; booking rows confirmed=%d waitlisted=%d; voters with 2 active bookings=%d; booking notifications queued (all runs)=%d → %s\n",
-		slot.Confirmed, slot.Capacity, slot.Waitlisted, byStatus[models.BookingConfirmed], byStatus[models.BookingWaitlisted], len(dups), notices, verdict)
+	fmt.Fprintf(stdout, "database: slot confirmed=%d/%d waitlisted=%d; booking rows confirmed=%d waitlisted=%d; voters with 2 active bookings=%d; notifications queued for this run=%d (for %d bookings, %d bookings notified twice) → %s\n",
+		slot.Confirmed, slot.Capacity, slot.Waitlisted, byStatus[models.BookingConfirmed], byStatus[models.BookingWaitlisted], len(dups),
+		len(notices), len(perBooking), twice, verdict)
 	return ok, nil
 }
 

@@ -90,26 +90,27 @@ func (h *Handlers) createBooking(c *gin.Context) {
 		shared.RespondErr(c, models.ErrSlotFull)
 		return
 	}
-	var b models.Booking
 	flagged := false
-	err = models.RunTx(ctx, h.DB, func(tx *gorm.DB) error {
+	b, _, err := models.BookSlotWith(ctx, h.DB, vid, req.SlotID, req.Topic, c.GetHeader("Idempotency-Key"), now, models.BookingHooks{
 		// And once more inside: with no admission gate (an unlimited pool)
 		// this is where requests wait.
-		if flagged = h.soldOut(ctx, req.SlotID); flagged {
-			return models.ErrSlotFull
-		}
-		// What the notification needs is read before BookSlot takes the
-		// slot's row lock, so the lock is held for no more than the inserts.
-		n := h.newNotices(c)
-		if err := n.Preload(ctx, tx, vid, req.SlotID); err != nil {
-			return err
-		}
-		var ev models.BookingEvents
-		var err error
-		if b, ev, err = models.BookSlotKeyed(ctx, tx, vid, req.SlotID, req.Topic, c.GetHeader("Idempotency-Key"), now); err != nil || b.Replayed {
-			return err
-		}
-		return models.NotifyBooking(ctx, tx, n, b, ev, now)
+		Begin: func(*gorm.DB) error {
+			if flagged = h.soldOut(ctx, req.SlotID); flagged {
+				return models.ErrSlotFull
+			}
+			return nil
+		},
+		// The notification is written with the booking, before the seat
+		// is taken when one was free: the slot's row lock is held for the
+		// seat's UPDATE and the commit only.
+		Written: func(tx *gorm.DB, b models.Booking, ev models.BookingEvents, slot models.Slot) error {
+			n := h.newNotices(c)
+			n.Known(slot)
+			if err := n.Preload(ctx, tx, vid, req.SlotID); err != nil {
+				return err
+			}
+			return models.NotifyBooking(ctx, tx, n, b, ev, now)
+		},
 	})
 	if errors.Is(err, models.ErrSlotFull) && !flagged {
 		// Only BookSlot's own refusals set the flag: one that merely
@@ -144,8 +145,10 @@ func (h *Handlers) soldOutKey(slotID uint64) string {
 }
 
 // soldOut reports whether the slot refused a booking as full moments ago:
-// in this process (no round trip), or in any (Redis). Redis trouble means
-// "ask the database".
+// in this process (no round trip), or in any (Redis). A flag found in
+// Redis is kept in the process for the rest of its life there, so the
+// other processes learn of a sold-out slot with one read each, not one
+// per request. Redis trouble means "ask the database".
 func (h *Handlers) soldOut(ctx context.Context, slotID uint64) bool {
 	// Real time, not h.Now: the flag's life is an operational matter.
 	if until, ok := h.full.Load(slotID); ok {
@@ -157,10 +160,15 @@ func (h *Handlers) soldOut(ctx context.Context, slotID uint64) bool {
 	if h.Redis == nil {
 		return false
 	}
-	exists, err := shared.RDoCmd(ctx, h.Base, func(ctx context.Context, p redis.Pipeliner) *redis.IntCmd {
-		return p.Exists(ctx, h.soldOutKey(slotID))
+	ttl, err := shared.RDoCmd(ctx, h.Base, func(ctx context.Context, p redis.Pipeliner) *redis.DurationCmd {
+		return p.PTTL(ctx, h.soldOutKey(slotID))
 	})
-	return err == nil && exists.Val() > 0
+	// PTTL is -2 with no flag, -1 for a flag without expiry (never set so).
+	if err != nil || ttl.Val() <= 0 {
+		return err == nil && ttl.Val() == -1
+	}
+	h.full.Store(slotID, time.Now().Add(min(ttl.Val(), SoldOutTTL)))
+	return true
 }
 
 func (h *Handlers) markSoldOut(ctx context.Context, slotID uint64) {

@@ -57,7 +57,7 @@ type bookOpts struct {
 	deps func(*handlers.Deps)
 }
 
-func newBookEnv(t *testing.T, o bookOpts) *bookEnv {
+func newBookEnv(t testing.TB, o bookOpts) *bookEnv {
 	t.Helper()
 	fake := wechattest.New()
 	t.Cleanup(fake.Close)
@@ -155,7 +155,7 @@ func (e *bookEnv) call(method, path, token, body string, hdr ...string) bkResp {
 	return bkResp{status: resp.StatusCode, raw: raw, header: resp.Header}
 }
 
-func (r bkResp) booking(t *testing.T) models.BookingView {
+func (r bkResp) booking(t testing.TB) models.BookingView {
 	t.Helper()
 	var b models.BookingView
 	if err := json.Unmarshal(r.raw, &b); err != nil || b.ID == 0 {

@@ -19,7 +19,7 @@ import (
 
 // testEnv is the real router over a real database and Redis.
 type testEnv struct {
-	t   *testing.T
+	t   testing.TB
 	db  *gorm.DB
 	rd  *wechattest.TestRedis
 	srv *httptest.Server
@@ -31,7 +31,7 @@ func newEnv(t *testing.T) *testEnv {
 }
 
 // newEnvWith builds the env, letting the test adjust the dependencies.
-func newEnvWith(t *testing.T, rd *wechattest.TestRedis, adjust func(*handlers.Deps)) *testEnv {
+func newEnvWith(t testing.TB, rd *wechattest.TestRedis, adjust func(*handlers.Deps)) *testEnv {
 	t.Helper()
 	db := modelstest.NewDB(t)
 	d := handlers.Deps{
@@ -122,7 +122,7 @@ func seed(t *testing.T, db *gorm.DB) fixture {
 	return f
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
