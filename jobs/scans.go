@@ -59,7 +59,9 @@ func ScanDrainingKey(prefix string, shard int) string {
 }
 
 // ScanLegacyDrainingKey is the draining key of the unsharded hash.
-func ScanLegacyDrainingKey(prefix string) string { return models.ScanLegacyHashKey(prefix) + ":draining" }
+func ScanLegacyDrainingKey(prefix string) string {
+	return models.ScanLegacyHashKey(prefix) + ":draining"
+}
 
 // ErrScanLockLost means another drainer took the old queue over mid-run
 // (the lock expired); the batch in hand was recorded but left in the
