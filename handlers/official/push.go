@@ -281,9 +281,16 @@ func (o *oaServer) open(c *gin.Context, q url.Values, body []byte) (oaRequest, [
 		return req, nil, false
 	}
 	req.aes = true
-	var env oaEnvelope
-	if err := xml.Unmarshal(body, &env); err != nil || env.Encrypt == "" {
-		o.ignore(c, "unreadable envelope", err)
+	env, ok := fastParseEnvelope(body)
+	if !ok {
+		env = oaEnvelope{}
+		if err := xml.Unmarshal(body, &env); err != nil {
+			o.ignore(c, "unreadable envelope", err)
+			return req, nil, false
+		}
+	}
+	if env.Encrypt == "" {
+		o.ignore(c, "unreadable envelope", nil)
 		return req, nil, false
 	}
 	if !wechat.VerifySignature(q.Get("msg_signature"), o.cfg.Token, req.timestamp, req.nonce, env.Encrypt) {
