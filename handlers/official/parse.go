@@ -55,10 +55,7 @@ func fastParseFlat(b []byte, field func([]byte) *string) bool {
 	for {
 		b = bytes.TrimLeft(b, " \t\n")
 		if bytes.HasPrefix(b, []byte("</xml>")) {
-			if len(bytes.TrimLeft(b[len("</xml>"):], " \t\n")) != 0 {
-				return false
-			}
-			return true
+			return len(bytes.TrimLeft(b[len("</xml>"):], " \t\n")) == 0
 		}
 		if len(b) < 3 || b[0] != '<' {
 			return false
