@@ -102,7 +102,7 @@ func AddScanBatches(ctx context.Context, db *gorm.DB, batches []ScanCountBatch, 
 		added = 0
 		mysql := DialectOf(tx) == MySQL
 		var merged map[[2]string]ScanCount
-		keyed := false
+		newKey := false // a batch key was added: prune the old ones
 		for _, b := range todo {
 			if b.key != "" {
 				ins := tx.Clauses(clause.OnConflict{DoNothing: true})
@@ -116,7 +116,7 @@ func AddScanBatches(ctx context.Context, db *gorm.DB, batches []ScanCountBatch, 
 				if res.RowsAffected == 0 {
 					continue // added before
 				}
-				keyed = true
+				newKey = true
 			}
 			if merged == nil {
 				merged = b.merged
@@ -129,7 +129,7 @@ func AddScanBatches(ctx context.Context, db *gorm.DB, batches []ScanCountBatch, 
 				merged[k] = mergeScanCount(merged[k], c)
 			}
 		}
-		if keyed {
+		if newKey {
 			if err := tx.Where("at < ?", now.UTC().Add(-ScanBatchKeep)).Delete(&ScanBatch{}).Error; err != nil {
 				return err
 			}
