@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -17,24 +18,27 @@ import (
 )
 
 // Scan count draining (docs/ARCHITECTURE.md#scan-counts). The push endpoint
-// answers a QR scan at once and only counts it in a Redis hash
-// (models.ScanHashKey: a count and a last time per code and day); this job
-// moves the hash into scan_days.
+// answers a QR scan at once and only counts it in one of the Redis hashes
+// of models.ScanHashKey (a count and a last time per code and day, in
+// models.ScanShards shards); this job moves the hashes into scan_days.
 //
-// A run renames the hash to a draining key and marks it with a fresh batch
-// id, in one script, unless a draining hash is already there (a run that
-// crashed or is still working): then it takes that one as it is. It adds
-// the counts with models.AddScanCounts under the batch id, which adds a
-// batch once however often it is given, and then deletes the draining
-// hash if it still carries that id. So two runs at once both add the same
-// batch and only one counts it; a run that crashed before adding leaves
-// the hash for the next; one that crashed after adding leaves a batch the
-// next run finds already added. Scans counted while a drain runs go to a
-// new hash. No lock is needed.
+// A run renames each shard's hash to its draining key (the same hash tag,
+// so the pair meets in one script on a Redis Cluster too) and marks it with
+// a fresh batch id, in one script, unless a draining hash is already there
+// (a run that crashed or is still working): then it takes that one as it
+// is. It adds the counts of every shard in one transaction with
+// models.AddScanBatches, which adds each batch id once however often it is
+// given, and then deletes each draining hash if it still carries its id.
+// So two runs at once both add the same batches and only one counts them;
+// a run that crashed before adding leaves the hashes for the next; one that
+// crashed after adding leaves batches the next run finds already added.
+// Scans counted while a drain runs go to new hashes. No lock is needed.
 //
-// Servers before this change queued each scan as JSON in the list
-// ScanQueueKey; a run also folds that list in (serialised by a lock, as
-// those servers' drain was), so a rolling upgrade loses no scan.
+// For a rolling upgrade a run also drains the one unsharded hash of the
+// servers before the shards (models.ScanLegacyHashKey, the same way), and
+// folds in the list ScanQueueKey that servers before scan counting queued
+// each scan in as JSON (serialised by a lock, as those servers' drain
+// was), so an upgrade loses no scan.
 
 const (
 	// ScanBatch is how many queued scans of the old list one transaction
@@ -49,8 +53,15 @@ const (
 // ScanQueueKey is the Redis list older servers queued single scans in.
 func ScanQueueKey(prefix string) string { return prefix + "wx:scans" }
 
-// ScanDrainingKey holds a renamed hash while it is being drained.
-func ScanDrainingKey(prefix string) string { return models.ScanHashKey(prefix) + ":draining" }
+// ScanDrainingKey holds a shard's renamed hash while it is being drained.
+func ScanDrainingKey(prefix string, shard int) string {
+	return prefix + "wx:scans:" + models.ScanShardTag(shard) + ":draining"
+}
+
+// ScanLegacyDrainingKey is the draining key of the unsharded hash.
+func ScanLegacyDrainingKey(prefix string) string {
+	return models.ScanLegacyHashKey(prefix) + ":draining"
+}
 
 // ErrScanLockLost means another drainer took the old queue over mid-run
 // (the lock expired); the batch in hand was recorded but left in the
@@ -87,30 +98,98 @@ func DrainScans(ctx context.Context, db *gorm.DB, rdb redis.UniversalClient, pre
 	return int(n) + m, err
 }
 
+// scanPair is a hash to drain and its draining key.
+type scanPair struct{ live, draining string }
+
 func drainScanHash(ctx context.Context, db *gorm.DB, rdb redis.UniversalClient, prefix string, now time.Time) (int64, error) {
-	live, draining := models.ScanHashKey(prefix), ScanDrainingKey(prefix)
-	raw, err := takeScansScript.Run(ctx, rdb, []string{live, draining}, "d:"+randomToken()).StringSlice()
-	if err != nil || len(raw) == 0 {
-		return 0, err
+	pairs := make([]scanPair, 0, models.ScanShards+1)
+	for k := range models.ScanShards {
+		pairs = append(pairs, scanPair{models.ScanHashKey(prefix, k), ScanDrainingKey(prefix, k)})
 	}
-	h := make(map[string]string, len(raw)/2)
-	for i := 0; i+1 < len(raw); i += 2 {
-		h[raw[i]] = raw[i+1]
+	// One pipeline takes every shard (go-redis splits it per node on a
+	// cluster) and looks for the unsharded hash, key by key: its two keys
+	// have no common tag, so its script runs only when there is one (on
+	// the single Redis that older servers wrote it to).
+	pipe := rdb.Pipeline()
+	takes := make([]*redis.Cmd, len(pairs))
+	for i, p := range pairs {
+		takes[i] = takeScansScript.EvalSha(ctx, pipe, []string{p.live, p.draining}, "d:"+randomToken())
 	}
-	id := h["_id"]
-	if id == "" {
-		// Renamed by a run that crashed before marking it (the script is
-		// atomic, so only by hand): mark it now.
-		id = "d:" + randomToken()
-		if ok, err := rdb.HSetNX(ctx, draining, "_id", id).Result(); err != nil || !ok {
-			return 0, err // marked meanwhile by another run: the next run drains it
+	legacy := scanPair{models.ScanLegacyHashKey(prefix), ScanLegacyDrainingKey(prefix)}
+	legacyLive, legacyDraining := pipe.Exists(ctx, legacy.live), pipe.Exists(ctx, legacy.draining)
+	_, _ = pipe.Exec(ctx) // each command keeps its own error
+	var firstErr error
+	fail := func(err error) {
+		if firstErr == nil {
+			firstErr = err
 		}
 	}
-	n, err := models.AddScanCounts(ctx, db, id, models.ScanCountsOf(h), now)
+	if legacyLive.Val()+legacyDraining.Val() > 0 {
+		pairs = append(pairs, legacy)
+		takes = append(takes, nil)
+	} else if err := cmp.Or(legacyLive.Err(), legacyDraining.Err()); err != nil {
+		fail(err)
+	}
+
+	var batches []models.ScanCountBatch
+	var taken []scanPair
+	for i, p := range pairs {
+		var raw []string
+		var err error
+		if takes[i] != nil {
+			raw, err = takes[i].StringSlice()
+		}
+		if takes[i] == nil || redis.HasErrorPrefix(err, "NOSCRIPT") {
+			// The unsharded pair, or the script not loaded yet on this node.
+			raw, err = takeScansScript.Run(ctx, rdb, []string{p.live, p.draining}, "d:"+randomToken()).StringSlice()
+		}
+		if err != nil {
+			fail(err)
+			continue
+		}
+		if len(raw) == 0 {
+			continue
+		}
+		h := make(map[string]string, len(raw)/2)
+		for i := 0; i+1 < len(raw); i += 2 {
+			h[raw[i]] = raw[i+1]
+		}
+		id := h["_id"]
+		if id == "" {
+			// Renamed by a run that crashed before marking it (the script
+			// is atomic, so only by hand): mark it now.
+			id = "d:" + randomToken()
+			if ok, err := rdb.HSetNX(ctx, p.draining, "_id", id).Result(); err != nil || !ok {
+				fail(err) // marked meanwhile by another run: the next run drains it
+				continue
+			}
+		}
+		batches = append(batches, models.ScanCountBatch{Key: id, Counts: models.ScanCountsOf(h)})
+		taken = append(taken, p)
+	}
+	if len(batches) == 0 {
+		return 0, firstErr
+	}
+	n, err := models.AddScanBatches(ctx, db, batches, now)
 	if err != nil {
 		return 0, err
 	}
-	return n, dropScansScript.Run(ctx, rdb, []string{draining}, id).Err()
+	pipe = rdb.Pipeline()
+	drops := make([]*redis.Cmd, len(taken))
+	for i, p := range taken {
+		drops[i] = dropScansScript.EvalSha(ctx, pipe, []string{p.draining}, batches[i].Key)
+	}
+	_, _ = pipe.Exec(ctx)
+	for i, p := range taken {
+		err := drops[i].Err()
+		if redis.HasErrorPrefix(err, "NOSCRIPT") {
+			err = dropScansScript.Run(ctx, rdb, []string{p.draining}, batches[i].Key).Err()
+		}
+		if err != nil {
+			fail(err)
+		}
+	}
+	return n, firstErr
 }
 
 // drainScanList folds the old servers' queue of single scans in, a batch

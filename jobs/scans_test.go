@@ -25,8 +25,10 @@ type scanEnv struct {
 	rd     *wechattest.TestRedis
 	now    time.Time
 	a, b   string
-	hash   string
 	dayOne string
+	// hash is the shard the test counts in unless it says which.
+	hash  string
+	shard int
 }
 
 func newScanEnv(t *testing.T) *scanEnv {
@@ -44,17 +46,23 @@ func newScanEnv(t *testing.T) *scanEnv {
 		}
 		*p = c.Code
 	}
-	e.hash, e.dayOne = models.ScanHashKey(e.rd.Prefix), models.ScanDayOf(e.now)
+	e.shard = 5
+	e.hash, e.dayOne = models.ScanHashKey(e.rd.Prefix, e.shard), models.ScanDayOf(e.now)
 	return e
 }
 
-// count counts one scan as the push endpoint's script does.
+// count counts one scan in e.hash as the push endpoint's script does.
 func (e *scanEnv) count(rdb redis.Cmdable, code, day string, at time.Time) {
+	e.countIn(rdb, e.hash, code, day, at)
+}
+
+// countIn counts one scan in the hash at key.
+func (e *scanEnv) countIn(rdb redis.Cmdable, key, code, day string, at time.Time) {
 	f := models.ScanField(code, day)
-	if err := rdb.HIncrBy(e.ctx, e.hash, "n|"+f, 1).Err(); err != nil {
+	if err := rdb.HIncrBy(e.ctx, key, "n|"+f, 1).Err(); err != nil {
 		e.t.Error(err)
 	}
-	rdb.HSet(e.ctx, e.hash, "t|"+f, at.Unix())
+	rdb.HSet(e.ctx, key, "t|"+f, at.Unix())
 }
 
 func (e *scanEnv) drain() int {
@@ -98,7 +106,7 @@ func TestDrainScans(t *testing.T) {
 	if a, b, days := e.totals(); a != 8 || b != 1 || days != 9 {
 		t.Errorf("totals %d, %d, days %d; want 8, 1, 9", a, b, days)
 	}
-	if n := e.rd.Client.Exists(e.ctx, e.hash, jobs.ScanDrainingKey(e.rd.Prefix)).Val(); n != 0 {
+	if n := e.rd.Client.Exists(e.ctx, e.hash, jobs.ScanDrainingKey(e.rd.Prefix, e.shard)).Val(); n != 0 {
 		t.Errorf("%d hashes left", n)
 	}
 	if n := e.drain(); n != 0 {
@@ -107,7 +115,7 @@ func TestDrainScans(t *testing.T) {
 
 	// A crash after the rename, before adding: the next run drains the
 	// renamed hash, then (the run after) the scans counted meanwhile.
-	draining := jobs.ScanDrainingKey(e.rd.Prefix)
+	draining := jobs.ScanDrainingKey(e.rd.Prefix, e.shard)
 	e.count(e.rd.Client, e.a, e.dayOne, e.now)
 	e.rd.Client.Rename(e.ctx, e.hash, draining)
 	e.rd.Client.HSet(e.ctx, draining, "_id", "d:crashed-before")
@@ -176,7 +184,8 @@ func TestDrainScansRacing(t *testing.T) {
 			if i%3 == 0 {
 				code = e.b
 			}
-			e.count(e.rd.Client, code, e.dayOne, e.now)
+			// Across the shards, as pushes of different voters go.
+			e.countIn(e.rd.Client, models.ScanHashKey(e.rd.Prefix, i%models.ScanShards), code, e.dayOne, e.now)
 		}
 	})
 	counter.Wait()
@@ -246,5 +255,95 @@ func TestDrainScansOldQueue(t *testing.T) {
 	}
 	if e.rd.Client.Exists(e.ctx, key+":lock").Val() != 0 {
 		t.Error("lock left behind")
+	}
+}
+
+// Ensure a run drains every shard in one go, each as its own batch: a
+// shard whose batch was added before a crash counts nothing again while
+// the others count; and that the one unsharded hash of the servers before
+// the shards (and its draining key, left by a crash) is still drained, for
+// a rolling upgrade.
+func TestDrainScansShardsAndLegacyHash(t *testing.T) {
+	e := newScanEnv(t)
+	// Shard 9 crashed after adding its batch; shards 0 and 15 are live.
+	d9 := jobs.ScanDrainingKey(e.rd.Prefix, 9)
+	e.countIn(e.rd.Client, d9, e.a, e.dayOne, e.now)
+	e.rd.Client.HSet(e.ctx, d9, "_id", "d:shard9-added")
+	if _, err := models.AddScanCounts(e.ctx, e.db, "d:shard9-added",
+		[]models.ScanCount{{Code: e.a, Day: e.dayOne, Count: 1, LastAt: e.now}}, e.now); err != nil {
+		t.Fatal(err)
+	}
+	e.countIn(e.rd.Client, models.ScanHashKey(e.rd.Prefix, 0), e.a, e.dayOne, e.now)
+	e.countIn(e.rd.Client, models.ScanHashKey(e.rd.Prefix, 15), e.a, e.dayOne, e.now.Add(time.Minute))
+	e.countIn(e.rd.Client, models.ScanHashKey(e.rd.Prefix, 15), e.b, e.dayOne, e.now)
+	if n := e.drain(); n != 3 {
+		t.Errorf("drained %d, want 3 (shard 9 counted before)", n)
+	}
+	var d models.ScanDay
+	if err := e.db.Where("code = ? AND day = ?", e.a, e.dayOne).Take(&d).Error; err != nil || d.Count != 3 || !d.LastAt.Equal(e.now.Add(time.Minute)) {
+		t.Errorf("day row %+v %v; want 3 scans, the last at +1m", d, err)
+	}
+	for k := range models.ScanShards {
+		if n := e.rd.Client.Exists(e.ctx, models.ScanHashKey(e.rd.Prefix, k), jobs.ScanDrainingKey(e.rd.Prefix, k)).Val(); n != 0 {
+			t.Errorf("shard %d: %d hashes left", k, n)
+		}
+	}
+
+	if e.rd.Cluster() {
+		// Older servers never ran on a cluster, and the unsharded pair has
+		// no common hash tag, so it cannot meet in one script there.
+		t.Log("the unsharded hash is not tested on a cluster")
+		return
+	}
+	legacy, legacyDraining := models.ScanLegacyHashKey(e.rd.Prefix), jobs.ScanLegacyDrainingKey(e.rd.Prefix)
+	// A crash of an old server's drain left its draining hash, and old
+	// servers kept counting in the live one.
+	e.countIn(e.rd.Client, legacyDraining, e.b, e.dayOne, e.now)
+	e.rd.Client.HSet(e.ctx, legacyDraining, "_id", "d:old-crashed")
+	for range 4 {
+		e.countIn(e.rd.Client, legacy, e.b, e.dayOne, e.now)
+	}
+	if n := e.drain(); n != 1 {
+		t.Errorf("drained %d, want 1 (the old draining hash)", n)
+	}
+	if n := e.drain(); n != 4 {
+		t.Errorf("then drained %d, want 4 (the old live hash)", n)
+	}
+	if n := e.rd.Client.Exists(e.ctx, legacy, legacyDraining).Val(); n != 0 {
+		t.Errorf("%d old hashes left", n)
+	}
+	if a, b, days := e.totals(); a != 3 || b != 6 || days != 9 {
+		t.Errorf("totals %d, %d, days %d; want 3, 6, 9", a, b, days)
+	}
+}
+
+// Ensure the scan shards spread over the masters of a Redis Cluster, and
+// each shard's hash, draining key and a push's dedupe key share a slot
+// (they meet in one script). Only on a cluster.
+func TestScanShardsSpreadOverMasters(t *testing.T) {
+	rd := wechattest.NewRedis(t)
+	cc, ok := rd.Client.(*redis.ClusterClient)
+	if !ok {
+		t.Skip("needs a Redis Cluster (" + wechattest.EnvRedisCluster + ")")
+	}
+	ctx := context.Background()
+	masters := map[string]int{}
+	for k := range models.ScanShards {
+		hash := models.ScanHashKey(rd.Prefix, k)
+		slot := cc.ClusterKeySlot(ctx, hash).Val()
+		for _, other := range []string{jobs.ScanDrainingKey(rd.Prefix, k), rd.Prefix + "wx:dd:" + models.ScanShardTag(k) + ":e:oVoter:1:SCAN:ABC"} {
+			if s := cc.ClusterKeySlot(ctx, other).Val(); s != slot {
+				t.Errorf("shard %d: %s in slot %d, the hash in %d", k, other, s, slot)
+			}
+		}
+		m, err := cc.MasterForKey(ctx, hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		masters[m.Options().Addr]++
+	}
+	t.Logf("shards per master: %v", masters)
+	if len(masters) < 2 {
+		t.Errorf("all %d shards on one master: %v", models.ScanShards, masters)
 	}
 }

@@ -63,59 +63,87 @@ func ScanDayOf(t time.Time) string { return t.In(chinaTime).Format(DateLayout) }
 // code or day, a count below 1, no time) are skipped, so a bad entry does
 // not block the ones behind it.
 func AddScanCounts(ctx context.Context, db *gorm.DB, key string, counts []ScanCount, now time.Time) (int64, error) {
-	if len(key) > 191 {
-		return 0, Invalid("key", "批次标识过长")
+	return AddScanBatches(ctx, db, []ScanCountBatch{{Key: key, Counts: counts}}, now)
+}
+
+// ScanCountBatch is a batch of counts and the key that makes it count once
+// (see AddScanCounts).
+type ScanCountBatch struct {
+	Key    string
+	Counts []ScanCount
+}
+
+// AddScanBatches is AddScanCounts for several batches in one transaction:
+// each batch with a key counts once, and the counts of those that count
+// are merged into one upsert per code and day (the drain gives one batch
+// per scan shard).
+func AddScanBatches(ctx context.Context, db *gorm.DB, batches []ScanCountBatch, now time.Time) (int64, error) {
+	type keyed struct {
+		key    string
+		merged map[[2]string]ScanCount
 	}
-	merged := map[[2]string]ScanCount{}
-	for _, c := range counts {
-		code, ok := NormalizeCode(c.Code)
-		if !ok || c.Count < 1 || c.LastAt.IsZero() {
-			continue
+	var todo []keyed
+	for _, b := range batches {
+		if len(b.Key) > 191 {
+			return 0, Invalid("key", "批次标识过长")
 		}
-		if _, err := time.Parse(DateLayout, c.Day); err != nil {
-			continue
+		if m := mergeScanCounts(b.Counts, nil); len(m) > 0 {
+			todo = append(todo, keyed{b.Key, m})
 		}
-		c.Code, c.LastAt = code, c.LastAt.UTC().Truncate(time.Second)
-		k := [2]string{c.Code, c.Day}
-		if m, ok := merged[k]; ok {
-			c.Count += m.Count
-			if m.LastAt.After(c.LastAt) {
-				c.LastAt = m.LastAt
-			}
-		}
-		merged[k] = c
 	}
-	if len(merged) == 0 {
+	if len(todo) == 0 {
 		return 0, nil
 	}
-	// A stable order keeps two concurrent batches from locking rows in
-	// opposite orders.
-	rows := make([]ScanCount, 0, len(merged))
-	for _, c := range merged {
-		rows = append(rows, c)
-	}
-	slices.SortFunc(rows, func(a, b ScanCount) int {
-		return strings.Compare(a.Code+a.Day, b.Code+b.Day)
-	})
+	// A stable order of the batch keys and rows keeps two concurrent
+	// transactions from locking them in opposite orders.
+	slices.SortFunc(todo, func(a, b keyed) int { return strings.Compare(a.key, b.key) })
 	var added int64
-	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := RunTx(ctx, db, func(tx *gorm.DB) error {
+		added = 0
 		mysql := DialectOf(tx) == MySQL
-		if key != "" {
-			ins := tx.Clauses(clause.OnConflict{DoNothing: true})
-			if mysql {
-				ins = tx.Clauses(clause.Insert{Modifier: "IGNORE"})
+		var merged map[[2]string]ScanCount
+		newKey := false // a batch key was added: prune the old ones
+		for _, b := range todo {
+			if b.key != "" {
+				ins := tx.Clauses(clause.OnConflict{DoNothing: true})
+				if mysql {
+					ins = tx.Clauses(clause.Insert{Modifier: "IGNORE"})
+				}
+				res := ins.Create(&ScanBatch{Key: b.key, At: now.UTC()})
+				if res.Error != nil {
+					return res.Error
+				}
+				if res.RowsAffected == 0 {
+					continue // added before
+				}
+				newKey = true
 			}
-			res := ins.Create(&ScanBatch{Key: key, At: now.UTC()})
-			if res.Error != nil {
-				return res.Error
+			if merged == nil {
+				merged = b.merged
+				if len(todo) > 1 {
+					merged = mergeScanCounts(nil, b.merged)
+				}
+				continue
 			}
-			if res.RowsAffected == 0 {
-				return nil // added before
+			for k, c := range b.merged {
+				merged[k] = mergeScanCount(merged[k], c)
 			}
+		}
+		if newKey {
 			if err := tx.Where("at < ?", now.UTC().Add(-ScanBatchKeep)).Delete(&ScanBatch{}).Error; err != nil {
 				return err
 			}
 		}
+		if len(merged) == 0 {
+			return nil
+		}
+		rows := make([]ScanCount, 0, len(merged))
+		for _, c := range merged {
+			rows = append(rows, c)
+		}
+		slices.SortFunc(rows, func(a, b ScanCount) int {
+			return strings.Compare(a.Code+a.Day, b.Code+b.Day)
+		})
 		upsert := "INSERT INTO scan_days (code, day, count, last_at) VALUES %s " +
 			"ON CONFLICT (code, day) DO UPDATE SET count = scan_days.count + excluded.count, " +
 			"last_at = MAX(scan_days.last_at, excluded.last_at)"
@@ -153,6 +181,41 @@ func AddScanCounts(ctx context.Context, db *gorm.DB, key string, counts []ScanCo
 		return 0, translate(err)
 	}
 	return added, nil
+}
+
+// mergeScanCounts merges counts (valid ones only, normalized) and the
+// already merged from into one count per code and day.
+func mergeScanCounts(counts []ScanCount, from map[[2]string]ScanCount) map[[2]string]ScanCount {
+	merged := make(map[[2]string]ScanCount, len(from))
+	for k, c := range from {
+		merged[k] = c
+	}
+	for _, c := range counts {
+		code, ok := NormalizeCode(c.Code)
+		if !ok || c.Count < 1 || c.LastAt.IsZero() {
+			continue
+		}
+		if _, err := time.Parse(DateLayout, c.Day); err != nil {
+			continue
+		}
+		c.Code, c.LastAt = code, c.LastAt.UTC().Truncate(time.Second)
+		k := [2]string{c.Code, c.Day}
+		merged[k] = mergeScanCount(merged[k], c)
+	}
+	return merged
+}
+
+// mergeScanCount adds c to m (the zero value for none): counts add up,
+// the later time wins.
+func mergeScanCount(m, c ScanCount) ScanCount {
+	if m.Count == 0 {
+		return c
+	}
+	c.Count += m.Count
+	if m.LastAt.After(c.LastAt) {
+		c.LastAt = m.LastAt
+	}
+	return c
 }
 
 // SetVoterFollowing creates or updates the voter with this official-account
@@ -243,14 +306,45 @@ func shiftWeekend(d time.Time) time.Time {
 	return d
 }
 
-// The Redis hash the push endpoint counts scans in (the handlers write it,
-// jobs.DrainScans reads it; models itself does not talk to Redis): for each
-// code and day, the field "n|CODE|DAY" holds the count (HINCRBY) and
-// "t|CODE|DAY" the last scan's Unix time. Other fields (the drain's own
+// The Redis hashes the push endpoint counts scans in (the handlers write
+// them, jobs.DrainScans reads them; models itself does not talk to Redis):
+// for each code and day, the field "n|CODE|DAY" holds the count (HINCRBY)
+// and "t|CODE|DAY" the last scan's Unix time. Other fields (the drain's own
 // mark) are ignored.
+//
+// There are ScanShards hashes, and a push counts in the shard of its
+// identity (ScanShardOf), so a crowd's scans of one board spread over
+// several keys, and on a Redis Cluster over several nodes. The shard's hash
+// tag "{s<k>}" is in every key that meets the hash in one script: the
+// push's dedupe key (ScanShardTag) and the drain's draining key
+// (docs/SCALE.md, section 2).
 
-// ScanHashKey is the hash's key under the deployment's Redis prefix.
-func ScanHashKey(prefix string) string { return prefix + "wx:scans:days" }
+// ScanShards is the number of scan hashes. Changing it is safe for the
+// counts (the drain reads the shards by number, so lower it only after
+// draining the dropped ones).
+const ScanShards = 16
+
+// ScanShardOf is the shard a push with this identity counts in (FNV-1a).
+func ScanShardOf(id string) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(id); i++ {
+		h ^= uint32(id[i])
+		h *= 16777619
+	}
+	return int(h % ScanShards)
+}
+
+// ScanShardTag is the hash tag of a shard, "{s<k>}".
+func ScanShardTag(shard int) string { return "{s" + strconv.Itoa(shard) + "}" }
+
+// ScanHashKey is shard's hash under the deployment's Redis prefix.
+func ScanHashKey(prefix string, shard int) string {
+	return prefix + "wx:scans:" + ScanShardTag(shard) + ":days"
+}
+
+// ScanLegacyHashKey is the one unsharded hash servers before the shards
+// counted in; the drain still reads it for a rolling upgrade.
+func ScanLegacyHashKey(prefix string) string { return prefix + "wx:scans:days" }
 
 // ScanField is the part of the hash's fields that names a code and day.
 func ScanField(code, day string) string { return code + "|" + day }

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -60,4 +61,31 @@ func TestPushCompareRounds(t *testing.T) {
 	if strings.Contains(s, "WARNING") {
 		t.Errorf("a run ran out of pushes:\n%s", s)
 	}
+}
+
+// BenchmarkFloorAES is the protocol floor (floorHandler) through a bare
+// gin router, as BenchmarkOfficialScanAES (handlers/official) runs the
+// endpoint: run both in one command and compare allocs/op and ns/op
+// (docs/BENCHMARKS.md, issue 18 push).
+func BenchmarkFloorAES(b *testing.B) {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.POST("/wechat/official", floorHandler(defaultToken, defaultAESKey, defaultAppID))
+	reqs, err := buildPushes(b.N, 5000, []string{"AAAA2222"}, defaultToken, defaultAESKey, defaultAppID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var next atomic.Int64
+	b.SetParallelism(16)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			p := reqs[int(next.Add(1)-1)]
+			w := httptest.NewRecorder()
+			r.ServeHTTP(w, httptest.NewRequest("POST", "/wechat/official?"+p.query, strings.NewReader(p.body)))
+			if w.Code != 200 || !strings.HasPrefix(w.Body.String(), "<xml><Encrypt>") {
+				b.Fatalf("status %d %q", w.Code, w.Body.String())
+			}
+		}
+	})
 }

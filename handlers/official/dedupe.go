@@ -106,7 +106,22 @@ func dedupeID(m *oaMsg) string {
 	return id
 }
 
-func (o *oaServer) dedupeKey(m *oaMsg) string { return o.rkey("dd", dedupeID(m)) }
+// oaKeys are a push's Redis keys: its dedupe key and the scan hash it
+// counts in, both under the shard's hash tag (models.ScanShardOf of the
+// push's identity), so the push's one script works on a Redis Cluster and
+// a crowd's scans spread over the shards.
+type oaKeys struct {
+	dd, scans string
+}
+
+func (o *oaServer) pushKeys(m *oaMsg) oaKeys {
+	id := dedupeID(m)
+	shard := models.ScanShardOf(id)
+	return oaKeys{
+		dd:    o.h.RedisPrefix + "wx:dd:" + models.ScanShardTag(shard) + ":" + id,
+		scans: models.ScanHashKey(o.h.RedisPrefix, shard),
+	}
+}
 
 // claim takes the push's key, or finds the reply of an earlier delivery.
 // An error with owner set means Redis failed before anything was known:
@@ -173,7 +188,7 @@ func (o *oaServer) release(ctx context.Context, key string, cl oaClaim) {
 // Scans that cannot be counted in Redis are added in the database at once
 // under the push's identity, which is slower but loses nothing (and counts
 // nothing twice).
-func (o *oaServer) commit(ctx context.Context, log *slog.Logger, key string, cl oaClaim, fx *oaEffects, r oaReply, m *oaMsg) {
+func (o *oaServer) commit(ctx context.Context, log *slog.Logger, keys oaKeys, cl oaClaim, fx *oaEffects, r oaReply, m *oaMsg) {
 	rdb := o.h.Redis
 	if rdb == nil || cl.noRedis {
 		o.recordInline(ctx, log, m, fx.scans)
@@ -183,12 +198,12 @@ func (o *oaServer) commit(ctx context.Context, log *slog.Logger, key string, cl 
 	pipe := rdb.Pipeline()
 	counts := make([]*redis.Cmd, len(fx.scans))
 	for i, s := range fx.scans {
-		counts[i] = scanCountScript.EvalSha(ctx, pipe, []string{o.scanHash()}, scanArgs(s)...)
+		counts[i] = scanCountScript.EvalSha(ctx, pipe, []string{keys.scans}, scanArgs(s)...)
 	}
 	for _, s := range fx.sets {
 		pipe.Set(ctx, s.key, s.value, oaLastTTL)
 	}
-	pipe.Set(ctx, key, stored, oaDedupeTTL)
+	pipe.Set(ctx, keys.dd, stored, oaDedupeTTL)
 	if _, err := pipe.Exec(ctx); err != nil && !redis.HasErrorPrefix(err, "NOSCRIPT") {
 		log.WarnContext(ctx, "WeChat push: storing the reply or side effects failed", "err", err)
 	}
@@ -197,7 +212,7 @@ func (o *oaServer) commit(ctx context.Context, log *slog.Logger, key string, cl 
 		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
 			// NOSCRIPT after a Redis restart: Run loads the script. The
 			// script failed as a whole, so it counted nothing.
-			err = scanCountScript.Run(ctx, rdb, []string{o.scanHash()}, scanArgs(fx.scans[i])...).Err()
+			err = scanCountScript.Run(ctx, rdb, []string{keys.scans}, scanArgs(fx.scans[i])...).Err()
 			if err != nil && !errors.Is(err, redis.Nil) {
 				failed = append(failed, fx.scans[i])
 			}
@@ -206,7 +221,7 @@ func (o *oaServer) commit(ctx context.Context, log *slog.Logger, key string, cl 
 	o.recordInline(ctx, log, m, failed)
 }
 
-// The scripts that count a scan in the hash of models.ScanHashKey: the
+// The scripts that count a scan in a hash of models.ScanHashKey: the
 // count goes up by one and the last time moves forward (KEYS[h] is the
 // hash, ARGV[f] the code and day, ARGV[t] the Unix time).
 func scanCountLua(h, f, t string) string {
@@ -230,8 +245,6 @@ end
 return redis.call("get", KEYS[1])`)
 )
 
-func (o *oaServer) scanHash() string { return models.ScanHashKey(o.h.RedisPrefix) }
-
 func scanArgs(s oaScan) []any {
 	return []any{models.ScanField(s.code, models.ScanDayOf(s.at)), s.at.Unix()}
 }
@@ -245,7 +258,7 @@ func scanArgs(s oaScan) []any {
 // concurrent scans together. A delivery that loses the SET NX
 // answers with the reply stored before it. ok is false when the push is not
 // such a scan; redisDown when Redis failed and nothing was stored.
-func (o *oaServer) fastScan(ctx context.Context, log *slog.Logger, key string, m *oaMsg) (r oaReply, ok, redisDown bool) {
+func (o *oaServer) fastScan(ctx context.Context, log *slog.Logger, keys oaKeys, m *oaMsg) (r oaReply, ok, redisDown bool) {
 	if o.h.Redis == nil || m.MsgType != "event" || !strings.EqualFold(m.Event, "SCAN") {
 		return oaReply{}, false, false
 	}
@@ -278,7 +291,7 @@ func (o *oaServer) fastScan(ctx context.Context, log *slog.Logger, key string, m
 			if blob {
 				blobSet = pipe.Set(bctx, o.rkey("card", card.sum), card.full, oaCardBlobTTL)
 			}
-			set = fastScanScript.EvalSha(bctx, pipe, []string{key, o.scanHash()},
+			set = fastScanScript.EvalSha(bctx, pipe, []string{keys.dd, keys.scans},
 				append([]any{stored, oaDedupeTTL.Milliseconds()}, scanArgs(scan)...)...)
 			for _, s := range fx.sets {
 				pipe.Set(bctx, s.key, s.value, oaLastTTL)
@@ -316,12 +329,12 @@ func (o *oaServer) fastScan(ctx context.Context, log *slog.Logger, key string, m
 	}
 	if v == oaPending {
 		// An earlier delivery (that had to load the card) is still working.
-		cl, err := o.claim(ctx, key)
+		cl, err := o.claim(ctx, keys.dd)
 		switch {
 		case err == nil && cl.owner:
 			// The earlier delivery gave up: ours is the reply.
 			cctx, cancel := context.WithTimeout(rctx, oaRedisTimeout)
-			o.h.Redis.Set(cctx, key, stored, oaDedupeTTL)
+			o.h.Redis.Set(cctx, keys.dd, stored, oaDedupeTTL)
 			cancel()
 			return r, true, false
 		case err != nil:

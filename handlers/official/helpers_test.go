@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"deputylink/wechat"
 	"deputylink/wechat/wechattest"
 
+	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
 )
 
@@ -315,14 +317,36 @@ func (e *oaEnv) scanCount(code string) int64 {
 	return c.ScanCount
 }
 
-// redisKeys lists the test's keys in Redis.
+// redisKeys lists the test's keys in Redis
+// (on every master of a cluster).
 func (e *oaEnv) redisKeys() []string {
 	e.t.Helper()
-	keys, err := e.rd.Client.Keys(context.Background(), e.rd.Prefix+"*").Result()
+	ctx := context.Background()
+	var mu sync.Mutex
+	var keys []string
+	list := func(ctx context.Context, c *redis.Client) error {
+		k, err := c.Keys(ctx, e.rd.Prefix+"*").Result()
+		mu.Lock()
+		keys = append(keys, k...)
+		mu.Unlock()
+		return err
+	}
+	var err error
+	if cc, ok := e.rd.Client.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, list)
+	} else {
+		err = list(ctx, e.rd.Client.(*redis.Client))
+	}
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	return keys
+}
+
+// oaDedupeKey is the dedupe key of a push with this identity
+// (dedupe.go: pushKeys).
+func oaDedupeKey(prefix, id string) string {
+	return prefix + "wx:dd:" + models.ScanShardTag(models.ScanShardOf(id)) + ":" + id
 }
 
 // scanDay loads the one scan_days row of code.

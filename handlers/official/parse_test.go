@@ -42,6 +42,33 @@ func FuzzFastParsePush(f *testing.F) {
 	})
 }
 
+// Ensure every envelope the fast parser accepts decodes exactly as
+// encoding/xml decodes it (the pushes' seeds and safe-mode envelopes).
+func FuzzFastParseEnvelope(f *testing.F) {
+	for _, s := range append(parseSeeds,
+		"<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName><Encrypt><![CDATA[hyzAe4OzmOMbd6TvGdIOO6uBmdJoD0Fk53REIHvxYtJlE2B655HuD0m8KUePWB3+LrPXo87wzQ1QLvbeUgmBM4x6F8PGHQHFVAFmOD2LdJF9FrXpbUAh0B5GIItb52sn896wVsMSHGuPE328HnRGBcrS7C41IzDWyWNlZkyyXwon8T332jisa+h6tEDYsVticbSnyU8dKOIbgU6ux5VTjg3yt+WGzjlpKn6NPhRjpA912xMezR4kw6KWwMrCVKSVCZciVGCgavjIQ6X8tCOp3yZbGpy0VxpAe+77TszTfRd5RJSVO/HTnifJpXgCSUdUue1v6h0EIBYYI1BD1DlD+C0CR8e6OewpusjZ4uBl9FyJvnhvQl+q5rv1ixrcpCumEPo5MJSgM9ehVsNPfUM669WuMyVWQLCzpu9GhglF2PE=]]></Encrypt></xml>",
+		"<xml><ToUserName><![CDATA[gh]]></ToUserName><FromUserName><![CDATA[o1]]></FromUserName><Encrypt><![CDATA[abc]]></Encrypt></xml>",
+		"<xml><Encrypt>a&amp;b</Encrypt></xml>",
+		"<xml><Encrypt>1</Encrypt><Encrypt>2</Encrypt></xml>",
+	) {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fast, ok := fastParseEnvelope(b)
+		if !ok {
+			return
+		}
+		var slow oaEnvelope
+		if err := xml.Unmarshal(b, &slow); err != nil {
+			t.Fatalf("fast parser accepted what encoding/xml refuses (%v): %q", err, b)
+		}
+		slow.XMLName = xml.Name{}
+		if fast != slow {
+			t.Fatalf("fast %+v != encoding/xml %+v for %q", fast, slow, b)
+		}
+	})
+}
+
 func TestFastParsePushTakesWeChatShape(t *testing.T) {
 	m, ok := fastParsePush([]byte(parseSeeds[1]))
 	if !ok || m.Event != "SCAN" || m.EventKey != "KKDRS88A" || m.FromUserName != "oyORnuP8q7ou2gfYjqLzSIWZf0rs" || m.CreateTime != "1409735668" {

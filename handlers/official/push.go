@@ -281,9 +281,16 @@ func (o *oaServer) open(c *gin.Context, q url.Values, body []byte) (oaRequest, [
 		return req, nil, false
 	}
 	req.aes = true
-	var env oaEnvelope
-	if err := xml.Unmarshal(body, &env); err != nil || env.Encrypt == "" {
-		o.ignore(c, "unreadable envelope", err)
+	env, ok := fastParseEnvelope(body)
+	if !ok {
+		env = oaEnvelope{}
+		if err := xml.Unmarshal(body, &env); err != nil {
+			o.ignore(c, "unreadable envelope", err)
+			return req, nil, false
+		}
+	}
+	if env.Encrypt == "" {
+		o.ignore(c, "unreadable envelope", nil)
 		return req, nil, false
 	}
 	if !wechat.VerifySignature(q.Get("msg_signature"), o.cfg.Token, req.timestamp, req.nonce, env.Encrypt) {
@@ -483,11 +490,11 @@ func openIDHash(openid string) string {
 // process runs the bot for a push exactly once (see claim) and returns the
 // reply every delivery of it gets.
 func (o *oaServer) process(ctx context.Context, log *slog.Logger, m *oaMsg) oaReply {
-	key := o.dedupeKey(m)
+	keys := o.pushKeys(m)
 	log = shared.LazyWith(log, func() []any {
 		return []any{"openid_hash", openIDHash(m.FromUserName), "msg_type", m.MsgType, "event", m.Event}
 	})
-	r, done, redisDown := o.fastScan(ctx, log, key, m)
+	r, done, redisDown := o.fastScan(ctx, log, keys, m)
 	if done {
 		return r
 	}
@@ -496,7 +503,7 @@ func (o *oaServer) process(ctx context.Context, log *slog.Logger, m *oaMsg) oaRe
 	if redisDown {
 		cl = oaClaim{owner: true, noRedis: true}
 	} else {
-		cl, err = o.claim(ctx, key)
+		cl, err = o.claim(ctx, keys.dd)
 	}
 	switch {
 	case err != nil && cl.owner:
@@ -530,7 +537,7 @@ func (o *oaServer) process(ctx context.Context, log *slog.Logger, m *oaMsg) oaRe
 	if err != nil {
 		log.ErrorContext(ctx, "WeChat push handling failed", "err", err)
 		// Give the claim up so a retry tries again; nothing was stored.
-		o.release(wctx, key, cl)
+		o.release(wctx, keys.dd, cl)
 		if !expectsReply(m) {
 			return oaReply{}
 		}
@@ -542,6 +549,6 @@ func (o *oaServer) process(ctx context.Context, log *slog.Logger, m *oaMsg) oaRe
 	reply.Content = clipBytes(reply.Content, oaTextLimit)
 	cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), oaCommitBudget)
 	defer ccancel()
-	o.commit(cctx, log, key, cl, fx, reply, m)
+	o.commit(cctx, log, keys, cl, fx, reply, m)
 	return reply
 }

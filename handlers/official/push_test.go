@@ -17,6 +17,7 @@ import (
 
 	"deputylink/handlers"
 	"deputylink/handlers/official"
+	"deputylink/jobs"
 	"deputylink/models"
 	"deputylink/wechat"
 )
@@ -58,7 +59,7 @@ func TestOfficialSampleVector(t *testing.T) {
 		t.Errorf("reply random %q, want the request's", random)
 	}
 	// The message was deduplicated under the sample's MsgId.
-	if n, _ := e.rd.Client.Exists(context.Background(), e.rd.Prefix+"wx:dd:m:"+vecOpenID+":6054768590064713728").Result(); n != 1 {
+	if n, _ := e.rd.Client.Exists(context.Background(), oaDedupeKey(e.rd.Prefix, "m:"+vecOpenID+":6054768590064713728")).Result(); n != 1 {
 		t.Errorf("dedupe key for the sample's MsgId missing")
 	}
 }
@@ -423,8 +424,11 @@ func TestOfficialScanAfterScriptFlush(t *testing.T) {
 	if n := e.scanCount(e.f.activeCode); n != 4 {
 		t.Errorf("scan count %d, want 4", n)
 	}
-	if n := e.count(&models.ScanBatch{}); n != 1 {
-		t.Errorf("%d batches added, want 1 (no scan went to the database on its own)", n)
+	// One batch per scan shard the drain found, none of a push's own.
+	var inline int64
+	oaMust(t, e.db.Model(&models.ScanBatch{}).Where("batch_key NOT LIKE ?", "d:%").Count(&inline).Error)
+	if inline != 0 {
+		t.Errorf("%d batches added by pushes, want 0 (no scan went to the database on its own)", inline)
 	}
 }
 
@@ -476,4 +480,86 @@ func TestOfficialScanRetryAfterCardChange(t *testing.T) {
 		}
 	}
 	oaWant(t, e.push(scan).text(t, "oVoterRef01"), "张秀英")
+}
+
+// Ensure scans spread over the scan shards are counted exactly once while
+// drains race them: pushes of distinct voters (and a retry of each) from
+// several goroutines, two drainers looping as two processes' jobs would,
+// on real Redis and MariaDB (or a Redis Cluster) when configured.
+func TestOfficialScansRacingDrains(t *testing.T) {
+	e := newOAEnv(t, true, nil)
+	ctx := context.Background()
+	// The first scan loads the card; the racing ones take the fast path.
+	oaWant(t, e.push(oaEvent("oVoterWarm00", oaNextCT(), "SCAN", e.f.activeCode)).text(t, "oVoterWarm00"), "张秀兰")
+	const voters, pushers = 160, 8
+	scans := make([]string, voters)
+	shards := map[int]bool{}
+	for i := range scans {
+		openid, ct := fmt.Sprintf("oVoterRace%03d", i), oaNextCT()
+		scans[i] = oaEvent(openid, ct, "SCAN", e.f.activeCode)
+		shards[models.ScanShardOf(fmt.Sprintf("e:%s:%d:SCAN:%s", openid, ct, e.f.activeCode))] = true
+	}
+	if len(shards) < models.ScanShards/2 {
+		t.Fatalf("the scans fall in %d shards only", len(shards))
+	}
+	stop := make(chan struct{})
+	var drainers, senders sync.WaitGroup
+	var drained atomic.Int64
+	errs := make(chan error, 10)
+	for range 2 {
+		drainers.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				n, err := jobs.DrainScans(ctx, e.db, e.rd.Client, e.rd.Prefix, e.now)
+				if err != nil {
+					errs <- err
+					return
+				}
+				drained.Add(int64(n))
+			}
+		})
+	}
+	var next atomic.Int64
+	for range pushers {
+		senders.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= 2*voters {
+					return
+				}
+				// Every scan twice (the second a WeChat retry), the retry
+				// half a run later.
+				openid := fmt.Sprintf("oVoterRace%03d", i%voters)
+				if r := e.push(scans[i%voters]); r.status != 200 || !strings.Contains(r.reply.Content, "张秀兰") {
+					errs <- fmt.Errorf("push %s: %d %q", openid, r.status, r.plain)
+				}
+			}
+		})
+	}
+	senders.Wait()
+	close(stop)
+	drainers.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	drained.Add(int64(e.drain()))
+	if n := drained.Load(); n != voters+1 {
+		t.Errorf("drains added %d scans, want %d", n, voters+1)
+	}
+	if n := e.scanCount(e.f.activeCode); n != voters+1 {
+		t.Errorf("scan count %d, want %d", n, voters+1)
+	}
+	if d := e.scanDay(t, e.f.activeCode); d.Count != voters+1 {
+		t.Errorf("scan_days count %d, want %d", d.Count, voters+1)
+	}
+	for k := range models.ScanShards {
+		if n := e.rd.Client.Exists(ctx, models.ScanHashKey(e.rd.Prefix, k), jobs.ScanDrainingKey(e.rd.Prefix, k)).Val(); n != 0 {
+			t.Errorf("shard %d: %d hashes left", k, n)
+		}
+	}
 }
