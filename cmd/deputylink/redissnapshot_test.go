@@ -23,7 +23,8 @@ func runServe(t *testing.T, env map[string]string, demo bool) (string, func()) {
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, func(k string) string { return env[k] }, serveOptions{demo: demo}) }()
 	base := "http://" + env["DEPUTYLINK_ADDR"]
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	// A wait for start-up, not a speed check (see TestServeDemoEndToEnd).
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
 		if resp, err := http.Get(base + "/healthz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -36,7 +37,7 @@ func runServe(t *testing.T, env map[string]string, demo bool) (string, func()) {
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("serve did not come up within 30 s")
+			t.Fatal("serve did not come up within 2 minutes")
 		}
 	}
 	stopped := false

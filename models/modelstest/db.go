@@ -3,6 +3,8 @@
 // Tests run on SQLite by default. When DEPUTYLINK_TEST_MYSQL is set to a
 // mysql:// URL (CI sets it to the local MariaDB), every test gets its own
 // freshly created database on that server instead, dropped when it ends.
+// NewDB copies a template migrated once per process (template.go); URL
+// gives an empty database, for the tests of the migrations themselves.
 package modelstest
 
 import (
@@ -60,10 +62,14 @@ func URL(t testing.TB) string {
 	return u.String()
 }
 
-// NewDB opens a fresh database, migrates it and closes it when the test ends.
+// NewDB opens a fresh, migrated database and closes it when the test ends.
+// It is a copy of a template migrated once per process (template.go).
 func NewDB(t testing.TB) *gorm.DB {
 	t.Helper()
-	return Open(t, URL(t))
+	if base := lookupEnv(EnvMySQL); base != "" {
+		return Open(t, newMySQL(t, base))
+	}
+	return Open(t, newSQLite(t))
 }
 
 // Open opens and migrates the database at rawURL for the test.
