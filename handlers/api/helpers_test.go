@@ -122,7 +122,7 @@ func seed(t *testing.T, db *gorm.DB) fixture {
 	return f
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
