@@ -104,8 +104,8 @@ func newFilingRig(tb testing.TB) *filingRig {
 	must(tb, db.Model(&models.Staff{}).Where("name = ?", "章佳怡").Update("oa_openid", "oClerkBench").Error)
 	router := handlers.NewRouter(handlers.Deps{
 		DB: db, Redis: rd.Client, RedisPrefix: rd.Prefix, BodyLimit: 64 << 10,
-		Now:           func() time.Time { return time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC) },
-		MP:            wc, DataDir: tb.TempDir(), Location: opLoc,
+		Now: func() time.Time { return time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC) },
+		MP:  wc, DataDir: tb.TempDir(), Location: opLoc,
 		Routes:        &models.RouteWorldCache{TTL: time.Hour},
 		OpinionNotify: notify,
 	})
