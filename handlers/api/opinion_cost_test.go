@@ -166,7 +166,7 @@ func TestOpinionFilingStatements(t *testing.T) {
 	for i, s := range stmts {
 		t.Logf("%2d %s", i+1, s)
 	}
-	const want = 22 // with BEGIN and COMMIT
+	const want = 8 // with BEGIN and COMMIT
 	if mysql {
 		sent := questions(t, r.db) - before - 1 // not the SHOW itself
 		t.Logf("MySQL received %d statements (gorm ran %d; the rest are BEGIN/COMMIT)", sent, len(stmts))
