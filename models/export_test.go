@@ -63,3 +63,15 @@ func HookPasswordCompare(seen func(hash []byte)) (restore func()) {
 	}
 	return func() { comparePassword = old }
 }
+
+// FilingStaff is what a filing at station in category reads in one
+// statement: the handler and the staff to notify, and how they were found.
+func FilingStaff(ctx context.Context, db *gorm.DB, stationID, categoryID uint64) (uint64, []StaffRecipient, string, error) {
+	s, err := loadFilingStaff(ctx, db, stationID, categoryID)
+	return s.Handler, s.Recipients, s.Via, err
+}
+
+// StationRecipients is who hears of a new item op (stationRecipients).
+func StationRecipients(db *gorm.DB, op Opinion) ([]StaffRecipient, string, error) {
+	return stationRecipients(db, op)
+}

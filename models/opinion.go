@@ -164,6 +164,8 @@ type Opinion struct {
 	// Replayed is set (not stored) when FileOpinion returned an opinion
 	// filed earlier with the same idempotency key.
 	Replayed bool `gorm:"-" json:"-"`
+	// filed holds what FileOpinionThen wrote with the row (FiledView).
+	filed *filedParts
 }
 
 // OpinionCounter is the per-day sequence behind tracking numbers.

@@ -127,7 +127,7 @@ func (in *FileInput) normalize() error {
 // deadlines on the working-day calendar (cal, in loc), writes the public
 // timeline and the audit log, and returns the events to notify (a new item
 // for the handling staff). The mini-program and the chat flow both file
-// through it.
+// through it (FileOpinionThen).
 //
 // db may be a transaction: the caller enqueues the returned events in it,
 // so the notifications exist exactly when the opinion does. A zero world is
@@ -138,36 +138,50 @@ func (in *FileInput) normalize() error {
 // opinion (Replayed set) and no events; the same key with another content or
 // category is ErrIdempotencyReused.
 func FileOpinion(ctx context.Context, db *gorm.DB, in FileInput, world RouteWorld, now time.Time, loc *time.Location, cal *Calendar) (Opinion, []OpinionEvent, error) {
+	var events []OpinionEvent
+	op, err := FileOpinionThen(ctx, db, in, world, now, loc, cal, func(_ *gorm.DB, evs []OpinionEvent) error {
+		events = evs
+		return nil
+	})
+	if err != nil || op.Replayed {
+		return op, nil, err
+	}
+	return op, events, nil
+}
+
+// FileOpinionThen is FileOpinion with the caller's part of the filing's
+// transaction: then runs in it after the opinion's rows are written, with
+// the events to notify (the caller enqueues them there). Everything that
+// only reads (the voter, the idempotency key, routing, the handler and the
+// staff to notify) is read before the transaction begins, so the
+// transaction holds the writes only (docs/BENCHMARKS.md, issue 18 opinion
+// filing). When db is not already a transaction, a transaction that lost a
+// lock race runs again (RunTx); then must be safe to run again. A replayed
+// filing writes nothing and does not call then.
+func FileOpinionThen(ctx context.Context, db *gorm.DB, in FileInput, world RouteWorld, now time.Time, loc *time.Location,
+	cal *Calendar, then func(tx *gorm.DB, events []OpinionEvent) error) (Opinion, error) {
 	loc = orLoc(loc)
-	now = now.UTC()
+	// Stored times keep milliseconds (MySQL's DATETIME(3)), so the opinion
+	// returned is the one a later read gives.
+	now = now.UTC().Truncate(time.Millisecond)
 	if err := in.normalize(); err != nil {
-		return Opinion{}, nil, err
+		return Opinion{}, err
 	}
 	db = db.WithContext(ctx)
-	cat, err := CategoryByCode(ctx, db, in.Category)
+	cat, err := world.category(ctx, db, in.Category)
 	if err != nil {
-		return Opinion{}, nil, err
+		return Opinion{}, err
 	}
-	var n int64
-	if err := db.Model(&Voter{}).Where("id = ?", in.VoterID).Count(&n).Error; err != nil {
-		return Opinion{}, nil, translate(err)
-	}
-	if n == 0 {
-		return Opinion{}, nil, ErrVoterNotFound
-	}
-	if in.IdempotencyKey != "" {
-		op, ok, err := findIdempotent(db, in, cat.ID, false)
-		if err != nil || ok {
-			return op, nil, err
-		}
+	if prev, ok, err := checkVoterAndKey(db, in, cat.ID); err != nil || ok {
+		return prev, err
 	}
 	if !world.Loaded() {
 		if world, err = LoadRouteWorld(ctx, db); err != nil {
-			return Opinion{}, nil, err
+			return Opinion{}, err
 		}
 	}
 	if world, err = ensureInWorld(ctx, db, world, in); err != nil {
-		return Opinion{}, nil, err
+		return Opinion{}, err
 	}
 	rin := RouteInput{Code: in.Code, StationID: in.StationID, CommunityID: in.CommunityID,
 		Category: cat.Code, At: now}
@@ -175,6 +189,18 @@ func FileOpinion(ctx context.Context, db *gorm.DB, in FileInput, world RouteWorl
 		rin.Point = &Point{*in.Lat, *in.Lng}
 	}
 	route := Route(rin, world)
+	staff, err := loadFilingStaff(ctx, db, route.StationID, cat.ID)
+	if err != nil {
+		return Opinion{}, err
+	}
+	stName := OfficeName
+	if route.StationID != officeStation {
+		if st, ok := world.Stations[route.StationID]; ok {
+			stName = st.Name
+		} else if stName, err = stationName(db, route.StationID); err != nil {
+			return Opinion{}, err
+		}
+	}
 
 	acceptDays, replyDays := cat.AcceptDays, cat.ReplyDays
 	if acceptDays <= 0 {
@@ -183,7 +209,7 @@ func FileOpinion(ctx context.Context, db *gorm.DB, in FileInput, world RouteWorl
 	if replyDays <= 0 {
 		replyDays = defaultReply
 	}
-	op := Opinion{
+	filed := Opinion{
 		TrackingNo: in.TrackingNo, VoterID: in.VoterID, Source: in.Source, CategoryID: cat.ID,
 		Content: in.Content, Anonymous: in.Anonymous, StationID: route.StationID,
 		RouteRule: route.Rule, RouteReason: Shorten(route.Reason, 255, ""),
@@ -194,26 +220,28 @@ func FileOpinion(ctx context.Context, db *gorm.DB, in FileInput, world RouteWorl
 		Version: 1, CreatedAt: now, UpdatedAt: now,
 	}
 	if route.DeputyID != 0 {
-		op.DeputyID = ptr(route.DeputyID)
+		filed.DeputyID = ptr(route.DeputyID)
 	}
 	if in.CommunityID != 0 {
-		op.CommunityID = ptr(in.CommunityID)
+		filed.CommunityID = ptr(in.CommunityID)
 	}
 	if in.IdempotencyKey != "" {
-		op.IdempotencyKey = ptr(in.IdempotencyKey)
+		filed.IdempotencyKey = ptr(in.IdempotencyKey)
 	}
-	if op.TrackingNo == "" {
-		op.TrackingNo = tempTrackingNo()
+	if filed.TrackingNo == "" {
+		filed.TrackingNo = tempTrackingNo()
 	}
-	var events []OpinionEvent
-	err = db.Transaction(func(tx *gorm.DB) error {
-		handler, _, err := PickHandler(ctx, tx, route.StationID, cat.ID)
-		if err != nil {
-			return err
-		}
-		if handler != 0 {
-			op.HandlerStaffID = ptr(handler)
-		}
+	if staff.Handler != 0 {
+		filed.HandlerStaffID = ptr(staff.Handler)
+	}
+	note := Shorten(fmt.Sprintf("经%s提交，分派方式：%s；%s", sourceLabel(in.Source), RuleLabel(route.Rule), route.Reason), 2000, "")
+	submitted := "意见已提交，由" + stName + "办理"
+
+	var op Opinion
+	var view filedParts
+	write := func(tx *gorm.DB) error {
+		// A transaction run again starts from the unwritten opinion.
+		op, view = filed, filedParts{category: cat, station: stName}
 		if err := createNumbered(tx, &op); err != nil {
 			return err
 		}
@@ -222,38 +250,81 @@ func FileOpinion(ctx context.Context, db *gorm.DB, in FileInput, world RouteWorl
 			if err := tx.Create(&row).Error; err != nil {
 				return translate(err)
 			}
+			view.photos = append(view.photos, PhotoView{ID: row.ID, Path: row.Path, SHA256: row.SHA256})
 		}
-		stName, err := stationName(tx, op.StationID)
-		if err != nil {
+		entry := OpinionTimelineEntry{OpinionID: op.ID, At: now, Kind: "submitted", Round: op.Round,
+			Text: Shorten(submitted, 255, "")}
+		if err := translate(tx.Create(&entry).Error); err != nil {
 			return err
 		}
-		if err := addTimeline(tx, op, "submitted", "意见已提交，由"+stName+"办理", "", now); err != nil {
-			return err
-		}
-		note := fmt.Sprintf("经%s提交，分派方式：%s；%s", sourceLabel(in.Source), RuleLabel(route.Rule), route.Reason)
+		view.timeline = []OpinionTimelineEntry{entry}
 		if err := Audit(ctx, tx, now, Actor{Kind: actorVoter, ID: in.VoterID}, "opinion.file", auditOpinion, op.ID,
-			"", string(OpinionSubmitted), Shorten(note, 2000, "")); err != nil {
+			"", string(OpinionSubmitted), note); err != nil {
 			return err
 		}
-		ev, err := numberNewOpinion(tx, &op, stName, "您有一条新的群众意见待受理", now, loc)
-		if err != nil {
-			return err
+		if strings.HasPrefix(op.TrackingNo, "tmp") {
+			if err := numberInTx(tx, &op, now, loc); err != nil {
+				return err
+			}
 		}
-		events = append(events, ev)
+		ev := baseEvent(op, EventNewItem, stName, "您有一条新的群众意见待受理")
+		ev.Staff, ev.Via = staff.Recipients, staff.Via
+		if then != nil {
+			return then(tx, []OpinionEvent{ev})
+		}
 		return nil
-	})
+	}
+	if _, inTx := db.Statement.ConnPool.(gorm.TxCommitter); inTx {
+		err = db.Transaction(write)
+	} else {
+		err = RunTx(ctx, db, write)
+	}
 	if err != nil {
 		if errors.Is(err, ErrConflict) && in.IdempotencyKey != "" {
 			// A concurrent request with the same key committed first.
 			if prev, ok, err2 := findIdempotent(db, in, cat.ID, true); err2 == nil && ok {
-				return prev, nil, nil
+				return prev, nil
 			} else if err2 != nil {
-				return Opinion{}, nil, err2
+				return Opinion{}, err2
 			}
 		}
-		return Opinion{}, nil, err
+		return Opinion{}, err
 	}
-	return op, events, nil
+	op.filed = &view
+	return op, nil
+}
+
+// checkVoterAndKey checks in one statement that the voter exists and, with
+// an idempotency key, whether they filed with it before: the earlier
+// opinion is returned (ok) when they did.
+func checkVoterAndKey(db *gorm.DB, in FileInput, categoryID uint64) (Opinion, bool, error) {
+	if in.IdempotencyKey == "" {
+		var n int64
+		if err := db.Model(&Voter{}).Where("id = ?", in.VoterID).Count(&n).Error; err != nil {
+			return Opinion{}, false, translate(err)
+		}
+		if n == 0 {
+			return Opinion{}, false, ErrVoterNotFound
+		}
+		return Opinion{}, false, nil
+	}
+	var rows []struct {
+		VoterID   uint64
+		OpinionID *uint64
+	}
+	err := db.Raw(`SELECT v.id AS voter_id, o.id AS opinion_id FROM voters v
+		LEFT JOIN opinions o ON o.voter_id = v.id AND o.idempotency_key = ? WHERE v.id = ?`,
+		in.IdempotencyKey, in.VoterID).Scan(&rows).Error
+	if err != nil {
+		return Opinion{}, false, translate(err)
+	}
+	if len(rows) == 0 {
+		return Opinion{}, false, ErrVoterNotFound
+	}
+	if rows[0].OpinionID == nil {
+		return Opinion{}, false, nil
+	}
+	return findIdempotent(db, in, categoryID, false)
 }
 
 // findIdempotent looks for the voter's opinion filed with in's key. locking
@@ -281,27 +352,9 @@ func findIdempotent(db *gorm.DB, in FileInput, categoryID uint64, locking bool) 
 // ensureInWorld checks that the chosen station and community exist, and
 // reloads a cached world that does not know them yet.
 func ensureInWorld(ctx context.Context, db *gorm.DB, w RouteWorld, in FileInput) (RouteWorld, error) {
-	_, stOK := w.Stations[in.StationID]
-	_, cmOK := w.Communities[in.CommunityID]
-	if (in.StationID == 0 || stOK) && (in.CommunityID == 0 || cmOK) {
-		return w, nil
-	}
-	var n int64
-	if in.StationID != 0 && !stOK {
-		if err := db.Model(&Station{}).Where("id = ?", in.StationID).Count(&n).Error; err != nil {
-			return w, translate(err)
-		}
-		if n == 0 {
-			return w, Invalid("station_id", "所选的联络站不存在")
-		}
-	}
-	if in.CommunityID != 0 && !cmOK {
-		if err := db.Model(&Community{}).Where("id = ?", in.CommunityID).Count(&n).Error; err != nil {
-			return w, translate(err)
-		}
-		if n == 0 {
-			return w, Invalid("community_id", "所选的村（社区）不存在")
-		}
+	reload, err := namedExist(db, w, in.StationID, in.CommunityID)
+	if err != nil || !reload {
+		return w, err
 	}
 	fresh, err := LoadRouteWorld(ctx, db)
 	if err != nil {
@@ -309,6 +362,34 @@ func ensureInWorld(ctx context.Context, db *gorm.DB, w RouteWorld, in FileInput)
 	}
 	fresh.RadiusM, fresh.CategoryOverrides = w.RadiusM, w.CategoryOverrides
 	return fresh, nil
+}
+
+// namedExist checks that the chosen station and community (0: none) exist;
+// reload reports that w lacks one of them.
+func namedExist(db *gorm.DB, w RouteWorld, stationID, communityID uint64) (reload bool, err error) {
+	_, stOK := w.Stations[stationID]
+	_, cmOK := w.Communities[communityID]
+	if (stationID == 0 || stOK) && (communityID == 0 || cmOK) {
+		return false, nil
+	}
+	var n int64
+	if stationID != 0 && !stOK {
+		if err := db.Model(&Station{}).Where("id = ?", stationID).Count(&n).Error; err != nil {
+			return false, translate(err)
+		}
+		if n == 0 {
+			return false, Invalid("station_id", "所选的联络站不存在")
+		}
+	}
+	if communityID != 0 && !cmOK {
+		if err := db.Model(&Community{}).Where("id = ?", communityID).Count(&n).Error; err != nil {
+			return false, translate(err)
+		}
+		if n == 0 {
+			return false, Invalid("community_id", "所选的村（社区）不存在")
+		}
+	}
+	return true, nil
 }
 
 // numberNewOpinion makes the station staff's new-item event of a
@@ -327,20 +408,30 @@ func numberNewOpinion(tx *gorm.DB, op *Opinion, station, title string, now time.
 		ev.TrackingNo = op.TrackingNo
 		return ev, nil
 	}
+	if err := numberInTx(tx, op, now, loc); err != nil {
+		return OpinionEvent{}, err
+	}
+	ev.TrackingNo = op.TrackingNo
+	return ev, nil
+}
+
+// numberInTx gives op, inserted with a placeholder number, the day's next
+// number from the counter, in the transaction.
+func numberInTx(tx *gorm.DB, op *Opinion, now time.Time, loc *time.Location) error {
 	day := now.In(loc).Format("20060102")
 	for attempt := 0; ; attempt++ {
 		seq, err := reserveSeq(tx, day, 1)
 		if err != nil {
-			return OpinionEvent{}, err
+			return err
 		}
 		no := trackingNo(day, seq)
 		err = translate(tx.Model(&Opinion{}).Where("id = ?", op.ID).Update("tracking_no", no).Error)
 		if err == nil {
-			op.TrackingNo, ev.TrackingNo = no, no
-			return ev, nil
+			op.TrackingNo = no
+			return nil
 		}
 		if err := retryTaken(tx, err, no, attempt); err != nil {
-			return OpinionEvent{}, err
+			return err
 		}
 	}
 }

@@ -186,33 +186,67 @@ func buildViews(db *gorm.DB, ops []Opinion, loc *time.Location, detail bool) ([]
 		}
 	}
 	for _, op := range ops {
-		cat := catByID[op.CategoryID]
 		name, ok := stName[op.StationID]
 		if !ok {
 			name = fmt.Sprintf("联络站（编号%d）", op.StationID)
 		}
-		v := OpinionView{
-			ID: op.ID, TrackingNo: op.TrackingNo, Status: op.Status, StatusLabel: op.Status.Label(),
-			Category: cat.Code, CategoryName: cat.Name, Content: op.Content, Anonymous: op.Anonymous,
-			Station: StationRef{ID: op.StationID, Name: name}, RouteReason: op.RouteReason, Round: op.Round,
-			Reply: op.ReplyText, RepliedAt: localPtr(op.RepliedAt, loc), ClosedAt: localPtr(op.ClosedAt, loc),
-			AcceptDueAt: op.AcceptDueAt.In(loc), ReplyDueAt: op.ReplyDueAt.In(loc), CreatedAt: op.CreatedAt.In(loc),
-			CanRate: []string{}, Ratings: byOp[op.ID], Photos: photos[op.ID], Timeline: timeline[op.ID],
-		}
-		if op.RepliedAt != nil {
-			if (op.Status == OpinionReplied || op.Status == OpinionClosed) && !rated[fmt.Sprintf("%d/%d/%s", op.ID, op.Round, StageReply)] {
-				v.CanRate = append(v.CanRate, StageReply)
-			}
-			if op.Status == OpinionReplied && !rated[fmt.Sprintf("%d/%d/%s", op.ID, op.Round, StageResult)] {
-				v.CanRate = append(v.CanRate, StageResult)
-			}
-		}
-		if detail && v.Timeline == nil {
-			v.Timeline = []TimelineView{}
-		}
-		out = append(out, v)
+		out = append(out, viewOf(op, catByID[op.CategoryID], name, byOp[op.ID], rated, photos[op.ID], timeline[op.ID], loc, detail))
 	}
 	return out, nil
+}
+
+// viewOf is one item's voter view: cat its category, station its
+// station's name, ratings, rated ("id/round/stage" of each rating), photos
+// and timeline what belongs to it.
+func viewOf(op Opinion, cat Category, station string, ratings []RatingView, rated map[string]bool,
+	photos []PhotoView, timeline []TimelineView, loc *time.Location, detail bool) OpinionView {
+	v := OpinionView{
+		ID: op.ID, TrackingNo: op.TrackingNo, Status: op.Status, StatusLabel: op.Status.Label(),
+		Category: cat.Code, CategoryName: cat.Name, Content: op.Content, Anonymous: op.Anonymous,
+		Station: StationRef{ID: op.StationID, Name: station}, RouteReason: op.RouteReason, Round: op.Round,
+		Reply: op.ReplyText, RepliedAt: localPtr(op.RepliedAt, loc), ClosedAt: localPtr(op.ClosedAt, loc),
+		AcceptDueAt: op.AcceptDueAt.In(loc), ReplyDueAt: op.ReplyDueAt.In(loc), CreatedAt: op.CreatedAt.In(loc),
+		CanRate: []string{}, Ratings: ratings, Photos: photos, Timeline: timeline,
+	}
+	if op.RepliedAt != nil {
+		if (op.Status == OpinionReplied || op.Status == OpinionClosed) && !rated[fmt.Sprintf("%d/%d/%s", op.ID, op.Round, StageReply)] {
+			v.CanRate = append(v.CanRate, StageReply)
+		}
+		if op.Status == OpinionReplied && !rated[fmt.Sprintf("%d/%d/%s", op.ID, op.Round, StageResult)] {
+			v.CanRate = append(v.CanRate, StageResult)
+		}
+	}
+	if detail && v.Timeline == nil {
+		v.Timeline = []TimelineView{}
+	}
+	return v
+}
+
+// filedParts is what a filing wrote besides the opinion row, kept on the
+// Opinion FileOpinionThen returns so that FiledView answers without
+// reading it back.
+type filedParts struct {
+	category Category
+	station  string
+	photos   []PhotoView
+	timeline []OpinionTimelineEntry
+}
+
+// FiledView is the voter's view of an opinion FileOpinionThen has just
+// filed, built from what the filing wrote: the one GetVoterOpinion would
+// read back. ok is false for any other opinion (a replayed one included):
+// read it with GetVoterOpinion.
+func FiledView(op Opinion, loc *time.Location) (v OpinionView, ok bool) {
+	f := op.filed
+	if f == nil || op.Replayed {
+		return OpinionView{}, false
+	}
+	loc = orLoc(loc)
+	var timeline []TimelineView
+	for _, e := range f.timeline {
+		timeline = append(timeline, TimelineView{At: e.At.In(loc), Kind: e.Kind, Round: e.Round, Text: e.Text, Detail: e.Detail})
+	}
+	return viewOf(op, f.category, f.station, nil, nil, f.photos, timeline, loc, true), true
 }
 
 // buildStaffViews adds the staff-only fields; detail adds notes and the trail.

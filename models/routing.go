@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,6 +51,21 @@ type RouteWorld struct {
 	// CategoryOverrides maps a category code to the kind of station that
 	// handles it; nil means DefaultCategoryOverrides.
 	CategoryOverrides map[string]StationKind
+	// Categories (by code) and Calendar (the holiday table) are what a
+	// filing reads besides routing, loaded and cached with it; nil: read
+	// from the database at each filing.
+	Categories map[string]Category
+	Calendar   *Calendar
+}
+
+// category is the category of code: from the world's categories when it
+// has them and knows code, else from db (CategoryByCode: a category created
+// since the world was loaded, a former code, or an unknown code).
+func (w RouteWorld) category(ctx context.Context, db *gorm.DB, code string) (Category, error) {
+	if c, ok := w.Categories[strings.TrimSpace(code)]; ok {
+		return c, nil
+	}
+	return CategoryByCode(ctx, db, code)
 }
 
 // Loaded reports whether the world holds any stations (a zero RouteWorld
@@ -264,11 +280,24 @@ func LoadRouteWorld(ctx context.Context, db *gorm.DB) (RouteWorld, error) {
 		Find(&codes).Error; err != nil {
 		return RouteWorld{}, translate(err)
 	}
+	var cats []Category
+	if err := db.Find(&cats).Error; err != nil {
+		return RouteWorld{}, translate(err)
+	}
+	cal, err := LoadCalendar(ctx, db)
+	if err != nil {
+		return RouteWorld{}, err
+	}
 	w := RouteWorld{
 		Stations:    make(map[uint64]Station, len(stations)),
 		Communities: make(map[uint64]Community, len(comms)),
 		Deputies:    make(map[uint64]Deputy, len(deps)),
 		Codes:       make(map[string]Code, len(codes)),
+		Categories:  make(map[string]Category, len(cats)),
+		Calendar:    cal,
+	}
+	for _, c := range cats {
+		w.Categories[c.Code] = c
 	}
 	for _, s := range stations {
 		w.Stations[s.ID] = s
@@ -310,6 +339,22 @@ func (c *RouteWorldCache) Invalidate() {
 	c.mu.Lock()
 	c.world, c.loaded = RouteWorld{}, time.Time{}
 	c.mu.Unlock()
+}
+
+// GetFor is Get for a filing that names stationID and communityID (0:
+// none): a cached world that lacks one that exists in db is reloaded and
+// cached, so that filings at a station created in another process since
+// the load do not each reload the world (ensureInWorld).
+func (c *RouteWorldCache) GetFor(ctx context.Context, db *gorm.DB, stationID, communityID uint64) (RouteWorld, error) {
+	w, err := c.Get(ctx, db)
+	if err != nil {
+		return w, err
+	}
+	if reload, err := namedExist(db.WithContext(ctx), w, stationID, communityID); err != nil || !reload {
+		return w, nil // an error: the filing answers it
+	}
+	c.Invalidate()
+	return c.Get(ctx, db)
 }
 
 // Get returns the cached world, reloading it when older than TTL (default

@@ -125,6 +125,11 @@ func (h *Handlers) createOpinion(c *gin.Context) {
 		status = http.StatusOK
 		c.Header("Idempotent-Replayed", "true")
 	}
+	if v, ok := models.FiledView(op, h.Location); ok && len(v.Photos) == 0 {
+		// Just filed: answered from what the filing wrote, not read back.
+		c.JSON(status, OpinionResponse{OpinionView: v})
+		return
+	}
 	h.respondOpinion(c, status, vid, op.ID)
 }
 

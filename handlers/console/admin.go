@@ -72,6 +72,7 @@ func (h *Handlers) consoleSetHoliday(c *gin.Context) {
 		shared.RespondErr(c, err)
 		return
 	}
+	h.Routes.Invalidate() // filings read the calendar from the cached world
 	c.JSON(http.StatusOK, hd)
 }
 
@@ -85,6 +86,7 @@ func (h *Handlers) consoleDeleteHoliday(c *gin.Context) {
 		shared.RespondErr(c, err)
 		return
 	}
+	h.Routes.Invalidate()
 	c.Status(http.StatusNoContent)
 }
 

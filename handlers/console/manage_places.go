@@ -811,6 +811,7 @@ func (h *Handlers) pageManageCategoryCreate(c *gin.Context) {
 		}
 		return
 	}
+	h.Routes.Invalidate() // filings read categories from the cached world
 	seeOther(c, ManageCategoriesPath, "已新增类别“"+cat.Name+"”")
 }
 
@@ -833,6 +834,7 @@ func (h *Handlers) pageManageCategoryUpdate(c *gin.Context) {
 		}
 		return
 	}
+	h.Routes.Invalidate()
 	seeOther(c, ManageCategoriesPath, "已保存类别“"+cat.Name+"”，新的期限适用于此后提交的意见")
 }
 
@@ -1008,6 +1010,7 @@ func (h *Handlers) pageManageHolidayAdd(c *gin.Context) {
 		}
 		return
 	}
+	h.Routes.Invalidate() // filings read the calendar from the cached world
 	seeOther(c, ManageHolidaysPath+"?year="+strconv.Itoa(year),
 		"已保存"+models.CalendarFullDateText(strings.TrimSpace(form["date"]))+"，办理期限将在一小时内、接待日将在下一次生成时按新日历调整")
 }
@@ -1022,5 +1025,6 @@ func (h *Handlers) pageManageHolidayDelete(c *gin.Context) {
 		}
 		return
 	}
+	h.Routes.Invalidate() // filings read the calendar from the cached world
 	seeOther(c, ManageHolidaysPath+"?year="+strconv.Itoa(year), "已删除"+models.CalendarFullDateText(date)+"的记录")
 }
