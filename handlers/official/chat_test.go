@@ -9,6 +9,7 @@ import (
 	"deputylink/config"
 	"deputylink/handlers"
 	"deputylink/handlers/official"
+	"deputylink/handlers/shared"
 	"deputylink/models"
 	"deputylink/models/modelstest"
 	"deputylink/wechat/wechattest"
@@ -73,7 +74,7 @@ func (e *chatEnv) say(t *testing.T, openid, text string) string {
 	return e.push(oaText(openid, oaNextMsgID(), text)).text(t, openid)
 }
 
-func (e *chatEnv) chatKey(openid string) string { return e.rd.Prefix + "wx:chat:" + openid }
+func (e *chatEnv) chatKey(openid string) string { return shared.ChatKey(e.rd.Prefix, openid) }
 
 func (e *chatEnv) chatTTL(t *testing.T, openid string) time.Duration {
 	t.Helper()

@@ -318,7 +318,7 @@ func (e *oaEnv) scanCount(code string) int64 {
 // redisKeys lists the test's keys in Redis.
 func (e *oaEnv) redisKeys() []string {
 	e.t.Helper()
-	keys, err := e.rd.Client.Keys(context.Background(), e.rd.Prefix+"*").Result()
+	keys, err := wechattest.Keys(context.Background(), e.rd.Client, e.rd.Prefix+"*")
 	if err != nil {
 		e.t.Fatal(err)
 	}
