@@ -126,8 +126,7 @@ func (h *Handlers) startSession(c *gin.Context, s wechat.Session) {
 	// pruneSessions may have dropped it while the session was not yet
 	// written (pruneSessions re-checks what it dropped for the other
 	// order).
-	indexed, err := h.indexSession(ctx, v.ID, key)
-	if err != nil {
+	if _, err := h.indexSession(ctx, v.ID, key); err != nil {
 		shared.RespondErr(c, err)
 		return
 	}
@@ -141,7 +140,8 @@ func (h *Handlers) startSession(c *gin.Context, s wechat.Session) {
 		shared.RespondErr(c, err)
 		return
 	}
-	if indexed, err = h.indexSession(ctx, v.ID, key); err != nil {
+	indexed, err := h.indexSession(ctx, v.ID, key)
+	if err != nil {
 		// The session works but an erasure might miss it: end it.
 		_ = h.Redis.Del(context.WithoutCancel(ctx), key).Err()
 		shared.RespondErr(c, err)
