@@ -182,3 +182,119 @@ ensure_redis() {
 	fi
 	note "Redis is up after ~${i}s"
 }
+
+# ---------------------------------------------------------- Redis Cluster ---
+#
+# ensure_redis_cluster starts a three-node Redis Cluster (three masters, no
+# replicas) from the machine's redis-server on the ports in
+# CI_REDIS_CLUSTER_PORTS (default "7001 7002 7003"), in a fresh temporary
+# directory, and sets REDIS_CLUSTER_URL to its go-redis cluster URL. A
+# cluster left on those ports by an aborted run is shut down first. The
+# caller's EXIT trap calls stop_redis_cluster.
+
+REDIS_CLUSTER_DIR=""
+REDIS_CLUSTER_URL=""
+REDIS_CLUSTER_STARTED=()
+
+redis_cluster_ok() { # PORT: the node answers cluster_state:ok
+	timeout 5 redis-cli -h 127.0.0.1 -p "$1" cluster info </dev/null 2>/dev/null | tr -d '\r' | grep -qx 'cluster_state:ok'
+}
+
+redis_cluster_log_tail() {
+	local f
+	for f in "$REDIS_CLUSTER_DIR"/*.log; do
+		[ -s "$f" ] || continue
+		echo "--- last lines of $f ---" >&2
+		tail -n 20 "$f" >&2 || true
+	done
+}
+
+# stop_redis_cluster: shut down the nodes this run started and remove their
+# directory. Safe to call twice and when nothing was started.
+stop_redis_cluster() {
+	local p
+	for p in "${REDIS_CLUSTER_STARTED[@]}"; do
+		timeout 5 redis-cli -h 127.0.0.1 -p "$p" shutdown nosave </dev/null >/dev/null 2>&1 || true
+	done
+	REDIS_CLUSTER_STARTED=()
+	if [ -n "$REDIS_CLUSTER_DIR" ]; then
+		rm -rf "$REDIS_CLUSTER_DIR"
+		REDIS_CLUSTER_DIR=""
+	fi
+}
+
+ensure_redis_cluster() {
+	local wait=${CI_REDIS_WAIT:-30} ports p i ok
+	read -r -a ports <<<"${CI_REDIS_CLUSTER_PORTS:-7001 7002 7003}"
+	[ "${#ports[@]}" -ge 3 ] || fatal "CI_REDIS_CLUSTER_PORTS must name at least three ports, not '${CI_REDIS_CLUSTER_PORTS:-}'"
+	command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 ||
+		fatal "redis-server/redis-cli missing: ensure_redis runs first"
+
+	# A stale cluster (or any Redis) on our ports: stop it, start afresh.
+	for p in "${ports[@]}"; do
+		if timeout 5 redis-cli -h 127.0.0.1 -p "$p" ping </dev/null >/dev/null 2>&1; then
+			note "a Redis already answers on 127.0.0.1:$p (a cluster from an aborted run?): shutting it down"
+			timeout 5 redis-cli -h 127.0.0.1 -p "$p" shutdown nosave </dev/null >/dev/null 2>&1 || true
+			for ((i = 0; i < wait; i++)); do
+				timeout 2 redis-cli -h 127.0.0.1 -p "$p" ping </dev/null >/dev/null 2>&1 || break
+				sleep 1
+			done
+			! timeout 2 redis-cli -h 127.0.0.1 -p "$p" ping </dev/null >/dev/null 2>&1 ||
+				fatal "the Redis on 127.0.0.1:$p did not shut down; free the port or set CI_REDIS_CLUSTER_PORTS"
+		fi
+	done
+
+	REDIS_CLUSTER_DIR=$(mktemp -d "${TMPDIR:-/tmp}/deputylink-redis-cluster.XXXXXX") ||
+		fatal "mktemp -d for the Redis Cluster failed"
+	for p in "${ports[@]}"; do
+		redis-server --port "$p" --bind 127.0.0.1 --cluster-enabled yes \
+			--cluster-config-file "$REDIS_CLUSTER_DIR/nodes-$p.conf" --dir "$REDIS_CLUSTER_DIR" \
+			--save "" --appendonly no --daemonize yes --logfile "$REDIS_CLUSTER_DIR/redis-$p.log" </dev/null ||
+			{
+				redis_cluster_log_tail
+				fatal "redis-server --cluster-enabled yes --port $p failed to start"
+			}
+		REDIS_CLUSTER_STARTED+=("$p")
+	done
+	for p in "${ports[@]}"; do
+		for ((i = 0; i < wait; i++)); do
+			timeout 2 redis-cli -h 127.0.0.1 -p "$p" ping </dev/null >/dev/null 2>&1 && break
+			sleep 1
+		done
+		timeout 2 redis-cli -h 127.0.0.1 -p "$p" ping </dev/null >/dev/null 2>&1 || {
+			redis_cluster_log_tail
+			fatal "the cluster node on 127.0.0.1:$p did not answer PONG within ${wait}s"
+		}
+	done
+
+	local addrs=()
+	for p in "${ports[@]}"; do addrs+=("127.0.0.1:$p"); done
+	local out
+	out=$(redis-cli --cluster create "${addrs[@]}" --cluster-replicas 0 --cluster-yes </dev/null 2>&1) || {
+		echo "$out" | tail -n 20 >&2
+		redis_cluster_log_tail
+		fatal "redis-cli --cluster create ${addrs[*]} failed"
+	}
+	for ((i = 0; i < wait; i++)); do
+		ok=1
+		for p in "${ports[@]}"; do redis_cluster_ok "$p" || ok=0; done
+		[ "$ok" = 1 ] && break
+		sleep 1
+	done
+	if [ "$ok" != 1 ]; then
+		for p in "${ports[@]}"; do
+			echo "--- cluster info on $p ---" >&2
+			timeout 5 redis-cli -h 127.0.0.1 -p "$p" cluster info </dev/null >&2 || true
+		done
+		redis_cluster_log_tail
+		fatal "the Redis Cluster on ${addrs[*]} did not reach cluster_state:ok within ${wait}s"
+	fi
+
+	REDIS_CLUSTER_URL="redis://${addrs[0]}"
+	local sep="?"
+	for p in "${addrs[@]:1}"; do
+		REDIS_CLUSTER_URL+="${sep}addr=$p"
+		sep="&"
+	done
+	note "Redis Cluster up: ${addrs[*]} ($(redis-server --version | awk '{print $3}' | sed 's/^v=//'), cluster_state:ok on every node)"
+}

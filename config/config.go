@@ -35,6 +35,11 @@ type Config struct {
 
 	DatabaseURL string
 	RedisURL    string
+	// RedisCluster is a Redis Cluster in go-redis's cluster URL form
+	// (redis://[user:pass@]host1:port?addr=host2:port&addr=host3:port);
+	// exclusive with RedisURL. A cluster has no database index: the
+	// prefix is the only namespace (docs/SCALE.md section 2).
+	RedisCluster string
 	// RedisPrefix namespaces every key deputylink writes to Redis.
 	RedisPrefix string
 
@@ -282,6 +287,8 @@ func Load(getenv func(string) string) (Config, error) {
 	l.secretURL("DEPUTYLINK_DATABASE_URL", &c.DatabaseURL, dbSet)
 	l.str("DEPUTYLINK_REDIS_URL", &c.RedisURL)
 	l.secretURL("DEPUTYLINK_REDIS_URL", &c.RedisURL, c.RedisURL != "")
+	l.str("DEPUTYLINK_REDIS_CLUSTER", &c.RedisCluster)
+	l.secretURL("DEPUTYLINK_REDIS_CLUSTER", &c.RedisCluster, c.RedisCluster != "")
 	l.str("DEPUTYLINK_REDIS_PREFIX", &c.RedisPrefix)
 	l.secret("DEPUTYLINK_DATA_KEY", &c.DataKey)
 	l.str("DEPUTYLINK_OA_APPID", &c.OA.AppID)
@@ -392,6 +399,13 @@ func (c Config) Validate() error {
 			bad("DEPUTYLINK_REDIS_URL", "must be empty (in-process Redis) or redis://host:port/db")
 		}
 	}
+	if c.RedisCluster != "" {
+		if c.RedisURL != "" {
+			bad("DEPUTYLINK_REDIS_CLUSTER", "set either DEPUTYLINK_REDIS_URL (one Redis) or DEPUTYLINK_REDIS_CLUSTER (a Redis Cluster), not both")
+		} else if msg := checkClusterURL(c.RedisCluster); msg != "" {
+			bad("DEPUTYLINK_REDIS_CLUSTER", msg)
+		}
+	}
 	if u, err := url.Parse(c.WeChatAPIBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("DEPUTYLINK_WECHAT_API_BASE", "must be an http(s) URL")
 	}
@@ -496,6 +510,31 @@ func (c Config) SQLitePath() string {
 	}
 	path, _, _ := strings.Cut(rest, "?")
 	return path
+}
+
+// checkClusterURL explains what is wrong with a Redis Cluster URL, or
+// returns "". The form is go-redis's (redis.ParseClusterURL):
+// redis://[user:pass@]host:port?addr=host:port&addr=host:port, rediss://
+// for TLS. A cluster has no database index, so a path is refused.
+func checkClusterURL(raw string) string {
+	const form = "must be redis://[user:pass@]host1:6379?addr=host2:6379&addr=host3:6379 (rediss:// for TLS)"
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+		return form
+	}
+	if p := strings.Trim(u.Path, "/"); p != "" {
+		return fmt.Sprintf("a Redis Cluster has no database index: remove the path /%s (DEPUTYLINK_REDIS_PREFIX is the namespace)", p)
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return form
+	}
+	for _, a := range append([]string{u.Host}, q["addr"]...) {
+		if host, port, err := net.SplitHostPort(a); err != nil || host == "" || port == "" {
+			return fmt.Sprintf("%q is not host:port; %s", a, form)
+		}
+	}
+	return ""
 }
 
 type loader struct {

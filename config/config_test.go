@@ -264,3 +264,36 @@ func TestLoadMetrics(t *testing.T) {
 		}
 	}
 }
+
+func TestRedisClusterSetting(t *testing.T) {
+	const u = "redis://:pw@10.0.0.1:6379?addr=10.0.0.2:6379&addr=10.0.0.3:6379"
+	c, err := Load(env(map[string]string{"DEPUTYLINK_REDIS_CLUSTER": u}))
+	if err != nil || c.RedisCluster != u || c.RedisURL != "" {
+		t.Fatalf("cluster URL: %q %q %v", c.RedisCluster, c.RedisURL, err)
+	}
+	if ws := c.Warnings(nil); len(ws) != 0 {
+		t.Errorf("warnings: %v", ws)
+	}
+	if c, err := Load(env(map[string]string{"DEPUTYLINK_REDIS_CLUSTER": "rediss://h1:6380"})); err != nil || c.RedisCluster == "" {
+		t.Errorf("rediss with one seed: %v", err)
+	}
+	for name, vars := range map[string]map[string]string{
+		"both":      {"DEPUTYLINK_REDIS_CLUSTER": u, "DEPUTYLINK_REDIS_URL": "redis://cache:6379/0"},
+		"db index":  {"DEPUTYLINK_REDIS_CLUSTER": "redis://h1:6379/2?addr=h2:6379"},
+		"scheme":    {"DEPUTYLINK_REDIS_CLUSTER": "http://h1:6379"},
+		"no port":   {"DEPUTYLINK_REDIS_CLUSTER": "redis://h1:6379?addr=h2"},
+		"bare list": {"DEPUTYLINK_REDIS_CLUSTER": "h1:6379,h2:6379"},
+	} {
+		_, err := Load(env(vars))
+		if err == nil || !strings.Contains(err.Error(), "DEPUTYLINK_REDIS_CLUSTER:") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	c, _ = Load(env(map[string]string{"DEPUTYLINK_REDIS_CLUSTER": u}))
+	msg := c.RedisError(errors.New("auth pw failed")).Error()
+	for _, w := range []string{"Redis Cluster", "10.0.0.1:6379,10.0.0.2:6379,10.0.0.3:6379", "DEPUTYLINK_REDIS_CLUSTER", "[redacted]"} {
+		if !strings.Contains(msg, w) {
+			t.Errorf("%q lacks %q", msg, w)
+		}
+	}
+}

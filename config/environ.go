@@ -78,7 +78,7 @@ func (c Config) Warnings(names []string) []Warning {
 			ws = append(ws, Warning{Var: "DEPUTYLINK_DATABASE_URL", Msg: fmt.Sprintf(
 				"production on SQLite (%s): one process on one machine only; set a mysql:// URL for production", p)})
 		}
-		if c.RedisURL == "" {
+		if c.RedisURL == "" && c.RedisCluster == "" {
 			ws = append(ws, Warning{Var: "DEPUTYLINK_REDIS_URL", Msg: "production on the in-process Redis: sessions and " +
 				"queued scans live in this process's memory and are lost on restart; set a redis:// URL for production"})
 		}
@@ -155,9 +155,9 @@ func editDistance(a, b string) int {
 // could not be reached. It names the variable to fix and the address
 // tried, never the password.
 type ConnectError struct {
-	Var     string // DEPUTYLINK_DATABASE_URL or DEPUTYLINK_REDIS_URL
-	Service string // MySQL, SQLite or Redis
-	Addr    string // host:port, or the SQLite file
+	Var     string // DEPUTYLINK_DATABASE_URL, DEPUTYLINK_REDIS_URL or DEPUTYLINK_REDIS_CLUSTER
+	Service string // MySQL, SQLite, Redis or Redis Cluster
+	Addr    string // host:port (a cluster's, comma-separated), or the SQLite file
 	Err     error
 }
 
@@ -182,6 +182,15 @@ func (c Config) DatabaseError(err error) error {
 func (c Config) RedisError(err error) error {
 	if err == nil {
 		return nil
+	}
+	if c.RedisCluster != "" {
+		ce := connectError("DEPUTYLINK_REDIS_CLUSTER", "Redis Cluster", c.RedisCluster, "6379", err).(*ConnectError)
+		if u, perr := url.Parse(c.RedisCluster); perr == nil {
+			if more := u.Query()["addr"]; len(more) > 0 {
+				ce.Addr += "," + strings.Join(more, ",")
+			}
+		}
+		return ce
 	}
 	return connectError("DEPUTYLINK_REDIS_URL", "Redis", c.RedisURL, "6379", err)
 }

@@ -54,7 +54,7 @@ func TestWorkersSurviveKill9(t *testing.T) {
 	env := []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
 		"DEPUTYLINK_DATABASE_URL=" + dbURL,
-		"DEPUTYLINK_REDIS_URL=" + tr.URL,
+		tr.ServerEnv(),
 		"DEPUTYLINK_REDIS_PREFIX=" + tr.Prefix,
 		"DEPUTYLINK_WECHAT_API_BASE=" + fake.URL(),
 		"DEPUTYLINK_OA_APPID=" + wechattest.DefaultOAAppID,

@@ -22,15 +22,21 @@ const envRedis = "DEPUTYLINK_TEST_REDIS"
 
 // redisTarget is one Redis server to run a test against.
 type redisTarget struct {
-	name string
-	mini *miniredis.Miniredis // nil for a real server
-	opt  *redis.Options
+	name    string
+	mini    *miniredis.Miniredis // nil for a real server
+	opt     *redis.Options
+	cluster *redis.ClusterOptions // a Redis Cluster instead of opt
 }
 
 // client opens a new connection pool to the target (a new "process").
-func (rt redisTarget) client(t *testing.T) *redis.Client {
+func (rt redisTarget) client(t *testing.T) redis.UniversalClient {
 	t.Helper()
-	c := redis.NewClient(rt.opt)
+	var c redis.UniversalClient
+	if rt.cluster != nil {
+		c = redis.NewClusterClient(rt.cluster)
+	} else {
+		c = redis.NewClient(rt.opt)
+	}
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
@@ -45,7 +51,8 @@ func (rt redisTarget) fastForward(d time.Duration) {
 }
 
 // redisTargets returns miniredis always, plus the real Redis named by
-// DEPUTYLINK_TEST_REDIS when set.
+// DEPUTYLINK_TEST_REDIS and the Redis Cluster named by
+// DEPUTYLINK_TEST_REDIS_CLUSTER when set.
 func redisTargets(t *testing.T) []redisTarget {
 	t.Helper()
 	m := miniredis.RunT(t)
@@ -63,6 +70,19 @@ func redisTargets(t *testing.T) []redisTarget {
 		}
 		out = append(out, redisTarget{name: "redis", opt: opt})
 	}
+	if u := os.Getenv(wechattest.EnvRedisCluster); u != "" {
+		opt, err := redis.ParseClusterURL(u)
+		if err != nil {
+			t.Fatalf("%s: %v", wechattest.EnvRedisCluster, err)
+		}
+		c := redis.NewClusterClient(opt)
+		err = c.Ping(context.Background()).Err()
+		_ = c.Close()
+		if err != nil {
+			t.Fatalf("%s: ping: %v", wechattest.EnvRedisCluster, err)
+		}
+		out = append(out, redisTarget{name: "cluster", cluster: opt})
+	}
 	return out
 }
 
@@ -73,13 +93,14 @@ func uniquePrefix(t *testing.T, rt redisTarget) string {
 	_, _ = rand.Read(b)
 	prefix := "dltest:wechat:" + hex.EncodeToString(b) + ":"
 	t.Cleanup(func() {
-		c := redis.NewClient(rt.opt)
-		defer c.Close()
-		ctx := context.Background()
-		iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
-		for iter.Next(ctx) {
-			c.Del(ctx, iter.Val())
+		var c redis.UniversalClient
+		if rt.cluster != nil {
+			c = redis.NewClusterClient(rt.cluster)
+		} else {
+			c = redis.NewClient(rt.opt)
 		}
+		defer c.Close()
+		wechattest.DeletePrefix(context.Background(), c, prefix)
 	})
 	return prefix
 }

@@ -24,10 +24,13 @@ import (
 
 // app holds the long-lived dependencies of one process.
 type app struct {
-	cfg      config.Config
-	log      *slog.Logger
-	db       *gorm.DB
-	redis    *redis.Client
+	cfg config.Config
+	log *slog.Logger
+	db  *gorm.DB
+	// redis is one server (*redis.Client) or a Redis Cluster
+	// (*redis.ClusterClient, DEPUTYLINK_REDIS_CLUSTER); every component
+	// takes the same client.
+	redis    redis.UniversalClient
 	mini     *miniredis.Miniredis // the in-process Redis, when no URL is set
 	registry *prometheus.Registry
 }
@@ -125,13 +128,29 @@ func openApp(ctx context.Context, getenv func(string) string, migrate bool) (*ap
 }
 
 func (a *app) openRedis(ctx context.Context) error {
-	var opt *redis.Options
-	if a.cfg.RedisURL == "" {
+	const timeout = 3 * time.Second
+	addr := ""
+	switch {
+	case a.cfg.RedisCluster != "":
+		opt, err := redis.ParseClusterURL(a.cfg.RedisCluster)
+		if err != nil {
+			return &config.Error{Var: "DEPUTYLINK_REDIS_CLUSTER", Msg: err.Error()}
+		}
+		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = timeout, timeout, timeout
+		a.redis = redis.NewClusterClient(opt)
+	case a.cfg.RedisURL != "":
+		opt, err := redis.ParseURL(a.cfg.RedisURL)
+		if err != nil {
+			return &config.Error{Var: "DEPUTYLINK_REDIS_URL", Msg: err.Error()}
+		}
+		opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = timeout, timeout, timeout
+		a.redis = redis.NewClient(opt)
+	default:
 		// No Redis configured: run one inside this process. It keeps
 		// its keys in memory (serve saves sessions and idempotency
 		// answers to the data directory, see redissnapshot.go), which
 		// suits one process on a laptop; production sets
-		// DEPUTYLINK_REDIS_URL.
+		// DEPUTYLINK_REDIS_URL or DEPUTYLINK_REDIS_CLUSTER.
 		a.mini = miniredis.NewMiniRedis()
 		// Keys expire as the clock runs, as in a real Redis (miniredis
 		// otherwise only counts TTLs down when told to).
@@ -139,21 +158,15 @@ func (a *app) openRedis(ctx context.Context) error {
 		if err := a.mini.StartAddr("127.0.0.1:0"); err != nil {
 			return fmt.Errorf("start in-process redis: %w", err)
 		}
-		opt = &redis.Options{Addr: a.mini.Addr()}
-	} else {
-		var err error
-		opt, err = redis.ParseURL(a.cfg.RedisURL)
-		if err != nil {
-			return &config.Error{Var: "DEPUTYLINK_REDIS_URL", Msg: err.Error()}
-		}
+		addr = a.mini.Addr()
+		a.redis = redis.NewClient(&redis.Options{Addr: addr,
+			DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout})
 	}
-	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = 3*time.Second, 3*time.Second, 3*time.Second
-	a.redis = redis.NewClient(opt)
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := a.redis.Ping(pctx).Err(); err != nil {
 		if a.mini != nil {
-			return fmt.Errorf("in-process redis at %s: %w", opt.Addr, err)
+			return fmt.Errorf("in-process redis at %s: %w", addr, err)
 		}
 		return a.cfg.RedisError(err)
 	}
@@ -163,6 +176,9 @@ func (a *app) openRedis(ctx context.Context) error {
 func (a *app) redisKind() string {
 	if a.mini != nil {
 		return "in-process"
+	}
+	if a.cfg.RedisCluster != "" {
+		return "cluster"
 	}
 	return "external"
 }

@@ -38,7 +38,6 @@ func newCLIEnv(t *testing.T) *cliEnv {
 	dbURL := modelstest.URL(t)
 	e := &cliEnv{t: t, fake: fake, env: map[string]string{
 		"DEPUTYLINK_DATABASE_URL":    dbURL,
-		"DEPUTYLINK_REDIS_URL":       rd.URL,
 		"DEPUTYLINK_REDIS_PREFIX":    rd.Prefix,
 		"DEPUTYLINK_WECHAT_API_BASE": fake.URL(),
 		"DEPUTYLINK_OA_APPID":        wechattest.DefaultOAAppID,
@@ -48,6 +47,8 @@ func newCLIEnv(t *testing.T) *cliEnv {
 		"DEPUTYLINK_DATA_DIR":        t.TempDir(),
 		"DEPUTYLINK_LOG_LEVEL":       "warn",
 	}}
+	name, url := rd.ServerVar()
+	e.env[name] = url
 	e.db = modelstest.Open(t, dbURL)
 	return e
 }

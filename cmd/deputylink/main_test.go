@@ -87,9 +87,9 @@ func TestServeDemoEndToEnd(t *testing.T) {
 		"DEPUTYLINK_DATABASE_URL="+modelstest.URL(t),
 		"DEPUTYLINK_LOG_FORMAT=json",
 	)
-	if os.Getenv(wechattest.EnvRedis) != "" {
+	if os.Getenv(wechattest.EnvRedis) != "" || os.Getenv(wechattest.EnvRedisCluster) != "" {
 		rd := wechattest.NewRedis(t)
-		env = append(env, "DEPUTYLINK_REDIS_URL="+rd.URL, "DEPUTYLINK_REDIS_PREFIX="+rd.Prefix)
+		env = append(env, rd.ServerEnv(), "DEPUTYLINK_REDIS_PREFIX="+rd.Prefix)
 	}
 	var logs syncBuffer
 	cmd := exec.Command(bin, "serve", "--demo")

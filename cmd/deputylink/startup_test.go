@@ -26,7 +26,7 @@ func swapLogs(t *testing.T, env map[string]string) *syncBuffer {
 	return &logs
 }
 
-// Ensure an unreachable MySQL or Redis (a closed local port) stops the
+// Ensure an unreachable MySQL, Redis or Redis Cluster (closed local ports) stops the
 // start with exit 1 and a message naming the variable and host:port, and
 // without the password.
 func TestStartupUnreachableDatabaseOrRedis(t *testing.T) {
@@ -43,6 +43,10 @@ func TestStartupUnreachableDatabaseOrRedis(t *testing.T) {
 			"DEPUTYLINK_DATABASE_URL": "sqlite://" + filepath.Join(dir, "dl.db"),
 			"DEPUTYLINK_REDIS_URL":    "redis://:Pa55word@127.0.0.1:1/0",
 		}, []string{"DEPUTYLINK_REDIS_URL", "Redis at 127.0.0.1:1"}},
+		{"redis cluster", map[string]string{
+			"DEPUTYLINK_DATABASE_URL":  "sqlite://" + filepath.Join(dir, "dl.db"),
+			"DEPUTYLINK_REDIS_CLUSTER": "redis://:Pa55word@127.0.0.1:1?addr=127.0.0.1:2",
+		}, []string{"DEPUTYLINK_REDIS_CLUSTER", "Redis Cluster at 127.0.0.1:1,127.0.0.1:2"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.env["DEPUTYLINK_DATA_DIR"] = dir

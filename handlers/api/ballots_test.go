@@ -17,6 +17,7 @@ import (
 	"deputylink/handlers/api"
 	"deputylink/models"
 	"deputylink/models/reviews"
+	"deputylink/wechat/wechattest"
 )
 
 // syncBuffer is a log sink safe for the server's goroutines.
@@ -344,7 +345,7 @@ func TestBallotLogsLinkNoVoter(t *testing.T) {
 	if requests != 6*4 {
 		t.Errorf("%d ballot request lines logged, want 24 (the capture works)", requests)
 	}
-	keys, err := e.rd.Client.Keys(t.Context(), e.rd.Prefix+"idem:ballots:*").Result()
+	keys, err := wechattest.Keys(t.Context(), e.rd.Client, e.rd.Prefix+"idem:ballots:*")
 	must(t, err)
 	if len(keys) != 6 {
 		t.Errorf("idempotency keys: %v", keys)

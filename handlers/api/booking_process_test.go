@@ -165,7 +165,7 @@ func newProcEnv(t *testing.T, seats, waitlist, n int) *procEnv {
 	env := []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
 		"DEPUTYLINK_DATABASE_URL=" + dbURL,
-		"DEPUTYLINK_REDIS_URL=" + p.tr.URL,
+		p.tr.ServerEnv(),
 		"DEPUTYLINK_REDIS_PREFIX=" + p.tr.Prefix,
 		"DEPUTYLINK_WECHAT_API_BASE=" + fake.URL(),
 		"DEPUTYLINK_MP_APPID=" + wechattest.DefaultMPAppID,
@@ -376,7 +376,8 @@ func TestBookingSurvivesKill9(t *testing.T) {
 	// A cut-off request's key is claimed for minutes at most.
 	ctx := t.Context()
 	pending := 0
-	for _, k := range p.tr.Client.Keys(ctx, p.tr.Prefix+"idem:*").Val() {
+	idemKeys, _ := wechattest.Keys(ctx, p.tr.Client, p.tr.Prefix+"idem:*")
+	for _, k := range idemKeys {
 		if !strings.Contains(p.tr.Client.Get(ctx, k).Val(), `"s":"pending"`) {
 			continue
 		}

@@ -35,16 +35,27 @@ func (h *Handlers) sessionIndexKey(voterID uint64) string {
 	return h.RedisPrefix + "vsess:" + strconv.FormatUint(voterID, 10)
 }
 
-// indexSession queues the new session key into the voter's index; the
-// index has no expiry (a session slides on every use), so pruneSessions
-// keeps it short.
-func (h *Handlers) indexSession(ctx context.Context, pipe redis.Pipeliner, voterID uint64, key string) *redis.IntCmd {
-	pipe.SAdd(ctx, h.sessionIndexKey(voterID), key)
-	return pipe.SCard(ctx, h.sessionIndexKey(voterID))
+// indexSession adds the new session key to the voter's index and answers
+// how many keys it holds; the index has no expiry (a session slides on
+// every use), so pruneSessions keeps it short. One key, one round trip.
+func (h *Handlers) indexSession(ctx context.Context, voterID uint64, key string) (int64, error) {
+	idx := h.sessionIndexKey(voterID)
+	pipe := h.Redis.Pipeline()
+	pipe.SAdd(ctx, idx, key)
+	n := pipe.SCard(ctx, idx)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return 0, err
+	}
+	return n.Val(), nil
 }
 
 // pruneSessions drops from the voter's index the keys of expired sessions.
-// Best effort: a stale key costs only a few bytes.
+// Best effort: a stale key costs only a few bytes. A key it finds without
+// a session may belong to a sign-in running now (startSession indexes
+// before it writes the session), so the dropped keys are checked again
+// and put back when their session has appeared meanwhile; the sign-in
+// itself indexes its key again after writing the session. Between them,
+// a session that exists stays in the index.
 func (h *Handlers) pruneSessions(ctx context.Context, voterID uint64) {
 	idx := h.sessionIndexKey(voterID)
 	keys, err := h.Redis.SMembers(ctx, idx).Result()
@@ -65,19 +76,60 @@ func (h *Handlers) pruneSessions(ctx context.Context, voterID uint64) {
 			gone = append(gone, keys[i])
 		}
 	}
-	if len(gone) > 0 {
-		h.Redis.SRem(ctx, idx, gone...)
+	if len(gone) == 0 || h.Redis.SRem(ctx, idx, gone...).Err() != nil {
+		return
+	}
+	pipe = h.Redis.Pipeline()
+	for i, k := range gone {
+		exists[i] = pipe.Exists(ctx, k.(string))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return
+	}
+	var back []any
+	for i, k := range gone {
+		if exists[i].Val() != 0 {
+			back = append(back, k)
+		}
+	}
+	if len(back) > 0 {
+		h.Redis.SAdd(ctx, idx, back...)
 	}
 }
 
-// endSessions deletes every session of the voter and the index.
+// endSessions deletes every session of the voter and the index, and
+// reports the failure of any of them.
 func (h *Handlers) endSessions(ctx context.Context, voterID uint64) error {
 	idx := h.sessionIndexKey(voterID)
 	keys, err := h.Redis.SMembers(ctx, idx).Result()
 	if err != nil {
 		return err
 	}
-	return h.Redis.Del(ctx, append(keys, idx)...).Err()
+	return h.deleteKeys(ctx, append(keys, idx))
+}
+
+// deleteKeys deletes keys with one DEL each in a non-transactional
+// pipeline: the keys hash to different slots, which one multi-key DEL
+// refuses on a Redis Cluster (CROSSSLOT), and go-redis sends each node its
+// part of the pipeline. It reports the first failure of any DEL.
+func (h *Handlers) deleteKeys(ctx context.Context, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	pipe := h.Redis.Pipeline()
+	for _, k := range keys {
+		pipe.Del(ctx, k)
+	}
+	cmds, err := pipe.Exec(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range cmds {
+		if err := c.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // deleteMe deletes the voter's personal data: their sessions end first (so
@@ -116,14 +168,11 @@ func (h *Handlers) deleteMe(c *gin.Context) {
 	// What the official account's bot and opinion chat remember per openid
 	// (handlers/official: bot.go lastcode and loc, chat.go chat and chatwas).
 	for _, o := range er.OAOpenIDs {
-		for _, k := range []string{"lastcode", "loc", "chat", "chatwas"} {
-			keys = append(keys, h.RedisPrefix+"wx:"+k+":"+o)
-		}
+		keys = append(keys, h.RedisPrefix+"wx:lastcode:"+o, h.RedisPrefix+"wx:loc:"+o,
+			shared.ChatKey(h.RedisPrefix, o), shared.ChatMarkerKey(h.RedisPrefix, o))
 	}
-	if len(keys) > 0 {
-		if err := h.Redis.Del(ctx, keys...).Err(); err != nil {
-			log.WarnContext(ctx, "Deleting an erased voter's Redis keys failed; they expire by themselves", "err", err)
-		}
+	if err := h.deleteKeys(ctx, keys); err != nil {
+		log.WarnContext(ctx, "Deleting an erased voter's Redis keys failed; they expire by themselves", "err", err)
 	}
 	h.removeUploadFiles(c, er.Files)
 	for _, b := range er.Cancelled {

@@ -1,16 +1,21 @@
 package api_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"deputylink/handlers/api"
 	"deputylink/handlers/shared"
 	"deputylink/models"
+	"deputylink/wechat/wechattest"
 )
 
 // Ensure DELETE /api/v1/me through the real router ends every session of
@@ -97,7 +102,7 @@ func TestDeleteMeErasesTheVoter(t *testing.T) {
 			t.Errorf("%T: %d rows still hold the voter", q.model, n)
 		}
 	}
-	keys, err := e.rd.Client.Keys(t.Context(), e.rd.Prefix+"*").Result()
+	keys, err := wechattest.Keys(t.Context(), e.rd.Client, e.rd.Prefix+"*")
 	must(t, err)
 	for _, k := range keys {
 		if strings.Contains(k, "oEraseA") || strings.HasSuffix(k, fmt.Sprintf("vsess:%d", me.ID)) {
@@ -139,4 +144,62 @@ func signIn(t *testing.T, e *bookEnv, code, openid string) string {
 		t.Fatalf("sign in %s: %d", code, r.StatusCode)
 	}
 	return s.Token
+}
+
+// Ensure erasure ends every session of a voter who signed in many times at
+// once, with the index past maxIndexedSessions so that every sign-in
+// prunes it while the others write: a sign-in writes its index entry and
+// its session in separate steps (no MULTI can hold both keys on a Redis
+// Cluster, docs/SCALE.md section 2), and a session that exists must be in
+// the index whatever the interleaving.
+func TestDeleteMeEndsRacingSignIns(t *testing.T) {
+	e := newBookEnv(t, bookOpts{})
+	first := signIn(t, e, "race-0", "oRaceA")
+	var me api.VoterView
+	e.doAuth("GET", "/api/v1/me", first, "", &me)
+	ctx := t.Context()
+	idx := e.rd.Prefix + fmt.Sprintf("vsess:%d", me.ID)
+	// Entries of sessions that expired: every sign-in below prunes.
+	for i := range 20 {
+		must(t, e.rd.Client.SAdd(ctx, idx, fmt.Sprintf("%sgone:%d", e.rd.Prefix, i)).Err())
+	}
+	const n = 24
+	tokens := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		code := fmt.Sprintf("race-%d", i+1)
+		e.fake.AddLoginCode(code, "oRaceA", "")
+		wg.Go(func() {
+			r := e.call("POST", "/api/v1/session", "", `{"code":"`+code+`"}`)
+			var s api.SessionView
+			if r.status != 200 || json.Unmarshal(r.raw, &s) != nil || s.Token == "" {
+				t.Errorf("sign in %s: %d %s", code, r.status, r.raw)
+				return
+			}
+			tokens[i] = s.Token
+		})
+	}
+	wg.Wait()
+	tokens = append(tokens, first)
+	members, err := e.rd.Client.SMembers(ctx, idx).Result()
+	must(t, err)
+	for _, tok := range tokens {
+		sum := sha256.Sum256([]byte(tok))
+		if key := e.rd.Prefix + "sess:" + hex.EncodeToString(sum[:]); !slices.Contains(members, key) {
+			t.Errorf("live session %s… is not in the voter's index", key[len(e.rd.Prefix):len(e.rd.Prefix)+12])
+		}
+	}
+	if r := e.call("DELETE", "/api/v1/me", first, ""); r.status != http.StatusNoContent {
+		t.Fatalf("DELETE /me: %d %s", r.status, r.raw)
+	}
+	for i, tok := range tokens {
+		if r := e.call("GET", "/api/v1/me", tok, ""); r.status != 401 {
+			t.Errorf("session %d after the erasure: %d", i, r.status)
+		}
+	}
+	keys, err := wechattest.Keys(ctx, e.rd.Client, e.rd.Prefix+"sess:*")
+	must(t, err)
+	if n, _ := e.rd.Client.Exists(ctx, idx).Result(); len(keys) != 0 || n != 0 {
+		t.Errorf("after the erasure: %d session keys, index exists %d", len(keys), n)
+	}
 }

@@ -231,7 +231,7 @@ func TestOpinionFileReadAndNotifyStaff(t *testing.T) {
 		t.Errorf("replay = %d (replayed %q), want %d", again.ID, r.Header.Get("Idempotent-Replayed"), op.ID)
 	}
 	// With Redis's memory of the key gone, the database still knows it: 200.
-	keys, _ := e.rd.Client.Keys(t.Context(), e.rd.Prefix+"idem:*").Result()
+	keys, _ := wechattest.Keys(t.Context(), e.rd.Client, e.rd.Prefix+"idem:*")
 	if len(keys) == 0 {
 		t.Fatal("no idempotency key in Redis")
 	}
@@ -247,7 +247,7 @@ func TestOpinionFileReadAndNotifyStaff(t *testing.T) {
 	if r := e.req("POST", "/api/v1/opinions", a, map[string]string{"Idempotency-Key": "key-1"}, bytes.NewReader(b2), &eb); r.StatusCode != 409 || eb.Error.Code != "idempotency_key_reused" {
 		t.Errorf("reused key (redis): %d %q", r.StatusCode, eb.Error.Code)
 	}
-	keys, _ = e.rd.Client.Keys(t.Context(), e.rd.Prefix+"idem:*").Result()
+	keys, _ = wechattest.Keys(t.Context(), e.rd.Client, e.rd.Prefix+"idem:*")
 	e.rd.Client.Del(t.Context(), keys...)
 	eb = errBody{}
 	if r := e.req("POST", "/api/v1/opinions", a, map[string]string{"Idempotency-Key": "key-1"}, bytes.NewReader(b2), &eb); r.StatusCode != 409 || eb.Error.Code != "idempotency_key_reused" {
@@ -403,7 +403,7 @@ func TestOpinionExpiredSessionChangesNothing(t *testing.T) {
 	e := newOpinionEnv(t, nil)
 	a := e.login(e.fake, "oExpiring")
 	op := e.fileOpinion(a, "", map[string]any{"content": lampContent, "category": "shenghuo"}, 201)
-	keys, _ := e.rd.Client.Keys(t.Context(), e.rd.Prefix+"sess:*").Result()
+	keys, _ := wechattest.Keys(t.Context(), e.rd.Client, e.rd.Prefix+"sess:*")
 	e.rd.Client.Del(t.Context(), keys...)
 	ops, notes := e.count(&models.Opinion{}, ""), e.count(&models.Notification{}, "")
 	for _, c := range []struct{ method, path, body string }{

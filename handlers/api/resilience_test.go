@@ -9,6 +9,7 @@ import (
 
 	"deputylink/handlers"
 	"deputylink/models"
+	"deputylink/wechat/wechattest"
 )
 
 // unavailableMsg is what a voter reads while Redis or the database is down.
@@ -146,7 +147,7 @@ func TestIdempotencyKeyErrorStatesLimit(t *testing.T) {
 // Redis without persistence or the 24 h expiry would.
 func (e *bookEnv) dropIdempotency() {
 	e.t.Helper()
-	keys, err := e.rd.Client.Keys(e.t.Context(), e.rd.Prefix+"idem:*").Result()
+	keys, err := wechattest.Keys(e.t.Context(), e.rd.Client, e.rd.Prefix+"idem:*")
 	must(e.t, err)
 	if len(keys) == 0 {
 		e.t.Fatal("no idempotency key in Redis")

@@ -116,18 +116,38 @@ func (h *Handlers) startSession(c *gin.Context, s wechat.Session) {
 	_, _ = rand.Read(raw)
 	token := base64.RawURLEncoding.EncodeToString(raw)
 	data, _ := json.Marshal(sessionData{VoterID: v.ID, OpenID: s.OpenID})
-	pipe := h.Redis.TxPipeline()
-	pipe.Set(ctx, h.sessionKey(token), data, SessionTTL)
+	key := h.sessionKey(token)
+	// The index first, the session after it: a session that can be seen
+	// is already in the voter's index, so an erasure (endSessions) finds
+	// it. The keys live on different Redis Cluster nodes, so no MULTI can
+	// hold both (docs/SCALE.md section 2). A failure between the two leaves
+	// an index entry without a session, which pruneSessions drops. The key
+	// is added once more after the session exists: a concurrent sign-in's
+	// pruneSessions may have dropped it while the session was not yet
+	// written (pruneSessions re-checks what it dropped for the other
+	// order).
+	if _, err := h.indexSession(ctx, v.ID, key); err != nil {
+		shared.RespondErr(c, err)
+		return
+	}
+	pipe := h.Redis.Pipeline()
+	pipe.Set(ctx, key, data, SessionTTL)
 	// session_key stays on the server, for the legacy decrypt APIs.
 	if s.SessionKey != "" {
 		pipe.Set(ctx, h.RedisPrefix+"sk:"+s.OpenID, s.SessionKey, 24*time.Hour)
 	}
-	indexed := h.indexSession(ctx, pipe, v.ID, h.sessionKey(token))
 	if _, err := pipe.Exec(ctx); err != nil {
 		shared.RespondErr(c, err)
 		return
 	}
-	if indexed.Val() > maxIndexedSessions {
+	indexed, err := h.indexSession(ctx, v.ID, key)
+	if err != nil {
+		// The session works but an erasure might miss it: end it.
+		_ = h.Redis.Del(context.WithoutCancel(ctx), key).Err()
+		shared.RespondErr(c, err)
+		return
+	}
+	if indexed > maxIndexedSessions {
 		h.pruneSessions(ctx, v.ID)
 	}
 	view, err := h.voterView(ctx, v)

@@ -145,7 +145,7 @@ func TestSessionExpires(t *testing.T) {
 		t.Fatalf("fresh session: %d", r.StatusCode)
 	}
 	// Drop every session key, as expiry would.
-	keys, _ := e.rd.Client.Keys(t.Context(), e.rd.Prefix+"sess:*").Result()
+	keys, _ := wechattest.Keys(t.Context(), e.rd.Client, e.rd.Prefix+"sess:*")
 	if len(keys) != 1 {
 		t.Fatalf("session keys = %d, want 1 (token must be stored hashed under one key)", len(keys))
 	}

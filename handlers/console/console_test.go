@@ -233,7 +233,7 @@ func TestConsoleLogin(t *testing.T) {
 		t.Fatalf("cookie %+v (%s)", c, raw)
 	}
 	// The token is stored hashed: no Redis key or value holds it.
-	keys, _ := e.rd.Client.Keys(t.Context(), e.rd.Prefix+"*").Result()
+	keys, _ := wechattest.Keys(t.Context(), e.rd.Client, e.rd.Prefix+"*")
 	for _, k := range keys {
 		v, _ := e.rd.Client.Get(t.Context(), k).Result()
 		if strings.Contains(k, s.Token) || strings.Contains(v, s.Token) {

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"deputylink/wechat/wechattest"
 )
 
 // loginAnswer is what a client learns from one login attempt.
@@ -203,4 +205,46 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// Ensure the throttle counts two accounts from one address on the same
+// address key: one name throttled leaves another name from the address
+// free, a right password forgives the address its attempt, and both keys
+// carry the address as their hash tag so the scripts that touch both run
+// on one Redis Cluster node (docs/SCALE.md section 2).
+func TestConsoleLoginTwoAccountsOneAddress(t *testing.T) {
+	t.Parallel()
+	e := newConEnv(t)
+	const addr = "203.0.113.31"
+	for i := range 5 {
+		if a := e.loginFrom(addr, "nobody", "guess "+strconv.Itoa(i)); a.Status != 401 {
+			t.Fatalf("guess %d: %+v", i+1, a)
+		}
+	}
+	if a := e.loginFrom(addr, "nobody", "guess 6"); a.Status != 429 || a.RetryAfter == "" {
+		t.Fatalf("sixth guess on one name: %+v", a)
+	}
+	if a := e.loginFrom(addr, "admin", conPassword); a.Status != 200 {
+		t.Fatalf("another account from the same address: %+v", a)
+	}
+	ctx := t.Context()
+	keys, err := wechattest.Keys(ctx, e.rd.Client, e.rd.Prefix+"clogin:*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tagged := e.rd.Prefix + "clogin:{" + addr + "}:"
+	var addrKey string
+	for _, k := range keys {
+		if !strings.HasPrefix(k, tagged) {
+			t.Errorf("throttle key %s lacks the address's hash tag", k)
+		}
+		if k == tagged+"a" {
+			addrKey = k
+		}
+	}
+	// Five failures counted; the right password's attempt was forgiven, and
+	// the forgiven pair's key is gone.
+	if n, err := e.rd.Client.HGet(ctx, addrKey, "n").Result(); err != nil || n != "5" || len(keys) != 2 {
+		t.Errorf("address count %q (%v), keys %v; want 5 and the address and the throttled pair", n, err, keys)
+	}
 }

@@ -86,11 +86,13 @@ var errLoginUnavailable = models.Coded(shared.ErrUnavailable, "unavailable", "ç™
 
 // loginKeys are the Redis keys of a typed username from an address. The
 // username appears only as a hash: it may be a password typed in the
-// wrong field.
+// wrong field. Both carry the address as their hash tag, so that the
+// scripts above, which touch both, run on one Redis Cluster node while
+// different addresses spread over the slots (docs/SCALE.md section 2).
 func (h *Handlers) loginKeys(username, ip string) (pair, addr string) {
 	sum := sha256.Sum256([]byte("deputylink console login\x00" + models.NormalizeUsername(username)))
-	return h.RedisPrefix + "clogin:u:" + hex.EncodeToString(sum[:16]) + ":" + ip,
-		h.RedisPrefix + "clogin:a:" + ip
+	tagged := h.RedisPrefix + "clogin:{" + ip + "}:"
+	return tagged + "u:" + hex.EncodeToString(sum[:16]), tagged + "a"
 }
 
 // reserveLogin counts a login attempt, or answers how long the caller must

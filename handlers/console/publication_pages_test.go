@@ -13,6 +13,7 @@ import (
 
 	"deputylink/handlers/shared"
 	"deputylink/models"
+	"deputylink/wechat/wechattest"
 )
 
 // Ensure a clerk publishes a closed item from its page: the form shows only
@@ -259,7 +260,7 @@ func fmtF(f *float64) string {
 func (e *pageEnv) dropFigureCache() {
 	e.t.Helper()
 	ctx := e.t.Context()
-	keys, err := e.rd.Client.Keys(ctx, e.rd.Prefix+shared.FiguresCacheKey+"*").Result()
+	keys, err := wechattest.Keys(ctx, e.rd.Client, e.rd.Prefix+shared.FiguresCacheKey+"*")
 	must(e.t, err)
 	if len(keys) == 0 {
 		e.t.Fatal("the dashboard cached no figures for a year's period")

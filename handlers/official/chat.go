@@ -12,13 +12,14 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"deputylink/handlers/shared"
 	"deputylink/models"
 
 	"github.com/redis/go-redis/v9"
 )
 
 // The opinion chat of the official account: "我要反映" (or the menu's
-// MENU_FILE) starts a conversation kept in Redis under wx:chat:<openid>
+// MENU_FILE) starts a conversation kept in Redis under wx:{<openid>}:chat
 // that asks, one push at a time, for the category, the category's extra
 // fields (models.CategoryFieldsOf, e.g. the draft law's name), the place
 // (the code scanned in the last 24 h, a community's exact name or alias, a
@@ -26,7 +27,7 @@ import (
 // content, and a confirmation, then files through the same models path as
 // the mini-program. "取消" and "退出" end it at every step, "帮助" explains
 // the step and asks again. The state expires after chatTTL of
-// silence; a marker (wx:chatwas:<openid>) outlives it so the next text can
+// silence; a marker (wx:{<openid>}:chatwas) outlives it so the next text can
 // say the conversation ended.
 //
 // Pushes reach this code once each (the dedupe of dedupe.go), so
@@ -111,8 +112,13 @@ func (o *oaServer) chatAvailable(ctx context.Context) bool {
 	return o.h.Redis != nil && ctx.Value(oaNoRedis{}) == nil
 }
 
-func (o *oaServer) chatKey(openid string) string    { return o.rkey("chat", openid) }
-func (o *oaServer) chatMarker(openid string) string { return o.rkey("chatwas", openid) }
+// The chat and its marker are written together (saveChat's MULTI) and
+// deleted together, so both carry the openid as their hash tag and land on
+// one Redis Cluster node (docs/SCALE.md section 2).
+func (o *oaServer) chatKey(openid string) string { return shared.ChatKey(o.h.RedisPrefix, openid) }
+func (o *oaServer) chatMarker(openid string) string {
+	return shared.ChatMarkerKey(o.h.RedisPrefix, openid)
+}
 
 // loadChat returns the conversation under way, or nil.
 func (o *oaServer) loadChat(ctx context.Context, openid string) (*chatState, error) {

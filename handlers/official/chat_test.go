@@ -9,6 +9,7 @@ import (
 	"deputylink/config"
 	"deputylink/handlers"
 	"deputylink/handlers/official"
+	"deputylink/handlers/shared"
 	"deputylink/models"
 	"deputylink/models/modelstest"
 	"deputylink/wechat/wechattest"
@@ -73,7 +74,7 @@ func (e *chatEnv) say(t *testing.T, openid, text string) string {
 	return e.push(oaText(openid, oaNextMsgID(), text)).text(t, openid)
 }
 
-func (e *chatEnv) chatKey(openid string) string { return e.rd.Prefix + "wx:chat:" + openid }
+func (e *chatEnv) chatKey(openid string) string { return shared.ChatKey(e.rd.Prefix, openid) }
 
 func (e *chatEnv) chatTTL(t *testing.T, openid string) time.Duration {
 	t.Helper()
@@ -186,15 +187,22 @@ func TestChatFlowCommunityName(t *testing.T) {
 }
 
 // Ensure "0" and "取消" cancel and file nothing; too-short content is
-// asked for again.
+// asked for again. The state and its marker are saved together and ended
+// together (one MULTI, one DEL: the openid is their hash tag on a Redis
+// Cluster).
 func TestChatCancelAndShortContent(t *testing.T) {
 	e := newChatEnv(t, false)
 	const voter = "oVoterChat03"
+	ctx := t.Context()
+	marker := shared.ChatMarkerKey(e.rd.Prefix, voter)
 	e.say(t, voter, "我要反映")
+	if n := e.rd.Client.Exists(ctx, e.chatKey(voter)).Val() + e.rd.Client.Exists(ctx, marker).Val(); n != 2 {
+		t.Errorf("after the start: %d of the chat's two keys", n)
+	}
 	oaWant(t, e.say(t, voter, "九"), "请回复类别前面的数字")
 	oaWant(t, e.say(t, voter, "0"), "您的意见没有提交")
-	if e.chatTTL(t, voter) != -2*time.Nanosecond {
-		t.Errorf("state left after cancel at the category step")
+	if e.chatTTL(t, voter) != -2*time.Nanosecond || e.rd.Client.Exists(ctx, marker).Val() != 0 {
+		t.Errorf("state or marker left after cancel at the category step")
 	}
 
 	e.say(t, voter, "我要反映")

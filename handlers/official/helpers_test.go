@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,7 +24,6 @@ import (
 	"deputylink/wechat"
 	"deputylink/wechat/wechattest"
 
-	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
 )
 
@@ -321,22 +319,7 @@ func (e *oaEnv) scanCount(code string) int64 {
 // (on every master of a cluster).
 func (e *oaEnv) redisKeys() []string {
 	e.t.Helper()
-	ctx := context.Background()
-	var mu sync.Mutex
-	var keys []string
-	list := func(ctx context.Context, c *redis.Client) error {
-		k, err := c.Keys(ctx, e.rd.Prefix+"*").Result()
-		mu.Lock()
-		keys = append(keys, k...)
-		mu.Unlock()
-		return err
-	}
-	var err error
-	if cc, ok := e.rd.Client.(*redis.ClusterClient); ok {
-		err = cc.ForEachMaster(ctx, list)
-	} else {
-		err = list(ctx, e.rd.Client.(*redis.Client))
-	}
+	keys, err := wechattest.Keys(context.Background(), e.rd.Client, e.rd.Prefix+"*")
 	if err != nil {
 		e.t.Fatal(err)
 	}

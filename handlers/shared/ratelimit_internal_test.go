@@ -36,7 +36,10 @@ func TestAllowFixedWindow(t *testing.T) {
 	if got := hits("b", 2); got != 2 {
 		t.Errorf("b: %d of 2 allowed, want 2 (counters are per caller)", got)
 	}
-	keys := tr.Client.Keys(ctx, tr.Prefix+"rl:*").Val()
+	keys, err := wechattest.Keys(ctx, tr.Client, tr.Prefix+"rl:*")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(keys) != 2 {
 		t.Fatalf("rate-limit keys %v, want 2", keys)
 	}

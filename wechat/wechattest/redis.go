@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/alicebob/miniredis/v2"
@@ -93,4 +94,40 @@ func DeletePrefix(ctx context.Context, c redis.UniversalClient, prefix string) {
 		return
 	}
 	del(ctx, c)
+}
+
+// Keys lists the keys matching pattern: on each master of a cluster (KEYS
+// and SCAN see one node only), or on the one server.
+func Keys(ctx context.Context, c redis.UniversalClient, pattern string) ([]string, error) {
+	cc, ok := c.(*redis.ClusterClient)
+	if !ok {
+		return c.Keys(ctx, pattern).Result()
+	}
+	var (
+		mu   sync.Mutex
+		keys []string
+	)
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+		ks, err := n.Keys(ctx, pattern).Result()
+		mu.Lock()
+		keys = append(keys, ks...)
+		mu.Unlock()
+		return err
+	})
+	return keys, err
+}
+
+// ServerVar is the setting that points a deputylink process at this Redis:
+// DEPUTYLINK_REDIS_CLUSTER on a cluster, DEPUTYLINK_REDIS_URL otherwise.
+func (tr *TestRedis) ServerVar() (name, value string) {
+	if tr.Cluster() {
+		return "DEPUTYLINK_REDIS_CLUSTER", tr.ClusterURL
+	}
+	return "DEPUTYLINK_REDIS_URL", tr.URL
+}
+
+// ServerEnv is ServerVar as NAME=value, for a child process's environment.
+func (tr *TestRedis) ServerEnv() string {
+	n, v := tr.ServerVar()
+	return n + "=" + v
 }
