@@ -47,6 +47,23 @@ type targetOpts struct {
 	outboxN    int
 	duration   time.Duration // each push measurement
 	maxRate    float64
+	// serverEnv holds KEY=VALUE settings added to every server's
+	// environment after the measured ones (--server-env, repeated), to
+	// compare a setting such as DEPUTYLINK_MEMORY_LIMIT in one command.
+	serverEnv envList
+}
+
+// envList is a repeated KEY=VALUE flag.
+type envList []string
+
+func (l *envList) String() string { return strings.Join(*l, " ") }
+
+func (l *envList) Set(v string) error {
+	if k, _, ok := strings.Cut(v, "="); !ok || k == "" {
+		return fmt.Errorf("want KEY=VALUE, got %q", v)
+	}
+	*l = append(*l, v)
+	return nil
 }
 
 // parseTarget reads `target <name> [flags]`.
@@ -66,6 +83,7 @@ func parseTarget(fs *flag.FlagSet, args []string) (targetOpts, error) {
 	fs.StringVar(&o.outboxTest, "outbox-test", "", "outbox: the jobs test binary (go test -c ./jobs); built from ./jobs when empty")
 	fs.IntVar(&o.outboxN, "outbox-n", 10000, "outbox: notifications queued")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "push: length of each measurement")
+	fs.Var(&o.serverEnv, "server-env", "KEY=VALUE added to every server's environment (repeatable), e.g. DEPUTYLINK_MEMORY_LIMIT=80MB")
 	fs.Float64Var(&o.maxRate, "max-rate", 40000, "push: highest rate a saturated run may reach (sizes the pushes built)")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 || o.runs < 1 || o.outboxN < 1 || o.duration <= 0 {
 		return o, errUsage
@@ -283,7 +301,7 @@ func serverEnv(inherited []string, addr, dbURL, redisURL, prefix, wechatURL, dat
 // world and waits for its first 200 from /readyz.
 func (s *scratch) serve(ctx context.Context, name string, args ...string) (*server, error) {
 	addr := freeAddr()
-	env := serverEnv(os.Environ(), addr, s.dbURL, s.o.redis, s.prefix, s.fake.URL(), s.dataDir)
+	env := append(serverEnv(os.Environ(), addr, s.dbURL, s.o.redis, s.prefix, s.fake.URL(), s.dataDir), s.o.serverEnv...)
 	p, err := startProcess(ctx, name, append([]string{s.o.bin, "serve"}, args...), env, "http://"+addr, "/readyz")
 	if err != nil {
 		return nil, err

@@ -197,3 +197,17 @@ func TestTailBuffer(t *testing.T) {
 		t.Errorf("%q", b.String())
 	}
 }
+
+// --server-env repeats, keeps its order and refuses what is not KEY=VALUE.
+func TestParseTargetServerEnv(t *testing.T) {
+	o, err := parse("booking", "--server-env", "DEPUTYLINK_MEMORY_LIMIT=80MB", "--server-env", "GOGC=200")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(o.serverEnv, " "); got != "DEPUTYLINK_MEMORY_LIMIT=80MB GOGC=200" {
+		t.Errorf("serverEnv %q", got)
+	}
+	if _, err := parse("booking", "--server-env", "NOEQUALS"); err == nil {
+		t.Error("--server-env NOEQUALS accepted")
+	}
+}
