@@ -14,8 +14,6 @@ import (
 	"deputylink/handlers"
 	"deputylink/models"
 	"deputylink/models/modelstest"
-	"deputylink/wechat"
-	"deputylink/wechat/wechattest"
 
 	"gorm.io/gorm"
 )
@@ -92,15 +90,7 @@ type filingRig struct {
 
 func newFilingRig(tb testing.TB) *filingRig {
 	tb.Helper()
-	fake := wechattest.New()
-	tb.Cleanup(fake.Close)
-	rd := wechattest.NewRedis(tb)
-	wc, err := wechat.New(wechat.Config{
-		OAAppID: wechattest.DefaultOAAppID, OASecret: wechattest.DefaultOASecret,
-		MPAppID: wechattest.DefaultMPAppID, MPSecret: wechattest.DefaultMPSecret,
-		APIBase: fake.URL(), KeyPrefix: rd.Prefix, HTTPTimeout: 2 * time.Second,
-	}, rd.Client, nil)
-	must(tb, err)
+	fake, rd, wc := newOpinionWeChat(tb)
 	notify, err := config.LoadOpinionNotify(func(k string) string { return opEnvVars[k] })
 	must(tb, err)
 	db := modelstest.NewDB(tb)

@@ -58,17 +58,26 @@ type opinionEnv struct {
 	clerk  models.Staff // the demo clerk of east (unbound)
 }
 
-func newOpinionEnv(t *testing.T, adjust func(*handlers.Deps)) *opinionEnv {
-	t.Helper()
+// newOpinionWeChat is the fake WeChat, a test Redis and a client of both
+// accounts (official account for staff notices, mini-program for voters),
+// as the opinion tests and the filing benchmark use them.
+func newOpinionWeChat(tb testing.TB) (*wechattest.Server, *wechattest.TestRedis, *wechat.Client) {
+	tb.Helper()
 	fake := wechattest.New()
-	t.Cleanup(fake.Close)
-	rd := wechattest.NewRedis(t)
+	tb.Cleanup(fake.Close)
+	rd := wechattest.NewRedis(tb)
 	wc, err := wechat.New(wechat.Config{
 		OAAppID: wechattest.DefaultOAAppID, OASecret: wechattest.DefaultOASecret,
 		MPAppID: wechattest.DefaultMPAppID, MPSecret: wechattest.DefaultMPSecret,
 		APIBase: fake.URL(), KeyPrefix: rd.Prefix, HTTPTimeout: 2 * time.Second,
 	}, rd.Client, nil)
-	must(t, err)
+	must(tb, err)
+	return fake, rd, wc
+}
+
+func newOpinionEnv(t *testing.T, adjust func(*handlers.Deps)) *opinionEnv {
+	t.Helper()
+	fake, rd, wc := newOpinionWeChat(t)
 	notify, err := config.LoadOpinionNotify(func(k string) string { return opEnvVars[k] })
 	must(t, err)
 	dir := t.TempDir()
